@@ -1,0 +1,3 @@
+-- Placeholder demo; replaced by the real walkthrough.
+CREATE EXTENSION vae;
+SELECT 1;

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Full test pipeline (what `make test` runs after `make deps`):
+#   1. build the extension and install it (sudo when not root);
+#   2. build and run the sanitized unit tests (scripts/run-unit.sh);
+#   3. run pg_regress (`make installcheck`) in a throwaway cluster
+#      (scripts/with-cluster.sh), which is stopped even on failure;
+#   4. print a summary whose LAST line is "N passed, N failed":
+#      every unit assertion (from each program's "# N passed, N failed" line,
+#      a crashed/unbuilt program counting as 1 failed) plus every pg_regress
+#      test counted as one (a build/install failure counts as 1 failed, and
+#      regress tests that could not run count as failed).
+# Exits 1 if anything failed.
+#
+# REGRESS_TIMEOUT (seconds, default 3000) bounds the pg_regress run.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$VAE_ROOT"
+
+MAKE=${MAKE:-make}
+JOBS=$(nproc 2>/dev/null || echo 2)
+mkdir -p build
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+infra_f=0
+infra_notes=()
+
+# ---- 1. build + install --------------------------------------------------
+section "build"
+build_ok=1
+if ! $MAKE -j"$JOBS" all; then
+	build_ok=0
+	infra_f=$((infra_f + 1))
+	infra_notes+=("extension build failed")
+fi
+if [ $build_ok -eq 1 ]; then
+	section "install"
+	if ! as_root $MAKE install PG_CONFIG="$(find_pg_config)"; then
+		build_ok=0
+		infra_f=$((infra_f + 1))
+		infra_notes+=("extension install failed")
+	fi
+fi
+
+# ---- 2. unit tests -------------------------------------------------------
+section "unit tests (ASan+UBSan)"
+# -k: a test that fails to compile is reported by run-unit.sh as "not built"
+# while the others still run.
+$MAKE -k -j"$JOBS" unit-build || echo "(some unit tests failed to build)"
+scripts/run-unit.sh
+read -r unit_p unit_f <build/unit/summary || { unit_p=0; unit_f=1; }
+
+# ---- 3. pg_regress -------------------------------------------------------
+section "regression tests (pg_regress)"
+shopt -s nullglob
+sqls=(sql/*.sql)
+shopt -u nullglob
+n_sql=${#sqls[@]}
+reg_p=0
+reg_f=0
+rm -rf results/ regression.diffs regression.out
+if [ $build_ok -eq 0 ]; then
+	echo "skipped: extension not built/installed"
+	reg_f=$n_sql
+elif [ "$n_sql" -eq 0 ]; then
+	echo "no sql/*.sql tests"
+else
+	reg_log=build/regress.log
+	scripts/with-cluster.sh timeout -k 30 "${REGRESS_TIMEOUT:-3000}" \
+		$MAKE installcheck 2>&1 | tee "$reg_log"
+	reg_rc=${PIPESTATUS[0]}
+	# pg_regress lines: "test NAME ... ok", "     NAME ... FAILED",
+	# "... failed (ignored)", with timings after.
+	reg_p=$(grep -cE '\.\.\. +ok( |$)' "$reg_log" || true)
+	reg_f=$(grep -cE '\.\.\. +(FAILED|failed)( |$)' "$reg_log" || true)
+	missing=$((n_sql - reg_p - reg_f))
+	[ $missing -gt 0 ] && reg_f=$((reg_f + missing))
+	if [ "$reg_rc" -ne 0 ] && [ "$reg_f" -eq 0 ]; then
+		reg_f=1
+		infra_notes+=("pg_regress exited with status $reg_rc")
+	fi
+	if [ -s regression.diffs ]; then
+		section "regression.diffs (first 200 lines)"
+		head -n 200 regression.diffs
+	fi
+fi
+
+# ---- 4. summary ----------------------------------------------------------
+total_p=$((unit_p + reg_p))
+total_f=$((unit_f + reg_f + infra_f))
+section "summary"
+echo "unit tests:       $unit_p passed, $unit_f failed (assertions)"
+echo "regression tests: $reg_p passed, $reg_f failed"
+for n in "${infra_notes[@]}"; do
+	echo "problem:          $n"
+done
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ]

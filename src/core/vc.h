@@ -1,0 +1,251 @@
+/*
+ * vc.h - public interface of the vae numeric core ("vc").
+ *
+ * The core is plain C99 + CBLAS.  It never includes postgres.h: it is unit
+ * tested and fuzzed on its own, and the GPU worker links it too.  It reports
+ * problems through status codes plus a message buffer; only the PostgreSQL
+ * glue turns those into ereport().
+ *
+ * Memory: every allocation goes through vc_alloc()/vc_free(), which a host
+ * may redirect (the backend points them at a memory context, so an ERROR
+ * thrown from a callback releases everything).  Callbacks (interrupt check,
+ * progress) are always invoked from the calling thread, between minibatches.
+ */
+#ifndef VC_H
+#define VC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- status codes ---- */
+typedef enum VcStatus
+{
+	VC_OK = 0,
+	VC_EINVAL,					/* bad option or argument */
+	VC_EDATA,					/* bad input data (row or feature named) */
+	VC_ENOMEM,					/* allocation failed */
+	VC_EFORMAT,					/* model bytes are truncated, corrupted, foreign */
+	VC_EDIVERGED,				/* training produced NaN/Inf */
+	VC_ELIMIT					/* a documented size limit was exceeded */
+} VcStatus;
+
+#define VC_ERRMSG_LEN 256
+
+/* ---- documented limits ---- */
+#define VC_MAX_INPUT_DIM	16384	/* features per row */
+#define VC_MAX_WIDTH		4096	/* units in a hidden or latent layer */
+#define VC_MAX_HIDDEN		8		/* encoder hidden layers (decoder mirrors) */
+#define VC_MIN_ROWS			2		/* rows needed to train at all */
+#define VC_MAX_EPOCHS		100000
+#define VC_MAX_MC_SAMPLES	1024
+#define VC_MAX_HISTORY		VC_MAX_EPOCHS
+#define VC_MAX_SCORE_SAMPLE 10000	/* training scores kept for vae_threshold */
+
+/* bounds of the soft-clamped log-variances: lv = B * tanh(raw / B) */
+#define VC_LOGVAR_BOUND		8.0f
+
+typedef enum VcLikelihood
+{
+	VC_LIK_GAUSSIAN = 0,
+	VC_LIK_BERNOULLI = 1
+} VcLikelihood;
+
+typedef enum VcActivation
+{
+	VC_ACT_RELU = 0,
+	VC_ACT_TANH = 1
+} VcActivation;
+
+typedef enum VcNormalize
+{
+	VC_NORM_STANDARD = 0,
+	VC_NORM_MINMAX = 1,
+	VC_NORM_NONE = 2
+} VcNormalize;
+
+typedef enum VcMethod
+{
+	VC_METHOD_RECON_PROB = 0,
+	VC_METHOD_ELBO = 1,
+	VC_METHOD_MSE = 2
+} VcMethod;
+#define VC_N_METHODS 3
+
+typedef enum VcDevice
+{
+	VC_DEVICE_CPU = 0,
+	VC_DEVICE_GPU = 1,
+	VC_DEVICE_AUTO = 2
+} VcDevice;
+
+/*
+ * Training options.  A value of -1 (or < 0 for doubles) means "not given":
+ * vc_options_resolve() picks it from the data the way a careful practitioner
+ * would.  n_hidden == -1 means "choose"; n_hidden == 0 is a valid explicit
+ * choice (no hidden layer).
+ */
+typedef struct VcOptions
+{
+	int			n_hidden;
+	int			hidden[VC_MAX_HIDDEN];
+	int			latent_dim;
+	int			likelihood;		/* VcLikelihood */
+	int			activation;		/* VcActivation */
+	int			normalize;		/* VcNormalize, -1 = by likelihood */
+	int			epochs;
+	int			batch_size;
+	double		learning_rate;
+	double		beta;
+	double		weight_decay;
+	uint64_t	seed;
+	double		validation_fraction;
+	int			patience;		/* 0 = no early stopping */
+	int64_t		max_rows;		/* 0 = no cap */
+	int			mc_samples;
+	int			verbose;
+	int			device;			/* VcDevice */
+} VcOptions;
+
+void		vc_options_init(VcOptions *opt);	/* everything "not given" */
+/* fill every "not given" field from the data shape; validates the result */
+VcStatus	vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg);
+
+/* one dense layer inside the parameter block: y = x W + b, W is in x out row-major */
+typedef struct VcLayer
+{
+	int			in;
+	int			out;
+	size_t		w_off;			/* offsets into the parameter array */
+	size_t		b_off;
+} VcLayer;
+
+/* layer index layout: encoder hidden..., encoder head (2*latent), decoder hidden..., decoder head */
+#define VC_MAX_LAYERS (2 * VC_MAX_HIDDEN + 2)
+
+typedef struct VcModel
+{
+	VcOptions	opt;			/* resolved options */
+	int			dim;			/* input features */
+	int			n_layers;
+	VcLayer		layers[VC_MAX_LAYERS];
+	int			enc_head;		/* index of the encoder head layer (out = 2*latent) */
+	int			dec_head;		/* index of the decoder head (out = dim or 2*dim) */
+	size_t		n_params;
+	float	   *params;
+	float	   *center;			/* normalization: xn = (x - center) / scale */
+	float	   *scale;
+
+	/* training record */
+	int64_t		rows;			/* rows trained on (after sampling) */
+	int			epochs_run;
+	int			best_epoch;		/* 1-based; weights are those of this epoch */
+	double		train_seconds;
+	double	   *train_loss;		/* per epoch, negative ELBO (beta-weighted) per row */
+	double	   *val_loss;		/* per epoch; NaN when there is no validation set */
+	int			device;			/* where it was trained (VcDevice) */
+
+	/* sorted training-row scores, one array per method, for vae_threshold */
+	int			n_scores;
+	float	   *scores[VC_N_METHODS];
+} VcModel;
+
+/* ---- allocation hooks ---- */
+typedef void *(*VcAllocFn) (size_t size);
+typedef void (*VcFreeFn) (void *ptr);
+void		vc_set_allocator(VcAllocFn alloc_fn, VcFreeFn free_fn);
+void	   *vc_alloc(size_t size);	/* NULL on failure (default: malloc) */
+void	   *vc_alloc0(size_t size);
+void		vc_free(void *ptr);
+
+/* ---- model lifetime ---- */
+/* allocates a model for the resolved options and dim; params zeroed */
+VcStatus	vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg);
+void		vc_model_free(VcModel *m);
+int			vc_model_hidden_width(const VcModel *m, int i);
+/* He (relu) or Glorot (tanh) uniform init from the seed */
+void		vc_model_init_params(VcModel *m);
+
+/* ---- hashing and random numbers (counter based, reproducible anywhere) ---- */
+uint64_t	vc_mix64(uint64_t x);
+uint64_t	vc_hash_row(const float *x, int dim, uint64_t seed);
+/* standard normal / uniform [0,1) deterministic in (key, counter) */
+float		vc_normal(uint64_t key, uint64_t counter);
+double		vc_uniform(uint64_t key, uint64_t counter);
+void		vc_normals(uint64_t key, uint64_t counter0, float *out, size_t n);
+
+/* ---- training ---- */
+typedef struct VcCallbacks
+{
+	/* called once per minibatch; may longjmp (the backend's CHECK_FOR_INTERRUPTS) */
+	void		(*check_interrupts) (void *arg);
+	/* called at the end of every epoch when opt.verbose */
+	void		(*epoch_done) (void *arg, int epoch, double train_loss,
+							   double val_loss, double elapsed_seconds);
+	void	   *arg;
+} VcCallbacks;
+
+/* a row and its seeded hash (vc_hash_row with the training seed) */
+typedef struct VcRowRef
+{
+	uint64_t	hash;
+	float	   *row;
+} VcRowRef;
+
+/*
+ * Train on raw (unnormalized) rows.  The refs may come in any order: they are
+ * put in canonical order by (hash, values) and, when opt->max_rows is
+ * exceeded, cut to the bottom-k by hash, so the model depends only on the
+ * multiset of rows, the options and the seed.  Training computes the
+ * normalization statistics and normalizes the rows IN PLACE.  On success
+ * *out is a new model.
+ */
+VcStatus	vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt,
+					 const VcCallbacks *cb, VcModel **out, char *errmsg);
+
+void		vc_canonical_sort(VcRowRef *refs, int64_t n, int dim);
+/* keep the k refs of smallest (hash, values), in canonical order; returns the new count */
+int64_t		vc_bottom_k(VcRowRef *refs, int64_t n, int64_t k, int dim);
+int			vc_row_compare(const VcRowRef *a, const VcRowRef *b, int dim);
+
+/* ---- scoring (one row at a time; deterministic per row) ---- */
+typedef struct VcScratch VcScratch;
+VcScratch  *vc_scratch_create(const VcModel *m);
+void		vc_scratch_free(VcScratch *s);
+
+/* normalize a raw input row; returns the feature index (0-based) of a value a
+ * bernoulli model cannot take, or -1 */
+int			vc_normalize_row(const VcModel *m, const float *x, float *xn);
+/* scores of one raw row; 'methods' is a bit mask of (1 << VcMethod) */
+VcStatus	vc_score_row(const VcModel *m, VcScratch *s, const float *x,
+						 unsigned methods, double *out, char *errmsg);
+/* latent mean of a raw row */
+VcStatus	vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *errmsg);
+/* decoder mean at the latent mean, in input units; contrib[i] (may be NULL) the
+ * per-feature negative log-likelihood at the latent mean (sums to the
+ * reconstruction term) */
+VcStatus	vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x,
+							   float *recon, double *contrib, char *errmsg);
+/* decoder mean at z ~ N(0, I) drawn from (seed, index), in input units */
+void		vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, float *out);
+/* score above which a fraction c of the training rows lie */
+double		vc_threshold(const VcModel *m, int method, double contamination);
+
+/* ---- model format (docs/model-format.md) ---- */
+#define VC_FORMAT_MAGIC		0x4d454156u	/* "VAEM" little-endian */
+#define VC_FORMAT_VERSION	1
+size_t		vc_model_serialized_size(const VcModel *m);
+/* writes exactly vc_model_serialized_size() bytes */
+void		vc_model_serialize(const VcModel *m, uint8_t *buf);
+/* validates everything; *out is a new model on success */
+VcStatus	vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg);
+/* cheap identity of serialized bytes for caches: CRC-32C trailer and length */
+uint32_t	vc_model_bytes_crc(const uint8_t *buf, size_t len);
+uint32_t	vc_crc32c(uint32_t crc, const void *data, size_t len);
+
+const char *vc_likelihood_name(int v);
+const char *vc_activation_name(int v);
+const char *vc_normalize_name(int v);
+const char *vc_method_name(int v);
+const char *vc_device_name(int v);
+
+#endif							/* VC_H */

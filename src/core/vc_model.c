@@ -1,0 +1,347 @@
+/*
+ * vc_model.c - options, model layout, parameter initialization, allocation.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vc.h"
+
+/* ---- allocation hooks ---- */
+
+static VcAllocFn alloc_hook = malloc;
+static VcFreeFn free_hook = free;
+
+void
+vc_set_allocator(VcAllocFn alloc_fn, VcFreeFn free_fn)
+{
+	alloc_hook = alloc_fn ? alloc_fn : malloc;
+	free_hook = free_fn ? free_fn : free;
+}
+
+void *
+vc_alloc(size_t size)
+{
+	return alloc_hook(size ? size : 1);
+}
+
+void *
+vc_alloc0(size_t size)
+{
+	void	   *p = vc_alloc(size);
+
+	if (p)
+		memset(p, 0, size ? size : 1);
+	return p;
+}
+
+void
+vc_free(void *ptr)
+{
+	if (ptr)
+		free_hook(ptr);
+}
+
+/* ---- names ---- */
+
+const char *
+vc_likelihood_name(int v)
+{
+	return v == VC_LIK_BERNOULLI ? "bernoulli" : "gaussian";
+}
+
+const char *
+vc_activation_name(int v)
+{
+	return v == VC_ACT_TANH ? "tanh" : "relu";
+}
+
+const char *
+vc_normalize_name(int v)
+{
+	switch (v)
+	{
+		case VC_NORM_MINMAX:
+			return "minmax";
+		case VC_NORM_NONE:
+			return "none";
+		default:
+			return "standard";
+	}
+}
+
+const char *
+vc_method_name(int v)
+{
+	switch (v)
+	{
+		case VC_METHOD_ELBO:
+			return "elbo";
+		case VC_METHOD_MSE:
+			return "mse";
+		default:
+			return "recon_prob";
+	}
+}
+
+const char *
+vc_device_name(int v)
+{
+	switch (v)
+	{
+		case VC_DEVICE_GPU:
+			return "gpu";
+		case VC_DEVICE_AUTO:
+			return "auto";
+		default:
+			return "cpu";
+	}
+}
+
+/* ---- options ---- */
+
+void
+vc_options_init(VcOptions *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->n_hidden = -1;
+	opt->latent_dim = -1;
+	opt->likelihood = VC_LIK_GAUSSIAN;
+	opt->activation = VC_ACT_RELU;
+	opt->normalize = -1;
+	opt->epochs = -1;
+	opt->batch_size = -1;
+	opt->learning_rate = -1;
+	opt->beta = -1;
+	opt->weight_decay = -1;
+	opt->seed = 0;
+	opt->validation_fraction = -1;
+	opt->patience = -1;
+	opt->max_rows = 0;
+	opt->mc_samples = -1;
+	opt->verbose = 0;
+	opt->device = VC_DEVICE_CPU;
+}
+
+static int
+ClampInt(int64_t v, int lo, int hi)
+{
+	return v < lo ? lo : (v > hi ? hi : (int) v);
+}
+
+/*
+ * Defaults a practitioner would pick.  The latent size grows with the input
+ * (about one latent unit per dozen features: 118 -> 10, 784 -> 20 as in the
+ * classic experiments); one hidden layer of about half the input width; the
+ * number of epochs aims at roughly 12,000 Adam steps, at least 5 and at most
+ * 100 epochs, with early stopping on 10% held-out rows to stop sooner.
+ */
+VcStatus
+vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
+{
+	int64_t		n_train;
+	int			i;
+
+	if (dim < 1 || dim > VC_MAX_INPUT_DIM)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, "rows have %d features; the limit is %d",
+				 dim, VC_MAX_INPUT_DIM);
+		return VC_ELIMIT;
+	}
+	if (opt->latent_dim < 0)
+		opt->latent_dim = ClampInt((dim + 11) / 12, 2, 20);
+	if (opt->n_hidden < 0)
+	{
+		opt->n_hidden = 1;
+		opt->hidden[0] = ClampInt((dim + 1) / 2, opt->latent_dim * 2 > 8 ? opt->latent_dim * 2 : 8, 512);
+	}
+	if (opt->normalize < 0)
+		opt->normalize = opt->likelihood == VC_LIK_BERNOULLI ? VC_NORM_MINMAX : VC_NORM_STANDARD;
+	if (opt->learning_rate < 0)
+		opt->learning_rate = 1e-3;
+	if (opt->beta < 0)
+		opt->beta = 1.0;
+	if (opt->weight_decay < 0)
+		opt->weight_decay = 0.0;
+	if (opt->validation_fraction < 0)
+		opt->validation_fraction = n_rows >= 1000 ? 0.1 : 0.0;
+	if (opt->patience < 0)
+		opt->patience = opt->validation_fraction > 0 ? 10 : 0;
+	if (opt->mc_samples < 0)
+		opt->mc_samples = 10;
+
+	/* sampling cap applies before everything else */
+	if (opt->max_rows > 0 && n_rows > opt->max_rows)
+		n_rows = opt->max_rows;
+	n_train = n_rows - (int64_t) floor(n_rows * opt->validation_fraction);
+	if (n_train < 1)
+		n_train = 1;
+	if (opt->batch_size < 0)
+		opt->batch_size = 128;
+	if (opt->epochs < 0)
+	{
+		int64_t		bs = opt->batch_size < n_train ? opt->batch_size : n_train;
+		int64_t		steps = (n_train + bs - 1) / bs;
+
+		opt->epochs = ClampInt((12000 + steps - 1) / steps, 5, 100);
+	}
+
+	/* validate the resolved set (explicit values were range-checked by the host too) */
+	if (opt->latent_dim < 1 || opt->latent_dim > VC_MAX_WIDTH)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, "latent_dim must be between 1 and %d", VC_MAX_WIDTH);
+		return VC_EINVAL;
+	}
+	if (opt->n_hidden > VC_MAX_HIDDEN)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, "hidden may have at most %d layers", VC_MAX_HIDDEN);
+		return VC_EINVAL;
+	}
+	for (i = 0; i < opt->n_hidden; i++)
+		if (opt->hidden[i] < 1 || opt->hidden[i] > VC_MAX_WIDTH)
+		{
+			snprintf(errmsg, VC_ERRMSG_LEN, "hidden layer sizes must be between 1 and %d", VC_MAX_WIDTH);
+			return VC_EINVAL;
+		}
+	if (opt->epochs < 1 || opt->epochs > VC_MAX_EPOCHS || opt->batch_size < 1 ||
+		opt->mc_samples < 1 || opt->mc_samples > VC_MAX_MC_SAMPLES ||
+		!(opt->learning_rate > 0) || !(opt->beta >= 0) || !(opt->weight_decay >= 0) ||
+		!(opt->validation_fraction >= 0 && opt->validation_fraction < 1) ||
+		opt->patience < 0 || opt->max_rows < 0 ||
+		opt->likelihood < 0 || opt->likelihood > VC_LIK_BERNOULLI ||
+		opt->activation < 0 || opt->activation > VC_ACT_TANH ||
+		opt->normalize > VC_NORM_NONE ||
+		opt->device < 0 || opt->device > VC_DEVICE_AUTO)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, "option out of range");
+		return VC_EINVAL;
+	}
+	return VC_OK;
+}
+
+/* ---- model layout ---- */
+
+int
+vc_model_hidden_width(const VcModel *m, int i)
+{
+	return m->opt.hidden[i];
+}
+
+static void
+AddLayer(VcModel *m, int in, int out)
+{
+	VcLayer    *l = &m->layers[m->n_layers++];
+
+	l->in = in;
+	l->out = out;
+	l->w_off = m->n_params;
+	m->n_params += (size_t) in * out;
+	l->b_off = m->n_params;
+	m->n_params += (size_t) out;
+}
+
+/*
+ * Layer order: encoder hidden layers, encoder head (latent mean and raw
+ * log-variance side by side), decoder hidden layers (the encoder's widths in
+ * reverse), decoder head (mean, plus raw log-variance for gaussian).
+ */
+VcStatus
+vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg)
+{
+	VcModel    *m;
+	int			i,
+				prev;
+
+	*out = NULL;
+	m = vc_alloc0(sizeof(VcModel));
+	if (!m)
+		goto oom;
+	m->opt = *opt;
+	m->dim = dim;
+	prev = dim;
+	for (i = 0; i < opt->n_hidden; i++)
+	{
+		AddLayer(m, prev, opt->hidden[i]);
+		prev = opt->hidden[i];
+	}
+	m->enc_head = m->n_layers;
+	AddLayer(m, prev, 2 * opt->latent_dim);
+	prev = opt->latent_dim;
+	for (i = opt->n_hidden - 1; i >= 0; i--)
+	{
+		AddLayer(m, prev, opt->hidden[i]);
+		prev = opt->hidden[i];
+	}
+	m->dec_head = m->n_layers;
+	AddLayer(m, prev, opt->likelihood == VC_LIK_GAUSSIAN ? 2 * dim : dim);
+
+	m->params = vc_alloc0(m->n_params * sizeof(float));
+	m->center = vc_alloc0((size_t) dim * sizeof(float));
+	m->scale = vc_alloc((size_t) dim * sizeof(float));
+	if (!m->params || !m->center || !m->scale)
+		goto oom;
+	for (i = 0; i < dim; i++)
+		m->scale[i] = 1.0f;
+	m->best_epoch = 0;
+	m->device = VC_DEVICE_CPU;
+	*out = m;
+	return VC_OK;
+
+oom:
+	vc_model_free(m);
+	snprintf(errmsg, VC_ERRMSG_LEN, "out of memory creating the model");
+	return VC_ENOMEM;
+}
+
+void
+vc_model_free(VcModel *m)
+{
+	int			i;
+
+	if (!m)
+		return;
+	vc_free(m->params);
+	vc_free(m->center);
+	vc_free(m->scale);
+	vc_free(m->train_loss);
+	vc_free(m->val_loss);
+	for (i = 0; i < VC_N_METHODS; i++)
+		vc_free(m->scores[i]);
+	vc_free(m);
+}
+
+/*
+ * He-uniform for relu layers, Glorot-uniform for tanh layers and the linear
+ * heads; biases start at zero.  Draws come from the counter-based generator
+ * keyed by the seed, so the GPU worker initializes identically.
+ */
+void
+vc_model_init_params(VcModel *m)
+{
+	uint64_t	key = vc_mix64(m->opt.seed ^ 0x494e4954ULL);	/* "INIT" */
+	uint64_t	counter = 0;
+	int			l;
+
+	for (l = 0; l < m->n_layers; l++)
+	{
+		VcLayer    *ly = &m->layers[l];
+		int			is_head = (l == m->enc_head || l == m->dec_head);
+		double		a;
+		size_t		i,
+					n = (size_t) ly->in * ly->out;
+
+		if (!is_head && m->opt.activation == VC_ACT_RELU)
+			a = sqrt(6.0 / ly->in);
+		else
+		{
+			int			fan_out = l == m->enc_head ? m->opt.latent_dim :
+				l == m->dec_head ? m->dim : ly->out;
+
+			a = sqrt(6.0 / (ly->in + fan_out));
+		}
+		for (i = 0; i < n; i++)
+			m->params[ly->w_off + i] = (float) ((2.0 * vc_uniform(key, counter++) - 1.0) * a);
+		memset(m->params + ly->b_off, 0, sizeof(float) * ly->out);
+	}
+}

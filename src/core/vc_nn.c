@@ -1,0 +1,383 @@
+/*
+ * vc_nn.c - batched forward and backward passes of the VAE.
+ *
+ * Loss per row (negative ELBO with KL weight beta):
+ *   recon(x, z) + beta * KL(q(z|x) || N(0, I)),  z = mu + exp(lv / 2) * eps
+ * gaussian recon: sum_j 0.5 * (log 2pi + lv_j + (x_j - m_j)^2 / exp(lv_j))
+ * bernoulli recon: sum_j BCE-with-logits(l_j, x_j)
+ * Log-variances (latent and decoder) are soft-bounded: lv = B tanh(raw / B),
+ * which keeps exp(-lv) finite without the dead gradients of a hard clamp.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "vc_nn.h"
+
+static inline int
+IsHidden(const VcModel *m, int l)
+{
+	return l != m->enc_head && l != m->dec_head;
+}
+
+/* the matrix a layer reads: input rows, the latent sample, or the previous layer */
+static float *
+LayerInput(const VcNet *net, int l)
+{
+	if (l == 0)
+		return net->x;
+	if (l == net->m->enc_head + 1)
+		return net->z;
+	return net->out[l - 1];
+}
+
+VcStatus
+vc_net_init(VcNet *net, const VcModel *m, int cap, int with_grads)
+{
+	int			l,
+				widest = m->dim * 2;
+	int			ok = 1;
+
+	memset(net, 0, sizeof(*net));
+	net->m = m;
+	net->cap = cap;
+	net->latent = m->opt.latent_dim;
+	for (l = 0; l < m->n_layers; l++)
+	{
+		if (m->layers[l].out > widest)
+			widest = m->layers[l].out;
+		net->out[l] = vc_alloc((size_t) cap * m->layers[l].out * sizeof(float));
+		ok &= net->out[l] != NULL;
+	}
+	net->x = vc_alloc((size_t) cap * m->dim * sizeof(float));
+	net->eps = vc_alloc0((size_t) cap * net->latent * sizeof(float));
+	net->z = vc_alloc((size_t) cap * net->latent * sizeof(float));
+	net->lvz = vc_alloc((size_t) cap * net->latent * sizeof(float));
+	net->lvx = vc_alloc((size_t) cap * m->dim * sizeof(float));
+	net->row_recon = vc_alloc((size_t) cap * sizeof(double));
+	net->row_kl = vc_alloc((size_t) cap * sizeof(double));
+	ok &= net->x && net->eps && net->z && net->lvz && net->lvx &&
+		net->row_recon && net->row_kl;
+	if (with_grads)
+	{
+		net->delta[0] = vc_alloc((size_t) cap * widest * sizeof(float));
+		net->delta[1] = vc_alloc((size_t) cap * widest * sizeof(float));
+		net->grads = vc_alloc(m->n_params * sizeof(float));
+		ok &= net->delta[0] && net->delta[1] && net->grads;
+	}
+	if (!ok)
+	{
+		vc_net_free(net);
+		return VC_ENOMEM;
+	}
+	return VC_OK;
+}
+
+void
+vc_net_free(VcNet *net)
+{
+	int			l;
+
+	for (l = 0; l < VC_MAX_LAYERS; l++)
+		vc_free(net->out[l]);
+	vc_free(net->x);
+	vc_free(net->eps);
+	vc_free(net->z);
+	vc_free(net->lvz);
+	vc_free(net->lvx);
+	vc_free(net->row_recon);
+	vc_free(net->row_kl);
+	vc_free(net->delta[0]);
+	vc_free(net->delta[1]);
+	vc_free(net->grads);
+	memset(net, 0, sizeof(*net));
+}
+
+/* Y = act(A W + b) for n rows */
+static void
+LayerForward(const VcNet *net, int l, int n)
+{
+	const VcModel *m = net->m;
+	const VcLayer *ly = &m->layers[l];
+	const float *w = m->params + ly->w_off;
+	const float *b = m->params + ly->b_off;
+	float	   *y = net->out[l];
+	size_t		i,
+				total = (size_t) n * ly->out;
+	int			r;
+
+	for (r = 0; r < n; r++)
+		memcpy(y + (size_t) r * ly->out, b, sizeof(float) * ly->out);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, ly->out, ly->in,
+				1.0f, LayerInput(net, l), ly->in, w, ly->out, 1.0f, y, ly->out);
+	if (!IsHidden(m, l))
+		return;
+	if (m->opt.activation == VC_ACT_RELU)
+	{
+		for (i = 0; i < total; i++)
+			y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+	}
+	else
+	{
+		for (i = 0; i < total; i++)
+			y[i] = tanhf(y[i]);
+	}
+}
+
+void
+vc_net_encode(VcNet *net, int n)
+{
+	const VcModel *m = net->m;
+	int			l,
+				zd = net->latent;
+	size_t		i;
+	const float *head;
+
+	for (l = 0; l <= m->enc_head; l++)
+		LayerForward(net, l, n);
+	head = net->out[m->enc_head];
+	for (i = 0; i < (size_t) n * zd; i++)
+	{
+		size_t		r = i / zd,
+					j = i % zd;
+
+		net->lvz[i] = vc_bound_logvar(head[r * 2 * zd + zd + j]);
+	}
+}
+
+void
+vc_net_sample_z(VcNet *net, int n, int use_eps)
+{
+	const float *head = net->out[net->m->enc_head];
+	int			zd = net->latent;
+	int			r,
+				j;
+
+	for (r = 0; r < n; r++)
+	{
+		const float *mu = head + (size_t) r * 2 * zd;
+		float	   *z = net->z + (size_t) r * zd;
+
+		if (!use_eps)
+		{
+			memcpy(z, mu, sizeof(float) * zd);
+			continue;
+		}
+		for (j = 0; j < zd; j++)
+		{
+			size_t		k = (size_t) r * zd + j;
+
+			z[j] = mu[j] + expf(0.5f * net->lvz[k]) * net->eps[k];
+		}
+	}
+}
+
+void
+vc_net_decode(VcNet *net, int n)
+{
+	const VcModel *m = net->m;
+	int			l,
+				d = m->dim;
+
+	for (l = m->enc_head + 1; l <= m->dec_head; l++)
+		LayerForward(net, l, n);
+	if (m->opt.likelihood == VC_LIK_GAUSSIAN)
+	{
+		const float *head = net->out[m->dec_head];
+		int			r,
+					j;
+
+		for (r = 0; r < n; r++)
+			for (j = 0; j < d; j++)
+				net->lvx[(size_t) r * d + j] =
+					vc_bound_logvar(head[(size_t) r * 2 * d + d + j]);
+	}
+}
+
+void
+vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows)
+{
+	const VcModel *m = net->m;
+	const float *head = net->out[m->dec_head];
+	int			d = m->dim,
+				zd = net->latent;
+	int			r,
+				j;
+
+	for (r = 0; r < n; r++)
+	{
+		const float *x = xt + (size_t) r * d;
+		double		nll = 0.0;
+
+		if (m->opt.likelihood == VC_LIK_GAUSSIAN)
+		{
+			const float *mean = head + (size_t) r * 2 * d;
+			const float *lv = net->lvx + (size_t) r * d;
+
+			for (j = 0; j < d; j++)
+				nll += vc_gauss_nll(x[j], mean[j], lv[j]);
+		}
+		else
+		{
+			const float *logit = head + (size_t) r * d;
+
+			for (j = 0; j < d; j++)
+				nll += vc_bernoulli_nll(x[j], logit[j]);
+		}
+		net->row_recon[r] = nll;
+	}
+	for (r = 0; r < kl_rows; r++)
+	{
+		const float *mu = net->out[m->enc_head] + (size_t) r * 2 * zd;
+		const float *lv = net->lvz + (size_t) r * zd;
+		double		kl = 0.0;
+
+		for (j = 0; j < zd; j++)
+			kl += -0.5 * (1.0 + lv[j] - (double) mu[j] * mu[j] - exp((double) lv[j]));
+		net->row_kl[r] = kl;
+	}
+}
+
+/* dW = A^T D, db = column sums of D; then D W^T into dA (when dA is given) */
+static void
+LayerBackward(VcNet *net, int l, int n, const float *d, float *da)
+{
+	const VcModel *m = net->m;
+	const VcLayer *ly = &m->layers[l];
+	float	   *gw = net->grads + ly->w_off;
+	float	   *gb = net->grads + ly->b_off;
+	int			r,
+				j;
+
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ly->in, ly->out, n,
+				1.0f, LayerInput(net, l), ly->in, d, ly->out, 0.0f, gw, ly->out);
+	memset(gb, 0, sizeof(float) * ly->out);
+	for (r = 0; r < n; r++)
+	{
+		const float *dr = d + (size_t) r * ly->out;
+
+		for (j = 0; j < ly->out; j++)
+			gb[j] += dr[j];
+	}
+	if (da)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, ly->in, ly->out,
+					1.0f, d, ly->out, m->params + ly->w_off, ly->out, 0.0f, da, ly->in);
+}
+
+/* multiply the gradient by the derivative of the activation that produced a */
+static void
+ActivationBackward(const VcModel *m, const float *a, float *da, size_t count)
+{
+	size_t		i;
+
+	if (m->opt.activation == VC_ACT_RELU)
+	{
+		for (i = 0; i < count; i++)
+			if (a[i] <= 0.0f)
+				da[i] = 0.0f;
+	}
+	else
+	{
+		for (i = 0; i < count; i++)
+			da[i] *= 1.0f - a[i] * a[i];
+	}
+}
+
+void
+vc_net_backward(VcNet *net, int n, double beta)
+{
+	const VcModel *m = net->m;
+	const float *head = net->out[m->dec_head];
+	const float *enc = net->out[m->enc_head];
+	int			d = m->dim,
+				zd = net->latent;
+	float		s = 1.0f / n;
+	float		bs = (float) (beta / n);
+	float	   *cur = net->delta[0];
+	float	   *nxt = net->delta[1];
+	float	   *tmp;
+	int			r,
+				j,
+				l;
+
+	/* gradient of the reconstruction term at the decoder head */
+	for (r = 0; r < n; r++)
+	{
+		const float *x = net->x + (size_t) r * d;
+
+		if (m->opt.likelihood == VC_LIK_GAUSSIAN)
+		{
+			const float *mean = head + (size_t) r * 2 * d;
+			const float *lv = net->lvx + (size_t) r * d;
+			float	   *dm = cur + (size_t) r * 2 * d;
+			float	   *dl = dm + d;
+
+			for (j = 0; j < d; j++)
+			{
+				float		inv = expf(-lv[j]);
+				float		res = x[j] - mean[j];
+				float		t = lv[j] / VC_LOGVAR_BOUND;
+
+				dm[j] = -res * inv * s;
+				dl[j] = 0.5f * (1.0f - res * res * inv) * s * (1.0f - t * t);
+			}
+		}
+		else
+		{
+			const float *logit = head + (size_t) r * d;
+			float	   *dl = cur + (size_t) r * d;
+
+			for (j = 0; j < d; j++)
+				dl[j] = (vc_sigmoid(logit[j]) - x[j]) * s;
+		}
+	}
+
+	/* decoder, down to the gradient with respect to z */
+	for (l = m->dec_head; l > m->enc_head; l--)
+	{
+		LayerBackward(net, l, n, cur, nxt);
+		if (l > m->enc_head + 1)
+			ActivationBackward(m, net->out[l - 1], nxt, (size_t) n * m->layers[l].in);
+		tmp = cur;
+		cur = nxt;
+		nxt = tmp;
+	}
+
+	/* through the reparameterization and the KL term into the encoder head */
+	for (r = 0; r < n; r++)
+	{
+		const float *dz = cur + (size_t) r * zd;
+		const float *mu = enc + (size_t) r * 2 * zd;
+		const float *lv = net->lvz + (size_t) r * zd;
+		const float *eps = net->eps + (size_t) r * zd;
+		float	   *dmu = nxt + (size_t) r * 2 * zd;
+		float	   *dlv = dmu + zd;
+
+		for (j = 0; j < zd; j++)
+		{
+			float		sigma = expf(0.5f * lv[j]);
+			float		t = lv[j] / VC_LOGVAR_BOUND;
+			float		g = dz[j] * eps[j] * 0.5f * sigma + bs * 0.5f * (sigma * sigma - 1.0f);
+
+			dmu[j] = dz[j] + bs * mu[j];
+			dlv[j] = g * (1.0f - t * t);
+		}
+	}
+	tmp = cur;
+	cur = nxt;
+	nxt = tmp;
+
+	/* encoder */
+	for (l = m->enc_head; l >= 0; l--)
+	{
+		LayerBackward(net, l, n, cur, l > 0 ? nxt : NULL);
+		if (l > 0)
+		{
+			ActivationBackward(m, net->out[l - 1], nxt, (size_t) n * m->layers[l].in);
+			tmp = cur;
+			cur = nxt;
+			nxt = tmp;
+		}
+	}
+}

@@ -1,0 +1,90 @@
+/*
+ * vc_nn.h - batched forward and backward passes of the VAE (core-internal).
+ *
+ * Activations are row-major [rows x width] float32 matrices; every layer is
+ * one cblas_sgemm over the whole minibatch.  All buffers live in a VcNet
+ * workspace allocated once per training run (or per scoring scratch), so the
+ * inner loop never allocates.
+ */
+#ifndef VC_NN_H
+#define VC_NN_H
+
+#include <math.h>
+
+#include "vc.h"
+
+#define VC_LOG_2PI 1.8378770664093453
+
+typedef struct VcNet
+{
+	const VcModel *m;
+	int			cap;			/* rows the buffers hold */
+	int			latent;
+	float	   *x;				/* [cap x dim] normalized input */
+	float	   *out[VC_MAX_LAYERS];	/* layer outputs (post-activation for hidden) */
+	float	   *eps;			/* [cap x latent] standard normals */
+	float	   *z;				/* [cap x latent] */
+	float	   *lvz;			/* [cap x latent] bounded latent log-variance */
+	float	   *lvx;			/* [cap x dim] bounded decoder log-variance (gaussian) */
+	float	   *delta[2];		/* [cap x max width] backward ping-pong */
+	float	   *grads;			/* [n_params] */
+	double	   *row_recon;		/* [cap] per-row reconstruction NLL */
+	double	   *row_kl;			/* [cap] per-row KL */
+} VcNet;
+
+VcStatus	vc_net_init(VcNet *net, const VcModel *m, int cap, int with_grads);
+void		vc_net_free(VcNet *net);
+
+/* encoder on net->x rows [0, n): fills the encoder head, lvz */
+void		vc_net_encode(VcNet *net, int n);
+/* z = mu + sigma * eps (eps already in net->eps); or z = mu when eps is NULL */
+void		vc_net_sample_z(VcNet *net, int n, int use_eps);
+/* decoder from net->z rows [0, n); fills the decoder head and lvx */
+void		vc_net_decode(VcNet *net, int n);
+/*
+ * Per-row reconstruction NLL of target rows xt (stride dim) against the
+ * decoder head rows [0, n) -> row_recon; KL of rows' latent -> row_kl
+ * (ignored when kl_rows is 0).
+ */
+void		vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows);
+/*
+ * Gradients of mean over n rows of (recon + beta * KL) into net->grads
+ * (overwritten).  Needs the forward state of the same rows.
+ */
+void		vc_net_backward(VcNet *net, int n, double beta);
+
+/* scores of one already-normalized row (see vc_score_row) */
+void		vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
+								unsigned methods, double *out);
+
+/* per-feature NLL of one target value given decoder head outputs */
+static inline double
+vc_gauss_nll(float x, float mean, float lv)
+{
+	double		r = (double) x - mean;
+
+	return 0.5 * (VC_LOG_2PI + lv + r * r * exp(-(double) lv));
+}
+
+/* numerically stable binary cross-entropy with logits */
+static inline double
+vc_bernoulli_nll(float x, float logit)
+{
+	double		l = logit;
+
+	return (l > 0 ? l : 0) - l * x + log1p(exp(-fabs(l)));
+}
+
+static inline float
+vc_bound_logvar(float raw)
+{
+	return VC_LOGVAR_BOUND * tanhf(raw / VC_LOGVAR_BOUND);
+}
+
+static inline float
+vc_sigmoid(float v)
+{
+	return v >= 0 ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
+}
+
+#endif							/* VC_NN_H */

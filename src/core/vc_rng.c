@@ -1,0 +1,76 @@
+/*
+ * vc_rng.c - counter-based hashing and random numbers.
+ *
+ * Every random draw is a pure function of (key, counter): no generator state
+ * travels between minibatches, threads or processes, so the CPU core, the GPU
+ * worker and a parallel plan all reproduce the same numbers.  The mixer is
+ * the splitmix64 finalizer, which passes BigCrush as a counter-based
+ * generator.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "vc.h"
+
+uint64_t
+vc_mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/*
+ * Seeded hash of a row's float32 bits.  -0.0 hashes like +0.0 so that rows
+ * equal as values are equal as keys (the aggregate also stores +0.0).
+ */
+uint64_t
+vc_hash_row(const float *x, int dim, uint64_t seed)
+{
+	uint64_t	h = vc_mix64(seed ^ 0x5641455f524f5753ULL);	/* "VAE_ROWS" */
+	int			i;
+
+	for (i = 0; i < dim; i++)
+	{
+		uint32_t	bits;
+		float		v = x[i] == 0.0f ? 0.0f : x[i];
+
+		memcpy(&bits, &v, sizeof(bits));
+		h = vc_mix64(h ^ ((uint64_t) bits << 1 ^ (uint64_t) i << 33));
+	}
+	return vc_mix64(h ^ (uint64_t) dim);
+}
+
+static inline uint64_t
+CounterBits(uint64_t key, uint64_t counter)
+{
+	return vc_mix64(vc_mix64(key) ^ (counter * 0xd1b54a32d192ed03ULL));
+}
+
+double
+vc_uniform(uint64_t key, uint64_t counter)
+{
+	/* 53 random bits -> [0, 1) */
+	return (double) (CounterBits(key, counter) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Box-Muller from one 64-bit draw: two 32-bit uniforms, the first in (0, 1] */
+float
+vc_normal(uint64_t key, uint64_t counter)
+{
+	uint64_t	r = CounterBits(key, counter);
+	double		u1 = ((double) (r >> 32) + 1.0) * (1.0 / 4294967296.0);
+	double		u2 = (double) (r & 0xffffffffu) * (1.0 / 4294967296.0);
+
+	return (float) (sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+void
+vc_normals(uint64_t key, uint64_t counter0, float *out, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		out[i] = vc_normal(key, counter0 + i);
+}

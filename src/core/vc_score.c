@@ -1,0 +1,251 @@
+/*
+ * vc_score.c - scoring, encoding, reconstruction and generation, one row at
+ * a time.
+ *
+ * Scores are computed in normalized units:
+ *   mse        mean over features of (xn - decoder mean at z = mu)^2
+ *   recon_prob An & Cho (2015): -log (1/L) sum_l p(xn | z_l), z_l ~ q(z|xn),
+ *              with log-sum-exp in double precision
+ *   elbo       negative ELBO (KL weight 1): mean_l -log p(xn | z_l) + KL(q || p)
+ * The L latent draws are keyed by a hash of the row's own (normalized) bits,
+ * so a row always gets the same score whatever the query, plan or call order.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vc_nn.h"
+
+#define KEY_SCORE	0x53434f5245ULL	/* "SCORE" */
+#define KEY_GEN		0x47454eULL		/* "GEN" */
+
+struct VcScratch
+{
+	VcNet		net;			/* cap = mc_samples rows */
+	double	   *logp;			/* [mc_samples] */
+};
+
+VcScratch *
+vc_scratch_create(const VcModel *m)
+{
+	VcScratch  *s = vc_alloc0(sizeof(VcScratch));
+
+	if (!s)
+		return NULL;
+	s->logp = vc_alloc(sizeof(double) * m->opt.mc_samples);
+	if (!s->logp || vc_net_init(&s->net, m, m->opt.mc_samples, 0) != VC_OK)
+	{
+		vc_free(s->logp);
+		vc_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+vc_scratch_free(VcScratch *s)
+{
+	if (!s)
+		return;
+	vc_net_free(&s->net);
+	vc_free(s->logp);
+	vc_free(s);
+}
+
+int
+vc_normalize_row(const VcModel *m, const float *x, float *xn)
+{
+	int			j;
+	int			bernoulli = m->opt.likelihood == VC_LIK_BERNOULLI;
+
+	for (j = 0; j < m->dim; j++)
+	{
+		float		v = (x[j] - m->center[j]) / m->scale[j];
+
+		if (!isfinite(v) || (bernoulli && !(v >= 0.0f && v <= 1.0f)))
+			return j;
+		xn[j] = v;
+	}
+	return -1;
+}
+
+static VcStatus
+BadFeature(const VcModel *m, const float *x, int j, char *errmsg)
+{
+	if (m->opt.likelihood == VC_LIK_BERNOULLI)
+		snprintf(errmsg, VC_ERRMSG_LEN,
+				 "feature %d: value %g lies outside [0, 1] after normalization, "
+				 "which this bernoulli model cannot score", j + 1, (double) x[j]);
+	else
+		snprintf(errmsg, VC_ERRMSG_LEN,
+				 "feature %d: value %g overflows after normalization", j + 1, (double) x[j]);
+	return VC_EDATA;
+}
+
+/* decoder mean of row r of the decoder head, in normalized units */
+static inline float
+DecoderMean(const VcModel *m, const float *head, int r, int j)
+{
+	if (m->opt.likelihood == VC_LIK_GAUSSIAN)
+		return head[(size_t) r * 2 * m->dim + j];
+	return vc_sigmoid(head[(size_t) r * m->dim + j]);
+}
+
+void
+vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
+					unsigned methods, double *out)
+{
+	VcNet	   *net = &s->net;
+	int			d = m->dim,
+				zd = m->opt.latent_dim,
+				L = m->opt.mc_samples;
+	const float *mu;
+	const float *lvz;
+	int			l,
+				j;
+
+	if (net->x != xn)
+		memcpy(net->x, xn, sizeof(float) * d);
+	vc_net_encode(net, 1);
+	mu = net->out[m->enc_head];
+	lvz = net->lvz;
+
+	if (methods & (1u << VC_METHOD_MSE))
+	{
+		const float *head;
+		double		sse = 0.0;
+
+		vc_net_sample_z(net, 1, 0);
+		vc_net_decode(net, 1);
+		head = net->out[m->dec_head];
+		for (j = 0; j < d; j++)
+		{
+			double		r = (double) xn[j] - DecoderMean(m, head, 0, j);
+
+			sse += r * r;
+		}
+		out[VC_METHOD_MSE] = sse / d;
+	}
+	if (methods & ((1u << VC_METHOD_RECON_PROB) | (1u << VC_METHOD_ELBO)))
+	{
+		uint64_t	key = vc_hash_row(xn, d, m->opt.seed ^ KEY_SCORE);
+		double		maxlp = -INFINITY,
+					sum = 0.0,
+					mean_nll = 0.0,
+					kl = 0.0;
+
+		/* L samples z_l = mu + sigma * eps_l, decoded as one batch */
+		vc_normals(key, 0, net->eps, (size_t) L * zd);
+		for (l = 0; l < L; l++)
+			for (j = 0; j < zd; j++)
+			{
+				size_t		k = (size_t) l * zd + j;
+
+				net->z[k] = mu[j] + expf(0.5f * lvz[j]) * net->eps[k];
+			}
+		/* every sample is scored against the same row */
+		for (l = 1; l < L; l++)
+			memcpy(net->x + (size_t) l * d, xn, sizeof(float) * d);
+		vc_net_decode(net, L);
+		vc_net_losses(net, net->x, L, 0);
+		for (l = 0; l < L; l++)
+		{
+			s->logp[l] = -net->row_recon[l];
+			if (s->logp[l] > maxlp)
+				maxlp = s->logp[l];
+			mean_nll += net->row_recon[l];
+		}
+		for (l = 0; l < L; l++)
+			sum += exp(s->logp[l] - maxlp);
+		for (j = 0; j < zd; j++)
+			kl += -0.5 * (1.0 + lvz[j] - (double) mu[j] * mu[j] - exp((double) lvz[j]));
+		out[VC_METHOD_RECON_PROB] = -(maxlp + log(sum / L));
+		out[VC_METHOD_ELBO] = mean_nll / L + kl;
+	}
+}
+
+VcStatus
+vc_score_row(const VcModel *m, VcScratch *s, const float *x, unsigned methods,
+			 double *out, char *errmsg)
+{
+	int			bad = vc_normalize_row(m, x, s->net.x);
+
+	if (bad >= 0)
+		return BadFeature(m, x, bad, errmsg);
+	vc_score_normalized(m, s, s->net.x, methods, out);
+	return VC_OK;
+}
+
+VcStatus
+vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *errmsg)
+{
+	int			bad = vc_normalize_row(m, x, s->net.x);
+
+	if (bad >= 0)
+		return BadFeature(m, x, bad, errmsg);
+	vc_net_encode(&s->net, 1);
+	memcpy(mu, s->net.out[m->enc_head], sizeof(float) * m->opt.latent_dim);
+	return VC_OK;
+}
+
+VcStatus
+vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
+				   double *contrib, char *errmsg)
+{
+	VcNet	   *net = &s->net;
+	const float *head;
+	int			bad = vc_normalize_row(m, x, net->x),
+				j;
+
+	if (bad >= 0)
+		return BadFeature(m, x, bad, errmsg);
+	vc_net_encode(net, 1);
+	vc_net_sample_z(net, 1, 0);
+	vc_net_decode(net, 1);
+	head = net->out[m->dec_head];
+	for (j = 0; j < m->dim; j++)
+	{
+		if (recon)
+			recon[j] = DecoderMean(m, head, 0, j) * m->scale[j] + m->center[j];
+		if (contrib)
+			contrib[j] = m->opt.likelihood == VC_LIK_GAUSSIAN
+				? vc_gauss_nll(net->x[j], head[j], net->lvx[j])
+				: vc_bernoulli_nll(net->x[j], head[j]);
+	}
+	return VC_OK;
+}
+
+void
+vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, float *out)
+{
+	VcNet	   *net = &s->net;
+	int			zd = m->opt.latent_dim,
+				j;
+
+	vc_normals(vc_mix64(seed ^ KEY_GEN), (uint64_t) index * zd, net->z, zd);
+	vc_net_decode(net, 1);
+	for (j = 0; j < m->dim; j++)
+		out[j] = DecoderMean(m, net->out[m->dec_head], 0, j) * m->scale[j] + m->center[j];
+}
+
+/* linear interpolation in the sorted training scores at quantile 1 - c */
+double
+vc_threshold(const VcModel *m, int method, double contamination)
+{
+	const float *sc = m->scores[method];
+	int			n = m->n_scores;
+	double		pos,
+				frac;
+	int			lo;
+
+	if (n <= 0)
+		return NAN;
+	pos = (1.0 - contamination) * (n - 1);
+	lo = (int) floor(pos);
+	if (lo >= n - 1)
+		return sc[n - 1];
+	if (lo < 0)
+		return sc[0];
+	frac = pos - lo;
+	return sc[lo] + frac * ((double) sc[lo + 1] - sc[lo]);
+}

@@ -1,0 +1,72 @@
+/*
+ * vae.c - module entry point and the mapping of core status codes to errors.
+ */
+#include "vae.h"
+
+#include "utils/memutils.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/*
+ * The core allocates through these hooks.  They allocate in whatever memory
+ * context is current, so each caller decides the lifetime (aggregate state,
+ * fn_mcxt cache, or a per-call context) and an ERROR thrown from a core
+ * callback frees everything with the context.  Huge allocations are allowed
+ * because training workspaces can pass 1 GB; failure returns NULL so the
+ * core can report which allocation failed.
+ */
+static void *
+VaeAlloc(size_t size)
+{
+	return MemoryContextAllocExtended(CurrentMemoryContext, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void
+VaeFree(void *ptr)
+{
+	pfree(ptr);
+}
+
+void
+_PG_init(void)
+{
+	vc_set_allocator(VaeAlloc, VaeFree);
+}
+
+void
+VaeReportStatus(VcStatus st, const char *msg)
+{
+	int			code;
+
+	switch (st)
+	{
+		case VC_EINVAL:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+		case VC_ENOMEM:
+			code = ERRCODE_OUT_OF_MEMORY;
+			break;
+		case VC_EFORMAT:
+			code = ERRCODE_INVALID_BINARY_REPRESENTATION;
+			break;
+		case VC_EDIVERGED:
+			code = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+			break;
+		case VC_ELIMIT:
+			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			break;
+		case VC_EDATA:
+		default:
+			code = ERRCODE_DATA_EXCEPTION;
+			break;
+	}
+	if (st == VC_EFORMAT)
+		ereport(ERROR,
+				(errcode(code),
+				 errmsg("invalid vae model: %s", msg),
+				 errhint("The value must be a model returned by vae_train().")));
+	ereport(ERROR, (errcode(code), errmsg("%s", msg)));
+}

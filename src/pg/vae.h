@@ -1,0 +1,56 @@
+/*
+ * vae.h - shared declarations of the PostgreSQL glue.
+ *
+ * The glue owns everything PostgreSQL-specific: argument checking, option
+ * parsing, memory contexts, interrupts and turning core status codes into
+ * ereport() with the right SQLSTATE.  The numeric core (src/core) knows
+ * nothing of this.
+ */
+#ifndef VAE_H
+#define VAE_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+
+#include "vc.h"
+
+/* vae.c */
+extern void VaeReportStatus(VcStatus st, const char *msg) pg_attribute_noreturn();
+
+/* vae_input.c: a SQL array of real or double precision as float32 */
+typedef struct VaeRow
+{
+	int			dim;
+	const float *values;		/* points into the array (real[]) or a buffer */
+} VaeRow;
+
+/* 'what' names the argument in messages; buf must hold VC_MAX_INPUT_DIM floats when the array is float8[] */
+extern int	VaeArrayDim(ArrayType *a, const char *what);
+extern void VaeArrayToFloats(ArrayType *a, const char *what, float *out, int dim);
+extern const float *VaeArrayValues(ArrayType *a, const char *what, int *dim, float **buf);
+
+/* vae_options.c */
+extern void VaeParseOptions(Jsonb *jb, VcOptions *opt);
+
+/* vae_model_cache.c */
+typedef struct VaeModelCache
+{
+	VcModel    *model;
+	VcScratch  *scratch;
+	float	   *row;			/* dim floats of input scratch */
+	/* identity of the bytes the model was decoded from */
+	bool		from_toast;
+	Oid			toastrelid;
+	Oid			valueid;
+	Size		len;
+	uint32		crc;
+	uint8		head[128];
+} VaeModelCache;
+
+extern VaeModelCache *VaeGetModel(FunctionCallInfo fcinfo, int argno);
+extern const float *VaeGetScoringRow(FunctionCallInfo fcinfo, VaeModelCache *c, int argno);
+
+#endif							/* VAE_H */

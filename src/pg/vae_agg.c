@@ -1,0 +1,411 @@
+/*
+ * vae_agg.c - the vae_train aggregate: transition, combine, serialize,
+ * deserialize and final functions.
+ *
+ * State: the rows as float32 records (seeded row hash + values) in chunks of
+ * about 8 MB allocated in the aggregate context, so no single allocation
+ * approaches palloc's 1 GB limit however many rows arrive.  The hash is
+ * computed once per row on arrival; it gives the canonical training order and
+ * the bottom-k sample when max_rows is set, and because bottom-k of a union
+ * is bottom-k of the parts' bottom-k, partial aggregates from parallel
+ * workers merge into exactly the sample a serial scan would take.
+ */
+#include "vae.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#define CHUNK_BYTES (8 * 1024 * 1024)
+
+typedef struct VaeTrainState
+{
+	int			dim;
+	Size		rec_size;		/* bytes per record, 8-aligned */
+	int			rows_per_chunk;
+	int64		n_rows;			/* records held */
+	int64		seen;			/* rows this state has been fed, for messages */
+	Jsonb	   *options;		/* the first row's options (NULL = none) */
+	VcOptions	opt;
+	char	  **chunks;
+	int			n_chunks;
+	int			max_chunks;
+} VaeTrainState;
+
+PG_FUNCTION_INFO_V1(vae_train_trans);
+PG_FUNCTION_INFO_V1(vae_train_combine);
+PG_FUNCTION_INFO_V1(vae_train_serialize);
+PG_FUNCTION_INFO_V1(vae_train_deserialize);
+PG_FUNCTION_INFO_V1(vae_train_final);
+
+static inline char *
+Record(VaeTrainState *st, int64 i)
+{
+	return st->chunks[i / st->rows_per_chunk] + (i % st->rows_per_chunk) * st->rec_size;
+}
+
+static VaeTrainState *
+CreateState(MemoryContext aggctx, int dim, Jsonb *options)
+{
+	VaeTrainState *st = MemoryContextAllocZero(aggctx, sizeof(VaeTrainState));
+
+	st->dim = dim;
+	st->rec_size = MAXALIGN(sizeof(uint64) + sizeof(float) * dim);
+	st->rows_per_chunk = Max(1, CHUNK_BYTES / (int) st->rec_size);
+	if (options)
+	{
+		st->options = MemoryContextAlloc(aggctx, VARSIZE(options));
+		memcpy(st->options, options, VARSIZE(options));
+	}
+	VaeParseOptions(st->options, &st->opt);
+	st->max_chunks = 16;
+	st->chunks = MemoryContextAlloc(aggctx, sizeof(char *) * st->max_chunks);
+	return st;
+}
+
+/* a slot for one more record, growing the chunk list as needed */
+static char *
+NewRecord(MemoryContext aggctx, VaeTrainState *st)
+{
+	if (st->n_rows == (int64) st->n_chunks * st->rows_per_chunk)
+	{
+		if (st->n_chunks == st->max_chunks)
+		{
+			st->max_chunks *= 2;
+			st->chunks = repalloc_huge(st->chunks, sizeof(char *) * st->max_chunks);
+		}
+		st->chunks[st->n_chunks++] =
+			MemoryContextAllocHuge(aggctx, st->rec_size * st->rows_per_chunk);
+	}
+	return Record(st, st->n_rows++);
+}
+
+static VcRowRef *
+BuildRefs(VaeTrainState *st)
+{
+	VcRowRef   *refs = palloc_extended(sizeof(VcRowRef) * Max(st->n_rows, 1), MCXT_ALLOC_HUGE);
+	int64		i;
+
+	for (i = 0; i < st->n_rows; i++)
+	{
+		char	   *rec = Record(st, i);
+
+		memcpy(&refs[i].hash, rec, sizeof(uint64));
+		refs[i].row = (float *) (rec + sizeof(uint64));
+	}
+	return refs;
+}
+
+/*
+ * Keep only the max_rows records of smallest (hash, values) once the buffer
+ * reaches twice that, so memory stays bounded by the cap.
+ */
+static void
+CompactIfNeeded(MemoryContext aggctx, VaeTrainState *st)
+{
+	int64		k = st->opt.max_rows,
+				i;
+	VcRowRef   *refs;
+	char	  **old_chunks;
+	int			old_n,
+				c;
+
+	if (k <= 0 || st->n_rows < 2 * k)
+		return;
+	refs = BuildRefs(st);
+	k = vc_bottom_k(refs, st->n_rows, k, st->dim);
+	old_chunks = st->chunks;
+	old_n = st->n_chunks;
+	st->chunks = MemoryContextAlloc(aggctx, sizeof(char *) * st->max_chunks);
+	st->n_chunks = 0;
+	st->n_rows = 0;
+	for (i = 0; i < k; i++)
+	{
+		char	   *rec = NewRecord(aggctx, st);
+
+		memcpy(rec, &refs[i].hash, sizeof(uint64));
+		memcpy(rec + sizeof(uint64), refs[i].row, sizeof(float) * st->dim);
+	}
+	for (c = 0; c < old_n; c++)
+		pfree(old_chunks[c]);
+	pfree(old_chunks);
+	pfree(refs);
+}
+
+static bool
+SameOptions(Jsonb *a, Jsonb *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
+
+static void
+CheckSameOptions(Jsonb *a, Jsonb *b)
+{
+	if (!SameOptions(a, b))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("vae_train options must be the same for every row")));
+}
+
+Datum
+vae_train_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	VaeTrainState *st;
+	ArrayType  *arr;
+	Jsonb	   *options;
+	char	   *rec;
+	float	   *row;
+	uint64		hash;
+	int			dim;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_trans called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
+
+	/* NULL rows are skipped, as every built-in aggregate does */
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	options = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
+	dim = VaeArrayDim(arr, "features");
+
+	if (st == NULL)
+		st = CreateState(aggctx, dim, options);
+	else
+		CheckSameOptions(st->options, options);
+	st->seen++;
+	if (dim != st->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vae_train rows must all have the same number of features"),
+				 errdetail("Row %lld has %d features, but the first row had %d.",
+						   (long long) st->seen, dim, st->dim)));
+
+	/* a bad element raises an ERROR, which ends the whole aggregation */
+	rec = NewRecord(aggctx, st);
+	row = (float *) (rec + sizeof(uint64));
+	VaeArrayToFloats(arr, "features", row, dim);
+	hash = vc_hash_row(row, dim, st->opt.seed);
+	memcpy(rec, &hash, sizeof(hash));
+	CompactIfNeeded(aggctx, st);
+	PG_RETURN_POINTER(st);
+}
+
+static void
+AppendRecords(MemoryContext aggctx, VaeTrainState *dst, VaeTrainState *src)
+{
+	int64		i;
+
+	for (i = 0; i < src->n_rows; i++)
+	{
+		memcpy(NewRecord(aggctx, dst), Record(src, i), dst->rec_size);
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	dst->seen += src->seen;
+	CompactIfNeeded(aggctx, dst);
+}
+
+Datum
+vae_train_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	VaeTrainState *s1,
+			   *s2;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_combine called in non-aggregate context");
+	s1 = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
+	s2 = PG_ARGISNULL(1) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(1);
+	if (s2 == NULL)
+	{
+		if (s1 == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s1);
+	}
+	if (s1 == NULL)
+		s1 = CreateState(aggctx, s2->dim, s2->options);
+	else
+	{
+		CheckSameOptions(s1->options, s2->options);
+		if (s1->dim != s2->dim)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("vae_train rows must all have the same number of features"),
+					 errdetail("Some rows have %d features and others %d.", s1->dim, s2->dim)));
+	}
+	AppendRecords(aggctx, s1, s2);
+	PG_RETURN_POINTER(s1);
+}
+
+/* serialized: int32 dim | int64 n_rows | int64 seen | int32 options length | options | records */
+#define SER_HEADER (sizeof(int32) + 2 * sizeof(int64) + sizeof(int32))
+
+Datum
+vae_train_serialize(PG_FUNCTION_ARGS)
+{
+	VaeTrainState *st;
+	int32		opt_len;
+	Size		total;
+	bytea	   *out;
+	char	   *p;
+	int64		i;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "vae_train_serialize called in non-aggregate context");
+	st = (VaeTrainState *) PG_GETARG_POINTER(0);
+	opt_len = st->options ? VARSIZE(st->options) : 0;
+	total = VARHDRSZ + SER_HEADER + opt_len + (Size) st->n_rows * st->rec_size;
+	if ((Size) st->n_rows > (MaxAllocSize / st->rec_size) || !AllocSizeIsValid(total))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("vae_train state of a parallel worker exceeds 1 GB (%lld rows)",
+						(long long) st->n_rows),
+				 errhint("Set the max_rows option, or SET max_parallel_workers_per_gather = 0.")));
+	out = palloc(total);
+	SET_VARSIZE(out, total);
+	p = VARDATA(out);
+	memcpy(p, &st->dim, sizeof(int32));
+	p += sizeof(int32);
+	memcpy(p, &st->n_rows, sizeof(int64));
+	p += sizeof(int64);
+	memcpy(p, &st->seen, sizeof(int64));
+	p += sizeof(int64);
+	memcpy(p, &opt_len, sizeof(int32));
+	p += sizeof(int32);
+	if (opt_len)
+		memcpy(p, st->options, opt_len);
+	p += opt_len;
+	for (i = 0; i < st->n_rows; i++, p += st->rec_size)
+		memcpy(p, Record(st, i), st->rec_size);
+	PG_RETURN_BYTEA_P(out);
+}
+
+Datum
+vae_train_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	bytea	   *in;
+	const char *p;
+	Size		len;
+	int32		dim,
+				opt_len;
+	int64		n_rows,
+				seen,
+				i;
+	VaeTrainState *st;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_deserialize called in non-aggregate context");
+	in = PG_GETARG_BYTEA_PP(0);
+	p = VARDATA_ANY(in);
+	len = VARSIZE_ANY_EXHDR(in);
+	if (len < SER_HEADER)
+		elog(ERROR, "vae_train state is truncated");
+	memcpy(&dim, p, sizeof(int32));
+	memcpy(&n_rows, p + sizeof(int32), sizeof(int64));
+	memcpy(&seen, p + sizeof(int32) + sizeof(int64), sizeof(int64));
+	memcpy(&opt_len, p + sizeof(int32) + 2 * sizeof(int64), sizeof(int32));
+	p += SER_HEADER;
+	len -= SER_HEADER;
+	if (dim < 1 || dim > VC_MAX_INPUT_DIM || n_rows < 0 || opt_len < 0 || (Size) opt_len > len ||
+		(opt_len > 0 && (opt_len < VARHDRSZ || VARSIZE(p) != (Size) opt_len)))
+		elog(ERROR, "vae_train state is inconsistent");
+	{
+		Jsonb	   *options = NULL;
+
+		if (opt_len > 0)
+		{
+			options = palloc(opt_len);
+			memcpy(options, p, opt_len);
+		}
+		st = CreateState(aggctx, dim, options);
+	}
+	p += opt_len;
+	len -= opt_len;
+	if ((Size) n_rows != len / st->rec_size || len % st->rec_size != 0)
+		elog(ERROR, "vae_train state is inconsistent");
+	for (i = 0; i < n_rows; i++, p += st->rec_size)
+		memcpy(NewRecord(aggctx, st), p, st->rec_size);
+	st->seen = seen;
+	PG_RETURN_POINTER(st);
+}
+
+/* ---- final: train ---- */
+
+static void
+TrainCheckInterrupts(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+static void
+TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
+{
+	if (isnan(val_loss))
+		ereport(NOTICE,
+				(errmsg("vae_train epoch %d: loss %.4f, %.1f s", epoch, train_loss, elapsed)));
+	else
+		ereport(NOTICE,
+				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.1f s",
+						epoch, train_loss, val_loss, elapsed)));
+}
+
+Datum
+vae_train_final(PG_FUNCTION_ARGS)
+{
+	VaeTrainState *st;
+	MemoryContext train_ctx,
+				old;
+	VcRowRef   *refs;
+	VcModel    *model = NULL;
+	VcCallbacks cb = {TrainCheckInterrupts, TrainEpochDone, NULL};
+	char		msg[VC_ERRMSG_LEN];
+	VcStatus	status;
+	Size		size;
+	bytea	   *out;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "vae_train_final called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
+	if (st == NULL || st->n_rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vae_train needs at least %d rows, got none", VC_MIN_ROWS),
+				 errdetail("NULL rows are skipped.")));
+
+	/*
+	 * Everything the core allocates lives in this context: an ERROR or a
+	 * cancel anywhere in training releases it with the context.
+	 */
+	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
+									  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(train_ctx);
+	refs = BuildRefs(st);
+	status = vc_train(refs, st->n_rows, st->dim, &st->opt, &cb, &model, msg);
+	MemoryContextSwitchTo(old);
+	if (status != VC_OK)
+		VaeReportStatus(status, msg);
+
+	size = vc_model_serialized_size(model);
+	if (!AllocSizeIsValid(size + VARHDRSZ))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the trained model would take %zu bytes, more than a bytea can hold", size),
+				 errhint("Use fewer or smaller hidden layers.")));
+	out = palloc(size + VARHDRSZ);
+	SET_VARSIZE(out, size + VARHDRSZ);
+	vc_model_serialize(model, (uint8_t *) VARDATA(out));
+	MemoryContextDelete(train_ctx);
+	PG_RETURN_BYTEA_P(out);
+}

@@ -1,0 +1,110 @@
+/*
+ * vae_model_cache.c - decode a model once per query, not once per row.
+ *
+ * The decoded model lives in fn_extra (fn_mcxt), so it is freed with the
+ * query.  Identity of the bytes is checked without decoding or detoasting:
+ *  - a model stored out of line (every model above ~2 kB kept in a table) is
+ *    identified by its TOAST pointer (toast relation, value id), which
+ *    PostgreSQL never reuses for different bytes while the value exists, so a
+ *    join that passes the same stored model for every row skips detoasting;
+ *  - otherwise by length, the CRC-32C trailer and the first 128 bytes of the
+ *    header (which hold the training time to the nanosecond).
+ */
+#include "vae.h"
+
+#include "access/detoast.h"
+#include "utils/memutils.h"
+
+static bool
+SameBytes(const VaeModelCache *c, const char *data, Size len)
+{
+	return c->model != NULL && c->len == len &&
+		c->crc == vc_model_bytes_crc((const uint8_t *) data, len) &&
+		memcmp(c->head, data, Min(len, sizeof(c->head))) == 0;
+}
+
+VaeModelCache *
+VaeGetModel(FunctionCallInfo fcinfo, int argno)
+{
+	VaeModelCache *c = (VaeModelCache *) fcinfo->flinfo->fn_extra;
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	struct varatt_external ext = {0};
+	bool		external = VARATT_IS_EXTERNAL_ONDISK(raw);
+	bytea	   *b;
+	const char *data;
+	Size		len;
+	MemoryContext old;
+	VcModel    *model;
+	char		msg[VC_ERRMSG_LEN];
+	VcStatus	st;
+
+	if (external)
+	{
+		VARATT_EXTERNAL_GET_POINTER(ext, raw);
+		if (c && c->model && c->from_toast &&
+			c->toastrelid == ext.va_toastrelid && c->valueid == ext.va_valueid)
+			return c;
+	}
+	b = DatumGetByteaPP(PG_GETARG_DATUM(argno));
+	data = VARDATA_ANY(b);
+	len = VARSIZE_ANY_EXHDR(b);
+	if (c && SameBytes(c, data, len))
+		goto remember_identity;
+
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (c == NULL)
+	{
+		c = palloc0(sizeof(VaeModelCache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	vc_scratch_free(c->scratch);
+	vc_model_free(c->model);
+	if (c->row)
+		pfree(c->row);
+	c->scratch = NULL;
+	c->model = NULL;
+	c->row = NULL;
+	st = vc_model_deserialize((const uint8_t *) data, len, &model, msg);
+	if (st == VC_OK)
+	{
+		c->scratch = vc_scratch_create(model);
+		c->row = palloc(sizeof(float) * model->dim);
+		if (c->scratch == NULL)
+		{
+			vc_model_free(model);
+			st = VC_ENOMEM;
+			snprintf(msg, sizeof(msg), "out of memory preparing the model for scoring");
+		}
+		else
+			c->model = model;
+	}
+	MemoryContextSwitchTo(old);
+	if (st != VC_OK)
+		VaeReportStatus(st, msg);
+	c->len = len;
+	c->crc = vc_model_bytes_crc((const uint8_t *) data, len);
+	memset(c->head, 0, sizeof(c->head));
+	memcpy(c->head, data, Min(len, sizeof(c->head)));
+
+remember_identity:
+	c->from_toast = external;
+	c->toastrelid = ext.va_toastrelid;
+	c->valueid = ext.va_valueid;
+	return c;
+}
+
+/* the features argument, checked against the model's width, as float32 */
+const float *
+VaeGetScoringRow(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(argno);
+	int			dim = VaeArrayDim(arr, "features");
+
+	if (dim != c->model->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("features has %d elements, but the model was trained on %d",
+						dim, c->model->dim)));
+	VaeArrayToFloats(arr, "features", c->row, dim);
+	return c->row;
+}

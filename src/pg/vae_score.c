@@ -1,0 +1,201 @@
+/*
+ * vae_score.c - the SQL functions that use a trained model: vae_score,
+ * vae_threshold, vae_encode, vae_reconstruct, vae_explain, vae_generate.
+ *
+ * All are deterministic (IMMUTABLE): the same model and row give the same
+ * bits whatever the query, plan or call order.
+ */
+#include "vae.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(vae_score);
+PG_FUNCTION_INFO_V1(vae_threshold);
+PG_FUNCTION_INFO_V1(vae_encode);
+PG_FUNCTION_INFO_V1(vae_reconstruct);
+PG_FUNCTION_INFO_V1(vae_explain);
+PG_FUNCTION_INFO_V1(vae_generate);
+
+static int
+ParseMethod(text *t)
+{
+	char	   *s = text_to_cstring(t);
+	int			m;
+
+	for (m = 0; m < VC_N_METHODS; m++)
+		if (strcmp(s, vc_method_name(m)) == 0)
+			return m;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown scoring method \"%s\"", s),
+			 errhint("Valid methods are recon_prob, elbo and mse.")));
+	return -1;					/* unreachable */
+}
+
+static void
+CheckStatus(VcStatus st, const char *msg)
+{
+	if (st != VC_OK)
+		VaeReportStatus(st, msg);
+}
+
+static ArrayType *
+FloatArray(const float *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Float4GetDatum(v[i]);
+	return construct_array(d, n, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
+}
+
+Datum
+vae_score(PG_FUNCTION_ARGS)
+{
+	VaeModelCache *c = VaeGetModel(fcinfo, 0);
+	const float *x = VaeGetScoringRow(fcinfo, c, 1);
+	int			method = PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB;
+	double		out[VC_N_METHODS];
+	char		msg[VC_ERRMSG_LEN];
+
+	CheckStatus(vc_score_row(c->model, c->scratch, x, 1u << method, out, msg), msg);
+	PG_RETURN_FLOAT8(out[method]);
+}
+
+Datum
+vae_threshold(PG_FUNCTION_ARGS)
+{
+	VaeModelCache *c = VaeGetModel(fcinfo, 0);
+	double		contamination = PG_GETARG_FLOAT8(1);
+	int			method = PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB;
+
+	if (!(contamination >= 0.0 && contamination <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("contamination must be between 0 and 1, got %g", contamination)));
+	PG_RETURN_FLOAT8(vc_threshold(c->model, method, contamination));
+}
+
+Datum
+vae_encode(PG_FUNCTION_ARGS)
+{
+	VaeModelCache *c = VaeGetModel(fcinfo, 0);
+	const float *x = VaeGetScoringRow(fcinfo, c, 1);
+	float	   *mu = palloc(sizeof(float) * c->model->opt.latent_dim);
+	char		msg[VC_ERRMSG_LEN];
+
+	CheckStatus(vc_encode_row(c->model, c->scratch, x, mu, msg), msg);
+	PG_RETURN_ARRAYTYPE_P(FloatArray(mu, c->model->opt.latent_dim));
+}
+
+Datum
+vae_reconstruct(PG_FUNCTION_ARGS)
+{
+	VaeModelCache *c = VaeGetModel(fcinfo, 0);
+	const float *x = VaeGetScoringRow(fcinfo, c, 1);
+	float	   *recon = palloc(sizeof(float) * c->model->dim);
+	char		msg[VC_ERRMSG_LEN];
+
+	CheckStatus(vc_reconstruct_row(c->model, c->scratch, x, recon, NULL, msg), msg);
+	PG_RETURN_ARRAYTYPE_P(FloatArray(recon, c->model->dim));
+}
+
+/*
+ * One row per feature: its value, the reconstruction at the latent mean (both
+ * in input units) and its share of the reconstruction negative
+ * log-likelihood; the shares sum to the reconstruction term at the latent mean.
+ */
+Datum
+vae_explain(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	VaeModelCache *c = VaeGetModel(fcinfo, 0);
+	const float *x = VaeGetScoringRow(fcinfo, c, 1);
+	int			dim = c->model->dim,
+				j;
+	float	   *recon = palloc(sizeof(float) * dim);
+	float	   *values = palloc(sizeof(float) * dim);
+	double	   *contrib = palloc(sizeof(double) * dim);
+	char		msg[VC_ERRMSG_LEN];
+
+	memcpy(values, x, sizeof(float) * dim);
+	CheckStatus(vc_reconstruct_row(c->model, c->scratch, values, recon, contrib, msg), msg);
+	InitMaterializedSRF(fcinfo, 0);
+	for (j = 0; j < dim; j++)
+	{
+		Datum		v[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		v[0] = Int32GetDatum(j + 1);
+		v[1] = Float4GetDatum(values[j]);
+		v[2] = Float4GetDatum(recon[j]);
+		v[3] = Float8GetDatum(contrib[j]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	return (Datum) 0;
+}
+
+typedef struct GenerateState
+{
+	VcModel    *model;
+	VcScratch  *scratch;
+	float	   *row;
+	uint64		seed;
+} GenerateState;
+
+/*
+ * Value-per-call, so that LIMIT stops generation early.  fn_extra belongs to
+ * the SRF machinery here, so the model is decoded into the multi-call context.
+ */
+Datum
+vae_generate(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	GenerateState *gs;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		bytea	   *b = PG_GETARG_BYTEA_PP(0);
+		int32		n = PG_GETARG_INT32(1);
+		MemoryContext old;
+		char		msg[VC_ERRMSG_LEN];
+		VcStatus	st;
+
+		if (n < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("vae_generate needs n >= 0, got %d", n)));
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		gs = palloc0(sizeof(GenerateState));
+		gs->seed = (uint64) PG_GETARG_INT64(2);
+		st = vc_model_deserialize((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+								  &gs->model, msg);
+		if (st == VC_OK)
+		{
+			gs->scratch = vc_scratch_create(gs->model);
+			gs->row = palloc(sizeof(float) * gs->model->dim);
+		}
+		MemoryContextSwitchTo(old);
+		CheckStatus(st, msg);
+		if (gs->scratch == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		funcctx->max_calls = n;
+		funcctx->user_fctx = gs;
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	gs = funcctx->user_fctx;
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		vc_generate_row(gs->model, gs->scratch, gs->seed, (int64) funcctx->call_cntr, gs->row);
+		SRF_RETURN_NEXT(funcctx, PointerGetDatum(FloatArray(gs->row, gs->model->dim)));
+	}
+	SRF_RETURN_DONE(funcctx);
+}

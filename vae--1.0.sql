@@ -1,0 +1,130 @@
+-- vae--1.0.sql: variational autoencoders trained and scored in SQL
+\echo Use "CREATE EXTENSION vae" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Training: vae_train(features [, options]) aggregate -> model bytea
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION vae_train_trans(internal, real[])
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_trans(internal, real[], jsonb)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_trans(internal, double precision[])
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_trans(internal, double precision[], jsonb)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_combine(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_serialize(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'vae_train_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_deserialize(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_final(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'vae_train_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- The final function normalizes the buffered rows in place (no second copy of
+-- the data), hence FINALFUNC_MODIFY = READ_WRITE.
+CREATE AGGREGATE vae_train(real[]) (
+	SFUNC = vae_train_trans, STYPE = internal,
+	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_combine,
+	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
+	PARALLEL = SAFE);
+
+CREATE AGGREGATE vae_train(real[], jsonb) (
+	SFUNC = vae_train_trans, STYPE = internal,
+	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_combine,
+	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
+	PARALLEL = SAFE);
+
+CREATE AGGREGATE vae_train(double precision[]) (
+	SFUNC = vae_train_trans, STYPE = internal,
+	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_combine,
+	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
+	PARALLEL = SAFE);
+
+CREATE AGGREGATE vae_train(double precision[], jsonb) (
+	SFUNC = vae_train_trans, STYPE = internal,
+	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_combine,
+	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
+	PARALLEL = SAFE);
+
+-- ---------------------------------------------------------------------------
+-- Scoring and companions.  Deterministic: IMMUTABLE, STRICT, PARALLEL SAFE.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION vae_score(model bytea, features real[])
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_score(model bytea, features real[], method text)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_score(model bytea, features double precision[])
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_score(model bytea, features double precision[], method text)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_threshold(model bytea, contamination double precision)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_threshold(model bytea, contamination double precision, method text)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_encode(model bytea, features real[])
+RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_encode(model bytea, features double precision[])
+RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_reconstruct(model bytea, features real[])
+RETURNS real[] AS 'MODULE_PATHNAME', 'vae_reconstruct'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_reconstruct(model bytea, features double precision[])
+RETURNS real[] AS 'MODULE_PATHNAME', 'vae_reconstruct'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_explain(model bytea, features real[])
+RETURNS TABLE(feature integer, value real, expected real, contribution double precision)
+AS 'MODULE_PATHNAME', 'vae_explain'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
+
+CREATE FUNCTION vae_explain(model bytea, features double precision[])
+RETURNS TABLE(feature integer, value real, expected real, contribution double precision)
+AS 'MODULE_PATHNAME', 'vae_explain'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
+
+CREATE FUNCTION vae_generate(model bytea, n integer, seed bigint DEFAULT 0)
+RETURNS SETOF real[] AS 'MODULE_PATHNAME', 'vae_generate'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_model_info(model bytea)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'vae_model_info'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
