@@ -14,6 +14,11 @@
 # Portable builds: OPTFLAGS defaults to -march=native (like pgvector).  For a
 # binary that must run on other CPUs, override it, e.g. `make OPTFLAGS=`.
 # BLAS: BLAS_LIBS defaults to -lopenblas (override, e.g. BLAS_LIBS=-lblas).
+#
+# `make test VAE_PRIVATE_INSTALL=1` (same for demo) installs into a temporary
+# private copy of the server installation instead of the system directories:
+# no root or sudo needed, and no clash with other trees installed on a shared
+# machine.  The default (system-wide `make install`) is what CI uses.
 
 PG_CONFIG ?= $(or $(wildcard /usr/lib/postgresql/15/bin/pg_config),pg_config)
 export PG_CONFIG

@@ -29,9 +29,61 @@ find_pg_config() {
 	fi
 }
 
-# Server binaries (initdb, pg_ctl, psql, ...) of that installation.
+# Server binaries (initdb, pg_ctl, psql, ...) of that installation; inside
+# the private root when VAE_PGROOT is set (see make_private_root).
 pg_bindir() {
 	local pgc
 	pgc=$(find_pg_config) || return 1
-	"$pgc" --bindir
+	echo "${VAE_PGROOT:-}$("$pgc" --bindir)"
+}
+
+# Private install root, for VAE_PRIVATE_INSTALL=1: a fresh /tmp directory
+# holding a copy (hard links where allowed) of the server's bin, lib and share
+# directories at their usual paths.  PostgreSQL finds its lib and share
+# directories relative to its binary, so a server started from there loads
+# the extension installed with `make install DESTDIR=ROOT`, without root and
+# without touching the system installation (no clash with anyone else's
+# install on a shared machine).  Prints the root; the caller removes it.
+make_private_root() {
+	local pgc root d pkglibdir sharedir
+	pgc=$(find_pg_config) || return 1
+	pkglibdir=$("$pgc" --pkglibdir)
+	sharedir=$("$pgc" --sharedir)
+	root=$(mktemp -d /tmp/vae-pgroot.XXXXXX) || return 1
+	chmod 755 "$root"
+	for d in "$("$pgc" --bindir)" "$pkglibdir" "$sharedir"; do
+		[ -e "$root$d" ] && continue
+		mkdir -p "$root$(dirname "$d")"
+		if ! cp -al "$d" "$root$d" 2>/dev/null; then
+			rm -rf "${root:?}$d"
+			cp -a "$d" "$root$d" || return 1
+		fi
+	done
+	# Never write through a hard link into the system's copy of our files.
+	rm -f "$root$pkglibdir/vae.so" "$root$sharedir/extension/vae.control" \
+		"$root$sharedir"/extension/vae--*.sql
+	echo "$root"
+}
+
+# EXIT-trap helper: remove the private root made by install_ext, if any.
+remove_private_root() {
+	if [ -n "${VAE_PGROOT:-}" ] && [ -d "$VAE_PGROOT" ]; then
+		rm -rf "$VAE_PGROOT"
+	fi
+	return 0
+}
+
+# Install the built extension: into a private root (VAE_PRIVATE_INSTALL=1;
+# exports VAE_PGROOT, which pgcluster.sh/with-cluster.sh then use), else
+# system-wide with `make install` (through sudo when not root).
+# Uses $MAKE.  The caller removes $VAE_PGROOT when done.
+install_ext() {
+	if [ "${VAE_PRIVATE_INSTALL:-0}" = 1 ]; then
+		VAE_PGROOT=$(make_private_root) || return 1
+		export VAE_PGROOT
+		echo "(private install root: $VAE_PGROOT)"
+		$MAKE install DESTDIR="$VAE_PGROOT"
+	else
+		as_root $MAKE install PG_CONFIG="$(find_pg_config)"
+	fi
 }

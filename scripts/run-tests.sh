@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Full test pipeline (what `make test` runs after `make deps`):
-#   1. build the extension and install it (sudo when not root);
+#   1. build the extension and install it: system-wide (sudo when not root),
+#      or with VAE_PRIVATE_INSTALL=1 into a temporary private copy of the
+#      server installation (no root, no clash with other installs; see
+#      make_private_root in scripts/common.sh);
 #   2. build and run the sanitized unit tests (scripts/run-unit.sh);
 #   3. run pg_regress (`make installcheck`) in a throwaway cluster
 #      (scripts/with-cluster.sh), which is stopped even on failure;
@@ -16,11 +19,16 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$VAE_ROOT"
 
-MAKE=${MAKE:-make}
-JOBS=$(nproc 2>/dev/null || echo 2)
+MAKE="${MAKE:-make} --no-print-directory"
+# Parallel sub-makes, unless an outer `make -jN` already shares its jobserver.
+case " ${MAKEFLAGS:-}" in
+*jobserver* | *" -j"*) PAR= ;;
+*) PAR="-j$(nproc 2>/dev/null || echo 2)" ;;
+esac
 mkdir -p build
 
 section() { printf '\n==== %s ====\n' "$*"; }
+trap remove_private_root EXIT
 
 infra_f=0
 infra_notes=()
@@ -28,14 +36,14 @@ infra_notes=()
 # ---- 1. build + install --------------------------------------------------
 section "build"
 build_ok=1
-if ! $MAKE -j"$JOBS" all; then
+if ! $MAKE $PAR all; then
 	build_ok=0
 	infra_f=$((infra_f + 1))
 	infra_notes+=("extension build failed")
 fi
 if [ $build_ok -eq 1 ]; then
 	section "install"
-	if ! as_root $MAKE install PG_CONFIG="$(find_pg_config)"; then
+	if ! install_ext; then
 		build_ok=0
 		infra_f=$((infra_f + 1))
 		infra_notes+=("extension install failed")
@@ -46,7 +54,7 @@ fi
 section "unit tests (ASan+UBSan)"
 # -k: a test that fails to compile is reported by run-unit.sh as "not built"
 # while the others still run.
-$MAKE -k -j"$JOBS" unit-build || echo "(some unit tests failed to build)"
+$MAKE -k $PAR unit-build || echo "(some unit tests failed to build)"
 scripts/run-unit.sh
 read -r unit_p unit_f <build/unit/summary || { unit_p=0; unit_f=1; }
 

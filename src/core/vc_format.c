@@ -288,6 +288,8 @@ vc_model_serialize(const VcModel *m, uint8_t *buf)
 
 /* ---- reading ---- */
 
+static VcStatus Fail(char *errmsg, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
 static VcStatus
 Fail(char *errmsg, const char *fmt,...)
 {
@@ -436,46 +438,7 @@ CheckRecord(const Header *h, char *errmsg)
 	/* where it actually ran: "auto" is resolved before training starts */
 	if (h->device != VC_DEVICE_CPU && h->device != VC_DEVICE_GPU)
 		return Fail(errmsg, "model has unknown training device %d", (int) h->device);
-	/* scores are a sample of the training rows */
-	if ((int64_t) h->n_scores > h->rows)
-		return Fail(errmsg, "model keeps %d scores but was trained on %" PRId64 " rows",
-					(int) h->n_scores, h->rows);
 	return VC_OK;
-}
-
-/*
- * Parameter count of the layout vc_model_create() builds for these options,
- * in 64 bits.  It mirrors AddLayer() in vc_model.c on purpose: the count must
- * be checked against the header (and so against the real input length)
- * BEFORE vc_model_create() allocates that many floats, or a 200-byte forged
- * header could ask for gigabytes.  vc_model_deserialize() compares the result
- * with the created model's n_params afterwards, so a divergence between the
- * two fails loudly in the tests instead of silently.
- */
-static uint64_t
-LayoutParamCount(const VcOptions *o, int dim)
-{
-	uint64_t	n = 0;
-	uint64_t	prev = (uint64_t) dim;
-	uint64_t	out;
-	int			i;
-
-	for (i = 0; i < o->n_hidden; i++)
-	{
-		n += prev * (uint64_t) o->hidden[i] + (uint64_t) o->hidden[i];
-		prev = (uint64_t) o->hidden[i];
-	}
-	out = 2 * (uint64_t) o->latent_dim;
-	n += prev * out + out;
-	prev = (uint64_t) o->latent_dim;
-	for (i = o->n_hidden - 1; i >= 0; i--)
-	{
-		n += prev * (uint64_t) o->hidden[i] + (uint64_t) o->hidden[i];
-		prev = (uint64_t) o->hidden[i];
-	}
-	out = o->likelihood == VC_LIK_GAUSSIAN ? 2 * (uint64_t) dim : (uint64_t) dim;
-	n += prev * out + out;
-	return n;
 }
 
 VcStatus
@@ -560,9 +523,9 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 		h.opt.hidden[i] = h.hidden_raw[i];
 	if ((st = CheckRecord(&h, errmsg)) != VC_OK)
 		return st;
-	if (LayoutParamCount(&h.opt, h.dim) != h.n_params)
+	if ((uint64_t) vc_layout_param_count(&h.opt, h.dim) != h.n_params)
 		return Fail(errmsg, "model has %" PRIu64 " parameters but its layout needs %" PRIu64,
-					h.n_params, LayoutParamCount(&h.opt, h.dim));
+					h.n_params, (uint64_t) vc_layout_param_count(&h.opt, h.dim));
 
 	/*
 	 * Sizes are now proven consistent with the actual input length, so every
@@ -574,13 +537,6 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 		if (errmsg)
 			snprintf(errmsg, VC_ERRMSG_LEN, "%s", create_err);
 		return st;
-	}
-	if ((uint64_t) m->n_params != h.n_params)
-	{
-		/* LayoutParamCount() no longer mirrors vc_model_create() */
-		st = Fail(errmsg, "model layout mismatch: %" PRIu64 " parameters stored, %zu expected",
-				  h.n_params, m->n_params);
-		goto fail;
 	}
 	m->rows = h.rows;
 	m->epochs_run = h.epochs_run;

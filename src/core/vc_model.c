@@ -153,8 +153,13 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 		opt->latent_dim = ClampInt((dim + 11) / 12, 2, 20);
 	if (opt->n_hidden < 0)
 	{
+		/* about half the input, at least twice the latent size, within limits */
+		int			lo = opt->latent_dim * 2 > 8 ? opt->latent_dim * 2 : 8;
+		int			hi = lo > 512 ? lo : 512;
+
 		opt->n_hidden = 1;
-		opt->hidden[0] = ClampInt((dim + 1) / 2, opt->latent_dim * 2 > 8 ? opt->latent_dim * 2 : 8, 512);
+		opt->hidden[0] = ClampInt((dim + 1) / 2, lo < VC_MAX_WIDTH ? lo : VC_MAX_WIDTH,
+								  hi < VC_MAX_WIDTH ? hi : VC_MAX_WIDTH);
 	}
 	if (opt->normalize < 0)
 		opt->normalize = opt->likelihood == VC_LIK_BERNOULLI ? VC_NORM_MINMAX : VC_NORM_STANDARD;
@@ -207,6 +212,7 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 	if (opt->epochs < 1 || opt->epochs > VC_MAX_EPOCHS || opt->batch_size < 1 ||
 		opt->mc_samples < 1 || opt->mc_samples > VC_MAX_MC_SAMPLES ||
 		!(opt->learning_rate > 0) || !(opt->beta >= 0) || !(opt->weight_decay >= 0) ||
+		!isfinite(opt->learning_rate) || !isfinite(opt->beta) || !isfinite(opt->weight_decay) ||
 		!(opt->validation_fraction >= 0 && opt->validation_fraction < 1) ||
 		opt->patience < 0 || opt->max_rows < 0 ||
 		opt->likelihood < 0 || opt->likelihood > VC_LIK_BERNOULLI ||
@@ -245,21 +251,18 @@ AddLayer(VcModel *m, int in, int out)
  * Layer order: encoder hidden layers, encoder head (latent mean and raw
  * log-variance side by side), decoder hidden layers (the encoder's widths in
  * reverse), decoder head (mean, plus raw log-variance for gaussian).
+ * Allocates nothing, so the model reader can size-check a header with it.
  */
-VcStatus
-vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg)
+static void
+BuildLayout(VcModel *m, const VcOptions *opt, int dim)
 {
-	VcModel    *m;
 	int			i,
-				prev;
+				prev = dim;
 
-	*out = NULL;
-	m = vc_alloc0(sizeof(VcModel));
-	if (!m)
-		goto oom;
 	m->opt = *opt;
 	m->dim = dim;
-	prev = dim;
+	m->n_layers = 0;
+	m->n_params = 0;
 	for (i = 0; i < opt->n_hidden; i++)
 	{
 		AddLayer(m, prev, opt->hidden[i]);
@@ -275,7 +278,30 @@ vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg)
 	}
 	m->dec_head = m->n_layers;
 	AddLayer(m, prev, opt->likelihood == VC_LIK_GAUSSIAN ? 2 * dim : dim);
+}
 
+/* parameters of the layout; the options must be within the documented limits */
+size_t
+vc_layout_param_count(const VcOptions *opt, int dim)
+{
+	VcModel		tmp;
+
+	memset(&tmp, 0, sizeof(tmp));
+	BuildLayout(&tmp, opt, dim);
+	return tmp.n_params;
+}
+
+VcStatus
+vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg)
+{
+	VcModel    *m;
+	int			i;
+
+	*out = NULL;
+	m = vc_alloc0(sizeof(VcModel));
+	if (!m)
+		goto oom;
+	BuildLayout(m, opt, dim);
 	m->params = vc_alloc0(m->n_params * sizeof(float));
 	m->center = vc_alloc0((size_t) dim * sizeof(float));
 	m->scale = vc_alloc((size_t) dim * sizeof(float));

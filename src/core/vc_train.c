@@ -191,6 +191,13 @@ Shuffle(int64_t *idx, int64_t n, uint64_t key)
 	}
 }
 
+static inline void
+CheckInterrupts(const VcCallbacks *cb)
+{
+	if (cb && cb->check_interrupts)
+		cb->check_interrupts(cb->arg);
+}
+
 static void
 Gather(VcNet *net, VcRowRef *refs, const int64_t *idx, int n)
 {
@@ -266,7 +273,8 @@ BatchLossAndGrad(VcNet *net, int n, double beta, int with_grad)
 
 /* Validation loss: same objective, fixed eps per validation row across epochs */
 static double
-ValidationLoss(VcNet *net, VcRowRef *refs, const int64_t *idx, int64_t n_val)
+ValidationLoss(VcNet *net, VcRowRef *refs, const int64_t *idx, int64_t n_val,
+			   const VcCallbacks *cb)
 {
 	const VcModel *m = net->m;
 	uint64_t	key = vc_mix64(m->opt.seed ^ KEY_VAL);
@@ -277,6 +285,7 @@ ValidationLoss(VcNet *net, VcRowRef *refs, const int64_t *idx, int64_t n_val)
 	{
 		int			n = (int) (n_val - at < net->cap ? n_val - at : net->cap);
 
+		CheckInterrupts(cb);
 		Gather(net, refs, idx + at, n);
 		vc_normals(key, (uint64_t) at * net->latent, net->eps, (size_t) n * net->latent);
 		total += BatchLossAndGrad(net, n, m->opt.beta, 0);
@@ -307,7 +316,7 @@ FloatCmp(const void *a, const void *b)
 /* scores of a sample of the training rows, sorted per method, for vae_threshold */
 static VcStatus
 RecordScoreDistribution(VcModel *m, VcRowRef *refs, const int64_t *order, int64_t n,
-						char *errmsg)
+						const VcCallbacks *cb, char *errmsg)
 {
 	int			ns = (int) (n < VC_MAX_SCORE_SAMPLE ? n : VC_MAX_SCORE_SAMPLE);
 	VcScratch  *s = vc_scratch_create(m);
@@ -326,6 +335,8 @@ RecordScoreDistribution(VcModel *m, VcRowRef *refs, const int64_t *order, int64_
 	{
 		double		sc[VC_N_METHODS];
 
+		if (i % 64 == 0)
+			CheckInterrupts(cb);
 		vc_score_normalized(m, s, refs[order[i]].row, (1u << VC_N_METHODS) - 1, sc);
 		for (k = 0; k < VC_N_METHODS; k++)
 			m->scores[k][i] = (float) sc[k];
@@ -436,8 +447,7 @@ vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in,
 			int			nb = (int) (n_train - at < bs ? n_train - at : bs);
 			double		loss;
 
-			if (cb && cb->check_interrupts)
-				cb->check_interrupts(cb->arg);
+			CheckInterrupts(cb);
 			Gather(&net, refs, train_idx + at, nb);
 			vc_normals(eps_key, (uint64_t) step * bs * net.latent, net.eps,
 					   (size_t) nb * net.latent);
@@ -459,7 +469,7 @@ vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in,
 		m->epochs_run = epoch;
 		if (n_val > 0)
 		{
-			val = ValidationLoss(&net, refs, order, n_val);
+			val = ValidationLoss(&net, refs, order, n_val, cb);
 			if (!isfinite(val))
 			{
 				snprintf(errmsg, VC_ERRMSG_LEN,
@@ -495,7 +505,7 @@ vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in,
 		st = VC_EDIVERGED;
 		goto fail;
 	}
-	st = RecordScoreDistribution(m, refs, order, n, errmsg);
+	st = RecordScoreDistribution(m, refs, order, n, cb, errmsg);
 	if (st != VC_OK)
 		goto fail;
 	m->train_seconds = Now() - t0;
