@@ -176,12 +176,27 @@ vc_net_sample_z(VcNet *net, int n, int use_eps)
 void
 vc_net_decode(VcNet *net, int n)
 {
+	vc_net_decode_mean(net, n);
+	vc_net_decoder_logvar(net, n);
+}
+
+void
+vc_net_decode_mean(VcNet *net, int n)
+{
 	const VcModel *m = net->m;
-	int			l,
-				d = m->dim;
+	int			l;
 
 	for (l = m->enc_head + 1; l <= m->dec_head; l++)
 		LayerForward(net, l, n);
+}
+
+/* bounded decoder log-variances of the gaussian head (no-op for bernoulli) */
+void
+vc_net_decoder_logvar(VcNet *net, int n)
+{
+	const VcModel *m = net->m;
+	int			d = m->dim;
+
 	if (m->opt.likelihood == VC_LIK_GAUSSIAN)
 	{
 		const float *head = net->out[m->dec_head];

@@ -41,6 +41,9 @@ void		vc_net_encode(VcNet *net, int n);
 void		vc_net_sample_z(VcNet *net, int n, int use_eps);
 /* decoder from net->z rows [0, n); fills the decoder head and lvx */
 void		vc_net_decode(VcNet *net, int n);
+/* the two halves of vc_net_decode: layer outputs, then the gaussian head's lvx */
+void		vc_net_decode_mean(VcNet *net, int n);
+void		vc_net_decoder_logvar(VcNet *net, int n);
 /*
  * Per-row reconstruction NLL of target rows xt (stride dim) against the
  * decoder head rows [0, n) -> row_recon; KL of rows' latent -> row_kl

@@ -116,7 +116,7 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 		double		sse = 0.0;
 
 		vc_net_sample_z(net, 1, 0);
-		vc_net_decode(net, 1);
+		vc_net_decode_mean(net, 1);
 		head = net->out[m->dec_head];
 		for (j = 0; j < d; j++)
 		{

@@ -42,12 +42,12 @@ typedef struct VaeModelCache
 	VcScratch  *scratch;
 	float	   *row;			/* dim floats of input scratch */
 	/* identity of the bytes the model was decoded from */
+	bool		stable;			/* a Const or external Param: never changes */
 	bool		from_toast;
 	Oid			toastrelid;
 	Oid			valueid;
 	Size		len;
-	uint32		crc;
-	uint8		head[128];
+	char	   *bytes;			/* a copy, when identity must be checked by value */
 } VaeModelCache;
 
 extern VaeModelCache *VaeGetModel(FunctionCallInfo fcinfo, int argno);

@@ -20,12 +20,14 @@
 #include "utils/memutils.h"
 
 #define CHUNK_BYTES (8 * 1024 * 1024)
+#define FIRST_CHUNK_BYTES (64 * 1024)
 
 typedef struct VaeTrainState
 {
 	int			dim;
 	Size		rec_size;		/* bytes per record, 8-aligned */
-	int			rows_per_chunk;
+	int			rows_per_chunk; /* rows in every full chunk */
+	int			first_cap;		/* rows chunk 0 has room for (it starts small) */
 	int64		n_rows;			/* records held */
 	int64		seen;			/* rows this state has been fed, for messages */
 	Jsonb	   *options;		/* the first row's options (NULL = none) */
@@ -33,6 +35,7 @@ typedef struct VaeTrainState
 	char	  **chunks;
 	int			n_chunks;
 	int			max_chunks;
+	bytea	   *result;			/* the trained model, once the final function ran */
 } VaeTrainState;
 
 PG_FUNCTION_INFO_V1(vae_train_trans);
@@ -66,11 +69,27 @@ CreateState(MemoryContext aggctx, int dim, Jsonb *options)
 	return st;
 }
 
-/* a slot for one more record, growing the chunk list as needed */
+/*
+ * A slot for one more record.  Chunk 0 starts at 64 kB and doubles (moving
+ * is fine: nothing points into it until the final function) until it holds
+ * a full chunk, so a GROUP BY with many small groups does not reserve 8 MB
+ * per group; later chunks are allocated full size.
+ */
 static char *
 NewRecord(MemoryContext aggctx, VaeTrainState *st)
 {
-	if (st->n_rows == (int64) st->n_chunks * st->rows_per_chunk)
+	if (st->n_chunks == 0)
+	{
+		st->first_cap = Min(st->rows_per_chunk, Max(1, FIRST_CHUNK_BYTES / (int) st->rec_size));
+		st->chunks[st->n_chunks++] = MemoryContextAllocHuge(aggctx, st->rec_size * st->first_cap);
+	}
+	else if (st->n_chunks == 1 && st->n_rows == st->first_cap &&
+			 st->first_cap < st->rows_per_chunk)
+	{
+		st->first_cap = Min(st->rows_per_chunk, 2 * st->first_cap);
+		st->chunks[0] = repalloc_huge(st->chunks[0], st->rec_size * st->first_cap);
+	}
+	else if (st->n_rows == (int64) st->n_chunks * st->rows_per_chunk)
 	{
 		if (st->n_chunks == st->max_chunks)
 		{
@@ -122,6 +141,7 @@ CompactIfNeeded(MemoryContext aggctx, VaeTrainState *st)
 	st->chunks = MemoryContextAlloc(aggctx, sizeof(char *) * st->max_chunks);
 	st->n_chunks = 0;
 	st->n_rows = 0;
+	st->first_cap = 0;
 	for (i = 0; i < k; i++)
 	{
 		char	   *rec = NewRecord(aggctx, st);
@@ -385,6 +405,14 @@ vae_train_final(PG_FUNCTION_ARGS)
 				 errdetail("NULL rows are skipped.")));
 
 	/*
+	 * Training sorts and normalizes the rows in place, so a second call on
+	 * the same state (a re-scanned hash aggregate) must return the model the
+	 * first call trained rather than train again.
+	 */
+	if (st->result)
+		PG_RETURN_BYTEA_P(st->result);
+
+	/*
 	 * Everything the core allocates lives in this context: an ERROR or a
 	 * cancel anywhere in training releases it with the context.
 	 */
@@ -403,9 +431,10 @@ vae_train_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the trained model would take %zu bytes, more than a bytea can hold", size),
 				 errhint("Use fewer or smaller hidden layers.")));
-	out = palloc(size + VARHDRSZ);
+	out = MemoryContextAllocHuge(GetMemoryChunkContext(st), size + VARHDRSZ);
 	SET_VARSIZE(out, size + VARHDRSZ);
 	vc_model_serialize(model, (uint8_t *) VARDATA(out));
 	MemoryContextDelete(train_ctx);
+	st->result = out;
 	PG_RETURN_BYTEA_P(out);
 }

@@ -2,13 +2,16 @@
  * vae_model_cache.c - decode a model once per query, not once per row.
  *
  * The decoded model lives in fn_extra (fn_mcxt), so it is freed with the
- * query.  Identity of the bytes is checked without decoding or detoasting:
- *  - a model stored out of line (every model above ~2 kB kept in a table) is
+ * query.  Before reusing it we must know the bytes are the same, exactly:
+ *  - a constant or external parameter cannot change during the query
+ *    (get_fn_expr_arg_stable), so it is decoded once and never compared;
+ *  - a model stored out of line (every real model kept in a table) is
  *    identified by its TOAST pointer (toast relation, value id), which
  *    PostgreSQL never reuses for different bytes while the value exists, so a
- *    join that passes the same stored model for every row skips detoasting;
- *  - otherwise by length, the CRC-32C trailer and the first 128 bytes of the
- *    header (which hold the training time to the nanosecond).
+ *    join that passes the same stored model for every row neither detoasts
+ *    nor compares;
+ *  - anything else (a model computed per row) is compared byte for byte
+ *    with a copy of the bytes it was decoded from.
  */
 #include "vae.h"
 
@@ -18,9 +21,8 @@
 static bool
 SameBytes(const VaeModelCache *c, const char *data, Size len)
 {
-	return c->model != NULL && c->len == len &&
-		c->crc == vc_model_bytes_crc((const uint8_t *) data, len) &&
-		memcmp(c->head, data, Min(len, sizeof(c->head))) == 0;
+	return c->model != NULL && c->bytes != NULL && c->len == len &&
+		memcmp(c->bytes, data, len) == 0;
 }
 
 VaeModelCache *
@@ -38,6 +40,8 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 	char		msg[VC_ERRMSG_LEN];
 	VcStatus	st;
 
+	if (c && c->model && c->stable)
+		return c;
 	if (external)
 	{
 		VARATT_EXTERNAL_GET_POINTER(ext, raw);
@@ -61,9 +65,12 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 	vc_model_free(c->model);
 	if (c->row)
 		pfree(c->row);
+	if (c->bytes)
+		pfree(c->bytes);
 	c->scratch = NULL;
 	c->model = NULL;
 	c->row = NULL;
+	c->bytes = NULL;
 	st = vc_model_deserialize((const uint8_t *) data, len, &model, msg);
 	if (st == VC_OK)
 	{
@@ -82,9 +89,11 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 	if (st != VC_OK)
 		VaeReportStatus(st, msg);
 	c->len = len;
-	c->crc = vc_model_bytes_crc((const uint8_t *) data, len);
-	memset(c->head, 0, sizeof(c->head));
-	memcpy(c->head, data, Min(len, sizeof(c->head)));
+	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	if (!c->stable && !external)
+		c->bytes = MemoryContextAllocHuge(fcinfo->flinfo->fn_mcxt, len);
+	if (c->bytes)
+		memcpy(c->bytes, data, len);
 
 remember_identity:
 	c->from_toast = external;

@@ -7,7 +7,9 @@
  */
 #include "vae.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -33,14 +35,29 @@ NumberValue(JsonbValue *v, const char *key, const char *expected)
 											  NumericGetDatum(v->val.numeric)));
 }
 
+/*
+ * Exact integer conversion from the numeric's decimal text (numeric_out never
+ * uses exponents): a double would round values near 2^63 and make the range
+ * check lie.
+ */
 static int64
 IntValue(JsonbValue *v, const char *key, int64 lo, int64 hi, const char *expected)
 {
-	double		d = NumberValue(v, key, expected);
+	char	   *text,
+			   *end;
+	long long	n;
 
-	if (!(d >= (double) lo && d <= (double) hi) || d != floor(d))
+	if (v->type != jbvNumeric)
 		OptionError(key, expected);
-	return (int64) d;
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (*end == '.')
+		for (end++; *end == '0'; end++)
+			;
+	if (errno != 0 || end == text || *end != '\0' || n < lo || n > hi)
+		OptionError(key, expected);
+	return (int64) n;
 }
 
 static double

@@ -1,0 +1,582 @@
+#!/usr/bin/python3
+"""cpu_bench.py - measurements and report of bench/cpu.sh (see there).
+
+Runs inside scripts/with-cluster.sh: PGHOST, PGPORT, ... name a fresh cluster
+of a server that has the extension installed.  Environment:
+  BENCH_TMP   scratch directory for the data files
+  BENCH_GEMM  the compiled bench/cpu_gemm.c
+  QUICK=1     small sizes, for a smoke run
+  OUT_JSON    also write the summary (and details) there as JSON
+
+Progress goes to stderr as it happens; the report goes to stdout at the end.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+QUICK = os.environ.get("QUICK") == "1"
+TMP = os.environ["BENCH_TMP"]
+GEMM = os.environ["BENCH_GEMM"]
+
+MAX_REPS = 3                        # best of up to this many repetitions...
+REP_BUDGET_S = 8 if QUICK else 30   # ...while one alternative's reps took less than this
+TIMEOUT_FACTOR = 2                  # a PyTorch thread count this much slower than its best is cut short
+THREADS = (1, 2)                    # PyTorch and GEMM thread counts tried
+GEMM_SECONDS = 0.05 if QUICK else 0.3   # timing per GEMM shape and thread count
+BATCH = 128
+MB = 1e6                            # memory in MB of 10^6 bytes (the rows' 94 MB)
+
+COMMON = {"epochs": 2, "batch_size": BATCH, "learning_rate": 1e-3, "validation_fraction": 0,
+          "normalize": "none", "seed": 1, "device": "cpu", "verbose": True}
+NETS = {
+    "mnist": {"title": "MNIST-like 784-400-20 relu bernoulli", "table": "mnist",
+              "rows": 6000 if QUICK else 60000, "dim": 784,
+              "options": dict(COMMON, hidden=[400], latent_dim=20, likelihood="bernoulli",
+                              activation="relu")},
+    "kdd": {"title": "KDD-like 118-60-10 tanh gaussian", "table": "kdd",
+            "rows": 20000 if QUICK else 200000, "dim": 118,
+            "options": dict(COMMON, hidden=[60], latent_dim=10, likelihood="gaussian",
+                            activation="tanh", mc_samples=10)},
+}
+
+SERIAL = "SET max_parallel_workers_per_gather = 0;"
+PARALLEL = ("SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; "
+            "SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def fmt_int(v):
+    return f"{v:,.0f}"
+
+
+# ---------------------------------------------------------------------------
+# Data: quantized to exact binary fractions, so that the decimal text COPY
+# reads gives bit for bit the float32 values PyTorch gets from the .npy file.
+# Each generator returns (codes, levels): row values are levels[codes].
+# ---------------------------------------------------------------------------
+
+def mnist_like(n, rng):
+    """28x28 images: a pixel is inked with a probability falling off from the
+    centre (about 20% inked, like MNIST), at an ink level k/16, k in 1..16."""
+    yy, xx = np.mgrid[0:28, 0:28]
+    p = (0.75 * np.exp(-((yy - 13.5) ** 2 + (xx - 13.5) ** 2) / 72.0)).ravel()
+    inked = rng.random((n, 784), dtype=np.float32) < p
+    codes = inked * rng.integers(1, 17, (n, 784), dtype=np.uint8)
+    return codes, np.arange(17, dtype=np.float32) / 16
+
+
+def kdd_like(n, rng):
+    """KDD Cup 99 as usually one-hot encoded: three categorical columns of 3,
+    70 and 11 values (Zipf-distributed) one-hot, plus 34 continuous features
+    of standardized scale, as multiples of 1/32 in [-4, 4]."""
+    parts = []
+    for k in (3, 70, 11):
+        p = 1.0 / np.arange(1, k + 1)
+        parts.append(np.eye(k, dtype=np.int16)[rng.choice(k, size=n, p=p / p.sum())] * 32)
+    scale = rng.uniform(0.3, 1.5, 34)
+    parts.append(np.clip(np.round(rng.standard_normal((n, 34)) * scale * 32), -128, 128))
+    codes = np.concatenate(parts, axis=1).astype(np.int16) + 128
+    return codes, np.arange(-128, 129, dtype=np.float32) / 32
+
+
+def write_copy_file(codes, levels, path):
+    """one real[] literal per line, the text format COPY reads"""
+    text = [np.format_float_positional(v, trim="-") for v in levels]
+    with open(path, "w") as f:
+        for row in codes.tolist():
+            f.write("{" + ",".join([text[c] for c in row]) + "}\n")
+
+
+def npy_path(net):
+    return os.path.join(TMP, net["table"] + ".npy")
+
+
+def load_data():
+    for seed, (name, gen) in enumerate((("mnist", mnist_like), ("kdd", kdd_like))):
+        net = NETS[name]
+        t0 = time.perf_counter()
+        codes, levels = gen(net["rows"], np.random.default_rng(seed))
+        assert codes.shape == (net["rows"], net["dim"])
+        np.save(npy_path(net), levels[codes])
+        copy_path = os.path.join(TMP, name + ".txt")
+        write_copy_file(codes, levels, copy_path)
+        psql(f"CREATE TABLE {name} (f real[]);\n"
+             f"\\copy {name} (f) FROM '{copy_path}'\n"
+             f"VACUUM (FREEZE, ANALYZE) {name};\n")
+        os.unlink(copy_path)
+        log(f"  {name}: {fmt_int(net['rows'])} rows loaded in {time.perf_counter() - t0:.1f} s")
+
+
+# ---------------------------------------------------------------------------
+# Running things
+# ---------------------------------------------------------------------------
+
+def psql(script):
+    """run a psql script (stop at the first error; unaligned tuples-only output)"""
+    p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", " ", "-v", "ON_ERROR_STOP=1",
+                        "-f", "-"], input=script, text=True, capture_output=True)
+    if p.returncode != 0:
+        sys.exit(f"cpu_bench: psql failed:\n{script}\n{p.stderr}")
+    return p.stdout, p.stderr
+
+
+# reads the backend's /proc status lines (world-readable) from the client side
+PROBE = r"""\! awk '/^(VmHWM|RssAnon|RssShmem|Threads):/ {print "%s", $1, $2}' /proc/$BENCH_PID/status"""
+
+
+def in_fresh_backend(statement, settings=""):
+    """Run one SQL statement in a new connection, timed client-side by psql's
+    \\timing, with the backend's VmHWM, RssAnon, RssShmem (kB) and thread
+    count read before (right after connecting) and after it."""
+    script = "\n".join([r"SELECT pg_backend_pid() AS pid \gset", r"\setenv BENCH_PID :pid",
+                        PROBE % "before", settings, r"\timing on", statement, r"\timing off",
+                        PROBE % "after"]) + "\n"
+    out, err = psql(script)
+    times = re.findall(r"^Time: ([0-9.]+) ms", out, re.M)
+    assert len(times) == 1, out
+    r = {"seconds": float(times[0]) / 1000, "out": out, "err": err}
+    for tag, key, value in re.findall(r"^(before|after) (\w+): (\d+)$", out, re.M):
+        r[f"{tag}_{key}"] = int(value)
+    return r
+
+
+def torch_run(cmd, net, threads, limit, *args):
+    """one timing by bench/cpu_torch.py in a fresh process with THREADS
+    threads; seconds None when it ran past limit (it is killed then)"""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    argv = [sys.executable, os.path.join(HERE, "cpu_torch.py"), cmd,
+            json.dumps(net["options"]), npy_path(net), str(threads), *args]
+    try:
+        # the limit is on the timed loop; allow for importing torch and loading
+        p = subprocess.run(argv, env=env, capture_output=True, text=True, check=True,
+                           timeout=None if limit is None else limit + 15)
+    except subprocess.TimeoutExpired:
+        return {"seconds": None, "cut": limit}
+    except subprocess.CalledProcessError as e:
+        sys.exit(f"cpu_bench: {' '.join(argv)} failed:\n{e.stderr}")
+    r = json.loads(p.stdout)
+    if limit is not None and r["seconds"] > limit:
+        return {"seconds": None, "cut": limit}
+    return r
+
+
+def race(label, runs):
+    """Best-of-N timing of alternatives measured in interleaved rounds (A B C,
+    A B C, ...), so that a burst of load from other jobs on this shared
+    machine does not hit one alternative only.  runs: {name: (fn, group)}
+    with fn(limit) -> dict with "seconds" (None: cut at limit).  An
+    alternative is repeated while it has fewer than MAX_REPS results and they
+    took less than REP_BUDGET_S in all.  Within a group (the thread counts of
+    one reference, of which only the best counts) a run is cut at
+    TIMEOUT_FACTOR x the group's best so far, and is not retried once cut.
+    Returns {name: its best result, with "reps": all its times}."""
+    results = {name: [] for name in runs}
+
+    def wants_more(rs):
+        return (len(rs) < MAX_REPS and all(r["seconds"] is not None for r in rs)
+                and sum(r["seconds"] for r in rs) < REP_BUDGET_S)
+
+    while True:
+        todo = [name for name in runs if wants_more(results[name])]
+        if not todo:
+            break
+        for name in todo:
+            fn, group = runs[name]
+            done = [r["seconds"] for other, (_, g) in runs.items() if group and g == group
+                    for r in results[other] if r["seconds"] is not None]
+            r = fn(TIMEOUT_FACTOR * min(done) if done else None)
+            results[name].append(r)
+            shown = f"{r['seconds']:.2f} s" if r["seconds"] is not None else f"cut at {r['cut']:.1f} s"
+            log(f"  [{label}] {name}: {shown}")
+    best = {}
+    for name, rs in results.items():
+        timed = [r for r in rs if r["seconds"] is not None]
+        best[name] = dict(min(timed, key=lambda r: r["seconds"]) if timed else rs[0],
+                          reps=[r["seconds"] for r in rs])
+    return best
+
+
+def best_torch(results, prefix):
+    """(seconds, threads) of the fastest PyTorch thread count"""
+    timed = [(r["seconds"], t) for t in THREADS
+             for r in [results[f"{prefix} {t} thr"]] if r["seconds"] is not None]
+    return min(timed)
+
+
+def show_torch(r):
+    if r["seconds"] is None:
+        return f"> {r['cut']:.1f} s (cut short)"
+    return f"{r['seconds']:.2f} s"
+
+
+# ---------------------------------------------------------------------------
+# The networks' GEMMs and FLOPs
+# ---------------------------------------------------------------------------
+
+def layers(net):
+    """(encoder, decoder) as lists of (in, out), in vae's layer order"""
+    o, d = net["options"], net["dim"]
+    h, z = o["hidden"], o["latent_dim"]
+    head = 2 * d if o["likelihood"] == "gaussian" else d
+    return list(zip([d] + h, h + [2 * z])), list(zip([z] + h[::-1], h[::-1] + [head]))
+
+
+def train_gemms(net):
+    """The GEMMs of one training step, as src/core/vc_nn.c calls them: per
+    layer the forward NN (batch x in times in x out), the weight gradient TN
+    and the input gradient NT -- except for the first layer, whose input is
+    the data (PyTorch skips it as well).  As (op, M, N, K)."""
+    enc, dec = layers(net)
+    calls = []
+    for i, (fan_in, fan_out) in enumerate(enc + dec):
+        calls.append(("NN", BATCH, fan_out, fan_in))
+        calls.append(("TN", fan_in, fan_out, BATCH))
+        if i > 0:
+            calls.append(("NT", BATCH, fan_in, fan_out))
+    return calls
+
+
+def flops(call):
+    return 2 * call[1] * call[2] * call[3]
+
+
+def train_flops_per_row(net):
+    return sum(flops(c) for c in train_gemms(net)) / BATCH
+
+
+def gemm_rates(shapes, threads):
+    """{shape: GFLOP/s} from bench/cpu_gemm at this OpenBLAS thread count"""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
+    out = subprocess.run([GEMM, str(GEMM_SECONDS)] + [f"{op}:{m},{n},{k}" for op, m, n, k in shapes],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    rates = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 5:
+            rates[(f[0], int(f[1]), int(f[2]), int(f[3]))] = float(f[4])
+    return rates
+
+
+def network_ceiling(net, rates):
+    """(GFLOP/s, rows/s) of a training step made of nothing but its GEMMs,
+    each at its measured rate, at the better thread count"""
+    calls = train_gemms(net)
+    total = sum(flops(c) for c in calls)
+    best = min(sum(flops(c) / (rates[t][c] * 1e9) for c in calls) for t in THREADS)
+    return total / best / 1e9, BATCH / best
+
+
+# ---------------------------------------------------------------------------
+# The measurements
+# ---------------------------------------------------------------------------
+
+def measure_gemm():
+    shapes = sorted({c for net in NETS.values() for c in train_gemms(net)})
+    square = 1024 if QUICK else 2048
+    shapes.append(("NN", square, square, square))
+    rates = {t: gemm_rates(shapes, t) for t in THREADS}
+    log(f"  {len(shapes)} shapes timed at {', '.join(map(str, THREADS))} threads")
+    return {"shapes": shapes, "rates": rates, "square": ("NN", square, square, square)}
+
+
+def vae_train_run(net):
+    """the timed statement, in a fresh connection; epoch times from the
+    verbose NOTICEs and the core's own train_seconds for the phase split"""
+    opts = json.dumps(net["options"])
+    r = in_fresh_backend(f"SELECT 'train_seconds', vae_model_info(vae_train(f, '{opts}'))"
+                         f"->>'train_seconds' FROM {net['table']};")
+    r["train_seconds"] = float(re.search(r"^train_seconds (\S+)$", r["out"], re.M).group(1))
+    r["epoch_elapsed"] = [float(s) for s in
+                          re.findall(r"vae_train epoch \d+: loss \S+, ([0-9.]+) s", r["err"])]
+    return r
+
+
+def plan_of(statement, settings=""):
+    out, _ = psql(f"{settings}\nEXPLAIN (COSTS OFF) {statement}")
+    m = re.search(r"Workers Planned: (\d+)", out)
+    return f"parallel, {m.group(1)} workers planned" if m else "serial"
+
+
+def measure_training(name):
+    net = NETS[name]
+    plan = plan_of(f"SELECT vae_train(f, '{{}}') FROM {net['table']}")
+    runs = {"vae": (lambda limit: vae_train_run(net), None)}
+    for t in THREADS:
+        runs[f"PyTorch {t} thr"] = (lambda limit, t=t: torch_run("train", net, t, limit), "torch")
+    return {"plan": plan, "results": race(f"train {name}", runs)}
+
+
+def make_scoring_model():
+    """The model scored in part 2, trained with a serial plan in a fresh
+    connection -- which also gives the serial plan's peak memory."""
+    net = NETS["kdd"]
+    r = in_fresh_backend(f"CREATE TABLE kdd_model AS SELECT vae_train(f, "
+                         f"'{json.dumps(net['options'])}') AS model FROM kdd;", SERIAL)
+    # a plain (not parallel) scan of the one-row model table keeps the plans simple
+    psql("ALTER TABLE kdd_model SET (parallel_workers = 0);\n"
+         "ALTER TABLE kdd SET (parallel_workers = 2);\n")
+    log(f"  model for scoring trained (serial plan) in {r['seconds']:.2f} s")
+    return r
+
+
+def score_statement(method):
+    arg = "" if method == "recon_prob" else f", '{method}'"   # recon_prob is the default
+    return f"SELECT sum(vae_score((SELECT model FROM kdd_model), f{arg})) FROM kdd;"
+
+
+def check_parallel_plan():
+    """EXPLAIN ANALYZE of the 2-worker mse query: the scoring must happen in
+    a Partial Aggregate below a Gather that launched 2 workers"""
+    out, _ = psql(f"{PARALLEL}\nEXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+                  f"{score_statement('mse')}")
+    ok = ("Partial Aggregate" in out and "Workers Planned: 2" in out
+          and "Workers Launched: 2" in out)
+    return ok, out.rstrip()
+
+
+def measure_scoring():
+    net = NETS["kdd"]
+    ok, plan = check_parallel_plan()
+    if not ok:
+        log("  WARNING: the 2-worker plan is not a Partial Aggregate on 2 launched workers")
+    runs = {}
+    for method in ("mse", "recon_prob"):
+        for label, settings in (("1 backend", SERIAL), ("2 workers", PARALLEL)):
+            runs[f"vae {method} {label}"] = (
+                lambda limit, m=method, s=settings: in_fresh_backend(score_statement(m), s), None)
+        runs[f"PyTorch {method} 1 thr"] = (
+            lambda limit, m=method: torch_run("score", net, 1, limit, m), None)
+    return {"plan_ok": ok, "plan": plan, "results": race("score kdd", runs)}
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+def training_figures(net, res, ceiling):
+    """derived training figures of the best vae run and the best PyTorch run"""
+    work = net["rows"] * net["options"]["epochs"]
+    fpr = train_flops_per_row(net)
+    v = res["vae"]
+    ep = v["epoch_elapsed"]
+    n_ep = len(ep)
+    # NOTICE times are since the core started (sort, normalization, then
+    # epochs): one epoch is the mean difference, the rest of epoch 1 is setup
+    per_epoch = (ep[-1] - ep[0]) / (n_ep - 1) if n_ep > 1 else ep[0]
+    phases = [("scan + aggregate input (before training)", v["seconds"] - v["train_seconds"]),
+              ("canonical sort + normalization", max(ep[0] - per_epoch, 0.0)),
+              (f"{n_ep} epochs", ep[-1] - max(ep[0] - per_epoch, 0.0)),
+              ("score sample for vae_threshold", v["train_seconds"] - ep[-1])]
+    t_sec, t_thr = best_torch(res, "PyTorch")
+    return {
+        "work": work, "flops_per_row": fpr,
+        "vae_rate": work / v["seconds"], "vae_loop_rate": net["rows"] / per_epoch,
+        "torch_rate": work / t_sec, "torch_threads": t_thr,
+        "vae_gflops": work / v["seconds"] * fpr / 1e9,
+        "vae_loop_gflops": net["rows"] / per_epoch * fpr / 1e9,
+        "torch_gflops": work / t_sec * fpr / 1e9,
+        "ceiling_gflops": ceiling[0], "ceiling_rate": ceiling[1],
+        "phases": phases, "backend_threads": v.get("after_Threads"),
+        "hwm_delta_mb": (v["after_VmHWM"] - v["before_VmHWM"]) * 1024 / MB,
+    }
+
+
+def memory_figures(run, net):
+    rows_mb = net["rows"] * net["dim"] * 4 / MB
+    delta = (run["after_VmHWM"] - run["before_VmHWM"]) * 1024 / MB
+    goal = 1.25 * rows_mb + 64
+    return {"delta_mb": delta, "rows_mb": rows_mb, "goal_mb": goal, "ratio": delta / rows_mb,
+            "ok": delta <= goal, "baseline_mb": run["before_VmHWM"] * 1024 / MB,
+            "rss_anon_mb": run["after_RssAnon"] * 1024 / MB,
+            "rss_shmem_mb": run["after_RssShmem"] * 1024 / MB}
+
+
+def report(gemm, training, scoring, model_run, started, load_start):
+    out = []
+    p = out.append
+    rates = gemm["rates"]
+    p("=" * 100)
+    p(f"vae CPU benchmark{'  (QUICK=1: reduced sizes)' if QUICK else ''}   "
+      f"{time.strftime('%Y-%m-%d %H:%M:%S')}")
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    p(f"host: {cpu}, {os.cpu_count()} CPUs; load average at start {load_start}, "
+      f"at end {' '.join(open('/proc/loadavg').read().split()[:3])}")
+    p("Every vae figure is paired with a reference measured in this run.  Timings: best of up to "
+      f"{MAX_REPS} interleaved repetitions,")
+    p(f"as many as fit in {REP_BUDGET_S} s per alternative (at least one).")
+
+    p("")
+    p("1. GEMM ceiling: cblas_sgemm (OpenBLAS), GFLOP/s, C(MxN) = op(A)(MxK) op(B)(KxN)")
+    p(f"   {'shape':<24}" + "".join(f"{str(t) + ' thread' + ('s' if t > 1 else ''):>12}" for t in THREADS))
+    for s in gemm["shapes"]:
+        p(f"   {s[0]} {s[1]}x{s[2]}x{s[3]:<13}" + "".join(f"{rates[t][s]:>12.1f}" for t in THREADS))
+    peak = max(rates[t][gemm["square"]] for t in THREADS)
+
+    figs = {}
+    p("")
+    p("2. Training throughput: SELECT vae_train(f, opts) FROM t, wall time client-side (psql \\timing),")
+    p("   against PyTorch (same network, batch, Adam 1e-3, rows, epochs) at its best thread count.")
+    p("   Timed statement: SELECT vae_model_info(vae_train(...))->>'train_seconds' (the same aggregate")
+    p("   call, plus one model decode of a few ms, to split the time into phases).")
+    p("   FLOPs counted: the GEMMs only, 2*M*N*K each -- forward + weight gradient for every layer, input")
+    p("   gradient for every layer but the first (neither side computes it); elementwise work not counted.")
+    for name in ("mnist", "kdd"):
+        net, t = NETS[name], training[name]
+        res = t["results"]
+        f = figs[name] = training_figures(net, res, network_ceiling(net, rates))
+        p("")
+        p(f"   {net['title']}: {fmt_int(net['rows'])} rows x {net['options']['epochs']} epochs, "
+          f"batch {BATCH}; vae plan: {t['plan']}")
+        p(f"   FLOPs per row per epoch: {fmt_int(f['flops_per_row'])}  (3 x 2 x sum(in*out) would be "
+          f"{fmt_int(6 * sum(i * o for i, o in sum(layers(net), [])))})")
+        p(f"   {'':<34}{'time':>10}{'rows*epochs/s':>16}{'GFLOP/s':>10}")
+        v = res["vae"]
+        p(f"   {'vae, whole statement':<34}{v['seconds']:>8.2f} s{fmt_int(f['vae_rate']):>16}"
+          f"{f['vae_gflops']:>10.1f}   reps: {', '.join(f'{s:.2f}' for s in v['reps'])}")
+        p(f"   {'vae, training loop only':<34}{'':>10}{fmt_int(f['vae_loop_rate']):>16}"
+          f"{f['vae_loop_gflops']:>10.1f}   (from the per-epoch NOTICE times)")
+        for th in THREADS:
+            r = res[f"PyTorch {th} thr"]
+            rate = f"{fmt_int(f['work'] / r['seconds'])}" if r["seconds"] else "-"
+            gf = f"{f['work'] / r['seconds'] * f['flops_per_row'] / 1e9:.1f}" if r["seconds"] else "-"
+            reps = ", ".join(f"{s:.2f}" if s else "cut" for s in r["reps"])
+            p(f"   {f'PyTorch, {th} thread' + ('s' if th > 1 else ''):<34}{show_torch(r):>10}"
+              f"{rate:>16}{gf:>10}   reps: {reps}")
+        p(f"   {'GEMM-only ceiling (1 above)':<34}{'':>10}{fmt_int(f['ceiling_rate']):>16}"
+          f"{f['ceiling_gflops']:>10.1f}")
+        p(f"   vae / PyTorch ({f['torch_threads']} thread{'s' if f['torch_threads'] > 1 else ''}): "
+          f"{f['vae_rate'] / f['torch_rate']:.2f} (whole statement), "
+          f"{f['vae_loop_rate'] / f['torch_rate']:.2f} (training loop only)")
+        p(f"   vae achieved {f['vae_gflops']:.1f} GFLOP/s = {f['vae_gflops'] / f['ceiling_gflops']:.0%} of "
+          f"the network's GEMM ceiling, {f['vae_gflops'] / peak:.0%} of the square-GEMM peak "
+          f"({peak:.0f}); training loop only: {f['vae_loop_gflops'] / f['ceiling_gflops']:.0%} of the ceiling")
+        p(f"   phases of the best vae run ({v['seconds']:.2f} s; epoch times have 0.1 s resolution):")
+        for label, sec in f["phases"]:
+            p(f"     {label:<44}{sec:>7.2f} s  {sec / v['seconds']:>4.0%}")
+        p(f"   backend threads after training: {f['backend_threads']} (OpenBLAS's own pool; "
+          f"OPENBLAS_NUM_THREADS of the server decides); VmHWM grew by {f['hwm_delta_mb']:.0f} MB")
+
+    sres = scoring["results"]
+    kdd = NETS["kdd"]
+    rows = kdd["rows"]
+    L = kdd["options"]["mc_samples"]
+    enc, dec = layers(kdd)
+    enc_w, dec_w = sum(i * o for i, o in enc), sum(i * o for i, o in dec)
+    share = dec_w / (enc_w + dec_w)
+    expected = (enc_w + L * dec_w) / (enc_w + dec_w)
+    sec = {name: r["seconds"] for name, r in sres.items()}
+    p("")
+    p(f"3. Scoring throughput, {kdd['title']}, {fmt_int(rows)} rows:")
+    p(f"   {score_statement('mse')}  (and without the method: recon_prob, L = {L})")
+    p(f"   {'':<34}{'time':>10}{'rows/s':>12}   reps")
+    for name, r in sres.items():
+        p(f"   {name:<34}{r['seconds']:>8.2f} s{fmt_int(rows / r['seconds']):>12}   "
+          f"{', '.join(f'{s:.2f}' for s in r['reps'])}")
+    p(f"   2-worker plan checked by EXPLAIN ANALYZE: {'yes' if scoring['plan_ok'] else 'NO'}")
+    for line in scoring["plan"].splitlines():
+        p(f"     | {line}")
+    p(f"   mse: vae 1 backend / PyTorch 1 thread (rows/s): "
+      f"{sec['PyTorch mse 1 thr'] / sec['vae mse 1 backend']:.2f}")
+    p(f"   2 workers / 1 backend speed-up: mse {sec['vae mse 1 backend'] / sec['vae mse 2 workers']:.2f}, "
+      f"recon_prob {sec['vae recon_prob 1 backend'] / sec['vae recon_prob 2 workers']:.2f}  "
+      f"(2 cores shared with other jobs; the leader scans too)")
+    p(f"   recon_prob / mse cost (1 backend): vae {sec['vae recon_prob 1 backend'] / sec['vae mse 1 backend']:.2f}, "
+      f"PyTorch {sec['PyTorch recon_prob 1 thr'] / sec['PyTorch mse 1 thr']:.2f}; expected from FLOPs "
+      f"{expected:.2f} = 1 + (L-1) x decoder share {share:.2f}")
+    p(f"     (mse encodes once and decodes once, recon_prob encodes once and decodes L = {L} times;"
+      f" 1 + L x share = {1 + L * share:.2f})")
+
+    mem = memory_figures(training["kdd"]["results"]["vae"], kdd)
+    mem_serial = memory_figures(model_run, kdd)
+    p("")
+    p(f"4. Peak memory of the backend training {kdd['title']} ({fmt_int(rows)} x {kdd['dim']} float32 "
+      f"= {mem['rows_mb']:.1f} MB of rows; MB = 10^6 bytes)")
+    p("   VmHWM after training minus VmHWM right after connecting, same connection:")
+    for label, m in ((f"timed statement ({training['kdd']['plan']})", mem),
+                     ("serial plan (max_parallel_workers_per_gather = 0)", mem_serial)):
+        p(f"   {label:<52} {m['delta_mb']:7.1f} MB = {m['ratio']:.2f} x rows  "
+          f"(baseline {m['baseline_mb']:.0f} MB; after: RssAnon {m['rss_anon_mb']:.0f} MB, "
+          f"RssShmem {m['rss_shmem_mb']:.0f} MB)")
+    p(f"   goal: at most 1.25 x rows + 64 MB = {mem['goal_mb']:.1f} MB (parallel workers' own memory not counted)")
+
+    # -- summary --
+    mn, kd = figs["mnist"], figs["kdd"]
+    summary = [
+        ("train MNIST-like, rows*epochs/s", mn["vae_rate"], mn["torch_rate"],
+         f"PyTorch {mn['torch_threads']} thr", None, None),
+        ("train KDD-like, rows*epochs/s", kd["vae_rate"], kd["torch_rate"],
+         f"PyTorch {kd['torch_threads']} thr", None, None),
+        ("train MNIST-like, GFLOP/s", mn["vae_gflops"], mn["ceiling_gflops"], "GEMM ceiling", None, None),
+        ("train KDD-like, GFLOP/s", kd["vae_gflops"], kd["ceiling_gflops"], "GEMM ceiling", None, None),
+        ("score mse, 1 backend, rows/s", rows / sec["vae mse 1 backend"],
+         rows / sec["PyTorch mse 1 thr"], "PyTorch 1 thr", None, None),
+        ("score recon_prob, 1 backend, rows/s", rows / sec["vae recon_prob 1 backend"],
+         rows / sec["PyTorch recon_prob 1 thr"], "PyTorch 1 thr", None, None),
+        ("score mse, 2 workers, rows/s", rows / sec["vae mse 2 workers"],
+         rows / sec["vae mse 1 backend"], "vae 1 backend", "ideal 2.00", None),
+        ("score recon_prob/mse time", sec["vae recon_prob 1 backend"] / sec["vae mse 1 backend"],
+         expected, "FLOP ratio", "about 1", None),
+        ("peak memory KDD train, MB", mem["delta_mb"], mem["rows_mb"], "rows",
+         f"<= {mem['goal_mb']:.0f} MB", mem["ok"]),
+        ("  same, serial plan, MB", mem_serial["delta_mb"], mem_serial["rows_mb"], "rows",
+         f"<= {mem['goal_mb']:.0f} MB", mem_serial["ok"]),
+    ]
+    p("")
+    p("SUMMARY (ratio = vae / reference; for memory, MB used / MB of rows)")
+    p(f"{'metric':<38}| {'vae':>10} | {'reference':>10} {'':<15}| {'ratio':>6} | goal")
+    p("-" * 100)
+    rows_json = []
+    for metric, v, ref, ref_label, goal, ok in summary:
+        ratio = v / ref
+        verdict = "" if ok is None else "  PASS" if ok else f"  FAIL ({v / mem['goal_mb']:.2f} x goal)"
+        p(f"{metric:<38}| {v:>10,.1f} | {ref:>10,.1f} {ref_label:<15}| {ratio:>6.2f} | "
+          f"{goal or '-'}{verdict}")
+        rows_json.append({"metric": metric, "vae": v, "reference": ref, "reference_is": ref_label,
+                          "ratio": ratio, "goal": goal, "pass": ok})
+    elapsed = time.time() - started
+    p("-" * 100)
+    p(f"benchmark time {elapsed:.0f} s")
+    print("\n".join(out), flush=True)
+
+    if os.environ.get("OUT_JSON"):
+        with open(os.environ["OUT_JSON"], "w") as f:
+            json.dump({"quick": QUICK, "host_cpu": cpu, "cpus": os.cpu_count(),
+                       "load_average_start": load_start, "elapsed_seconds": elapsed,
+                       "summary": rows_json,
+                       "training": {n: {k: v for k, v in figs[n].items()} for n in figs},
+                       "scoring_seconds": sec, "scoring_plan_ok": scoring["plan_ok"],
+                       "memory": {"timed_statement": mem, "serial_plan": mem_serial},
+                       "gemm_gflops": {str(t): {" ".join(map(str, s)): g for s, g in rates[t].items()}
+                                       for t in THREADS}},
+                      f, indent=2)
+
+
+def main():
+    started = time.time()
+    load_start = " ".join(open("/proc/loadavg").read().split()[:3])
+    psql("CREATE EXTENSION vae;\n")
+    log("GEMM ceiling ...")
+    gemm = measure_gemm()
+    log("data ...")
+    load_data()
+    training = {}
+    for name in ("mnist", "kdd"):
+        log(f"training {name} ...")
+        training[name] = measure_training(name)
+    log("scoring ...")
+    model_run = make_scoring_model()
+    scoring = measure_scoring()
+    report(gemm, training, scoring, model_run, started, load_start)
+
+
+if __name__ == "__main__":
+    main()
