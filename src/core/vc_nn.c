@@ -254,6 +254,21 @@ vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows)
 	}
 }
 
+double
+vc_net_forward(VcNet *net, int n, double beta)
+{
+	double		total = 0.0;
+	int			r;
+
+	vc_net_encode(net, n);
+	vc_net_sample_z(net, n, 1);
+	vc_net_decode(net, n);
+	vc_net_losses(net, net->x, n, n);
+	for (r = 0; r < n; r++)
+		total += net->row_recon[r] + beta * net->row_kl[r];
+	return total;
+}
+
 /* dW = A^T D, db = column sums of D; then D W^T into dA (when dA is given) */
 static void
 LayerBackward(VcNet *net, int l, int n, const float *d, float *da)

@@ -51,6 +51,11 @@ void		vc_net_decoder_logvar(VcNet *net, int n);
  */
 void		vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows);
 /*
+ * The training forward pass on rows [0, n) of net->x with net->eps: returns
+ * the summed loss, recon + beta * KL, leaving the state vc_net_backward needs.
+ */
+double		vc_net_forward(VcNet *net, int n, double beta);
+/*
  * Gradients of mean over n rows of (recon + beta * KL) into net->grads
  * (overwritten).  Needs the forward state of the same rows.
  */

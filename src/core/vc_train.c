@@ -257,15 +257,8 @@ AdamStep(VcModel *m, Adam *adam, const float *g)
 static double
 BatchLossAndGrad(VcNet *net, int n, double beta, int with_grad)
 {
-	double		total = 0.0;
-	int			r;
+	double		total = vc_net_forward(net, n, beta);
 
-	vc_net_encode(net, n);
-	vc_net_sample_z(net, n, 1);
-	vc_net_decode(net, n);
-	vc_net_losses(net, net->x, n, n);
-	for (r = 0; r < n; r++)
-		total += net->row_recon[r] + beta * net->row_kl[r];
 	if (with_grad && isfinite(total))
 		vc_net_backward(net, n, beta);
 	return total;

@@ -20,18 +20,9 @@
 static double
 BatchLoss(VcNet *net, const float *x, const float *eps, int n, double beta)
 {
-	double		total = 0.0;
-	int			r;
-
 	memcpy(net->x, x, sizeof(float) * n * net->m->dim);
 	memcpy(net->eps, eps, sizeof(float) * n * net->latent);
-	vc_net_encode(net, n);
-	vc_net_sample_z(net, n, 1);
-	vc_net_decode(net, n);
-	vc_net_losses(net, net->x, n, n);
-	for (r = 0; r < n; r++)
-		total += net->row_recon[r] + beta * net->row_kl[r];
-	return total / n;
+	return vc_net_forward(net, n, beta) / n;
 }
 
 /*
