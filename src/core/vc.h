@@ -42,7 +42,10 @@ typedef enum VcStatus
 #define VC_MAX_SCORE_SAMPLE 10000	/* training scores kept for vae_threshold */
 
 /* bounds of the soft-clamped log-variances: lv = B * tanh(raw / B) */
-#define VC_LOGVAR_BOUND		8.0f
+#define VC_LATENT_LOGVAR_BOUND	8.0f
+#ifndef VC_DECODER_LOGVAR_BOUND
+#define VC_DECODER_LOGVAR_BOUND 8.0f
+#endif
 
 typedef enum VcLikelihood
 {

@@ -142,7 +142,7 @@ vc_net_encode(VcNet *net, int n)
 		size_t		r = i / zd,
 					j = i % zd;
 
-		net->lvz[i] = vc_bound_logvar(head[r * 2 * zd + zd + j]);
+		net->lvz[i] = vc_bound_logvar(head[r * 2 * zd + zd + j], VC_LATENT_LOGVAR_BOUND);
 	}
 }
 
@@ -206,7 +206,8 @@ vc_net_decoder_logvar(VcNet *net, int n)
 		for (r = 0; r < n; r++)
 			for (j = 0; j < d; j++)
 				net->lvx[(size_t) r * d + j] =
-					vc_bound_logvar(head[(size_t) r * 2 * d + d + j]);
+					vc_bound_logvar(head[(size_t) r * 2 * d + d + j],
+									VC_DECODER_LOGVAR_BOUND);
 	}
 }
 
@@ -347,7 +348,7 @@ vc_net_backward(VcNet *net, int n, double beta)
 			{
 				float		inv = expf(-lv[j]);
 				float		res = x[j] - mean[j];
-				float		t = lv[j] / VC_LOGVAR_BOUND;
+				float		t = lv[j] / VC_DECODER_LOGVAR_BOUND;
 
 				dm[j] = -res * inv * s;
 				dl[j] = 0.5f * (1.0f - res * res * inv) * s * (1.0f - t * t);
@@ -387,7 +388,7 @@ vc_net_backward(VcNet *net, int n, double beta)
 		for (j = 0; j < zd; j++)
 		{
 			float		sigma = expf(0.5f * lv[j]);
-			float		t = lv[j] / VC_LOGVAR_BOUND;
+			float		t = lv[j] / VC_LATENT_LOGVAR_BOUND;
 			float		g = dz[j] * eps[j] * 0.5f * sigma + bs * 0.5f * (sigma * sigma - 1.0f);
 
 			dmu[j] = dz[j] + bs * mu[j];

@@ -84,9 +84,9 @@ vc_bernoulli_nll(float x, float logit)
 }
 
 static inline float
-vc_bound_logvar(float raw)
+vc_bound_logvar(float raw, float bound)
 {
-	return VC_LOGVAR_BOUND * tanhf(raw / VC_LOGVAR_BOUND);
+	return bound * tanhf(raw / bound);
 }
 
 static inline float

@@ -12,6 +12,7 @@
  *    nor compares;
  *  - anything else (a model computed per row) is compared byte for byte
  *    with a copy of the bytes it was decoded from.
+ * A stable argument is always entry 0: it is the first and only model seen.
  */
 #include "vae.h"
 
@@ -25,52 +26,41 @@ SameBytes(const VaeModelCache *c, const char *data, Size len)
 		memcmp(c->bytes, data, len) == 0;
 }
 
-VaeModelCache *
-VaeGetModel(FunctionCallInfo fcinfo, int argno)
+/*
+ * A few entries per call site, so a query that alternates between models (a
+ * join of rows with several stored models) decodes each model once, not on
+ * every call.  Replacement is round robin.
+ */
+#define CACHE_ENTRIES 4
+
+typedef struct VaeModelCacheSet
 {
-	VaeModelCache *c = (VaeModelCache *) fcinfo->flinfo->fn_extra;
-	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
-	struct varatt_external ext = {0};
-	bool		external = VARATT_IS_EXTERNAL_ONDISK(raw);
-	bytea	   *b;
-	const char *data;
-	Size		len;
-	MemoryContext old;
-	VcModel    *model;
-	char		msg[VC_ERRMSG_LEN];
-	VcStatus	st;
+	int			next;			/* entry to replace next */
+	VaeModelCache entries[CACHE_ENTRIES];
+} VaeModelCacheSet;
 
-	if (c && c->model && c->stable)
-		return c;
-	if (external)
-	{
-		VARATT_EXTERNAL_GET_POINTER(ext, raw);
-		if (c && c->model && c->from_toast &&
-			c->toastrelid == ext.va_toastrelid && c->valueid == ext.va_valueid)
-			return c;
-	}
-	b = DatumGetByteaPP(PG_GETARG_DATUM(argno));
-	data = VARDATA_ANY(b);
-	len = VARSIZE_ANY_EXHDR(b);
-	if (c && SameBytes(c, data, len))
-		goto remember_identity;
-
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	if (c == NULL)
-	{
-		c = palloc0(sizeof(VaeModelCache));
-		fcinfo->flinfo->fn_extra = c;
-	}
+static void
+ClearEntry(VaeModelCache *c)
+{
 	vc_scratch_free(c->scratch);
 	vc_model_free(c->model);
 	if (c->row)
 		pfree(c->row);
 	if (c->bytes)
 		pfree(c->bytes);
-	c->scratch = NULL;
-	c->model = NULL;
-	c->row = NULL;
-	c->bytes = NULL;
+	memset(c, 0, sizeof(*c));
+}
+
+/* decode data into c (in fn_mcxt), or raise the reader's error */
+static void
+DecodeInto(FunctionCallInfo fcinfo, VaeModelCache *c, const char *data, Size len)
+{
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	VcModel    *model;
+	char		msg[VC_ERRMSG_LEN];
+	VcStatus	st;
+
+	ClearEntry(c);
 	st = vc_model_deserialize((const uint8_t *) data, len, &model, msg);
 	if (st == VC_OK)
 	{
@@ -88,17 +78,62 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 	MemoryContextSwitchTo(old);
 	if (st != VC_OK)
 		VaeReportStatus(st, msg);
+}
+
+VaeModelCache *
+VaeGetModel(FunctionCallInfo fcinfo, int argno)
+{
+	VaeModelCacheSet *set = (VaeModelCacheSet *) fcinfo->flinfo->fn_extra;
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	struct varatt_external ext = {0};
+	bool		external = VARATT_IS_EXTERNAL_ONDISK(raw);
+	VaeModelCache *c;
+	bytea	   *b;
+	const char *data;
+	Size		len;
+	int			i;
+
+	if (set == NULL)
+	{
+		set = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(VaeModelCacheSet));
+		fcinfo->flinfo->fn_extra = set;
+	}
+	if (set->entries[0].model && set->entries[0].stable)
+		return &set->entries[0];
+	if (external)
+	{
+		VARATT_EXTERNAL_GET_POINTER(ext, raw);
+		for (i = 0; i < CACHE_ENTRIES; i++)
+		{
+			c = &set->entries[i];
+			if (c->model && c->from_toast &&
+				c->toastrelid == ext.va_toastrelid && c->valueid == ext.va_valueid)
+				return c;
+		}
+	}
+	b = DatumGetByteaPP(PG_GETARG_DATUM(argno));
+	data = VARDATA_ANY(b);
+	len = VARSIZE_ANY_EXHDR(b);
+	for (i = 0; i < CACHE_ENTRIES; i++)
+	{
+		c = &set->entries[i];
+		if (SameBytes(c, data, len))
+			return c;
+	}
+
+	c = &set->entries[set->next];
+	set->next = (set->next + 1) % CACHE_ENTRIES;
+	DecodeInto(fcinfo, c, data, len);
 	c->len = len;
 	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
-	if (!c->stable && !external)
-		c->bytes = MemoryContextAllocHuge(fcinfo->flinfo->fn_mcxt, len);
-	if (c->bytes)
-		memcpy(c->bytes, data, len);
-
-remember_identity:
 	c->from_toast = external;
 	c->toastrelid = ext.va_toastrelid;
 	c->valueid = ext.va_valueid;
+	if (!c->stable && !external)
+	{
+		c->bytes = MemoryContextAllocHuge(fcinfo->flinfo->fn_mcxt, len);
+		memcpy(c->bytes, data, len);
+	}
 	return c;
 }
 
