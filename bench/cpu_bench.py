@@ -169,6 +169,20 @@ def torch_run(cmd, net, threads, limit, *args):
     return r
 
 
+def show_time(r):
+    if r["seconds"] is None:
+        return f"cut >{r['cut']:.1f} s"
+    return f"{r['seconds']:.2f} s"
+
+
+def plural(n, word):
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def show_value(v):
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
+
+
 def race(label, runs):
     """Best-of-N timing of alternatives measured in interleaved rounds (A B C,
     A B C, ...), so that a burst of load from other jobs on this shared
@@ -195,8 +209,7 @@ def race(label, runs):
                     for r in results[other] if r["seconds"] is not None]
             r = fn(TIMEOUT_FACTOR * min(done) if done else None)
             results[name].append(r)
-            shown = f"{r['seconds']:.2f} s" if r["seconds"] is not None else f"cut at {r['cut']:.1f} s"
-            log(f"  [{label}] {name}: {shown}")
+            log(f"  [{label}] {name}: {show_time(r)}")
     best = {}
     for name, rs in results.items():
         timed = [r for r in rs if r["seconds"] is not None]
@@ -205,17 +218,10 @@ def race(label, runs):
     return best
 
 
-def best_torch(results, prefix):
+def best_torch(results):
     """(seconds, threads) of the fastest PyTorch thread count"""
-    timed = [(r["seconds"], t) for t in THREADS
-             for r in [results[f"{prefix} {t} thr"]] if r["seconds"] is not None]
-    return min(timed)
-
-
-def show_torch(r):
-    if r["seconds"] is None:
-        return f"> {r['cut']:.1f} s (cut short)"
-    return f"{r['seconds']:.2f} s"
+    return min((results[f"PyTorch {t} thr"]["seconds"], t) for t in THREADS
+               if results[f"PyTorch {t} thr"]["seconds"] is not None)
 
 
 # ---------------------------------------------------------------------------
@@ -228,6 +234,11 @@ def layers(net):
     h, z = o["hidden"], o["latent_dim"]
     head = 2 * d if o["likelihood"] == "gaussian" else d
     return list(zip([d] + h, h + [2 * z])), list(zip([z] + h[::-1], h[::-1] + [head]))
+
+
+def macs(layer_list):
+    """multiply-adds per row of a list of (in, out) layers"""
+    return sum(fan_in * fan_out for fan_in, fan_out in layer_list)
 
 
 def train_gemms(net):
@@ -300,8 +311,8 @@ def vae_train_run(net):
     return r
 
 
-def plan_of(statement, settings=""):
-    out, _ = psql(f"{settings}\nEXPLAIN (COSTS OFF) {statement}")
+def plan_of(statement):
+    out, _ = psql(f"EXPLAIN (COSTS OFF) {statement}")
     m = re.search(r"Workers Planned: (\d+)", out)
     return f"parallel, {m.group(1)} workers planned" if m else "serial"
 
@@ -316,7 +327,7 @@ def measure_training(name):
 
 
 def make_scoring_model():
-    """The model scored in part 2, trained with a serial plan in a fresh
+    """The model scored in part 3, trained with a serial plan in a fresh
     connection -- which also gives the serial plan's peak memory."""
     net = NETS["kdd"]
     r = in_fresh_backend(f"CREATE TABLE kdd_model AS SELECT vae_train(f, "
@@ -376,7 +387,7 @@ def training_figures(net, res, ceiling):
               ("canonical sort + normalization", max(ep[0] - per_epoch, 0.0)),
               (f"{n_ep} epochs", ep[-1] - max(ep[0] - per_epoch, 0.0)),
               ("score sample for vae_threshold", v["train_seconds"] - ep[-1])]
-    t_sec, t_thr = best_torch(res, "PyTorch")
+    t_sec, t_thr = best_torch(res)
     return {
         "work": work, "flops_per_row": fpr,
         "vae_rate": work / v["seconds"], "vae_loop_rate": net["rows"] / per_epoch,
@@ -400,27 +411,37 @@ def memory_figures(run, net):
             "rss_shmem_mb": run["after_RssShmem"] * 1024 / MB}
 
 
-def report(gemm, training, scoring, model_run, started, load_start):
-    out = []
-    p = out.append
-    rates = gemm["rates"]
+def report_header(p, load_start):
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), "?")
     p("=" * 100)
     p(f"vae CPU benchmark{'  (QUICK=1: reduced sizes)' if QUICK else ''}   "
       f"{time.strftime('%Y-%m-%d %H:%M:%S')}")
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     p(f"host: {cpu}, {os.cpu_count()} CPUs; load average at start {load_start}, "
       f"at end {' '.join(open('/proc/loadavg').read().split()[:3])}")
     p("Every vae figure is paired with a reference measured in this run.  Timings: best of up to "
       f"{MAX_REPS} interleaved repetitions,")
-    p(f"as many as fit in {REP_BUDGET_S} s per alternative (at least one).")
+    p(f"repeated while an alternative's runs total under {REP_BUDGET_S} s.  A PyTorch thread count "
+      "whose run passes")
+    p(f"{TIMEOUT_FACTOR} x the best PyTorch time so far is stopped ('cut': it cannot be the best) "
+      "and not retried.")
+    return cpu
 
+
+def report_gemm(p, gemm):
+    """part 1; returns the square-GEMM peak"""
+    rates = gemm["rates"]
     p("")
     p("1. GEMM ceiling: cblas_sgemm (OpenBLAS), GFLOP/s, C(MxN) = op(A)(MxK) op(B)(KxN)")
-    p(f"   {'shape':<24}" + "".join(f"{str(t) + ' thread' + ('s' if t > 1 else ''):>12}" for t in THREADS))
+    p(f"   {'op M x N x K':<22}" + "".join(f"{plural(t, 'thread'):>12}" for t in THREADS))
     for s in gemm["shapes"]:
-        p(f"   {s[0]} {s[1]}x{s[2]}x{s[3]:<13}" + "".join(f"{rates[t][s]:>12.1f}" for t in THREADS))
-    peak = max(rates[t][gemm["square"]] for t in THREADS)
+        shape = f"{s[0]} {s[1]} x {s[2]} x {s[3]}"
+        p(f"   {shape:<22}" + "".join(f"{rates[t][s]:>12.1f}" for t in THREADS))
+    return max(rates[t][gemm["square"]] for t in THREADS)
 
+
+def report_training(p, training, rates, peak):
+    """part 2; returns {net name: training_figures}"""
     figs = {}
     p("")
     p("2. Training throughput: SELECT vae_train(f, opts) FROM t, wall time client-side (psql \\timing),")
@@ -430,56 +451,59 @@ def report(gemm, training, scoring, model_run, started, load_start):
     p("   FLOPs counted: the GEMMs only, 2*M*N*K each -- forward + weight gradient for every layer, input")
     p("   gradient for every layer but the first (neither side computes it); elementwise work not counted.")
     for name in ("mnist", "kdd"):
-        net, t = NETS[name], training[name]
-        res = t["results"]
+        net, res = NETS[name], training[name]["results"]
         f = figs[name] = training_figures(net, res, network_ceiling(net, rates))
+        v = res["vae"]
         p("")
         p(f"   {net['title']}: {fmt_int(net['rows'])} rows x {net['options']['epochs']} epochs, "
-          f"batch {BATCH}; vae plan: {t['plan']}")
+          f"batch {BATCH}; vae plan: {training[name]['plan']}")
         p(f"   FLOPs per row per epoch: {fmt_int(f['flops_per_row'])}  (3 x 2 x sum(in*out) would be "
-          f"{fmt_int(6 * sum(i * o for i, o in sum(layers(net), [])))})")
-        p(f"   {'':<34}{'time':>10}{'rows*epochs/s':>16}{'GFLOP/s':>10}")
-        v = res["vae"]
-        p(f"   {'vae, whole statement':<34}{v['seconds']:>8.2f} s{fmt_int(f['vae_rate']):>16}"
+          f"{fmt_int(6 * macs(sum(layers(net), [])))})")
+        p(f"   {'':<30}{'time':>14}{'rows*epochs/s':>16}{'GFLOP/s':>10}")
+        p(f"   {'vae, whole statement':<30}{show_time(v):>14}{fmt_int(f['vae_rate']):>16}"
           f"{f['vae_gflops']:>10.1f}   reps: {', '.join(f'{s:.2f}' for s in v['reps'])}")
-        p(f"   {'vae, training loop only':<34}{'':>10}{fmt_int(f['vae_loop_rate']):>16}"
+        p(f"   {'vae, training loop only':<30}{'':>14}{fmt_int(f['vae_loop_rate']):>16}"
           f"{f['vae_loop_gflops']:>10.1f}   (from the per-epoch NOTICE times)")
         for th in THREADS:
             r = res[f"PyTorch {th} thr"]
-            rate = f"{fmt_int(f['work'] / r['seconds'])}" if r["seconds"] else "-"
+            rate = fmt_int(f["work"] / r["seconds"]) if r["seconds"] else "-"
             gf = f"{f['work'] / r['seconds'] * f['flops_per_row'] / 1e9:.1f}" if r["seconds"] else "-"
             reps = ", ".join(f"{s:.2f}" if s else "cut" for s in r["reps"])
-            p(f"   {f'PyTorch, {th} thread' + ('s' if th > 1 else ''):<34}{show_torch(r):>10}"
+            p(f"   {'PyTorch, ' + plural(th, 'thread'):<30}{show_time(r):>14}"
               f"{rate:>16}{gf:>10}   reps: {reps}")
-        p(f"   {'GEMM-only ceiling (1 above)':<34}{'':>10}{fmt_int(f['ceiling_rate']):>16}"
+        p(f"   {'GEMM-only ceiling (part 1)':<30}{'':>14}{fmt_int(f['ceiling_rate']):>16}"
           f"{f['ceiling_gflops']:>10.1f}")
-        p(f"   vae / PyTorch ({f['torch_threads']} thread{'s' if f['torch_threads'] > 1 else ''}): "
+        p(f"   vae / PyTorch ({plural(f['torch_threads'], 'thread')}): "
           f"{f['vae_rate'] / f['torch_rate']:.2f} (whole statement), "
           f"{f['vae_loop_rate'] / f['torch_rate']:.2f} (training loop only)")
         p(f"   vae achieved {f['vae_gflops']:.1f} GFLOP/s = {f['vae_gflops'] / f['ceiling_gflops']:.0%} of "
           f"the network's GEMM ceiling, {f['vae_gflops'] / peak:.0%} of the square-GEMM peak "
-          f"({peak:.0f}); training loop only: {f['vae_loop_gflops'] / f['ceiling_gflops']:.0%} of the ceiling")
+          f"({peak:.0f});")
+        p(f"   training loop only: {f['vae_loop_gflops'] / f['ceiling_gflops']:.0%} of the ceiling; "
+          f"PyTorch: {f['torch_gflops'] / f['ceiling_gflops']:.0%} of the ceiling")
         p(f"   phases of the best vae run ({v['seconds']:.2f} s; epoch times have 0.1 s resolution):")
         for label, sec in f["phases"]:
             p(f"     {label:<44}{sec:>7.2f} s  {sec / v['seconds']:>4.0%}")
-        p(f"   backend threads after training: {f['backend_threads']} (OpenBLAS's own pool; "
-          f"OPENBLAS_NUM_THREADS of the server decides); VmHWM grew by {f['hwm_delta_mb']:.0f} MB")
+        p(f"   backend threads after training: {f['backend_threads']} (the backend + OpenBLAS's pool, "
+          f"sized by the server's OPENBLAS_NUM_THREADS,")
+        p(f"   else one per CPU); backend VmHWM grew by {f['hwm_delta_mb']:.0f} MB")
+    return figs
 
-    sres = scoring["results"]
+
+def report_scoring(p, scoring):
+    """part 3; returns ({alternative: seconds}, expected recon_prob/mse ratio)"""
     kdd = NETS["kdd"]
-    rows = kdd["rows"]
-    L = kdd["options"]["mc_samples"]
+    rows, L = kdd["rows"], kdd["options"]["mc_samples"]
     enc, dec = layers(kdd)
-    enc_w, dec_w = sum(i * o for i, o in enc), sum(i * o for i, o in dec)
-    share = dec_w / (enc_w + dec_w)
-    expected = (enc_w + L * dec_w) / (enc_w + dec_w)
-    sec = {name: r["seconds"] for name, r in sres.items()}
+    share = macs(dec) / (macs(enc) + macs(dec))
+    expected = (macs(enc) + L * macs(dec)) / (macs(enc) + macs(dec))
+    sec = {name: r["seconds"] for name, r in scoring["results"].items()}
     p("")
     p(f"3. Scoring throughput, {kdd['title']}, {fmt_int(rows)} rows:")
     p(f"   {score_statement('mse')}  (and without the method: recon_prob, L = {L})")
-    p(f"   {'':<34}{'time':>10}{'rows/s':>12}   reps")
-    for name, r in sres.items():
-        p(f"   {name:<34}{r['seconds']:>8.2f} s{fmt_int(rows / r['seconds']):>12}   "
+    p(f"   {'':<30}{'time':>14}{'rows/s':>12}   reps")
+    for name, r in scoring["results"].items():
+        p(f"   {name:<30}{show_time(r):>14}{fmt_int(rows / r['seconds']):>12}   "
           f"{', '.join(f'{s:.2f}' for s in r['reps'])}")
     p(f"   2-worker plan checked by EXPLAIN ANALYZE: {'yes' if scoring['plan_ok'] else 'NO'}")
     for line in scoring["plan"].splitlines():
@@ -489,27 +513,39 @@ def report(gemm, training, scoring, model_run, started, load_start):
     p(f"   2 workers / 1 backend speed-up: mse {sec['vae mse 1 backend'] / sec['vae mse 2 workers']:.2f}, "
       f"recon_prob {sec['vae recon_prob 1 backend'] / sec['vae recon_prob 2 workers']:.2f}  "
       f"(2 cores shared with other jobs; the leader scans too)")
-    p(f"   recon_prob / mse cost (1 backend): vae {sec['vae recon_prob 1 backend'] / sec['vae mse 1 backend']:.2f}, "
-      f"PyTorch {sec['PyTorch recon_prob 1 thr'] / sec['PyTorch mse 1 thr']:.2f}; expected from FLOPs "
+    p(f"   recon_prob / mse cost (1 backend): vae "
+      f"{sec['vae recon_prob 1 backend'] / sec['vae mse 1 backend']:.2f}, PyTorch "
+      f"{sec['PyTorch recon_prob 1 thr'] / sec['PyTorch mse 1 thr']:.2f}; expected from FLOPs "
       f"{expected:.2f} = 1 + (L-1) x decoder share {share:.2f}")
     p(f"     (mse encodes once and decodes once, recon_prob encodes once and decodes L = {L} times;"
       f" 1 + L x share = {1 + L * share:.2f})")
+    return sec, expected
 
+
+def report_memory(p, training, model_run):
+    """part 4; returns the figures of the timed statement and of the serial plan"""
+    kdd = NETS["kdd"]
     mem = memory_figures(training["kdd"]["results"]["vae"], kdd)
     mem_serial = memory_figures(model_run, kdd)
     p("")
-    p(f"4. Peak memory of the backend training {kdd['title']} ({fmt_int(rows)} x {kdd['dim']} float32 "
-      f"= {mem['rows_mb']:.1f} MB of rows; MB = 10^6 bytes)")
+    p(f"4. Peak memory of the backend training {kdd['title']} ({fmt_int(kdd['rows'])} x {kdd['dim']} "
+      f"float32 = {mem['rows_mb']:.1f} MB of rows; MB = 10^6 bytes)")
     p("   VmHWM after training minus VmHWM right after connecting, same connection:")
     for label, m in ((f"timed statement ({training['kdd']['plan']})", mem),
                      ("serial plan (max_parallel_workers_per_gather = 0)", mem_serial)):
         p(f"   {label:<52} {m['delta_mb']:7.1f} MB = {m['ratio']:.2f} x rows  "
           f"(baseline {m['baseline_mb']:.0f} MB; after: RssAnon {m['rss_anon_mb']:.0f} MB, "
           f"RssShmem {m['rss_shmem_mb']:.0f} MB)")
-    p(f"   goal: at most 1.25 x rows + 64 MB = {mem['goal_mb']:.1f} MB (parallel workers' own memory not counted)")
+    p(f"   goal: at most 1.25 x rows + 64 MB = {mem['goal_mb']:.1f} MB "
+      "(parallel workers' own memory not counted)")
+    return mem, mem_serial
 
-    # -- summary --
+
+def report_summary(p, figs, sec, expected, mem, mem_serial):
+    """the summary table; returns its rows as dicts"""
+    rows = NETS["kdd"]["rows"]
     mn, kd = figs["mnist"], figs["kdd"]
+    # (metric, vae, reference, what the reference is, goal, goal met)
     summary = [
         ("train MNIST-like, rows*epochs/s", mn["vae_rate"], mn["torch_rate"],
          f"PyTorch {mn['torch_threads']} thr", None, None),
@@ -523,41 +559,28 @@ def report(gemm, training, scoring, model_run, started, load_start):
          rows / sec["PyTorch recon_prob 1 thr"], "PyTorch 1 thr", None, None),
         ("score mse, 2 workers, rows/s", rows / sec["vae mse 2 workers"],
          rows / sec["vae mse 1 backend"], "vae 1 backend", "ideal 2.00", None),
+        ("score recon_prob, 2 workers, rows/s", rows / sec["vae recon_prob 2 workers"],
+         rows / sec["vae recon_prob 1 backend"], "vae 1 backend", "ideal 2.00", None),
         ("score recon_prob/mse time", sec["vae recon_prob 1 backend"] / sec["vae mse 1 backend"],
          expected, "FLOP ratio", "about 1", None),
         ("peak memory KDD train, MB", mem["delta_mb"], mem["rows_mb"], "rows",
          f"<= {mem['goal_mb']:.0f} MB", mem["ok"]),
         ("  same, serial plan, MB", mem_serial["delta_mb"], mem_serial["rows_mb"], "rows",
-         f"<= {mem['goal_mb']:.0f} MB", mem_serial["ok"]),
+         f"<= {mem_serial['goal_mb']:.0f} MB", mem_serial["ok"]),
     ]
     p("")
     p("SUMMARY (ratio = vae / reference; for memory, MB used / MB of rows)")
     p(f"{'metric':<38}| {'vae':>10} | {'reference':>10} {'':<15}| {'ratio':>6} | goal")
     p("-" * 100)
-    rows_json = []
+    out = []
     for metric, v, ref, ref_label, goal, ok in summary:
-        ratio = v / ref
         verdict = "" if ok is None else "  PASS" if ok else f"  FAIL ({v / mem['goal_mb']:.2f} x goal)"
-        p(f"{metric:<38}| {v:>10,.1f} | {ref:>10,.1f} {ref_label:<15}| {ratio:>6.2f} | "
+        p(f"{metric:<38}| {show_value(v):>10} | {show_value(ref):>10} {ref_label:<15}| {v / ref:>6.2f} | "
           f"{goal or '-'}{verdict}")
-        rows_json.append({"metric": metric, "vae": v, "reference": ref, "reference_is": ref_label,
-                          "ratio": ratio, "goal": goal, "pass": ok})
-    elapsed = time.time() - started
+        out.append({"metric": metric, "vae": v, "reference": ref, "reference_is": ref_label,
+                    "ratio": v / ref, "goal": goal, "pass": ok})
     p("-" * 100)
-    p(f"benchmark time {elapsed:.0f} s")
-    print("\n".join(out), flush=True)
-
-    if os.environ.get("OUT_JSON"):
-        with open(os.environ["OUT_JSON"], "w") as f:
-            json.dump({"quick": QUICK, "host_cpu": cpu, "cpus": os.cpu_count(),
-                       "load_average_start": load_start, "elapsed_seconds": elapsed,
-                       "summary": rows_json,
-                       "training": {n: {k: v for k, v in figs[n].items()} for n in figs},
-                       "scoring_seconds": sec, "scoring_plan_ok": scoring["plan_ok"],
-                       "memory": {"timed_statement": mem, "serial_plan": mem_serial},
-                       "gemm_gflops": {str(t): {" ".join(map(str, s)): g for s, g in rates[t].items()}
-                                       for t in THREADS}},
-                      f, indent=2)
+    return out
 
 
 def main():
@@ -575,7 +598,29 @@ def main():
     log("scoring ...")
     model_run = make_scoring_model()
     scoring = measure_scoring()
-    report(gemm, training, scoring, model_run, started, load_start)
+
+    lines = []
+    p = lines.append
+    cpu = report_header(p, load_start)
+    peak = report_gemm(p, gemm)
+    figs = report_training(p, training, gemm["rates"], peak)
+    sec, expected = report_scoring(p, scoring)
+    mem, mem_serial = report_memory(p, training, model_run)
+    summary = report_summary(p, figs, sec, expected, mem, mem_serial)
+    elapsed = time.time() - started
+    p(f"benchmark time {elapsed:.0f} s")
+    print("\n".join(lines), flush=True)
+
+    if os.environ.get("OUT_JSON"):
+        with open(os.environ["OUT_JSON"], "w") as f:
+            json.dump({"quick": QUICK, "host_cpu": cpu, "cpus": os.cpu_count(),
+                       "load_average_start": load_start, "elapsed_seconds": elapsed,
+                       "summary": summary, "training": figs,
+                       "scoring_seconds": sec, "scoring_plan_ok": scoring["plan_ok"],
+                       "memory": {"timed_statement": mem, "serial_plan": mem_serial},
+                       "gemm_gflops": {t: {" ".join(map(str, s)): g for s, g in gemm["rates"][t].items()}
+                                       for t in THREADS}},
+                      f, indent=2)
 
 
 if __name__ == "__main__":

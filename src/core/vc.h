@@ -41,10 +41,16 @@ typedef enum VcStatus
 #define VC_MAX_HISTORY		VC_MAX_EPOCHS
 #define VC_MAX_SCORE_SAMPLE 10000	/* training scores kept for vae_threshold */
 
-/* bounds of the soft-clamped log-variances: lv = B * tanh(raw / B) */
+/*
+ * Bounds of the soft-clamped log-variances: lv = B * tanh(raw / B).  The
+ * decoder's is tighter (sigma >= e^-2.5, about 0.08 standard deviations):
+ * with rare one-hot columns a looser floor lets the decoder become so sure
+ * of the common value that one held-out rare row dominates the validation
+ * loss, and early stopping then keeps an undertrained epoch (seen on KDD).
+ */
 #define VC_LATENT_LOGVAR_BOUND	8.0f
 #ifndef VC_DECODER_LOGVAR_BOUND
-#define VC_DECODER_LOGVAR_BOUND 8.0f
+#define VC_DECODER_LOGVAR_BOUND 5.0f
 #endif
 
 typedef enum VcLikelihood
