@@ -42,7 +42,8 @@ REGRESS_OPTS = --inputdir=.
 # -MMD -MP: header dependency files next to the objects, so a change to
 # src/core/*.h rebuilds what includes it.
 PG_CPPFLAGS = -Isrc/core -MMD -MP
-PG_CFLAGS = $(CSTD) $(OPTFLAGS)
+# -O3: the elementwise loops of the core (vc_math.h) must vectorize
+PG_CFLAGS = $(CSTD) -O3 $(OPTFLAGS)
 SHLIB_LINK = $(BLAS_LIBS) -lm
 
 EXTRA_CLEAN = build/ $(OBJS:.o=.d) results/ regression.diffs regression.out \

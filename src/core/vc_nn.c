@@ -15,6 +15,8 @@
 
 #include "vc_nn.h"
 
+#define LOSS_BLOCK 256
+
 static inline int
 IsHidden(const VcModel *m, int l)
 {
@@ -121,7 +123,7 @@ LayerForward(const VcNet *net, int l, int n)
 	else
 	{
 		for (i = 0; i < total; i++)
-			y[i] = tanhf(y[i]);
+			y[i] = vc_tanhf(y[i]);
 	}
 }
 
@@ -130,20 +132,18 @@ vc_net_encode(VcNet *net, int n)
 {
 	const VcModel *m = net->m;
 	int			l,
+				r,
+				j,
 				zd = net->latent;
-	size_t		i;
 	const float *head;
 
 	for (l = 0; l <= m->enc_head; l++)
 		LayerForward(net, l, n);
 	head = net->out[m->enc_head];
-	for (i = 0; i < (size_t) n * zd; i++)
-	{
-		size_t		r = i / zd,
-					j = i % zd;
-
-		net->lvz[i] = vc_bound_logvar(head[r * 2 * zd + zd + j], VC_LATENT_LOGVAR_BOUND);
-	}
+	for (r = 0; r < n; r++)
+		for (j = 0; j < zd; j++)
+			net->lvz[(size_t) r * zd + j] =
+				vc_bound_logvar(head[(size_t) r * 2 * zd + zd + j], VC_LATENT_LOGVAR_BOUND);
 }
 
 void
@@ -168,7 +168,7 @@ vc_net_sample_z(VcNet *net, int n, int use_eps)
 		{
 			size_t		k = (size_t) r * zd + j;
 
-			z[j] = mu[j] + expf(0.5f * net->lvz[k]) * net->eps[k];
+			z[j] = mu[j] + vc_expf(0.5f * net->lvz[k]) * net->eps[k];
 		}
 	}
 }
@@ -225,21 +225,33 @@ vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows)
 	{
 		const float *x = xt + (size_t) r * d;
 		double		nll = 0.0;
+		float		terms[LOSS_BLOCK];
+		int			j0;
 
-		if (m->opt.likelihood == VC_LIK_GAUSSIAN)
+		/* float terms in blocks (a vectorizable loop), summed in double */
+		for (j0 = 0; j0 < d; j0 += LOSS_BLOCK)
 		{
-			const float *mean = head + (size_t) r * 2 * d;
-			const float *lv = net->lvx + (size_t) r * d;
+			int			nb = d - j0 < LOSS_BLOCK ? d - j0 : LOSS_BLOCK;
 
-			for (j = 0; j < d; j++)
-				nll += vc_gauss_nll(x[j], mean[j], lv[j]);
-		}
-		else
-		{
-			const float *logit = head + (size_t) r * d;
+			if (m->opt.likelihood == VC_LIK_GAUSSIAN)
+			{
+				const float *mean = head + (size_t) r * 2 * d + j0;
+				const float *lv = net->lvx + (size_t) r * d + j0;
 
-			for (j = 0; j < d; j++)
-				nll += vc_bernoulli_nll(x[j], logit[j]);
+				for (j = 0; j < nb; j++)
+					terms[j] = vc_gauss_term(x[j0 + j], mean[j], lv[j]);
+				for (j = 0; j < nb; j++)
+					nll += 0.5 * (VC_LOG_2PI + terms[j]);
+			}
+			else
+			{
+				const float *logit = head + (size_t) r * d + j0;
+
+				for (j = 0; j < nb; j++)
+					terms[j] = vc_bernoulli_nll(x[j0 + j], logit[j]);
+				for (j = 0; j < nb; j++)
+					nll += terms[j];
+			}
 		}
 		net->row_recon[r] = nll;
 	}
@@ -346,7 +358,7 @@ vc_net_backward(VcNet *net, int n, double beta)
 
 			for (j = 0; j < d; j++)
 			{
-				float		inv = expf(-lv[j]);
+				float		inv = vc_expf(-lv[j]);
 				float		res = x[j] - mean[j];
 				float		t = lv[j] / VC_DECODER_LOGVAR_BOUND;
 
@@ -360,7 +372,7 @@ vc_net_backward(VcNet *net, int n, double beta)
 			float	   *dl = cur + (size_t) r * d;
 
 			for (j = 0; j < d; j++)
-				dl[j] = (vc_sigmoid(logit[j]) - x[j]) * s;
+				dl[j] = (vc_sigmoidf(logit[j]) - x[j]) * s;
 		}
 	}
 
@@ -387,7 +399,7 @@ vc_net_backward(VcNet *net, int n, double beta)
 
 		for (j = 0; j < zd; j++)
 		{
-			float		sigma = expf(0.5f * lv[j]);
+			float		sigma = vc_expf(0.5f * lv[j]);
 			float		t = lv[j] / VC_LATENT_LOGVAR_BOUND;
 			float		g = dz[j] * eps[j] * 0.5f * sigma + bs * 0.5f * (sigma * sigma - 1.0f);
 

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "vc.h"
+#include "vc_math.h"
 
 #define VC_LOG_2PI 1.8378770664093453
 
@@ -65,34 +66,30 @@ void		vc_net_backward(VcNet *net, int n, double beta);
 void		vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 								unsigned methods, double *out);
 
-/* per-feature NLL of one target value given decoder head outputs */
-static inline double
-vc_gauss_nll(float x, float mean, float lv)
+/*
+ * Per-feature negative log-likelihood terms, in float32 so that loops over
+ * features vectorize; callers add them up in double.
+ *   gaussian:  nll = 0.5 * (log 2pi + vc_gauss_term)
+ *   bernoulli: nll = vc_bernoulli_nll (binary cross-entropy with logits)
+ */
+static inline float
+vc_gauss_term(float x, float mean, float lv)
 {
-	double		r = (double) x - mean;
+	float		r = x - mean;
 
-	return 0.5 * (VC_LOG_2PI + lv + r * r * exp(-(double) lv));
+	return lv + r * r * vc_expf(-lv);
 }
 
-/* numerically stable binary cross-entropy with logits */
-static inline double
+static inline float
 vc_bernoulli_nll(float x, float logit)
 {
-	double		l = logit;
-
-	return (l > 0 ? l : 0) - l * x + log1p(exp(-fabs(l)));
+	return (logit > 0.0f ? logit : 0.0f) - logit * x + vc_softplus_neg_abs(logit);
 }
 
 static inline float
 vc_bound_logvar(float raw, float bound)
 {
-	return bound * tanhf(raw / bound);
-}
-
-static inline float
-vc_sigmoid(float v)
-{
-	return v >= 0 ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
+	return bound * vc_tanhf(raw / bound);
 }
 
 #endif							/* VC_NN_H */

@@ -88,7 +88,7 @@ DecoderMean(const VcModel *m, const float *head, int r, int j)
 {
 	if (m->opt.likelihood == VC_LIK_GAUSSIAN)
 		return head[(size_t) r * 2 * m->dim + j];
-	return vc_sigmoid(head[(size_t) r * m->dim + j]);
+	return vc_sigmoidf(head[(size_t) r * m->dim + j]);
 }
 
 void
@@ -141,7 +141,7 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 			{
 				size_t		k = (size_t) l * zd + j;
 
-				net->z[k] = mu[j] + expf(0.5f * lvz[j]) * net->eps[k];
+				net->z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * net->eps[k];
 			}
 		/* every sample is scored against the same row */
 		for (l = 1; l < L; l++)
@@ -209,7 +209,7 @@ vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
 			recon[j] = DecoderMean(m, head, 0, j) * m->scale[j] + m->center[j];
 		if (contrib)
 			contrib[j] = m->opt.likelihood == VC_LIK_GAUSSIAN
-				? vc_gauss_nll(net->x[j], head[j], net->lvx[j])
+				? 0.5 * (VC_LOG_2PI + vc_gauss_term(net->x[j], head[j], net->lvx[j]))
 				: vc_bernoulli_nll(net->x[j], head[j]);
 	}
 	return VC_OK;
