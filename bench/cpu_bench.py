@@ -27,7 +27,11 @@ GEMM = os.environ["BENCH_GEMM"]
 MAX_REPS = 3                        # best of up to this many repetitions...
 REP_BUDGET_S = 8 if QUICK else 30   # ...while one alternative's reps took less than this
 TIMEOUT_FACTOR = 2                  # a PyTorch thread count this much slower than its best is cut short
-THREADS = (1, 2)                    # PyTorch and GEMM thread counts tried
+THREADS = (1, 2)                    # OpenBLAS thread counts of the GEMM ceiling
+# PyTorch configurations tried, the best counts: torch.set_num_threads() (its
+# OpenMP pool, elementwise work) and OpenBLAS's own pool (this torch build's
+# GEMMs), which set_num_threads does not size
+TORCH_CONFIGS = {"1 thr": (1, 1), "2 thr": (2, 2), "1 thr + BLAS 2": (1, 2)}
 GEMM_SECONDS = 0.05 if QUICK else 0.3   # timing per GEMM shape and thread count
 BATCH = 128
 MB = 1e6                            # memory in MB of 10^6 bytes (the rows' 94 MB)
@@ -149,10 +153,14 @@ def in_fresh_backend(statement, settings=""):
     return r
 
 
-def torch_run(cmd, net, threads, limit, *args):
-    """one timing by bench/cpu_torch.py in a fresh process with THREADS
-    threads; seconds None when it ran past limit (it is killed then)"""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+def torch_run(cmd, net, config, limit, *args):
+    """one timing by bench/cpu_torch.py in a fresh process with the threads
+    of config (torch, OpenBLAS); seconds None when it ran past limit (it is
+    killed then).  OMP_WAIT_POLICY=passive: GNU OpenMP's default
+    spin-waiting fights OpenBLAS's pool for the cores (5x slower in tests)."""
+    threads, blas = config
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(blas),
+               OMP_WAIT_POLICY="passive")
     argv = [sys.executable, os.path.join(HERE, "cpu_torch.py"), cmd,
             json.dumps(net["options"]), npy_path(net), str(threads), *args]
     try:
@@ -219,9 +227,9 @@ def race(label, runs):
 
 
 def best_torch(results):
-    """(seconds, threads) of the fastest PyTorch thread count"""
-    return min((results[f"PyTorch {t} thr"]["seconds"], t) for t in THREADS
-               if results[f"PyTorch {t} thr"]["seconds"] is not None)
+    """(seconds, name) of the fastest PyTorch configuration"""
+    return min((results[f"PyTorch {c}"]["seconds"], c) for c in TORCH_CONFIGS
+               if results[f"PyTorch {c}"]["seconds"] is not None)
 
 
 # ---------------------------------------------------------------------------
@@ -321,8 +329,8 @@ def measure_training(name):
     net = NETS[name]
     plan = plan_of(f"SELECT vae_train(f, '{{}}') FROM {net['table']}")
     runs = {"vae": (lambda limit: vae_train_run(net), None)}
-    for t in THREADS:
-        runs[f"PyTorch {t} thr"] = (lambda limit, t=t: torch_run("train", net, t, limit), "torch")
+    for label, config in TORCH_CONFIGS.items():
+        runs[f"PyTorch {label}"] = (lambda limit, c=config: torch_run("train", net, c, limit), "torch")
     return {"plan": plan, "results": race(f"train {name}", runs)}
 
 
@@ -365,7 +373,7 @@ def measure_scoring():
             runs[f"vae {method} {label}"] = (
                 lambda limit, m=method, s=settings: in_fresh_backend(score_statement(m), s), None)
         runs[f"PyTorch {method} 1 thr"] = (
-            lambda limit, m=method: torch_run("score", net, 1, limit, m), None)
+            lambda limit, m=method: torch_run("score", net, (1, 1), limit, m), None)
     return {"plan_ok": ok, "plan": plan, "results": race("score kdd", runs)}
 
 
@@ -382,16 +390,17 @@ def training_figures(net, res, ceiling):
     n_ep = len(ep)
     # NOTICE times are since the core started (sort, normalization, then
     # epochs): one epoch is the mean difference, the rest of epoch 1 is setup
+    # (an estimate: a burst of load during epoch 1 shows up as setup)
     per_epoch = (ep[-1] - ep[0]) / (n_ep - 1) if n_ep > 1 else ep[0]
     phases = [("scan + aggregate input (before training)", v["seconds"] - v["train_seconds"]),
               ("canonical sort + normalization", max(ep[0] - per_epoch, 0.0)),
               (f"{n_ep} epochs", ep[-1] - max(ep[0] - per_epoch, 0.0)),
               ("score sample for vae_threshold", v["train_seconds"] - ep[-1])]
-    t_sec, t_thr = best_torch(res)
+    t_sec, t_config = best_torch(res)
     return {
         "work": work, "flops_per_row": fpr,
         "vae_rate": work / v["seconds"], "vae_loop_rate": net["rows"] / per_epoch,
-        "torch_rate": work / t_sec, "torch_threads": t_thr,
+        "torch_rate": work / t_sec, "torch_config": t_config,
         "vae_gflops": work / v["seconds"] * fpr / 1e9,
         "vae_loop_gflops": net["rows"] / per_epoch * fpr / 1e9,
         "torch_gflops": work / t_sec * fpr / 1e9,
@@ -414,14 +423,14 @@ def memory_figures(run, net):
 def report_header(p, load_start):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), "?")
-    p("=" * 100)
+    p("=" * 109)
     p(f"vae CPU benchmark{'  (QUICK=1: reduced sizes)' if QUICK else ''}   "
       f"{time.strftime('%Y-%m-%d %H:%M:%S')}")
     p(f"host: {cpu}, {os.cpu_count()} CPUs; load average at start {load_start}, "
       f"at end {' '.join(open('/proc/loadavg').read().split()[:3])}")
     p("Every vae figure is paired with a reference measured in this run.  Timings: best of up to "
       f"{MAX_REPS} interleaved repetitions,")
-    p(f"repeated while an alternative's runs total under {REP_BUDGET_S} s.  A PyTorch thread count "
+    p(f"repeated while an alternative's runs total under {REP_BUDGET_S} s.  A PyTorch configuration "
       "whose run passes")
     p(f"{TIMEOUT_FACTOR} x the best PyTorch time so far is stopped ('cut': it cannot be the best) "
       "and not retried.")
@@ -445,7 +454,9 @@ def report_training(p, training, rates, peak):
     figs = {}
     p("")
     p("2. Training throughput: SELECT vae_train(f, opts) FROM t, wall time client-side (psql \\timing),")
-    p("   against PyTorch (same network, batch, Adam 1e-3, rows, epochs) at its best thread count.")
+    p("   against PyTorch (same network, batch, Adam 1e-3, rows, epochs) at its best thread configuration:")
+    p("   'N thr' = torch.set_num_threads(N) with an N-thread OpenBLAS pool (this torch's GEMMs), '1 thr +")
+    p("   BLAS 2' = 1 torch thread, 2 OpenBLAS threads (like vae's backend, whose elementwise work is serial).")
     p("   Timed statement: SELECT vae_model_info(vae_train(...))->>'train_seconds' (the same aggregate")
     p("   call, plus one model decode of a few ms, to split the time into phases).")
     p("   FLOPs counted: the GEMMs only, 2*M*N*K each -- forward + weight gradient for every layer, input")
@@ -464,16 +475,16 @@ def report_training(p, training, rates, peak):
           f"{f['vae_gflops']:>10.1f}   reps: {', '.join(f'{s:.2f}' for s in v['reps'])}")
         p(f"   {'vae, training loop only':<30}{'':>14}{fmt_int(f['vae_loop_rate']):>16}"
           f"{f['vae_loop_gflops']:>10.1f}   (from the per-epoch NOTICE times)")
-        for th in THREADS:
-            r = res[f"PyTorch {th} thr"]
+        for config in TORCH_CONFIGS:
+            r = res[f"PyTorch {config}"]
             rate = fmt_int(f["work"] / r["seconds"]) if r["seconds"] else "-"
             gf = f"{f['work'] / r['seconds'] * f['flops_per_row'] / 1e9:.1f}" if r["seconds"] else "-"
             reps = ", ".join(f"{s:.2f}" if s else "cut" for s in r["reps"])
-            p(f"   {'PyTorch, ' + plural(th, 'thread'):<30}{show_time(r):>14}"
+            p(f"   {'PyTorch, ' + config:<30}{show_time(r):>14}"
               f"{rate:>16}{gf:>10}   reps: {reps}")
         p(f"   {'GEMM-only ceiling (part 1)':<30}{'':>14}{fmt_int(f['ceiling_rate']):>16}"
           f"{f['ceiling_gflops']:>10.1f}")
-        p(f"   vae / PyTorch ({plural(f['torch_threads'], 'thread')}): "
+        p(f"   vae / PyTorch ({f['torch_config']}): "
           f"{f['vae_rate'] / f['torch_rate']:.2f} (whole statement), "
           f"{f['vae_loop_rate'] / f['torch_rate']:.2f} (training loop only)")
         p(f"   vae achieved {f['vae_gflops']:.1f} GFLOP/s = {f['vae_gflops'] / f['ceiling_gflops']:.0%} of "
@@ -481,7 +492,8 @@ def report_training(p, training, rates, peak):
           f"({peak:.0f});")
         p(f"   training loop only: {f['vae_loop_gflops'] / f['ceiling_gflops']:.0%} of the ceiling; "
           f"PyTorch: {f['torch_gflops'] / f['ceiling_gflops']:.0%} of the ceiling")
-        p(f"   phases of the best vae run ({v['seconds']:.2f} s; epoch times have 0.1 s resolution):")
+        p(f"   phases of the best vae run ({v['seconds']:.2f} s; epoch times have 0.1 s resolution, "
+          "sort + normalization = epoch 1 - mean epoch):")
         for label, sec in f["phases"]:
             p(f"     {label:<44}{sec:>7.2f} s  {sec / v['seconds']:>4.0%}")
         p(f"   backend threads after training: {f['backend_threads']} (the backend + OpenBLAS's pool, "
@@ -548,9 +560,9 @@ def report_summary(p, figs, sec, expected, mem, mem_serial):
     # (metric, vae, reference, what the reference is, goal, goal met)
     summary = [
         ("train MNIST-like, rows*epochs/s", mn["vae_rate"], mn["torch_rate"],
-         f"PyTorch {mn['torch_threads']} thr", None, None),
+         f"PyTorch {mn['torch_config']}", None, None),
         ("train KDD-like, rows*epochs/s", kd["vae_rate"], kd["torch_rate"],
-         f"PyTorch {kd['torch_threads']} thr", None, None),
+         f"PyTorch {kd['torch_config']}", None, None),
         ("train MNIST-like, GFLOP/s", mn["vae_gflops"], mn["ceiling_gflops"], "GEMM ceiling", None, None),
         ("train KDD-like, GFLOP/s", kd["vae_gflops"], kd["ceiling_gflops"], "GEMM ceiling", None, None),
         ("score mse, 1 backend, rows/s", rows / sec["vae mse 1 backend"],
@@ -570,16 +582,16 @@ def report_summary(p, figs, sec, expected, mem, mem_serial):
     ]
     p("")
     p("SUMMARY (ratio = vae / reference; for memory, MB used / MB of rows)")
-    p(f"{'metric':<38}| {'vae':>10} | {'reference':>10} {'':<15}| {'ratio':>6} | goal")
-    p("-" * 100)
+    p(f"{'metric':<38}| {'vae':>10} | {'reference':>10} {'':<23}| {'ratio':>6} | goal")
+    p("-" * 109)
     out = []
     for metric, v, ref, ref_label, goal, ok in summary:
         verdict = "" if ok is None else "  PASS" if ok else f"  FAIL ({v / mem['goal_mb']:.2f} x goal)"
-        p(f"{metric:<38}| {show_value(v):>10} | {show_value(ref):>10} {ref_label:<15}| {v / ref:>6.2f} | "
+        p(f"{metric:<38}| {show_value(v):>10} | {show_value(ref):>10} {ref_label:<23}| {v / ref:>6.2f} | "
           f"{goal or '-'}{verdict}")
         out.append({"metric": metric, "vae": v, "reference": ref, "reference_is": ref_label,
                     "ratio": v / ref, "goal": goal, "pass": ok})
-    p("-" * 100)
+    p("-" * 109)
     return out
 
 

@@ -12,14 +12,16 @@ mc_samples), so both sides build the same network.  DATA.npy holds the rows
 seconds covers only the training loop (or the scoring pass), not start-up
 or loading, and value is the last epoch's mean loss (or the score sum).
 
-Run with THREADS in OMP_NUM_THREADS and OPENBLAS_NUM_THREADS too (cpu.sh
-does): this torch build does its GEMMs in the system OpenBLAS, whose thread
-pool torch.set_num_threads() does not control.
+THREADS goes to torch.set_num_threads() (and the caller sets OMP_NUM_THREADS
+to match).  This torch build does its GEMMs in the system OpenBLAS, whose
+thread pool set_num_threads() does not size: the caller sets
+OPENBLAS_NUM_THREADS for that (cpu_bench.py tries several combinations).
 
 The network mirrors the extension's (src/core/vc_nn.c): encoder hidden
 layers + head of 2*latent (mean, log-variance), reparameterization, decoder
 hidden layers (reversed) + head of D (bernoulli logits) or 2*D (gaussian mean,
-log-variance); log-variances soft-bounded as 8*tanh(raw/8); loss = summed
+log-variance); log-variances soft-bounded as B*tanh(raw/B), B = 8 for the
+latent and 5 for the decoder (vc.h); loss = summed
 reconstruction NLL + KL, averaged over the batch; Adam; a fresh
 torch.randperm order each epoch, minibatches gathered by index.
 """
@@ -33,12 +35,13 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-LOGVAR_BOUND = 8.0
+LATENT_LOGVAR_BOUND = 8.0     # VC_LATENT_LOGVAR_BOUND
+DECODER_LOGVAR_BOUND = 5.0    # VC_DECODER_LOGVAR_BOUND
 LOG_2PI = math.log(2 * math.pi)
 
 
-def bound(raw):
-    return LOGVAR_BOUND * torch.tanh(raw / LOGVAR_BOUND)
+def bound(raw, b):
+    return b * torch.tanh(raw / b)
 
 
 class Vae(nn.Module):
@@ -63,13 +66,13 @@ class Vae(nn.Module):
 
     def encode(self, x):
         h = self.enc(x)
-        return h[:, :self.latent], bound(h[:, self.latent:])
+        return h[:, :self.latent], bound(h[:, self.latent:], LATENT_LOGVAR_BOUND)
 
     def decode(self, z):
         """(mean or logits, log-variance or None) of p(x | z)"""
         h = self.dec(z)
         if self.gaussian:
-            return h[:, :self.dim], bound(h[:, self.dim:])
+            return h[:, :self.dim], bound(h[:, self.dim:], DECODER_LOGVAR_BOUND)
         return h, None
 
     def recon_nll(self, x, head, lv):

@@ -374,10 +374,10 @@ TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double 
 {
 	if (isnan(val_loss))
 		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, %.1f s", epoch, train_loss, elapsed)));
+				(errmsg("vae_train epoch %d: loss %.4f, %.3f s", epoch, train_loss, elapsed)));
 	else
 		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.1f s",
+				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.3f s",
 						epoch, train_loss, val_loss, elapsed)));
 }
 
