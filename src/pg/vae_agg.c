@@ -36,6 +36,7 @@ typedef struct VaeTrainState
 	int			n_chunks;
 	int			max_chunks;
 	bytea	   *result;			/* the trained model, once the final function ran */
+	bool		transient;		/* made by deserialize for one combine call, which owns it */
 } VaeTrainState;
 
 PG_FUNCTION_INFO_V1(vae_train_trans);
@@ -222,6 +223,18 @@ vae_train_trans(PG_FUNCTION_ARGS)
 }
 
 static void
+FreeRecords(VaeTrainState *st)
+{
+	int			c;
+
+	for (c = 0; c < st->n_chunks; c++)
+		pfree(st->chunks[c]);
+	st->n_chunks = 0;
+	st->n_rows = 0;
+	st->first_cap = 0;
+}
+
+static void
 AppendRecords(MemoryContext aggctx, VaeTrainState *dst, VaeTrainState *src)
 {
 	int64		i;
@@ -253,6 +266,16 @@ vae_train_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(s1);
 	}
+	/*
+	 * A deserialized partial state is used by this call only, so the first
+	 * one is adopted as it is and later ones are freed once appended: the
+	 * leader then holds the rows about once, not once per copy.
+	 */
+	if (s1 == NULL && s2->transient)
+	{
+		s2->transient = false;
+		PG_RETURN_POINTER(s2);
+	}
 	if (s1 == NULL)
 		s1 = CreateState(aggctx, s2->dim, s2->options);
 	else
@@ -265,6 +288,8 @@ vae_train_combine(PG_FUNCTION_ARGS)
 					 errdetail("Some rows have %d features and others %d.", s1->dim, s2->dim)));
 	}
 	AppendRecords(aggctx, s1, s2);
+	if (s2->transient)
+		FreeRecords(s2);
 	PG_RETURN_POINTER(s1);
 }
 
@@ -358,6 +383,7 @@ vae_train_deserialize(PG_FUNCTION_ARGS)
 	for (i = 0; i < n_rows; i++, p += st->rec_size)
 		memcpy(NewRecord(aggctx, st), p, st->rec_size);
 	st->seen = seen;
+	st->transient = true;
 	PG_RETURN_POINTER(st);
 }
 
