@@ -42,6 +42,21 @@ RandomMatrix(size_t n)
 	return p;
 }
 
+/* seconds taken by `calls` identical sgemm calls */
+static double
+RunCalls(int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c,
+		 long calls)
+{
+	double		t0 = Now();
+	long		i;
+
+	for (i = 0; i < calls; i++)
+		cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+					tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
+					a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+	return Now() - t0;
+}
+
 static double
 TimeShape(const char *op, int m, int n, int k, double seconds)
 {
@@ -58,15 +73,8 @@ TimeShape(const char *op, int m, int n, int k, double seconds)
 	/* calibrate: how many calls take about seconds / 3 */
 	for (;;)
 	{
-		double		t0 = Now(),
-					dt;
-		long		i;
+		double		dt = RunCalls(ta, tb, m, n, k, a, b, c, calls);
 
-		for (i = 0; i < calls; i++)
-			cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-						tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
-						a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
-		dt = Now() - t0;
 		if (dt >= seconds / 3 / 4 || calls > (1L << 30))
 		{
 			calls = (long) (calls * (seconds / 3) / (dt > 0 ? dt : 1e-9)) + 1;
@@ -76,15 +84,7 @@ TimeShape(const char *op, int m, int n, int k, double seconds)
 	}
 	for (round = 0; round < 3; round++)
 	{
-		double		t0 = Now(),
-					rate;
-		long		i;
-
-		for (i = 0; i < calls; i++)
-			cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-						tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
-						a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
-		rate = flops * calls / (Now() - t0) / 1e9;
+		double		rate = flops * calls / RunCalls(ta, tb, m, n, k, a, b, c, calls) / 1e9;
 		if (rate > best)
 			best = rate;
 	}

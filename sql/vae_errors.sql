@@ -115,29 +115,25 @@ SELECT what, bad FROM err_model, LATERAL (VALUES
 	('garbage before the model', float4send('1'::real) || m)
 ) v(what, bad);
 
+-- every function that reads a model, as a query template
+CREATE TEMP TABLE err_fns (k, fn, q) AS
+VALUES (1, 'vae_score',       $$SELECT vae_score(%s::bytea, '{0,0,0}'::real[])$$),
+       (2, 'vae_threshold',   $$SELECT vae_threshold(%s::bytea, 0.1)$$),
+       (3, 'vae_encode',      $$SELECT vae_encode(%s::bytea, '{0,0,0}'::real[])$$),
+       (4, 'vae_reconstruct', $$SELECT vae_reconstruct(%s::bytea, '{0,0,0}'::real[])$$),
+       (5, 'vae_explain',     $$SELECT * FROM vae_explain(%s::bytea, '{0,0,0}'::real[])$$),
+       (6, 'vae_generate',    $$SELECT * FROM vae_generate(%s::bytea, 3)$$),
+       (7, 'vae_model_info',  $$SELECT vae_model_info(%s::bytea)$$);
+
 SELECT b.what, f.fn, pg_temp.err(format(f.q, quote_literal(b.bad::text))) AS error
-FROM err_bad b,
-     (VALUES (1, 'vae_score',       $$SELECT vae_score(%s::bytea, '{0,0,0}'::real[])$$),
-             (2, 'vae_threshold',   $$SELECT vae_threshold(%s::bytea, 0.1)$$),
-             (3, 'vae_encode',      $$SELECT vae_encode(%s::bytea, '{0,0,0}'::real[])$$),
-             (4, 'vae_reconstruct', $$SELECT vae_reconstruct(%s::bytea, '{0,0,0}'::real[])$$),
-             (5, 'vae_explain',     $$SELECT * FROM vae_explain(%s::bytea, '{0,0,0}'::real[])$$),
-             (6, 'vae_generate',    $$SELECT * FROM vae_generate(%s::bytea, 3)$$),
-             (7, 'vae_model_info',  $$SELECT vae_model_info(%s::bytea)$$)) f(k, fn, q)
+FROM err_bad b, err_fns f
 WHERE f.k = 1 OR b.what IN ('byte flipped in middle', 'text')
 ORDER BY b.what, f.k;
 
 -- every damaged model: 22P03, whatever the function
 SELECT f.fn, count(*) AS damaged,
        count(*) FILTER (WHERE pg_temp.err(format(f.q, quote_literal(b.bad::text))) LIKE '22P03: invalid vae model: %') AS rejected_22p03
-FROM err_bad b,
-     (VALUES (1, 'vae_score',       $$SELECT vae_score(%s::bytea, '{0,0,0}'::real[])$$),
-             (2, 'vae_threshold',   $$SELECT vae_threshold(%s::bytea, 0.1)$$),
-             (3, 'vae_encode',      $$SELECT vae_encode(%s::bytea, '{0,0,0}'::real[])$$),
-             (4, 'vae_reconstruct', $$SELECT vae_reconstruct(%s::bytea, '{0,0,0}'::real[])$$),
-             (5, 'vae_explain',     $$SELECT * FROM vae_explain(%s::bytea, '{0,0,0}'::real[])$$),
-             (6, 'vae_generate',    $$SELECT * FROM vae_generate(%s::bytea, 3)$$),
-             (7, 'vae_model_info',  $$SELECT vae_model_info(%s::bytea)$$)) f(k, fn, q)
+FROM err_bad b, err_fns f
 GROUP BY f.k, f.fn
 ORDER BY f.k;
 
