@@ -74,7 +74,7 @@ endif
 # ---------------------------------------------------------------------------
 UNIT_DIR         := build/unit
 UNIT_SRCS        := $(sort $(wildcard test/unit/test_*.c))
-UNIT_HELPER_SRCS := $(sort $(filter-out test/unit/test_%.c,$(wildcard test/unit/*.c)))
+UNIT_HELPER_SRCS := $(sort $(filter-out test/unit/test_%.c test/unit/fuzz_%.c,$(wildcard test/unit/*.c)))
 UNIT_BINS        := $(UNIT_SRCS:test/unit/%.c=$(UNIT_DIR)/%)
 UNIT_TEST_OBJS   := $(UNIT_BINS:=.o)
 UNIT_CORE_OBJS   := $(CORE_SRCS:src/core/%.c=$(UNIT_DIR)/core/%.o)
