@@ -172,7 +172,6 @@ VcStatus	vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *err
 void		vc_model_free(VcModel *m);
 /* parameter count of the layout for these (valid) options, allocating nothing */
 size_t		vc_layout_param_count(const VcOptions *opt, int dim);
-int			vc_model_hidden_width(const VcModel *m, int i);
 /* He (relu) or Glorot (tanh) uniform init from the seed */
 void		vc_model_init_params(VcModel *m);
 

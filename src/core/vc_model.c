@@ -228,12 +228,6 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 
 /* ---- model layout ---- */
 
-int
-vc_model_hidden_width(const VcModel *m, int i)
-{
-	return m->opt.hidden[i];
-}
-
 static void
 AddLayer(VcModel *m, int in, int out)
 {

@@ -20,17 +20,9 @@
 /* vae.c */
 extern void VaeReportStatus(VcStatus st, const char *msg) pg_attribute_noreturn();
 
-/* vae_input.c: a SQL array of real or double precision as float32 */
-typedef struct VaeRow
-{
-	int			dim;
-	const float *values;		/* points into the array (real[]) or a buffer */
-} VaeRow;
-
-/* 'what' names the argument in messages; buf must hold VC_MAX_INPUT_DIM floats when the array is float8[] */
+/* vae_input.c: a SQL array of real or double precision as float32; 'what' names it in messages */
 extern int	VaeArrayDim(ArrayType *a, const char *what);
 extern void VaeArrayToFloats(ArrayType *a, const char *what, float *out, int dim);
-extern const float *VaeArrayValues(ArrayType *a, const char *what, int *dim, float **buf);
 
 /* vae_options.c */
 extern void VaeParseOptions(Jsonb *jb, VcOptions *opt);

@@ -98,17 +98,3 @@ VaeArrayToFloats(ArrayType *a, const char *what, float *out, int dim)
 		}
 	}
 }
-
-/*
- * The array checked and converted to float32 in *buf, which is allocated on
- * first use in the current context (VC_MAX_INPUT_DIM floats) and reused.
- */
-const float *
-VaeArrayValues(ArrayType *a, const char *what, int *dim, float **buf)
-{
-	*dim = VaeArrayDim(a, what);
-	if (*buf == NULL)
-		*buf = palloc(sizeof(float) * VC_MAX_INPUT_DIM);
-	VaeArrayToFloats(a, what, *buf, *dim);
-	return *buf;
-}
