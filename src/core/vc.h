@@ -49,9 +49,7 @@ typedef enum VcStatus
  * loss, and early stopping then keeps an undertrained epoch (seen on KDD).
  */
 #define VC_LATENT_LOGVAR_BOUND	8.0f
-#ifndef VC_DECODER_LOGVAR_BOUND
 #define VC_DECODER_LOGVAR_BOUND 5.0f
-#endif
 
 typedef enum VcLikelihood
 {
