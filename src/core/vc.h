@@ -26,7 +26,9 @@ typedef enum VcStatus
 	VC_ENOMEM,					/* allocation failed */
 	VC_EFORMAT,					/* model bytes are truncated, corrupted, foreign */
 	VC_EDIVERGED,				/* training produced NaN/Inf */
-	VC_ELIMIT					/* a documented size limit was exceeded */
+	VC_ELIMIT,					/* a documented size limit was exceeded */
+	VC_ECANCELED,				/* check_interrupts asked to stop */
+	VC_EDEVICE					/* the GPU or the worker failed */
 } VcStatus;
 
 #define VC_ERRMSG_LEN 256
@@ -184,8 +186,12 @@ void		vc_normals(uint64_t key, uint64_t counter0, float *out, size_t n);
 /* ---- training ---- */
 typedef struct VcCallbacks
 {
-	/* called once per minibatch; may longjmp (the backend's CHECK_FOR_INTERRUPTS) */
-	void		(*check_interrupts) (void *arg);
+	/*
+	 * Called between minibatches.  It may longjmp (the backend's
+	 * CHECK_FOR_INTERRUPTS) or return nonzero to stop training with
+	 * VC_ECANCELED (the GPU worker, when its client went away).
+	 */
+	int			(*check_interrupts) (void *arg);
 	/* called at the end of every epoch when opt.verbose */
 	void		(*epoch_done) (void *arg, int epoch, double train_loss,
 							   double val_loss, double elapsed_seconds);
@@ -209,6 +215,60 @@ typedef struct VcRowRef
  */
 VcStatus	vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt,
 					 const VcCallbacks *cb, VcModel **out, char *errmsg);
+
+/*
+ * A training engine runs the minibatch steps on some device.  vc_train keeps
+ * everything around them -- canonical order, sampling, normalization, the
+ * split, the per-epoch shuffles, early stopping, the score sample -- so every
+ * engine trains the same model for a seed, up to floating-point order.
+ *
+ * The random streams an engine must reproduce, with `batch` the effective
+ * minibatch size that begin() receives: the eps of the minibatch that starts
+ * at Adam step s (0-based over the whole run) are
+ * vc_normals(eps_key, s * batch * latent, ...) for its rows in order; the
+ * validation rows idx[at, at + batch) get vc_normals(val_key, at * latent, ...).
+ */
+typedef struct VcEngine VcEngine;
+struct VcEngine
+{
+	const char *name;
+	int			device;			/* VcDevice recorded in the model */
+	/*
+	 * Start a run: the n rows (refs[i].row, normalized, canonical order),
+	 * the initial m->params and the minibatch size (at most n).  The rows
+	 * and the model stay valid until end().
+	 */
+	VcStatus	(*begin) (VcEngine *e, const VcModel *m, const VcRowRef *refs,
+						  int64_t n, int batch, char *errmsg);
+	/*
+	 * One epoch: Adam steps over consecutive minibatches of idx[0, n_idx)
+	 * (the last may be short), starting at global step *step, which it
+	 * advances.  *loss_sum is the summed per-row loss; a non-finite value
+	 * means divergence.
+	 */
+	VcStatus	(*train_epoch) (VcEngine *e, const int64_t *idx, int64_t n_idx,
+								uint64_t eps_key, int64_t *step, double *loss_sum,
+								const VcCallbacks *cb, char *errmsg);
+	/* summed loss of idx[0, n_idx) without updating anything */
+	VcStatus	(*validation_loss) (VcEngine *e, const int64_t *idx, int64_t n_idx,
+									uint64_t val_key, double *loss_sum,
+									const VcCallbacks *cb, char *errmsg);
+	/* remember the current weights as the best so far */
+	VcStatus	(*save_best) (VcEngine *e, char *errmsg);
+	/* copy the best (or, if none was saved, current) weights into dst */
+	VcStatus	(*get_params) (VcEngine *e, float *dst, char *errmsg);
+	/* release everything begin() took; safe after any failure */
+	void		(*end) (VcEngine *e);
+	void	   *state;
+};
+
+/* the CPU engine (OpenBLAS); vc_train uses it */
+void		vc_engine_cpu_init(VcEngine *e);
+
+/* vc_train on a given engine */
+VcStatus	vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt,
+							const VcCallbacks *cb, VcEngine *engine, VcModel **out,
+							char *errmsg);
 
 void		vc_canonical_sort(VcRowRef *refs, int64_t n, int dim);
 /* keep the k refs of smallest (hash, values), in canonical order; returns the new count */

@@ -424,3 +424,64 @@ vc_net_backward(VcNet *net, int n, double beta)
 		}
 	}
 }
+
+/* ---- Adam ---- */
+
+#define ADAM_BETA1 0.9
+#define ADAM_BETA2 0.999
+#define ADAM_EPS 1e-8
+
+VcStatus
+vc_adam_init(VcAdam *adam, size_t n_params)
+{
+	adam->t = 0;
+	adam->m1 = vc_alloc0(sizeof(float) * n_params);
+	adam->m2 = vc_alloc0(sizeof(float) * n_params);
+	return adam->m1 && adam->m2 ? VC_OK : VC_ENOMEM;
+}
+
+void
+vc_adam_free(VcAdam *adam)
+{
+	vc_free(adam->m1);
+	vc_free(adam->m2);
+	adam->m1 = adam->m2 = NULL;
+}
+
+/* Adam with decoupled (AdamW) weight decay on weight matrices, not biases */
+void
+vc_adam_step(VcModel *m, VcAdam *adam, const float *g)
+{
+	const VcOptions *o = &m->opt;
+	double		c1,
+				c2;
+	float		lr,
+				decay;
+	int			l;
+	size_t		i;
+
+	adam->t++;
+	c1 = 1.0 - pow(ADAM_BETA1, (double) adam->t);
+	c2 = 1.0 - pow(ADAM_BETA2, (double) adam->t);
+	lr = (float) (o->learning_rate / c1);
+	for (i = 0; i < m->n_params; i++)
+	{
+		float		gi = g[i];
+		float		m1 = adam->m1[i] = (float) ADAM_BETA1 * adam->m1[i] + (float) (1 - ADAM_BETA1) * gi;
+		float		m2 = adam->m2[i] = (float) ADAM_BETA2 * adam->m2[i] + (float) (1 - ADAM_BETA2) * gi * gi;
+
+		m->params[i] -= lr * m1 / (sqrtf(m2 / (float) c2) + (float) ADAM_EPS);
+	}
+	if (o->weight_decay > 0)
+	{
+		decay = (float) (1.0 - o->learning_rate * o->weight_decay);
+		for (l = 0; l < m->n_layers; l++)
+		{
+			float	   *w = m->params + m->layers[l].w_off;
+			size_t		n = (size_t) m->layers[l].in * m->layers[l].out;
+
+			for (i = 0; i < n; i++)
+				w[i] *= decay;
+		}
+	}
+}

@@ -62,6 +62,26 @@ double		vc_net_forward(VcNet *net, int n, double beta);
  */
 void		vc_net_backward(VcNet *net, int n, double beta);
 
+/* Adam state; the step applies decoupled (AdamW) decay to weight matrices */
+typedef struct VcAdam
+{
+	float	   *m1;
+	float	   *m2;
+	int64_t		t;
+} VcAdam;
+
+VcStatus	vc_adam_init(VcAdam *adam, size_t n_params);
+void		vc_adam_free(VcAdam *adam);
+void		vc_adam_step(VcModel *m, VcAdam *adam, const float *grads);
+
+/*
+ * Scores of the rows refs[order[i]] (normalized), i < min(n, 10000), sorted
+ * per method into m->scores, for vae_threshold.
+ */
+VcStatus	vc_record_score_distribution(VcModel *m, const VcRowRef *refs,
+										 const int64_t *order, int64_t n,
+										 const VcCallbacks *cb, char *errmsg);
+
 /* scores of one already-normalized row (see vc_score_row) */
 void		vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 								unsigned methods, double *out);

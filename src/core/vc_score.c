@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vc_nn.h"
@@ -248,4 +249,74 @@ vc_threshold(const VcModel *m, int method, double contamination)
 		return sc[0];
 	frac = pos - lo;
 	return sc[lo] + frac * ((double) sc[lo + 1] - sc[lo]);
+}
+
+/* ---- the training-score sample for vae_threshold ---- */
+
+static int
+AllFinite(const float *p, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(p[i]))
+			return 0;
+	return 1;
+}
+
+static int
+FloatCmp(const void *a, const void *b)
+{
+	float		x = *(const float *) a,
+				y = *(const float *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+VcStatus
+vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *order,
+							 int64_t n, const VcCallbacks *cb, char *errmsg)
+{
+	int			ns = (int) (n < VC_MAX_SCORE_SAMPLE ? n : VC_MAX_SCORE_SAMPLE);
+	VcScratch  *s = vc_scratch_create(m);
+	int			i,
+				k;
+
+	for (k = 0; k < VC_N_METHODS; k++)
+		m->scores[k] = vc_alloc(sizeof(float) * ns);
+	if (!s || !m->scores[0] || !m->scores[1] || !m->scores[2])
+	{
+		vc_scratch_free(s);
+		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory scoring the training rows");
+		return VC_ENOMEM;
+	}
+	for (i = 0; i < ns; i++)
+	{
+		double		sc[VC_N_METHODS];
+
+		if (i % 64 == 0 && cb && cb->check_interrupts && cb->check_interrupts(cb->arg))
+		{
+			vc_scratch_free(s);
+			snprintf(errmsg, VC_ERRMSG_LEN, "training was canceled");
+			return VC_ECANCELED;
+		}
+		vc_score_normalized(m, s, refs[order[i]].row, (1u << VC_N_METHODS) - 1, sc);
+		for (k = 0; k < VC_N_METHODS; k++)
+			m->scores[k][i] = (float) sc[k];
+	}
+	vc_scratch_free(s);
+	for (k = 0; k < VC_N_METHODS; k++)
+	{
+		if (!AllFinite(m->scores[k], ns))
+		{
+			snprintf(errmsg, VC_ERRMSG_LEN,
+					 "training produced a model whose %s scores are not finite; "
+					 "lower learning_rate or check the scale of the input",
+					 vc_method_name(k));
+			return VC_EDIVERGED;
+		}
+		qsort(m->scores[k], ns, sizeof(float), FloatCmp);
+	}
+	m->n_scores = ns;
+	return VC_OK;
 }

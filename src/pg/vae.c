@@ -58,6 +58,12 @@ VaeReportStatus(VcStatus st, const char *msg)
 		case VC_ELIMIT:
 			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 			break;
+		case VC_ECANCELED:
+			code = ERRCODE_QUERY_CANCELED;
+			break;
+		case VC_EDEVICE:
+			code = ERRCODE_SYSTEM_ERROR;
+			break;
 		case VC_EDATA:
 		default:
 			code = ERRCODE_DATA_EXCEPTION;

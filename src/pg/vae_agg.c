@@ -389,10 +389,11 @@ vae_train_deserialize(PG_FUNCTION_ARGS)
 
 /* ---- final: train ---- */
 
-static void
+static int
 TrainCheckInterrupts(void *arg)
 {
 	CHECK_FOR_INTERRUPTS();
+	return 0;
 }
 
 static void
