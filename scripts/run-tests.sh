@@ -7,7 +7,11 @@
 #   2. build and run the sanitized unit tests (scripts/run-unit.sh);
 #   3. run pg_regress (`make installcheck`) in a throwaway cluster
 #      (scripts/with-cluster.sh), which is stopped even on failure;
-#   4. print a summary whose LAST line is "N passed, N failed":
+#   4. run the integration tests, test/integration/*.sh (the GPU worker:
+#      vae_gpud and its client in the server); each prints
+#      "# N passed, N failed[, N skipped]" as its last line, like the unit
+#      programs, and starts whatever cluster or daemon it needs;
+#   5. print a summary whose LAST line is "N passed, N failed[, N skipped]":
 #      every unit assertion (from each program's "# N passed, N failed" line,
 #      a crashed/unbuilt program counting as 1 failed) plus every pg_regress
 #      test counted as one (a build/install failure counts as 1 failed, and
@@ -93,14 +97,50 @@ else
 	fi
 fi
 
-# ---- 4. summary ----------------------------------------------------------
-total_p=$((unit_p + reg_p))
-total_f=$((unit_f + reg_f + infra_f))
-section "summary"
-echo "unit tests:       $unit_p passed, $unit_f failed (assertions)"
-echo "regression tests: $reg_p passed, $reg_f failed"
-for n in "${infra_notes[@]}"; do
-	echo "problem:          $n"
+# ---- 4. integration tests -----------------------------------------------
+section "integration tests"
+int_p=0
+int_f=0
+int_s=0
+shopt -s nullglob
+for t in test/integration/*.sh; do
+	name=$(basename "$t" .sh)
+	log=build/integration-$name.log
+	if [ $build_ok -eq 0 ]; then
+		echo "$name: skipped (extension not built)" | tee "$log"
+		int_f=$((int_f + 1))
+		continue
+	fi
+	timeout -k 30 "${INTEGRATION_TIMEOUT:-900}" bash "$t" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	line=$(grep -E '^# [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1 || true)
+	if [ -z "$line" ]; then
+		echo "$name: no summary line (exit status $rc)"
+		int_f=$((int_f + 1))
+		continue
+	fi
+	read -r p f s <<<"$(echo "$line" | sed -E 's/^# ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/')"
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	int_p=$((int_p + p))
+	int_f=$((int_f + f))
+	int_s=$((int_s + ${s:-0}))
 done
-echo "$total_p passed, $total_f failed"
+shopt -u nullglob
+
+# ---- 5. summary ----------------------------------------------------------
+total_p=$((unit_p + reg_p + int_p))
+total_f=$((unit_f + reg_f + int_f + infra_f))
+section "summary"
+echo "unit tests:        $unit_p passed, $unit_f failed (assertions)"
+echo "regression tests:  $reg_p passed, $reg_f failed"
+echo "integration tests: $int_p passed, $int_f failed, $int_s skipped"
+for n in "${infra_notes[@]}"; do
+	echo "problem:           $n"
+done
+if [ "$int_s" -gt 0 ]; then
+	echo "$total_p passed, $total_f failed, $int_s skipped"
+else
+	echo "$total_p passed, $total_f failed"
+fi
 [ "$total_f" -eq 0 ]
