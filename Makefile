@@ -166,16 +166,22 @@ CUDA_OBJS  :=
 CUDA_LIBS  :=
 endif
 
-.PHONY: gpud gpu-tests install-gpud uninstall-gpud
+.PHONY: gpud gpu-tests install-gpud uninstall-gpud FORCE
+
+# rebuild the daemon when CUDA is switched on or off (make VGP_CUDA=0)
+GPUD_CONFIG := cuda=$(CUDA_ON) nvcc=$(NVCC)
+$(GPUD_DIR)/config: FORCE
+	@mkdir -p $(@D)
+	@echo '$(GPUD_CONFIG)' | cmp -s - $@ || echo '$(GPUD_CONFIG)' >$@
 
 all: $(GPUD_BIN) $(GPUD_CLIENT)
 gpud: $(GPUD_BIN)
 
-$(GPUD_CORE_OBJS): $(GPUD_DIR)/core/%.o: src/core/%.c
+$(GPUD_CORE_OBJS): $(GPUD_DIR)/core/%.o: src/core/%.c $(GPUD_DIR)/config
 	@mkdir -p $(@D)
 	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
 
-$(GPUD_OBJS): $(GPUD_DIR)/gpu/%.o: src/gpu/%.c
+$(GPUD_OBJS): $(GPUD_DIR)/gpu/%.o: src/gpu/%.c $(GPUD_DIR)/config
 	@mkdir -p $(@D)
 	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
 

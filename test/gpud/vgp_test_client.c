@@ -559,6 +559,13 @@ Garbage(int fd, const char *kind)
 		vgp_encode_train_header(hb, &th);
 		SendAll(fd, hb, sizeof(hb));
 	}
+	else if (!strcmp(kind, "randhdr"))
+	{
+		/* a well-framed TRAIN whose header is random bytes */
+		vgp_encode_frame_header(hb, VGP_MSG_TRAIN, VGP_TRAIN_HEADER_SIZE + 1600);
+		SendAll(fd, hb, 16);
+		SendAll(fd, buf, VGP_TRAIN_HEADER_SIZE + 1600);
+	}
 	else if (!strcmp(kind, "extra"))
 	{
 		/* a valid job followed by bytes that have no business there */
