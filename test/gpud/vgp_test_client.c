@@ -573,6 +573,8 @@ Garbage(int fd, const char *kind)
 
 		for (i = 0; i < 400; i++)
 			rows[i] = (float) i;
+		/* long enough that the junk always arrives while it runs */
+		th.opt.epochs = VC_MAX_EPOCHS;
 		vgp_encode_frame_header(buf, VGP_MSG_TRAIN, VGP_TRAIN_HEADER_SIZE + sizeof(rows));
 		SendAll(fd, buf, 16);
 		vgp_encode_train_header(hb, &th);
