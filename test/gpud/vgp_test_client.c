@@ -216,9 +216,20 @@ Handshake(int fd, VgpHello *h)
 	VgpFrameHeader fh;
 	uint8_t    *p;
 	char		err[VC_ERRMSG_LEN];
+	int			r = RecvFrame(fd, &fh, &p);
 
-	if (RecvFrame(fd, &fh, &p) < 0 || fh.type != VGP_MSG_HELLO ||
-		vgp_decode_hello(p, fh.length, h, err) != VC_OK)
+	if (r == 0 && fh.type == VGP_MSG_ERROR)
+	{
+		/* refused before the handshake (too many connections) */
+		VcStatus	st;
+		char		msg[VC_ERRMSG_LEN];
+
+		if (vgp_decode_error(p, fh.length, &st, msg, err) != VC_OK)
+			exit(1);
+		printf("ERROR %d %s\n", (int) st, msg);
+		exit(opt_expect && strstr(msg, opt_expect) ? 0 : 1);
+	}
+	if (r < 0 || fh.type != VGP_MSG_HELLO || vgp_decode_hello(p, fh.length, h, err) != VC_OK)
 	{
 		printf("NO HELLO\n");
 		exit(1);

@@ -246,13 +246,26 @@ kill -9 "$G2"
 wait "$G2" 2>/dev/null
 [ -S "$SOCK" ]
 stale=$?
-"$GPUD" --socket "$SOCK" --backend cpu --log-file "$T/log3" &
+"$GPUD" --socket "$SOCK" --backend cpu --max-queued-bytes 7000 --max-connections 2 \
+	--log-file "$T/log3" &
 G3=$!
 PIDS+=("$G3")
 wait_log "$T/log3" "ready" 10 && client --socket "$SOCK" --rows 300 --dim 5 --epochs 2
 rc=$?
 [ $stale -eq 0 ] && [ $rc -eq 0 ]
 ok $? "a stale socket file from a killed daemon is removed at start-up"
+client --socket "$SOCK" --rows 400 --dim 5 --epochs 2 --expect-error "bytes of rows waiting"
+ok $? "--max-queued-bytes: 8000 bytes of rows over a 7000-byte budget refused: $(head -n1 "$T/out")"
+# --max-connections 2: two idle connections fill it, a third is refused
+"$CLIENT" --socket "$SOCK" --garbage truncated --timeout 3 >/dev/null 2>&1 &
+I1=$!
+"$CLIENT" --socket "$SOCK" --garbage truncated --timeout 3 >/dev/null 2>&1 &
+I2=$!
+sleep 1	# idle connections log nothing; give both time to connect
+client --socket "$SOCK" --rows 300 --dim 5 --expect-error "too many connections"
+ok $? "--max-connections: a connection over the limit is refused: $(head -n1 "$T/out")"
+kill "$I1" "$I2" 2>/dev/null
+wait "$I1" "$I2" 2>/dev/null
 kill -INT "$G3"
 wait "$G3"
 ok $? "SIGINT: clean exit"
