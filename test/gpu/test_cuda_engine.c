@@ -24,6 +24,9 @@
 #include "tap.h"
 #include "vc.h"
 #include "vgp_cuda.h"
+#ifdef VGP_EMULATED
+#include "cuda_runtime.h"		/* test/gpu/emu: emu_device_bytes_in_use() */
+#endif
 
 #define TOL 1e-3
 
@@ -146,9 +149,10 @@ RelDiff(double a, double b)
 
 /* 1: agreement with the CPU engine, epoch by epoch */
 static void
-CheckAgreement(VcEngine *gpu, const char *name, const Data *d, int big, int batch, int epochs)
+CheckAgreementOpt(VcEngine *gpu, const char *name, const Data *d, const VcOptions *opt)
 {
-	VcOptions	o;
+	VcOptions	o = *opt;
+	int			batch = o.batch_size;
 	VcModel    *mc = NULL,
 			   *mg = NULL;
 	char		err[VC_ERRMSG_LEN] = "";
@@ -156,7 +160,6 @@ CheckAgreement(VcEngine *gpu, const char *name, const Data *d, int big, int batc
 				worst_v = 0;
 	int			e;
 
-	Options(&o, big, batch, epochs);
 	if (!ok(Train(d, &o, NULL, &mc, err) == VC_OK, "%s batch %d: CPU trains (%s)", name, batch, err))
 		return;
 	if (!ok(Train(d, &o, gpu, &mg, err) == VC_OK, "%s batch %d: CUDA trains (%s)", name, batch, err))
@@ -180,6 +183,36 @@ CheckAgreement(VcEngine *gpu, const char *name, const Data *d, int big, int batc
 	diag("%s batch %d: best epoch cpu %d gpu %d", name, batch, mc->best_epoch, mg->best_epoch);
 	vc_model_free(mc);
 	vc_model_free(mg);
+}
+
+static void
+CheckAgreement(VcEngine *gpu, const char *name, const Data *d, int big, int batch, int epochs)
+{
+	VcOptions	o;
+
+	Options(&o, big, batch, epochs);
+	CheckAgreementOpt(gpu, name, d, &o);
+}
+
+/* other layouts: two hidden layers, none; beta != 1; no weight decay */
+static void
+CheckShapes(VcEngine *gpu, const Data *kdd)
+{
+	VcOptions	o;
+
+	Options(&o, 0, 100, 3);
+	o.n_hidden = 2;
+	o.hidden[0] = 32;
+	o.hidden[1] = 16;
+	o.latent_dim = 4;
+	o.activation = VC_ACT_RELU;
+	o.beta = 0.5;
+	CheckAgreementOpt(gpu, "118-32-16-4 gaussian relu beta 0.5", kdd, &o);
+	Options(&o, 0, 256, 3);
+	o.n_hidden = 0;
+	o.latent_dim = 3;
+	o.weight_decay = 0;
+	CheckAgreementOpt(gpu, "118-3 gaussian (no hidden layer)", kdd, &o);
 }
 
 /* model bytes without the wall-clock field */
@@ -286,6 +319,9 @@ CheckFailures(VcEngine *gpu, const Data *d)
 
 	Options(&o, 0, 128, 2);
 	ok(Train(d, &o, gpu, &ref, err) == VC_OK, "failures: reference job (%s)", err);
+#ifdef VGP_EMULATED
+	size_t		baseline = emu_device_bytes_in_use();
+#endif
 
 	vgp_engine_cuda_set_memory_limit(gpu, 1 << 20);
 	st = Train(d, &o, gpu, &m, err);
@@ -302,6 +338,12 @@ CheckFailures(VcEngine *gpu, const Data *d)
 	cancel_after = -1;
 	ok(st == VC_ECANCELED && m == NULL, "failures: a canceled job stops (%s)", err);
 
+#ifdef VGP_EMULATED
+	ok(emu_device_bytes_in_use() == baseline,
+	   "failures: the failed jobs left no device memory behind (%zu bytes, %zu before)",
+	   emu_device_bytes_in_use(), baseline);
+#endif
+	err[0] = '\0';
 	st = Train(d, &o, gpu, &m, err);
 	ok(st == VC_OK, "failures: the next job trains (%s)", err);
 	if (st == VC_OK && ref)
@@ -335,6 +377,7 @@ main(void)
 	CheckAgreement(&gpu, "784-400-20 bernoulli relu", &bin, 1, 1024, 4);
 	CheckAgreement(&gpu, "118-60-10 gaussian tanh", &kdd, 0, 128, 5);
 	CheckAgreement(&gpu, "118-60-10 gaussian tanh", &kdd, 0, 1024, 5);
+	CheckShapes(&gpu, &kdd);
 	CheckDeterminism(&gpu, &kdd);
 	CheckFailures(&gpu, &kdd);
 

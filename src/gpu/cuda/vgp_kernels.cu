@@ -15,9 +15,6 @@
 
 #define VGP_THREADS 256
 #define VGP_MAX_BLOCKS 4096
-#define VGP_LOG_2PI 1.8378770664093453
-#define VGP_LATENT_BOUND 8.0f	/* VC_LATENT_LOGVAR_BOUND */
-#define VGP_DECODER_BOUND 5.0f	/* VC_DECODER_LOGVAR_BOUND */
 
 static inline unsigned
 Blocks(size_t count)
@@ -42,12 +39,7 @@ GatherKernel(const float *__restrict__ rows, int dim, const int32_t *__restrict_
 	int32_t		at = steps[ctl->k].at;
 
 	GRID_STRIDE(i, (size_t) n * dim)
-	{
-		size_t		r = i / dim;
-		size_t		c = i - r * dim;
-
-		x[i] = rows[(size_t) idx[at + r] * dim + c];
-	}
+		VgpGatherAt(i, rows, dim, idx, at, x);
 }
 
 void
@@ -63,15 +55,7 @@ __global__ void
 BiasActKernel(float *__restrict__ y, const float *__restrict__ b, int n, int width, int act)
 {
 	GRID_STRIDE(i, (size_t) n * width)
-	{
-		float		v = y[i] + b[i % width];
-
-		if (act == 0)			/* VC_ACT_RELU */
-			v = v > 0.0f ? v : 0.0f;
-		else if (act == 1)		/* VC_ACT_TANH */
-			v = VgpTanhf(v);
-		y[i] = v;
-	}
+		VgpBiasActAt(i, y, b, width, act);
 }
 
 void
@@ -92,21 +76,7 @@ LatentKernel(float *__restrict__ head, const float *__restrict__ b, float *__res
 	uint64_t	c0 = st->c0;
 
 	GRID_STRIDE(i, (size_t) n * zd)
-	{
-		size_t		r = i / zd;
-		int			j = (int) (i - r * zd);
-		float	   *h = head + r * 2 * zd;
-		float		mu = h[j] + b[j];
-		float		raw = h[zd + j] + b[zd + j];
-		float		lv = VgpBoundLogvar(raw, VGP_LATENT_BOUND);
-		float		e = VgpNormal(key, c0 + i);
-
-		h[j] = mu;
-		h[zd + j] = raw;
-		lvz[i] = lv;
-		eps[i] = e;
-		z[i] = mu + VgpExpf(0.5f * lv) * e;
-	}
+		VgpLatentAt(i, head, b, lvz, eps, z, zd, key, c0);
 }
 
 void
@@ -137,57 +107,12 @@ HeadLossKernel(const float *__restrict__ head, const float *__restrict__ b,
 {
 	int			r = (int) ((blockIdx.x * (size_t) blockDim.x + threadIdx.x) >> 5);
 	int			lane = threadIdx.x & 31;
-	const float *xr;
-	double		nll = 0.0,
-				kl = 0.0;
+	double		nll,
+				kl;
 
 	if (r >= n)
 		return;					/* the whole warp leaves together */
-	xr = x + (size_t) r * dim;
-	if (gaussian)
-	{
-		const float *h = head + (size_t) r * 2 * dim;
-		float	   *dm = delta ? delta + (size_t) r * 2 * dim : NULL;
-
-		for (int j = lane; j < dim; j += 32)
-		{
-			float		mean = h[j] + b[j];
-			float		lv = VgpBoundLogvar(h[dim + j] + b[dim + j], VGP_DECODER_BOUND);
-			float		res = xr[j] - mean;
-			float		inv = VgpExpf(-lv);
-			float		term = lv + res * res * inv;
-
-			nll += 0.5 * (VGP_LOG_2PI + term);
-			if (dm)
-			{
-				float		t = lv / VGP_DECODER_BOUND;
-
-				dm[j] = -res * inv * scale;
-				dm[dim + j] = 0.5f * (1.0f - res * res * inv) * scale * (1.0f - t * t);
-			}
-		}
-	}
-	else
-	{
-		const float *h = head + (size_t) r * dim;
-		float	   *dl = delta ? delta + (size_t) r * dim : NULL;
-
-		for (int j = lane; j < dim; j += 32)
-		{
-			float		logit = h[j] + b[j];
-
-			nll += VgpBernoulliNll(xr[j], logit);
-			if (dl)
-				dl[j] = (VgpSigmoidf(logit) - xr[j]) * scale;
-		}
-	}
-	for (int j = lane; j < zd; j += 32)
-	{
-		double		mu = enc[(size_t) r * 2 * zd + j];
-		double		lv = lvz[(size_t) r * zd + j];
-
-		kl += -0.5 * (1.0 + lv - mu * mu - exp(lv));
-	}
+	VgpHeadLane(r, lane, 32, head, b, x, dim, gaussian, enc, lvz, zd, scale, delta, &nll, &kl);
 	nll = WarpSum(nll);
 	kl = WarpSum(kl);
 	if (lane == 0)
@@ -276,15 +201,7 @@ __global__ void
 ActBackKernel(const float *__restrict__ a, float *__restrict__ da, size_t count, int act)
 {
 	GRID_STRIDE(i, count)
-	{
-		if (act == 0)
-		{
-			if (a[i] <= 0.0f)
-				da[i] = 0.0f;
-		}
-		else
-			da[i] *= 1.0f - a[i] * a[i];
-	}
+		VgpActBackAt(i, a, da, act);
 }
 
 void
@@ -301,17 +218,7 @@ ReparamBackKernel(const float *__restrict__ dz, const float *__restrict__ enc,
 				  float *__restrict__ dhead, int n, int zd, float bs)
 {
 	GRID_STRIDE(i, (size_t) n * zd)
-	{
-		size_t		r = i / zd;
-		int			j = (int) (i - r * zd);
-		float		lv = lvz[i];
-		float		sigma = VgpExpf(0.5f * lv);
-		float		t = lv / VGP_LATENT_BOUND;
-		float		g = dz[i] * eps[i] * 0.5f * sigma + bs * 0.5f * (sigma * sigma - 1.0f);
-
-		dhead[r * 2 * zd + j] = dz[i] + bs * enc[r * 2 * zd + j];
-		dhead[r * 2 * zd + zd + j] = g * (1.0f - t * t);
-	}
+		VgpReparamBackAt(i, dz, enc, lvz, eps, dhead, zd, bs);
 }
 
 void
@@ -337,19 +244,7 @@ AdamKernel(float *__restrict__ p, const float *__restrict__ g, float *__restrict
 	lr = steps[ctl->k].lr;
 	c2 = steps[ctl->k].c2;
 	GRID_STRIDE(i, n_params)
-	{
-		float		gi = g[i];
-		float		a = 0.9f * m1[i] + (float) (1.0 - 0.9) * gi;
-		float		v = 0.999f * m2[i] + (float) (1.0 - 0.999) * gi * gi;
-		float		w = p[i] - lr * a / (sqrtf(v / c2) + 1e-8f);
-
-		m1[i] = a;
-		m2[i] = v;
-		/* AdamW's decay after the step, on weight matrices only (as the core) */
-		if (decay != 1.0f && wmask[i])
-			w *= decay;
-		p[i] = w;
-	}
+		VgpAdamAt(i, p, g, m1, m2, wmask, lr, c2, decay);
 }
 
 void

@@ -154,6 +154,165 @@ VgpNormal(uint64_t mixed_key, uint64_t counter)
 	return (float) (sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
+/*
+ * ---- kernel bodies ----
+ *
+ * What one thread does for element i (or one lane for row r), kept apart
+ * from the launch shape so that the host emulation of the engine
+ * (test/gpu/emu/) runs exactly this code.
+ */
+
+#define VGP_LOG_2PI 1.8378770664093453
+#define VGP_LATENT_BOUND 8.0f	/* VC_LATENT_LOGVAR_BOUND */
+#define VGP_DECODER_BOUND 5.0f	/* VC_DECODER_LOGVAR_BOUND */
+
+__host__ __device__ static inline void
+VgpGatherAt(size_t i, const float *rows, int dim, const int32_t *idx, int32_t at, float *x)
+{
+	size_t		r = i / dim;
+	size_t		c = i - r * dim;
+
+	x[i] = rows[(size_t) idx[at + r] * dim + c];
+}
+
+__host__ __device__ static inline void
+VgpBiasActAt(size_t i, float *y, const float *b, int width, int act)
+{
+	float		v = y[i] + b[i % width];
+
+	if (act == 0)				/* VC_ACT_RELU */
+		v = v > 0.0f ? v : 0.0f;
+	else if (act == 1)			/* VC_ACT_TANH */
+		v = VgpTanhf(v);
+	y[i] = v;
+}
+
+__host__ __device__ static inline void
+VgpLatentAt(size_t i, float *head, const float *b, float *lvz, float *eps, float *z, int zd,
+			uint64_t key, uint64_t c0)
+{
+	size_t		r = i / zd;
+	int			j = (int) (i - r * zd);
+	float	   *h = head + r * 2 * zd;
+	float		mu = h[j] + b[j];
+	float		raw = h[zd + j] + b[zd + j];
+	float		lv = VgpBoundLogvar(raw, VGP_LATENT_BOUND);
+	float		e = VgpNormal(key, c0 + i);
+
+	h[j] = mu;
+	h[zd + j] = raw;
+	lvz[i] = lv;
+	eps[i] = e;
+	z[i] = mu + VgpExpf(0.5f * lv) * e;
+}
+
+/*
+ * Lane `lane` of `lanes` of row r of the decoder head: its share of the
+ * reconstruction NLL and of the KL (summed by the caller), and its columns
+ * of the head gradient when delta is not NULL.
+ */
+__host__ __device__ static inline void
+VgpHeadLane(int r, int lane, int lanes, const float *head, const float *b, const float *x,
+			int dim, int gaussian, const float *enc, const float *lvz, int zd, float scale,
+			float *delta, double *nll_out, double *kl_out)
+{
+	const float *xr = x + (size_t) r * dim;
+	double		nll = 0.0,
+				kl = 0.0;
+
+	if (gaussian)
+	{
+		const float *h = head + (size_t) r * 2 * dim;
+		float	   *dm = delta ? delta + (size_t) r * 2 * dim : NULL;
+
+		for (int j = lane; j < dim; j += lanes)
+		{
+			float		mean = h[j] + b[j];
+			float		lv = VgpBoundLogvar(h[dim + j] + b[dim + j], VGP_DECODER_BOUND);
+			float		res = xr[j] - mean;
+			float		inv = VgpExpf(-lv);
+			float		term = lv + res * res * inv;
+
+			nll += 0.5 * (VGP_LOG_2PI + term);
+			if (dm)
+			{
+				float		t = lv / VGP_DECODER_BOUND;
+
+				dm[j] = -res * inv * scale;
+				dm[dim + j] = 0.5f * (1.0f - res * res * inv) * scale * (1.0f - t * t);
+			}
+		}
+	}
+	else
+	{
+		const float *h = head + (size_t) r * dim;
+		float	   *dl = delta ? delta + (size_t) r * dim : NULL;
+
+		for (int j = lane; j < dim; j += lanes)
+		{
+			float		logit = h[j] + b[j];
+
+			nll += VgpBernoulliNll(xr[j], logit);
+			if (dl)
+				dl[j] = (VgpSigmoidf(logit) - xr[j]) * scale;
+		}
+	}
+	for (int j = lane; j < zd; j += lanes)
+	{
+		double		mu = enc[(size_t) r * 2 * zd + j];
+		double		lv = lvz[(size_t) r * zd + j];
+
+		kl += -0.5 * (1.0 + lv - mu * mu - exp(lv));
+	}
+	*nll_out = nll;
+	*kl_out = kl;
+}
+
+__host__ __device__ static inline void
+VgpActBackAt(size_t i, const float *a, float *da, int act)
+{
+	if (act == 0)
+	{
+		if (a[i] <= 0.0f)
+			da[i] = 0.0f;
+	}
+	else
+		da[i] *= 1.0f - a[i] * a[i];
+}
+
+__host__ __device__ static inline void
+VgpReparamBackAt(size_t i, const float *dz, const float *enc, const float *lvz,
+				 const float *eps, float *dhead, int zd, float bs)
+{
+	size_t		r = i / zd;
+	int			j = (int) (i - r * zd);
+	float		lv = lvz[i];
+	float		sigma = VgpExpf(0.5f * lv);
+	float		t = lv / VGP_LATENT_BOUND;
+	float		g = dz[i] * eps[i] * 0.5f * sigma + bs * 0.5f * (sigma * sigma - 1.0f);
+
+	dhead[r * 2 * zd + j] = dz[i] + bs * enc[r * 2 * zd + j];
+	dhead[r * 2 * zd + zd + j] = g * (1.0f - t * t);
+}
+
+/* vc_adam_step for one parameter */
+__host__ __device__ static inline void
+VgpAdamAt(size_t i, float *p, const float *g, float *m1, float *m2, const uint8_t *wmask,
+		  float lr, float c2, float decay)
+{
+	float		gi = g[i];
+	float		a = 0.9f * m1[i] + (float) (1.0 - 0.9) * gi;
+	float		v = 0.999f * m2[i] + (float) (1.0 - 0.999) * gi * gi;
+	float		w = p[i] - lr * a / (sqrtf(v / c2) + 1e-8f);
+
+	m1[i] = a;
+	m2[i] = v;
+	/* AdamW's decay after the step, on weight matrices only (as the core) */
+	if (decay != 1.0f && wmask[i])
+		w *= decay;
+	p[i] = w;
+}
+
 /* ---- launch wrappers (vgp_kernels.cu); all asynchronous on `s` ---- */
 
 /* x[r, :] = rows[idx[step.at + r], :] for r < n */
