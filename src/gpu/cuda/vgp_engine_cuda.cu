@@ -848,7 +848,8 @@ vgp_cuda_device_count(char *errmsg)
 	if (err != cudaSuccess)
 	{
 		if (errmsg)
-			snprintf(errmsg, VC_ERRMSG_LEN, "%s", cudaGetErrorString(err));
+			snprintf(errmsg, VC_ERRMSG_LEN, "no usable CUDA device (cudaGetDeviceCount: %s)",
+					 cudaGetErrorString(err));
 		(void) cudaGetLastError();
 		return 0;
 	}
