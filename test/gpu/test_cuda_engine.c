@@ -253,8 +253,15 @@ CheckDeterminism(VcEngine *gpu, const Data *d)
 	char		err[VC_ERRMSG_LEN] = "";
 
 	Options(&o, 0, 128, 3);
+#ifdef VGP_EMULATED
+	int			launches = emu_graph_launches();
+#endif
 	ok(Train(d, &o, gpu, &a, err) == VC_OK && Train(d, &o, gpu, &b, err) == VC_OK,
 	   "determinism: two runs train (%s)", err);
+#ifdef VGP_EMULATED
+	ok(emu_graph_launches() > launches, "determinism: the runs replayed step graphs (%d)",
+	   emu_graph_launches() - launches);
+#endif
 	if (a && b)
 		ok(SameModel(a, b), "determinism: two runs give identical model bytes");
 	vgp_engine_cuda_set_graphs(gpu, 0);

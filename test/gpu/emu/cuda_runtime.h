@@ -4,9 +4,9 @@
  * engine's orchestration (buffer layout, step tables, GEMM arguments, the
  * order of the launches, failure paths) can run and be checked against the
  * CPU core on a machine without a GPU.  Work "on a stream" runs at once, on
- * the calling thread; graph capture reports "not supported", so the engine
- * takes its direct path.  Not a CUDA implementation: only what the engine
- * calls, with the semantics it relies on.
+ * the calling thread.  Not a CUDA implementation: only what the engine
+ * calls, with the semantics it relies on.  Stream capture records the
+ * work and a graph launch replays it (emu_runtime.cpp).
  */
 #ifndef VGP_EMU_CUDA_RUNTIME_H
 #define VGP_EMU_CUDA_RUNTIME_H
@@ -98,5 +98,9 @@ cudaMalloc(T **p, size_t bytes)
 extern "C"
 #endif
 size_t		emu_device_bytes_in_use(void);
+#ifdef __cplusplus
+extern "C"
+#endif
+int			emu_graph_launches(void);	/* graph launches so far */
 
 #endif

@@ -6,13 +6,20 @@
  * (vgp_kernels.cuh); the reductions replay the device's combination trees
  * (warp xor-butterfly, shared-memory halving) exactly, so the emulated
  * engine computes what the GPU computes, up to FMA contraction and libm.
+ *
+ * Stream capture is emulated too: while a stream captures, work is recorded
+ * as closures instead of run, and a graph launch replays them -- with the
+ * arguments of capture time, which is what makes the engine's graph path
+ * correct only if nothing in a step depends on per-step host values.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
+#include <functional>
 #include <unordered_map>
+#include <vector>
 
 #include "cuda_runtime.h"
 #include "cublas_v2.h"
@@ -23,6 +30,30 @@
 static cudaError_t last_error = cudaSuccess;
 static std::unordered_map<void *, size_t> device_allocs;
 static size_t device_in_use;
+
+struct EmuGraph
+{
+	std::vector<std::function<void()>> work;
+};
+
+static EmuGraph *capturing;
+static int	graph_launches;
+
+/* run now, or record while a capture is open */
+static void
+Run(std::function<void()> f)
+{
+	if (capturing)
+		capturing->work.push_back(std::move(f));
+	else
+		f();
+}
+
+extern "C" int
+emu_graph_launches(void)
+{
+	return graph_launches;
+}
 
 static cudaError_t
 Fail(cudaError_t e)
@@ -146,14 +177,16 @@ cudaError_t
 cudaMemcpyAsync(void *dst, const void *src, size_t n, enum cudaMemcpyKind k, cudaStream_t s)
 {
 	(void) s;
-	return cudaMemcpy(dst, src, n, k);
+	(void) k;
+	Run([=]() { memmove(dst, src, n); });
+	return cudaSuccess;
 }
 
 cudaError_t
 cudaMemsetAsync(void *dst, int v, size_t n, cudaStream_t s)
 {
 	(void) s;
-	memset(dst, v, n);
+	Run([=]() { memset(dst, v, n); });
 	return cudaSuccess;
 }
 
@@ -187,29 +220,54 @@ cudaStreamBeginCapture(cudaStream_t s, enum cudaStreamCaptureMode m)
 {
 	(void) s;
 	(void) m;
-	return Fail(cudaErrorStreamCaptureUnsupported);
+	if (capturing)
+		return Fail(cudaErrorInvalidValue);
+	capturing = new EmuGraph;
+	return cudaSuccess;
 }
 
 cudaError_t
 cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g)
 {
 	(void) s;
-	*g = NULL;
-	return Fail(cudaErrorStreamCaptureUnsupported);
+	*g = (cudaGraph_t) capturing;
+	capturing = NULL;
+	return *g ? cudaSuccess : Fail(cudaErrorInvalidValue);
 }
 
 cudaError_t
 cudaGraphInstantiate(cudaGraphExec_t *x, cudaGraph_t g, unsigned long long flags)
 {
-	(void) g;
 	(void) flags;
-	*x = NULL;
-	return Fail(cudaErrorNotSupported);
+	*x = (cudaGraphExec_t) new EmuGraph(*(EmuGraph *) g);
+	return cudaSuccess;
 }
 
-cudaError_t cudaGraphDestroy(cudaGraph_t g) { (void) g; return cudaSuccess; }
-cudaError_t cudaGraphExecDestroy(cudaGraphExec_t x) { (void) x; return cudaSuccess; }
-cudaError_t cudaGraphLaunch(cudaGraphExec_t x, cudaStream_t s) { (void) x; (void) s; return Fail(cudaErrorNotSupported); }
+cudaError_t
+cudaGraphDestroy(cudaGraph_t g)
+{
+	delete (EmuGraph *) g;
+	return cudaSuccess;
+}
+
+cudaError_t
+cudaGraphExecDestroy(cudaGraphExec_t x)
+{
+	delete (EmuGraph *) x;
+	return cudaSuccess;
+}
+
+cudaError_t
+cudaGraphLaunch(cudaGraphExec_t x, cudaStream_t s)
+{
+	(void) s;
+	if (capturing)
+		return Fail(cudaErrorInvalidValue);
+	for (auto &f : ((EmuGraph *) x)->work)
+		f();
+	graph_launches++;
+	return cudaSuccess;
+}
 
 /* ---- cuBLAS ---- */
 
@@ -247,9 +305,15 @@ cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
 				m, n, k, lda, ldb, ldc);
 		return CUBLAS_STATUS_INVALID_VALUE;
 	}
-	cblas_sgemm(CblasColMajor, ta == CUBLAS_OP_N ? CblasNoTrans : CblasTrans,
-				tb == CUBLAS_OP_N ? CblasNoTrans : CblasTrans, m, n, k, *alpha, A, lda, B, ldb,
-				*beta, C, ldc);
+	/* host pointer mode: the scalars are read now, as cuBLAS does */
+	float		al = *alpha,
+				be = *beta;
+
+	Run([=]() {
+		cblas_sgemm(CblasColMajor, ta == CUBLAS_OP_N ? CblasNoTrans : CblasTrans,
+					tb == CUBLAS_OP_N ? CblasNoTrans : CblasTrans, m, n, k, al, A, lda, B, ldb,
+					be, C, ldc);
+	});
 	return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -265,26 +329,32 @@ void
 vgp_launch_gather(cudaStream_t s, const float *rows, int dim, const int32_t *idx,
 				  const VgpStep *steps, const VgpCtl *ctl, float *x, int n)
 {
-	(void) s;
-	for (size_t i = 0; i < (size_t) n * dim; i++)
-		VgpGatherAt(i, rows, dim, idx, steps[ctl->k].at, x);
+	Run([=]() {
+		(void) s;
+		for (size_t i = 0; i < (size_t) n * dim; i++)
+			VgpGatherAt(i, rows, dim, idx, steps[ctl->k].at, x);
+	});
 }
 
 void
 vgp_launch_bias_act(cudaStream_t s, float *y, const float *b, int n, int width, int act)
 {
-	(void) s;
-	for (size_t i = 0; i < (size_t) n * width; i++)
-		VgpBiasActAt(i, y, b, width, act);
+	Run([=]() {
+		(void) s;
+		for (size_t i = 0; i < (size_t) n * width; i++)
+			VgpBiasActAt(i, y, b, width, act);
+	});
 }
 
 void
 vgp_launch_latent(cudaStream_t s, float *head, const float *b, float *lvz, float *eps,
 				  float *z, int n, int zd, const VgpStep *steps, const VgpCtl *ctl)
 {
-	(void) s;
-	for (size_t i = 0; i < (size_t) n * zd; i++)
-		VgpLatentAt(i, head, b, lvz, eps, z, zd, steps[ctl->k].key, steps[ctl->k].c0);
+	Run([=]() {
+		(void) s;
+		for (size_t i = 0; i < (size_t) n * zd; i++)
+			VgpLatentAt(i, head, b, lvz, eps, z, zd, steps[ctl->k].key, steps[ctl->k].c0);
+	});
 }
 
 /* the warp's xor butterfly, lane by lane */
@@ -307,78 +377,88 @@ vgp_launch_head_loss(cudaStream_t s, const float *head, const float *b, const fl
 					 int dim, int gaussian, const float *enc, const float *lvz, int zd,
 					 double beta, float scale, int n, double *rowloss, float *delta)
 {
-	(void) s;
-	for (int r = 0; r < n; r++)
-	{
-		double		nll[32],
-					kl[32];
+	Run([=]() {
+		(void) s;
+		for (int r = 0; r < n; r++)
+		{
+			double		nll[32],
+						kl[32];
 
-		for (int lane = 0; lane < 32; lane++)
-			VgpHeadLane(r, lane, 32, head, b, x, dim, gaussian, enc, lvz, zd, scale, delta,
-						&nll[lane], &kl[lane]);
-		rowloss[r] = Butterfly(nll) + beta * Butterfly(kl);
-	}
+			for (int lane = 0; lane < 32; lane++)
+				VgpHeadLane(r, lane, 32, head, b, x, dim, gaussian, enc, lvz, zd, scale, delta,
+							&nll[lane], &kl[lane]);
+			rowloss[r] = Butterfly(nll) + beta * Butterfly(kl);
+		}
+	});
 }
 
 void
 vgp_launch_reduce_loss(cudaStream_t s, const double *rowloss, int n, VgpCtl *ctl)
 {
-	double		part[256];
+	Run([=]() {
+		double		part[256];
 
-	(void) s;
-	for (int t = 0; t < 256; t++)
-	{
-		part[t] = 0.0;
-		for (int i = t; i < n; i += 256)
-			part[t] += rowloss[i];
-	}
-	for (int w = 128; w > 0; w >>= 1)
-		for (int t = 0; t < w; t++)
-			part[t] += part[t + w];
-	if (!ctl->diverged)
-	{
-		ctl->loss += part[0];
-		if (!std::isfinite(part[0]))
-			ctl->diverged = 1;
-	}
+		(void) s;
+		for (int t = 0; t < 256; t++)
+		{
+			part[t] = 0.0;
+			for (int i = t; i < n; i += 256)
+				part[t] += rowloss[i];
+		}
+		for (int w = 128; w > 0; w >>= 1)
+			for (int t = 0; t < w; t++)
+				part[t] += part[t + w];
+		if (!ctl->diverged)
+		{
+			ctl->loss += part[0];
+			if (!std::isfinite(part[0]))
+				ctl->diverged = 1;
+		}
+	});
 }
 
 void
 vgp_launch_col_sum(cudaStream_t s, const float *d, int n, int width, float *gb)
 {
-	(void) s;
-	for (int col = 0; col < width; col++)
-	{
-		float		part[32];
-
-		for (int ty = 0; ty < 32; ty++)
+	Run([=]() {
+		(void) s;
+		for (int col = 0; col < width; col++)
 		{
-			part[ty] = 0.0f;
-			for (int r = ty; r < n; r += 32)
-				part[ty] += d[(size_t) r * width + col];
+			float		part[32];
+
+			for (int ty = 0; ty < 32; ty++)
+			{
+				part[ty] = 0.0f;
+				for (int r = ty; r < n; r += 32)
+					part[ty] += d[(size_t) r * width + col];
+			}
+			for (int w = 16; w > 0; w >>= 1)
+				for (int ty = 0; ty < w; ty++)
+					part[ty] += part[ty + w];
+			gb[col] = part[0];
 		}
-		for (int w = 16; w > 0; w >>= 1)
-			for (int ty = 0; ty < w; ty++)
-				part[ty] += part[ty + w];
-		gb[col] = part[0];
-	}
+	});
 }
 
 void
 vgp_launch_act_back(cudaStream_t s, const float *a, float *da, size_t count, int act)
 {
-	(void) s;
-	for (size_t i = 0; i < count; i++)
-		VgpActBackAt(i, a, da, act);
+	Run([=]() {
+		(void) s;
+		for (size_t i = 0; i < count; i++)
+			VgpActBackAt(i, a, da, act);
+	});
 }
 
 void
 vgp_launch_reparam_back(cudaStream_t s, const float *dz, const float *enc, const float *lvz,
 						const float *eps, float *dhead, int n, int zd, float beta_scale)
 {
-	(void) s;
-	for (size_t i = 0; i < (size_t) n * zd; i++)
-		VgpReparamBackAt(i, dz, enc, lvz, eps, dhead, zd, beta_scale);
+	Run([=]() {
+		(void) s;
+		for (size_t i = 0; i < (size_t) n * zd; i++)
+			VgpReparamBackAt(i, dz, enc, lvz, eps, dhead, zd, beta_scale);
+	});
 }
 
 void
@@ -386,26 +466,32 @@ vgp_launch_adam(cudaStream_t s, float *params, const float *g, float *m1, float 
 				const uint8_t *wmask, size_t n_params, const VgpStep *steps,
 				const VgpCtl *ctl, float decay)
 {
-	(void) s;
-	if (ctl->diverged)
-		return;
-	for (size_t i = 0; i < n_params; i++)
-		VgpAdamAt(i, params, g, m1, m2, wmask, steps[ctl->k].lr, steps[ctl->k].c2, decay);
+	Run([=]() {
+		(void) s;
+		if (ctl->diverged)
+			return;
+		for (size_t i = 0; i < n_params; i++)
+			VgpAdamAt(i, params, g, m1, m2, wmask, steps[ctl->k].lr, steps[ctl->k].c2, decay);
+	});
 }
 
 void
 vgp_launch_advance(cudaStream_t s, VgpCtl *ctl)
 {
-	(void) s;
-	ctl->k++;
+	Run([=]() {
+		(void) s;
+		ctl->k++;
+	});
 }
 
 void
 vgp_launch_normals(cudaStream_t s, uint64_t key, uint64_t counter0, float *out, size_t n)
 {
-	uint64_t	mk = VgpMix64(key);
+	Run([=]() {
+		uint64_t	mk = VgpMix64(key);
 
-	(void) s;
-	for (size_t i = 0; i < n; i++)
-		out[i] = VgpNormal(mk, counter0 + i);
+		(void) s;
+		for (size_t i = 0; i < n; i++)
+			out[i] = VgpNormal(mk, counter0 + i);
+	});
 }
