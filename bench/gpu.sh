@@ -18,7 +18,8 @@
 #   PYTHON          python with torch (default python3)
 #   EPOCHS          epochs per throughput run (default 5)
 #   E2E_ROWS        rows of the end-to-end job (default 1000000)
-#   E2E_EPOCHS, E2E_BATCH   of the end-to-end job (default 5, 1024)
+#   E2E_EPOCHS, E2E_BATCH   of the end-to-end job (default -1: not given, so
+#                   the daemon resolves them as for any user: batch 128)
 #   VAE_GPUD        the daemon binary (default: build/gpu/vae_gpud, or
 #                   build/vae_gpud)
 #   VAE_GPUD_ARGS   its arguments; {socket} and {backend} are substituted

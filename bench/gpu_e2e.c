@@ -4,6 +4,9 @@
  *
  *	gpu_e2e SOCKET ROWS DIM EPOCHS BATCH [SECRET_FILE]
  *
+ * EPOCHS or BATCH -1: not given, the daemon resolves them from the data as
+ * for any user (batch 128, epochs from the row count).
+ *
  * Sends ROWS KDD-like rows (DIM must be 118; the same generator as
  * gpu_bench) for a 118-60-10 gaussian tanh model and prints one key=value
  * line: backend (the VcDevice the daemon reported), seconds, rows x epochs
