@@ -342,6 +342,10 @@ main(int argc, char **argv)
 	}
 	SetupBackend(backend, &cfg, &engine);
 	rc = vgp_serve(&cfg, &engine);
+#ifdef VGP_HAVE_CUDA
+	if (cfg.backend == VC_DEVICE_GPU)
+		vgp_engine_cuda_destroy(&engine);	/* the context and cuBLAS handle */
+#endif
 	if (cfg.secret)
 	{
 		memset(cfg.secret, 0, cfg.secret_len);
