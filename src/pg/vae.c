@@ -120,6 +120,17 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	/*
+	 * The supervisor's settings exist only when vae is preloaded: the
+	 * supervisor can run only then, and PostgreSQL allows PGC_POSTMASTER
+	 * variables only then.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+	{
+		MarkGUCPrefixReserved("vae");
+		return;
+	}
+
 	DefineCustomBoolVariable("vae.gpu_worker_autostart",
 							 "Runs vae_gpud under a background worker of the server.",
 							 "Needs vae in shared_preload_libraries.  Backends then use its "
@@ -156,8 +167,7 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("vae");
 
-	/* only from shared_preload_libraries, and only when asked */
-	if (process_shared_preload_libraries_in_progress && vae_gpu_worker_autostart)
+	if (vae_gpu_worker_autostart)
 		VaeGpuSupervisorRegister();
 }
 
