@@ -1,7 +1,11 @@
 # Makefile for the vae PostgreSQL extension (PGXS).
 #
-#   make              build vae.so
+#   make              build vae.so, the GPU worker build/vae_gpud and its
+#                     test client build/vgp_test_client
 #   make install      install into the server found by $(PG_CONFIG)
+#                     (vae_gpud goes into its bindir)
+#   make gpu-tests    build test/gpu/test_*.c against the CUDA engine into
+#                     build/gpu/ (needs nvcc)
 #   make deps         install missing system packages (scripts/install-deps.sh)
 #   make unit         build test/unit/test_*.c with ASan+UBSan against
 #                     src/core/*.c into build/unit/ and run them
@@ -14,6 +18,9 @@
 # Portable builds: OPTFLAGS defaults to -march=native (like pgvector).  For a
 # binary that must run on other CPUs, override it, e.g. `make OPTFLAGS=`.
 # BLAS: BLAS_LIBS defaults to -lopenblas (override, e.g. BLAS_LIBS=-lblas).
+# CUDA: vae_gpud gets its CUDA backend (src/gpu/cuda/*.cu) when nvcc is found
+# on PATH or in /usr/local/cuda; `make VGP_CUDA=0` or `make NVCC=` leaves it
+# out.  The daemon still builds (CPU backend only) without it.
 #
 # `make test VAE_PRIVATE_INSTALL=1` (same for demo) installs into a temporary
 # private copy of the server installation instead of the system directories:
@@ -29,9 +36,11 @@ CSTD ?= -std=gnu11
 
 CORE_SRCS := $(sort $(wildcard src/core/*.c))
 PG_SRCS   := $(sort $(wildcard src/pg/*.c))
+# the protocol and its hash are shared by the daemon and the client in vae.so
+PROTO_SRCS := src/gpu/vgp_protocol.c src/gpu/vgp_sha256.c
 
 MODULE_big = vae
-OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
+OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o) $(PROTO_SRCS:.c=.o)
 EXTENSION = vae
 DATA = vae--1.0.sql
 REGRESS := $(sort $(basename $(notdir $(wildcard sql/*.sql))))
@@ -41,7 +50,7 @@ REGRESS_OPTS = --inputdir=.
 
 # -MMD -MP: header dependency files next to the objects, so a change to
 # src/core/*.h rebuilds what includes it.
-PG_CPPFLAGS = -Isrc/core -MMD -MP
+PG_CPPFLAGS = -Isrc/core -Isrc/gpu -MMD -MP
 # -O3: the elementwise loops of the core (vc_math.h) must vectorize
 PG_CFLAGS = $(CSTD) -O3 $(OPTFLAGS)
 SHLIB_LINK = $(BLAS_LIBS) -lm
@@ -78,11 +87,12 @@ UNIT_HELPER_SRCS := $(sort $(filter-out test/unit/test_%.c test/unit/fuzz_%.c,$(
 UNIT_BINS        := $(UNIT_SRCS:test/unit/%.c=$(UNIT_DIR)/%)
 UNIT_TEST_OBJS   := $(UNIT_BINS:=.o)
 UNIT_CORE_OBJS   := $(CORE_SRCS:src/core/%.c=$(UNIT_DIR)/core/%.o)
+UNIT_PROTO_OBJS  := $(PROTO_SRCS:src/gpu/%.c=$(UNIT_DIR)/gpu/%.o)
 UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:test/unit/%.c=$(UNIT_DIR)/helpers/%.o)
 
 SAN_FLAGS   ?= -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_CFLAGS ?= $(CSTD) -g -O1 -fno-omit-frame-pointer -Wall -Wextra -pthread $(OPTFLAGS)
-UNIT_CPPFLAGS = -Isrc/core -Itest/unit -MMD -MP
+UNIT_CPPFLAGS = -Isrc/core -Isrc/gpu -Itest/unit -MMD -MP
 UNIT_LDLIBS ?= $(BLAS_LIBS) -lm
 
 .PHONY: deps unit unit-build test demo
@@ -101,6 +111,10 @@ $(UNIT_CORE_OBJS): $(UNIT_DIR)/core/%.o: src/core/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CPPFLAGS) $(UNIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
+$(UNIT_PROTO_OBJS): $(UNIT_DIR)/gpu/%.o: src/gpu/%.c
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CPPFLAGS) $(UNIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
 $(UNIT_HELPER_OBJS): $(UNIT_DIR)/helpers/%.o: test/unit/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CPPFLAGS) $(UNIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
@@ -109,10 +123,108 @@ $(UNIT_TEST_OBJS): $(UNIT_DIR)/%.o: test/unit/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CPPFLAGS) $(UNIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
-$(UNIT_BINS): $(UNIT_DIR)/%: $(UNIT_DIR)/%.o $(UNIT_CORE_OBJS) $(UNIT_HELPER_OBJS)
+$(UNIT_BINS): $(UNIT_DIR)/%: $(UNIT_DIR)/%.o $(UNIT_CORE_OBJS) $(UNIT_PROTO_OBJS) $(UNIT_HELPER_OBJS)
 	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(UNIT_LDLIBS)
 
--include $(wildcard $(UNIT_DIR)/*.d $(UNIT_DIR)/core/*.d $(UNIT_DIR)/helpers/*.d)
+-include $(wildcard $(UNIT_DIR)/*.d $(UNIT_DIR)/core/*.d $(UNIT_DIR)/gpu/*.d $(UNIT_DIR)/helpers/*.d)
+
+# ---------------------------------------------------------------------------
+# vae_gpud, the GPU worker daemon (docs/gpu-worker-protocol.md): built into
+# build/vae_gpud from src/gpu/*.c and its own copy of the core objects
+# (normal flags, -pthread; the extension's objects are -fPIC for a
+# shared library), plus the CUDA engine when nvcc is there.  Installed into
+# the server's bindir by `make install`.
+# ---------------------------------------------------------------------------
+GPUD_DIR      := build/gpud
+GPUD_BIN      := build/vae_gpud
+GPUD_CLIENT   := build/vgp_test_client
+GPUD_SRCS     := $(sort $(wildcard src/gpu/*.c))
+GPUD_OBJS     := $(GPUD_SRCS:src/gpu/%.c=$(GPUD_DIR)/gpu/%.o)
+GPUD_CORE_OBJS := $(CORE_SRCS:src/core/%.c=$(GPUD_DIR)/core/%.o)
+GPUD_CFLAGS   ?= $(CSTD) -O3 $(OPTFLAGS) -g -Wall -Wextra -pthread
+GPUD_CPPFLAGS := -Isrc/core -Isrc/gpu -Isrc/gpu/cuda -MMD -MP
+GPUD_LDLIBS   := $(BLAS_LIBS) -lm -pthread
+
+VGP_CUDA  ?= 1
+ifndef NVCC
+NVCC := $(or $(shell command -v nvcc 2>/dev/null),$(wildcard /usr/local/cuda/bin/nvcc))
+endif
+CUDA_SRCS := $(sort $(wildcard src/gpu/cuda/*.cu))
+# no .cu files (the engine lives on its own branch until merged) = CUDA off
+ifeq ($(VGP_CUDA)$(if $(NVCC),y)$(if $(CUDA_SRCS),y),1yy)
+CUDA_ON    := 1
+CUDA_HOME  ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+NVCC_FLAGS ?= -O3 -std=c++17 -Isrc/core -Isrc/gpu -Isrc/gpu/cuda -Xcompiler -fPIC \
+	-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+	-gencode arch=compute_90,code=compute_90
+CUDA_OBJS  := $(CUDA_SRCS:src/gpu/cuda/%.cu=build/gpu/%.o)
+CUDA_LIBS  := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas
+GPUD_CPPFLAGS += -DVGP_HAVE_CUDA
+else
+CUDA_ON    :=
+CUDA_OBJS  :=
+CUDA_LIBS  :=
+endif
+
+.PHONY: gpud gpu-tests install-gpud uninstall-gpud
+
+all: $(GPUD_BIN) $(GPUD_CLIENT)
+gpud: $(GPUD_BIN)
+
+$(GPUD_CORE_OBJS): $(GPUD_DIR)/core/%.o: src/core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
+
+$(GPUD_OBJS): $(GPUD_DIR)/gpu/%.o: src/gpu/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
+
+$(CUDA_OBJS): build/gpu/%.o: src/gpu/cuda/%.cu $(wildcard src/gpu/cuda/*.h src/core/vc.h)
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCC_FLAGS) -c -o $@ $<
+
+$(GPUD_BIN): $(GPUD_OBJS) $(GPUD_CORE_OBJS) $(CUDA_OBJS)
+	$(CC) $(GPUD_CFLAGS) -o $@ $^ $(CUDA_LIBS) $(GPUD_LDLIBS) $(if $(CUDA_ON),-lstdc++)
+
+# the integration test's client: the protocol, plus the core to train the
+# reference model it compares the daemon's against (not installed)
+GPUD_CLIENT_OBJS := $(GPUD_DIR)/test/vgp_test_client.o \
+	$(GPUD_DIR)/gpu/vgp_protocol.o $(GPUD_DIR)/gpu/vgp_sha256.o
+
+$(GPUD_DIR)/test/vgp_test_client.o: test/gpud/vgp_test_client.c
+	@mkdir -p $(@D)
+	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
+
+$(GPUD_CLIENT): $(GPUD_CLIENT_OBJS) $(GPUD_CORE_OBJS)
+	$(CC) $(GPUD_CFLAGS) -o $@ $^ $(GPUD_LDLIBS)
+
+-include $(wildcard $(GPUD_DIR)/*/*.d)
+
+install: install-gpud
+uninstall: uninstall-gpud
+
+install-gpud: $(GPUD_BIN)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	rm -f '$(DESTDIR)$(bindir)/vae_gpud'
+	$(INSTALL_PROGRAM) $(GPUD_BIN) '$(DESTDIR)$(bindir)/vae_gpud'
+
+uninstall-gpud:
+	rm -f '$(DESTDIR)$(bindir)/vae_gpud'
+
+# CUDA engine tests (test/gpu/test_*.c): only with the CUDA backend
+GPU_TEST_SRCS := $(sort $(wildcard test/gpu/test_*.c))
+GPU_TEST_BINS := $(GPU_TEST_SRCS:test/gpu/%.c=build/gpu/%)
+
+ifeq ($(CUDA_ON),1)
+gpu-tests: $(GPU_TEST_BINS)
+
+$(GPU_TEST_BINS): build/gpu/%: test/gpu/%.c $(GPUD_CORE_OBJS) $(CUDA_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(GPUD_CPPFLAGS) -Itest/unit $(GPUD_CFLAGS) -o $@ $^ $(CUDA_LIBS) $(GPUD_LDLIBS) -lstdc++
+else
+gpu-tests:
+	@echo "gpu-tests: the CUDA backend is not built (nvcc not found, VGP_CUDA=0, or no src/gpu/cuda/*.cu)" >&2; exit 1
+endif
 
 # Full pipeline; orchestration lives in scripts/run-tests.sh, which re-invokes
 # make (so a pg_config installed by `deps` is picked up).

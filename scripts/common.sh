@@ -61,6 +61,7 @@ make_private_root() {
 	done
 	# Never write through a hard link into the system's copy of our files.
 	rm -f "$root$pkglibdir/vae.so" "$root$sharedir/extension/vae.control" \
+		"$root$("$pgc" --bindir)/vae_gpud" \
 		"$root$sharedir"/extension/vae--*.sql
 	echo "$root"
 }

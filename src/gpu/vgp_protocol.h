@@ -20,7 +20,8 @@
  *                      (VcDevice the daemon trains on), u64 max_request_bytes
  *   client -> AUTH     u8 mac[32] = HMAC-SHA256(secret, nonce || "vae_gpud v1")
  *                      (only when the HELLO asked for it; the server answers
- *                      ERROR and closes on a wrong mac, OK otherwise)
+ *                      ERROR and closes on a wrong mac, OK (empty payload)
+ *                      otherwise)
  *   client -> TRAIN    VgpTrainHeader (VGP_TRAIN_HEADER_SIZE bytes), then
  *                      n_rows * dim float32 row-major raw (unnormalized) rows
  *   server -> PROGRESS (zero or more, only when options.verbose)
@@ -90,6 +91,20 @@ typedef struct VgpHello
  * TRAIN header: the options exactly as the user gave them (VcOptions with
  * "not given" markers; the server resolves them from n_rows and dim the
  * same way the backend would), then the shape of the rows that follow.
+ *
+ * Encoded as (offset, type, field), 136 bytes:
+ *     0 i32 n_hidden (-1 = choose, else 0..VC_MAX_HIDDEN)
+ *     4 i32 hidden[8] (first n_hidden: 1..VC_MAX_WIDTH; the rest are
+ *           ignored and decode as 0)
+ *    36 i32 latent_dim      40 i32 likelihood   44 i32 activation
+ *    48 i32 normalize       52 i32 epochs       56 i32 batch_size
+ *    60 f64 learning_rate   68 f64 beta         76 f64 weight_decay
+ *    84 u64 seed            92 f64 validation_fraction
+ *   100 i32 patience       104 i64 max_rows    112 i32 mc_samples
+ *   116 i32 verbose (0/1)  120 i32 device      124 u32 dim
+ *   128 u64 n_rows
+ * Ranges are those of the SQL options (src/pg/vae_options.c), plus the
+ * "not given" markers of vc_options_init (-1; any negative for doubles).
  */
 typedef struct VgpTrainHeader
 {
@@ -99,7 +114,13 @@ typedef struct VgpTrainHeader
 } VgpTrainHeader;
 
 /* encoded size of VgpTrainHeader (see vgp_encode_train_header) */
-#define VGP_TRAIN_HEADER_SIZE 152
+#define VGP_TRAIN_HEADER_SIZE 136
+
+/* encoded payload sizes of the fixed-size messages */
+#define VGP_HELLO_SIZE		48
+#define VGP_AUTH_SIZE		VGP_MAC_LEN
+#define VGP_PROGRESS_SIZE	28
+#define VGP_ERROR_MAX_SIZE	(8 + VC_ERRMSG_LEN - 1)
 
 typedef struct VgpProgress
 {
@@ -160,6 +181,15 @@ void		vgp_encode_result_history(uint8_t *buf, uint32_t epochs,
 VcStatus	vgp_decode_result(const uint8_t *buf, size_t len, uint32_t *device,
 							  const uint8_t **model, uint64_t *model_len,
 							  uint32_t *epochs, char *errmsg);
+/*
+ * The history of a RESULT payload that vgp_decode_result accepted: fills
+ * train_loss[epochs] and val_loss[epochs] (either may be NULL).  Rejects a
+ * non-finite train loss or a val loss that is infinite (NaN means "no
+ * validation set").
+ */
+VcStatus	vgp_decode_result_history(const uint8_t *buf, size_t len,
+									  double *train_loss, double *val_loss,
+									  char *errmsg);
 
 /* ---- authentication ---- */
 /* mac = HMAC-SHA256(secret, nonce || VGP_AUTH_CONTEXT) */

@@ -1,0 +1,506 @@
+/*
+ * vgp_protocol.c - encoders and validating decoders of the vae_gpud wire
+ * protocol (the contract is in vgp_protocol.h).
+ *
+ * Linked into vae.so as well as the daemon: plain C99, no globals, no
+ * allocation, and never abort() on bad input -- every decoder returns a
+ * status and a message, because both sides treat the peer as untrusted.
+ */
+#include "vgp_protocol.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vgp_sha256.h"
+
+/* the largest seed the SQL option accepts (2^53 - 1, exact in a double) */
+#define VGP_MAX_SEED		UINT64_C(9007199254740991)
+#define VGP_MAX_BATCH		65536
+
+/* ---- byte order helpers: little-endian, unaligned ---- */
+
+static void
+PutU16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t) v;
+	p[1] = (uint8_t) (v >> 8);
+}
+
+static void
+PutU32(uint8_t *p, uint32_t v)
+{
+	int			i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static void
+PutU64(uint8_t *p, uint64_t v)
+{
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static void
+PutF64(uint8_t *p, double d)
+{
+	uint64_t	v;
+
+	memcpy(&v, &d, sizeof(v));
+	PutU64(p, v);
+}
+
+static uint16_t
+GetU16(const uint8_t *p)
+{
+	return (uint16_t) (p[0] | (p[1] << 8));
+}
+
+static uint32_t
+GetU32(const uint8_t *p)
+{
+	return (uint32_t) p[0] | ((uint32_t) p[1] << 8) |
+		((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
+}
+
+static uint64_t
+GetU64(const uint8_t *p)
+{
+	return (uint64_t) GetU32(p) | ((uint64_t) GetU32(p + 4) << 32);
+}
+
+static int32_t
+GetI32(const uint8_t *p)
+{
+	uint32_t	u = GetU32(p);
+	int32_t		v;
+
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+static int64_t
+GetI64(const uint8_t *p)
+{
+	uint64_t	u = GetU64(p);
+	int64_t		v;
+
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+static double
+GetF64(const uint8_t *p)
+{
+	uint64_t	u = GetU64(p);
+	double		d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+static VcStatus
+Fail(char *errmsg, VcStatus st, const char *what)
+{
+	snprintf(errmsg, VC_ERRMSG_LEN, "%s", what);
+	return st;
+}
+
+/* ---- frame header ---- */
+
+void
+vgp_encode_frame_header(uint8_t *buf, uint16_t type, uint64_t length)
+{
+	PutU32(buf, VGP_MAGIC);
+	PutU16(buf + 4, type);
+	PutU16(buf + 6, VGP_VERSION);
+	PutU64(buf + 8, length);
+}
+
+VcStatus
+vgp_decode_frame_header(const uint8_t *buf, uint64_t limit, VgpFrameHeader *out,
+						char *errmsg)
+{
+	uint64_t	max;
+
+	out->magic = GetU32(buf);
+	out->type = GetU16(buf + 4);
+	out->version = GetU16(buf + 6);
+	out->length = GetU64(buf + 8);
+	if (out->magic != VGP_MAGIC)
+		return Fail(errmsg, VC_EFORMAT, "not a vae_gpud message (bad magic)");
+	if (out->version != VGP_VERSION)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN,
+				 "unsupported vae_gpud protocol version %u (this side speaks %u)",
+				 (unsigned) out->version, (unsigned) VGP_VERSION);
+		return VC_EFORMAT;
+	}
+	if (out->type < VGP_MSG_HELLO || out->type > VGP_MSG_ERROR)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, "unknown vae_gpud message type %u",
+				 (unsigned) out->type);
+		return VC_EFORMAT;
+	}
+	max = (out->type == VGP_MSG_TRAIN || out->type == VGP_MSG_RESULT) ?
+		limit : VGP_MAX_SMALL_PAYLOAD;
+	if (out->length > max)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN,
+				 "vae_gpud message of %llu bytes exceeds the limit of %llu bytes",
+				 (unsigned long long) out->length, (unsigned long long) max);
+		return VC_ELIMIT;
+	}
+	return VC_OK;
+}
+
+/* ---- HELLO ---- */
+
+size_t
+vgp_encode_hello(uint8_t *buf, const VgpHello *h)
+{
+	PutU32(buf, h->flags);
+	memcpy(buf + 4, h->nonce, VGP_NONCE_LEN);
+	PutU32(buf + 36, h->backend);
+	PutU64(buf + 40, h->max_request_bytes);
+	return VGP_HELLO_SIZE;
+}
+
+VcStatus
+vgp_decode_hello(const uint8_t *buf, size_t len, VgpHello *out, char *errmsg)
+{
+	if (len != VGP_HELLO_SIZE)
+		return Fail(errmsg, VC_EFORMAT, "HELLO has the wrong length");
+	out->flags = GetU32(buf);
+	memcpy(out->nonce, buf + 4, VGP_NONCE_LEN);
+	out->backend = GetU32(buf + 36);
+	out->max_request_bytes = GetU64(buf + 40);
+	if (out->flags & ~VGP_HELLO_AUTH)
+		return Fail(errmsg, VC_EFORMAT, "HELLO has unknown flags");
+	if (out->backend > VC_DEVICE_GPU)
+		return Fail(errmsg, VC_EFORMAT, "HELLO names an unknown backend");
+	if (out->max_request_bytes < VGP_TRAIN_HEADER_SIZE)
+		return Fail(errmsg, VC_EFORMAT, "HELLO announces an impossible request limit");
+	return VC_OK;
+}
+
+/* ---- TRAIN header ---- */
+
+size_t
+vgp_encode_train_header(uint8_t *buf, const VgpTrainHeader *h)
+{
+	const VcOptions *o = &h->opt;
+	int			i;
+
+	PutU32(buf + 0, (uint32_t) o->n_hidden);
+	for (i = 0; i < VC_MAX_HIDDEN; i++)
+		PutU32(buf + 4 + 4 * i, (uint32_t) (i < o->n_hidden ? o->hidden[i] : 0));
+	PutU32(buf + 36, (uint32_t) o->latent_dim);
+	PutU32(buf + 40, (uint32_t) o->likelihood);
+	PutU32(buf + 44, (uint32_t) o->activation);
+	PutU32(buf + 48, (uint32_t) o->normalize);
+	PutU32(buf + 52, (uint32_t) o->epochs);
+	PutU32(buf + 56, (uint32_t) o->batch_size);
+	PutF64(buf + 60, o->learning_rate);
+	PutF64(buf + 68, o->beta);
+	PutF64(buf + 76, o->weight_decay);
+	PutU64(buf + 84, o->seed);
+	PutF64(buf + 92, o->validation_fraction);
+	PutU32(buf + 100, (uint32_t) o->patience);
+	PutU64(buf + 104, (uint64_t) o->max_rows);
+	PutU32(buf + 112, (uint32_t) o->mc_samples);
+	PutU32(buf + 116, (uint32_t) o->verbose);
+	PutU32(buf + 120, (uint32_t) o->device);
+	PutU32(buf + 124, h->dim);
+	PutU64(buf + 128, h->n_rows);
+	return VGP_TRAIN_HEADER_SIZE;
+}
+
+/* -1 ("not given") or lo..hi */
+static int
+IntOk(int32_t v, int32_t lo, int32_t hi)
+{
+	return v == -1 || (v >= lo && v <= hi);
+}
+
+/* any finite negative ("not given") or lo..hi (lo excluded when lo_open) */
+static int
+RealOk(double d, double lo, double hi, int lo_open)
+{
+	if (!isfinite(d))
+		return 0;
+	if (d < 0)
+		return 1;
+	return d <= hi && d >= lo && !(lo_open && d == lo);
+}
+
+VcStatus
+vgp_decode_train_header(const uint8_t *buf, size_t len, VgpTrainHeader *out,
+						char *errmsg)
+{
+	VcOptions  *o = &out->opt;
+	int			i;
+
+	if (len != VGP_TRAIN_HEADER_SIZE)
+		return Fail(errmsg, VC_EFORMAT, "TRAIN header has the wrong length");
+	memset(out, 0, sizeof(*out));
+	o->n_hidden = GetI32(buf);
+	if (o->n_hidden < -1 || o->n_hidden > VC_MAX_HIDDEN)
+		return Fail(errmsg, VC_EINVAL, "option \"hidden\" has too many layers");
+	for (i = 0; i < o->n_hidden; i++)
+	{
+		o->hidden[i] = GetI32(buf + 4 + 4 * i);
+		if (o->hidden[i] < 1 || o->hidden[i] > VC_MAX_WIDTH)
+			return Fail(errmsg, VC_EINVAL, "option \"hidden\" has a layer size out of range");
+	}
+	o->latent_dim = GetI32(buf + 36);
+	o->likelihood = GetI32(buf + 40);
+	o->activation = GetI32(buf + 44);
+	o->normalize = GetI32(buf + 48);
+	o->epochs = GetI32(buf + 52);
+	o->batch_size = GetI32(buf + 56);
+	o->learning_rate = GetF64(buf + 60);
+	o->beta = GetF64(buf + 68);
+	o->weight_decay = GetF64(buf + 76);
+	o->seed = GetU64(buf + 84);
+	o->validation_fraction = GetF64(buf + 92);
+	o->patience = GetI32(buf + 100);
+	o->max_rows = GetI64(buf + 104);
+	o->mc_samples = GetI32(buf + 112);
+	o->verbose = GetI32(buf + 116);
+	o->device = GetI32(buf + 120);
+	out->dim = GetU32(buf + 124);
+	out->n_rows = GetU64(buf + 128);
+
+	if (!IntOk(o->latent_dim, 1, VC_MAX_WIDTH))
+		return Fail(errmsg, VC_EINVAL, "option \"latent_dim\" out of range");
+	if (o->likelihood < 0 || o->likelihood > VC_LIK_BERNOULLI)
+		return Fail(errmsg, VC_EINVAL, "option \"likelihood\" out of range");
+	if (o->activation < 0 || o->activation > VC_ACT_TANH)
+		return Fail(errmsg, VC_EINVAL, "option \"activation\" out of range");
+	if (!IntOk(o->normalize, 0, VC_NORM_NONE))
+		return Fail(errmsg, VC_EINVAL, "option \"normalize\" out of range");
+	if (!IntOk(o->epochs, 1, VC_MAX_EPOCHS))
+		return Fail(errmsg, VC_EINVAL, "option \"epochs\" out of range");
+	if (!IntOk(o->batch_size, 1, VGP_MAX_BATCH))
+		return Fail(errmsg, VC_EINVAL, "option \"batch_size\" out of range");
+	if (!RealOk(o->learning_rate, 0, 10, 1))
+		return Fail(errmsg, VC_EINVAL, "option \"learning_rate\" out of range");
+	if (!RealOk(o->beta, 0, 1e6, 0))
+		return Fail(errmsg, VC_EINVAL, "option \"beta\" out of range");
+	if (!RealOk(o->weight_decay, 0, 1, 0))
+		return Fail(errmsg, VC_EINVAL, "option \"weight_decay\" out of range");
+	if (o->seed > VGP_MAX_SEED)
+		return Fail(errmsg, VC_EINVAL, "option \"seed\" out of range");
+	if (!RealOk(o->validation_fraction, 0, 0.9, 0))
+		return Fail(errmsg, VC_EINVAL, "option \"validation_fraction\" out of range");
+	if (!IntOk(o->patience, 0, VC_MAX_EPOCHS))
+		return Fail(errmsg, VC_EINVAL, "option \"patience\" out of range");
+	if (o->max_rows < 0 || (o->max_rows > 0 && o->max_rows < VC_MIN_ROWS))
+		return Fail(errmsg, VC_EINVAL, "option \"max_rows\" out of range");
+	if (!IntOk(o->mc_samples, 1, VC_MAX_MC_SAMPLES))
+		return Fail(errmsg, VC_EINVAL, "option \"mc_samples\" out of range");
+	if (o->verbose != 0 && o->verbose != 1)
+		return Fail(errmsg, VC_EINVAL, "option \"verbose\" out of range");
+	if (o->device < VC_DEVICE_CPU || o->device > VC_DEVICE_AUTO)
+		return Fail(errmsg, VC_EINVAL, "option \"device\" out of range");
+
+	if (out->dim < 1 || out->dim > VC_MAX_INPUT_DIM)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, "rows have %u features; the limit is %d",
+				 (unsigned) out->dim, VC_MAX_INPUT_DIM);
+		return VC_ELIMIT;
+	}
+	if (out->n_rows < VC_MIN_ROWS)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, "training needs at least %d rows, got %llu",
+				 VC_MIN_ROWS, (unsigned long long) out->n_rows);
+		return VC_EDATA;
+	}
+	/* n_rows * dim * 4 plus the header must fit in an int64 (and a size_t) */
+	if (out->n_rows > (uint64_t) (INT64_MAX - VGP_TRAIN_HEADER_SIZE) / 4 / out->dim ||
+		out->n_rows * out->dim * 4 > (uint64_t) (SIZE_MAX - VGP_TRAIN_HEADER_SIZE))
+		return Fail(errmsg, VC_ELIMIT, "TRAIN request is too large to address");
+	return VC_OK;
+}
+
+/* ---- PROGRESS ---- */
+
+size_t
+vgp_encode_progress(uint8_t *buf, const VgpProgress *p)
+{
+	PutU32(buf, p->epoch);
+	PutF64(buf + 4, p->train_loss);
+	PutF64(buf + 12, p->val_loss);
+	PutF64(buf + 20, p->elapsed);
+	return VGP_PROGRESS_SIZE;
+}
+
+VcStatus
+vgp_decode_progress(const uint8_t *buf, size_t len, VgpProgress *out, char *errmsg)
+{
+	if (len != VGP_PROGRESS_SIZE)
+		return Fail(errmsg, VC_EFORMAT, "PROGRESS has the wrong length");
+	out->epoch = GetU32(buf);
+	out->train_loss = GetF64(buf + 4);
+	out->val_loss = GetF64(buf + 12);
+	out->elapsed = GetF64(buf + 20);
+	if (out->epoch < 1 || out->epoch > VC_MAX_EPOCHS)
+		return Fail(errmsg, VC_EFORMAT, "PROGRESS has an impossible epoch");
+	if (!isfinite(out->train_loss) || isinf(out->val_loss) ||
+		!isfinite(out->elapsed) || out->elapsed < 0)
+		return Fail(errmsg, VC_EFORMAT, "PROGRESS has an impossible loss or time");
+	return VC_OK;
+}
+
+/* ---- ERROR ---- */
+
+size_t
+vgp_encode_error(uint8_t *buf, VcStatus status, const char *msg)
+{
+	size_t		n = msg ? strlen(msg) : 0;
+
+	if (n > VC_ERRMSG_LEN - 1)
+		n = VC_ERRMSG_LEN - 1;
+	PutU32(buf, (uint32_t) status);
+	PutU32(buf + 4, (uint32_t) n);
+	if (n > 0)
+		memcpy(buf + 8, msg, n);
+	return 8 + n;
+}
+
+VcStatus
+vgp_decode_error(const uint8_t *buf, size_t len, VcStatus *status, char *msg_out,
+				 char *errmsg)
+{
+	uint32_t	st,
+				n;
+
+	msg_out[0] = '\0';
+	if (len < 8)
+		return Fail(errmsg, VC_EFORMAT, "ERROR is truncated");
+	st = GetU32(buf);
+	n = GetU32(buf + 4);
+	if (st == VC_OK || st > VC_EDEVICE)
+		return Fail(errmsg, VC_EFORMAT, "ERROR has an unknown status");
+	if (n > VC_ERRMSG_LEN - 1 || len != 8 + (size_t) n)
+		return Fail(errmsg, VC_EFORMAT, "ERROR has the wrong length");
+	if (memchr(buf + 8, '\0', n) != NULL)
+		return Fail(errmsg, VC_EFORMAT, "ERROR message contains a NUL byte");
+	memcpy(msg_out, buf + 8, n);
+	msg_out[n] = '\0';
+	*status = (VcStatus) st;
+	return VC_OK;
+}
+
+/* ---- RESULT ---- */
+
+void
+vgp_encode_result_prefix(uint8_t *buf, uint32_t device, uint64_t model_len)
+{
+	PutU32(buf, device);
+	PutU64(buf + 4, model_len);
+}
+
+size_t
+vgp_result_history_size(uint32_t epochs)
+{
+	return 4 + (size_t) epochs * 16;
+}
+
+void
+vgp_encode_result_history(uint8_t *buf, uint32_t epochs, const double *train_loss,
+						  const double *val_loss)
+{
+	uint32_t	i;
+
+	PutU32(buf, epochs);
+	for (i = 0; i < epochs; i++)
+	{
+		PutF64(buf + 4 + 16 * (size_t) i, train_loss[i]);
+		PutF64(buf + 12 + 16 * (size_t) i, val_loss[i]);
+	}
+}
+
+VcStatus
+vgp_decode_result(const uint8_t *buf, size_t len, uint32_t *device,
+				  const uint8_t **model, uint64_t *model_len, uint32_t *epochs,
+				  char *errmsg)
+{
+	uint64_t	mlen;
+	uint32_t	e;
+	size_t		rest;
+
+	if (len < VGP_RESULT_PREFIX_SIZE + 4)
+		return Fail(errmsg, VC_EFORMAT, "RESULT is truncated");
+	*device = GetU32(buf);
+	mlen = GetU64(buf + 4);
+	if (*device > VC_DEVICE_GPU)
+		return Fail(errmsg, VC_EFORMAT, "RESULT names an unknown device");
+	if (mlen > len - VGP_RESULT_PREFIX_SIZE - 4)
+		return Fail(errmsg, VC_EFORMAT, "RESULT model length exceeds the message");
+	rest = len - VGP_RESULT_PREFIX_SIZE - (size_t) mlen;
+	e = GetU32(buf + VGP_RESULT_PREFIX_SIZE + mlen);
+	if (e > VC_MAX_HISTORY || rest != vgp_result_history_size(e))
+		return Fail(errmsg, VC_EFORMAT, "RESULT history has the wrong length");
+	*model = buf + VGP_RESULT_PREFIX_SIZE;
+	*model_len = mlen;
+	*epochs = e;
+	return VC_OK;
+}
+
+VcStatus
+vgp_decode_result_history(const uint8_t *buf, size_t len, double *train_loss,
+						  double *val_loss, char *errmsg)
+{
+	uint32_t	device,
+				epochs,
+				i;
+	const uint8_t *model;
+	const uint8_t *h;
+	uint64_t	mlen;
+	VcStatus	st;
+
+	st = vgp_decode_result(buf, len, &device, &model, &mlen, &epochs, errmsg);
+	if (st != VC_OK)
+		return st;
+	h = buf + VGP_RESULT_PREFIX_SIZE + mlen + 4;
+	for (i = 0; i < epochs; i++)
+	{
+		double		t = GetF64(h + 16 * (size_t) i);
+		double		v = GetF64(h + 8 + 16 * (size_t) i);
+
+		if (!isfinite(t) || isinf(v))
+			return Fail(errmsg, VC_EFORMAT, "RESULT history has an impossible loss");
+		if (train_loss)
+			train_loss[i] = t;
+		if (val_loss)
+			val_loss[i] = v;
+	}
+	return VC_OK;
+}
+
+/* ---- authentication ---- */
+
+void
+vgp_auth_mac(const uint8_t *secret, size_t secret_len,
+			 const uint8_t nonce[VGP_NONCE_LEN], uint8_t mac[VGP_MAC_LEN])
+{
+	vgp_hmac_sha256_2(secret, secret_len, nonce, VGP_NONCE_LEN,
+					  VGP_AUTH_CONTEXT, strlen(VGP_AUTH_CONTEXT), mac);
+}
+
+int
+vgp_mac_equal(const uint8_t a[VGP_MAC_LEN], const uint8_t b[VGP_MAC_LEN])
+{
+	volatile uint8_t diff = 0;
+	int			i;
+
+	for (i = 0; i < VGP_MAC_LEN; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}

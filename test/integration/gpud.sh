@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# Integration test of vae_gpud with its CPU backend (no GPU needed): the
+# daemon built by `make` (build/vae_gpud) and the test client
+# (build/vgp_test_client, test/gpud/vgp_test_client.c).
+#
+# Prints "ok N - ..." / "not ok N - ..." per check and, last,
+# "# N passed, N failed, N skipped".  Each check is described where it runs.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+GPUD=build/vae_gpud
+CLIENT=build/vgp_test_client
+n_pass=0
+n_fail=0
+n_skip=0
+n=0
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		n_pass=$((n_pass + 1))
+		echo "ok $n - $2"
+	else
+		n_fail=$((n_fail + 1))
+		echo "not ok $n - $2"
+	fi
+}
+skip() {
+	n=$((n + 1))
+	n_skip=$((n_skip + 1))
+	echo "ok $n - # SKIP $1"
+}
+finish() {
+	echo "# $n_pass passed, $n_fail failed, $n_skip skipped"
+	[ "$n_fail" -eq 0 ]
+	exit
+}
+
+if [ ! -x "$GPUD" ] || [ ! -x "$CLIENT" ]; then
+	ok 1 "vae_gpud and the test client are built (run make)"
+	finish
+fi
+
+T=$(mktemp -d /tmp/vae-gpud-test.XXXXXX)
+chmod 700 "$T"
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# wait_log FILE PATTERN SECONDS: 0 once PATTERN appears in FILE
+wait_log() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# quietly run the client; its output goes to $T/out
+client() {
+	"$CLIENT" "$@" >"$T/out" 2>&1
+}
+
+# ---- start-up refusals ------------------------------------------------------
+# --backend cuda without a CUDA build or without a device must fail clearly
+if "$GPUD" --version | grep -q "cuda backend" && nvidia-smi -L >/dev/null 2>&1; then
+	skip "--backend cuda refusal (this machine has a GPU and a CUDA build)"
+else
+	mkdir -m 700 "$T/c"
+	timeout 20 "$GPUD" --socket "$T/c/s" --backend cuda >"$T/cuda.out" 2>&1
+	rc=$?
+	[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -qi "cuda" "$T/cuda.out"
+	ok $? "--backend cuda without CUDA exits non-zero with a message: $(head -n1 "$T/cuda.out")"
+fi
+
+mkdir -m 777 "$T/open"
+chmod 777 "$T/open"
+"$GPUD" --socket "$T/open/s" --backend cpu >"$T/open.out" 2>&1
+[ $? -ne 0 ] && grep -q "accessible by other users" "$T/open.out" && [ ! -e "$T/open/s" ]
+ok $? "refuses a socket directory with mode 0777"
+
+mkdir -m 750 "$T/group"
+"$GPUD" --socket "$T/group/s" --backend cpu >"$T/group.out" 2>&1
+[ $? -ne 0 ] && grep -q "accessible by other users" "$T/group.out"
+ok $? "refuses a socket directory open to the group (0750)"
+
+if [ "$(id -u)" -ne 0 ]; then
+	"$GPUD" --socket "/tmp/vae-gpud-$$.sock" --backend cpu >"$T/tmp.out" 2>&1
+	[ $? -ne 0 ] && grep -q "owned by another user" "$T/tmp.out"
+	ok $? "refuses a socket directory owned by another user (/tmp)"
+else
+	skip "socket directory owned by another user (running as root)"
+fi
+
+"$GPUD" --socket "$T/new/s" --backend cpu --version >/dev/null 2>&1
+"$GPUD" --listen 127.0.0.1:0 --backend cpu >"$T/nosecret.out" 2>&1 </dev/null
+[ $? -ne 0 ] && grep -q "needs a shared secret" "$T/nosecret.out"
+ok $? "refuses --listen without a secret"
+
+printf 'right-secret\n' >"$T/secret"
+chmod 644 "$T/secret"
+"$GPUD" --listen 127.0.0.1:0 --secret-file "$T/secret" --backend cpu >"$T/badsecret.out" 2>&1
+[ $? -ne 0 ] && grep -q "accessible by other users" "$T/badsecret.out"
+ok $? "refuses a secret file readable by others"
+chmod 600 "$T/secret"
+
+# ---- the daemon --------------------------------------------------------------
+D="$T/run"
+SOCK="$D/gpud.sock"
+LOG="$T/gpud.log"
+"$GPUD" --socket "$SOCK" --listen 127.0.0.1:0 --secret-file "$T/secret" \
+	--backend cpu --max-queue 1 --max-request-bytes 1000000 --idle-timeout 2 \
+	--log-file "$LOG" &
+GPID=$!
+PIDS+=("$GPID")
+wait_log "$LOG" "ready" 10
+ok $? "daemon starts (cpu backend, unix socket + tcp)"
+PORT=$(sed -n 's/.*listening on tcp 127.0.0.1 port \([0-9]*\).*/\1/p' "$LOG" | head -n1)
+
+[ "$(stat -c %a "$D")" = 700 ] && [ "$(stat -c %a "$SOCK")" = 600 ]
+ok $? "created the socket directory 0700 and the socket 0600"
+
+# a valid job: the model must be byte-identical to one trained by the core
+# directly (vc_train, the CPU path of vae_train) on the same rows and
+# options, after zeroing train_seconds in both; the RESULT history must equal
+# the model's, and there must be one PROGRESS per epoch (verbose)
+client --socket "$SOCK" --rows 600 --dim 10 --epochs 4 --seed 11 --verbose --compare \
+	--out "$T/model.bin"
+rc=$?
+cat "$T/out"
+[ $rc -eq 0 ] && grep -q "identical" "$T/out" && grep -q "4 epochs, 4 progress frames" "$T/out"
+ok $? "valid job over the unix socket: model byte-identical to the core's, history and progress"
+
+# garbage of each kind: ERROR (or a close), and the daemon keeps serving
+for kind in random magic version type wrongtype hugelen hugesmall short lying_rows \
+	overflow_rows badopt badlatent dim0 extra nan; do
+	case $kind in
+	nan) client --socket "$SOCK" --garbage nan --expect-error "is NaN" ;;
+	*) client --socket "$SOCK" --garbage "$kind" ;;
+	esac
+	rc=$?
+	grep -q "^ERROR" "$T/out" && [ $rc -eq 0 ]
+	ok $? "garbage '$kind' answered with ERROR: $(head -n1 "$T/out")"
+done
+for seed in 1 2 3 4 5 6 7 8 9 10; do
+	client --socket "$SOCK" --garbage random --seed "$seed" || break
+done
+ok $? "ten more random-byte requests answered with ERROR or a close"
+
+client --socket "$SOCK" --garbage truncated --expect-error "timed out" --timeout 10
+ok $? "a truncated request times out with ERROR (idle timeout): $(head -n1 "$T/out")"
+
+kill -0 "$GPID" 2>/dev/null && client --socket "$SOCK" --rows 300 --dim 5 --epochs 2 --compare
+ok $? "daemon still alive and serving valid jobs after the garbage"
+
+client --socket "$SOCK" --rows 5000 --dim 60 --epochs 1 --expect-error "exceeds the limit"
+ok $? "oversized request (1.2 MB > --max-request-bytes 1000000) rejected: $(head -n1 "$T/out")"
+
+# queue full: one job running, one waiting (--max-queue 1), the third refused
+"$CLIENT" --socket "$SOCK" --rows 900 --dim 32 --epochs 100000 >"$T/a.out" 2>&1 &
+A=$!
+wait_log "$LOG" "job [0-9]* started: 900 rows" 10
+JA=$(sed -n 's/.*job \([0-9]*\) started: 900 rows.*/\1/p' "$LOG" | tail -n1)
+"$CLIENT" --socket "$SOCK" --rows 800 --dim 32 --epochs 100000 >"$T/b.out" 2>&1 &
+B=$!
+wait_log "$LOG" "job [0-9]* queued: 800 rows" 10
+client --socket "$SOCK" --rows 300 --dim 5 --epochs 2 --expect-error "queue full"
+ok $? "queue full answered with ERROR: $(head -n1 "$T/out")"
+
+# disconnects: the queued job is dropped, the running one canceled
+kill "$B"
+wait "$B" 2>/dev/null
+wait_log "$LOG" "canceled while queued" 5
+ok $? "a queued job whose client disconnects is dropped"
+kill "$A"
+wait "$A" 2>/dev/null
+wait_log "$LOG" "job $JA canceled after" 5
+ok $? "a running job whose client disconnects is canceled (log: $(grep "job $JA canceled" "$LOG" | sed 's/.*] //'))"
+start=$(date +%s.%N)
+client --socket "$SOCK" --rows 300 --dim 5 --epochs 2
+rc=$?
+el=$(echo "$(date +%s.%N) - $start" | bc)
+[ $rc -eq 0 ] && [ "$(echo "$el < 5" | bc)" = 1 ]
+ok $? "the next job starts and finishes promptly after the cancel (${el}s)"
+
+# a client that hangs up after the first PROGRESS cancels its job too
+client --socket "$SOCK" --rows 900 --dim 32 --epochs 100000 --disconnect-after-progress
+J=$(sed -n 's/.*job \([0-9]*\) started: 900 rows.*/\1/p' "$LOG" | tail -n1)
+wait_log "$LOG" "job $J canceled after .* (client disconnected)" 5
+ok $? "disconnect mid-job (after a PROGRESS) cancels the job"
+
+# ---- TCP ---------------------------------------------------------------------
+if [ -n "$PORT" ]; then
+	client --tcp "127.0.0.1:$PORT" --no-auth --rows 300 --dim 5 --expect-error "authentication required"
+	ok $? "TCP without AUTH rejected: $(head -n1 "$T/out")"
+	client --tcp "127.0.0.1:$PORT" --secret wrong-secret --rows 300 --dim 5 \
+		--expect-error "authentication failed"
+	ok $? "TCP with a wrong secret rejected: $(head -n1 "$T/out")"
+	grep -q "authentication failed" "$LOG"
+	ok $? "the failed authentication is logged"
+	client --tcp "127.0.0.1:$PORT" --secret right-secret --rows 400 --dim 6 --epochs 3 --compare
+	rc=$?
+	[ $rc -eq 0 ] && grep -q identical "$T/out"
+	ok $? "TCP with the right secret: model byte-identical to the core's"
+else
+	ok 1 "TCP port found in the log"
+fi
+
+# ---- a second daemon, stale sockets, shutdown -----------------------------------
+"$GPUD" --socket "$SOCK" --backend cpu >"$T/second.out" 2>&1
+[ $? -ne 0 ] && grep -q "already serving" "$T/second.out"
+ok $? "a second daemon on a live socket refuses to start"
+
+# SIGTERM while a job runs: cancel it, exit 0, remove the socket
+"$CLIENT" --socket "$SOCK" --rows 900 --dim 32 --epochs 100000 >"$T/c.out" 2>&1 &
+C=$!
+wait_log "$LOG" "job [0-9]* started: 900 rows" 10
+sleep 0.3
+kill -TERM "$GPID"
+start=$(date +%s)
+wait "$GPID"
+rc=$?
+wait "$C" 2>/dev/null
+[ $rc -eq 0 ] && [ ! -e "$SOCK" ] && [ $(($(date +%s) - start)) -le 5 ]
+ok $? "SIGTERM during a job: exit status $rc, socket removed, job canceled"
+grep -q "daemon shutting down" "$LOG"
+ok $? "the running job was canceled by the shutdown"
+
+# a socket file left behind by a killed daemon is replaced
+"$GPUD" --socket "$SOCK" --backend cpu --log-file "$T/log2" &
+G2=$!
+PIDS+=("$G2")
+wait_log "$T/log2" "ready" 10
+kill -9 "$G2"
+wait "$G2" 2>/dev/null
+[ -S "$SOCK" ]
+stale=$?
+"$GPUD" --socket "$SOCK" --backend cpu --log-file "$T/log3" &
+G3=$!
+PIDS+=("$G3")
+wait_log "$T/log3" "ready" 10 && client --socket "$SOCK" --rows 300 --dim 5 --epochs 2
+rc=$?
+[ $stale -eq 0 ] && [ $rc -eq 0 ]
+ok $? "a stale socket file from a killed daemon is removed at start-up"
+kill -INT "$G3"
+wait "$G3"
+ok $? "SIGINT: clean exit"
+
+echo "---- daemon log ----"
+sed 's/^/# /' "$LOG"
+finish
