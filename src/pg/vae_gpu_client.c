@@ -270,11 +270,27 @@ ConnectUnix(GpuConn *c, const char *path)
 		return Fail(c, "could not create a socket: %s", strerror(errno));
 	if (!SetNonblocking(c))
 		return false;
-	if (connect(c->sock, (struct sockaddr *) &addr, sizeof(addr)) == 0)
-		return true;
-	if (errno == EINPROGRESS || errno == EAGAIN || errno == EINTR)
-		return FinishConnect(c);
-	return Fail(c, "could not connect: %s", strerror(errno));
+	for (;;)
+	{
+		if (connect(c->sock, (struct sockaddr *) &addr, sizeof(addr)) == 0)
+			return true;
+		if (errno == EINPROGRESS || errno == EINTR)
+			return FinishConnect(c);
+		if (errno != EAGAIN)
+			return Fail(c, "could not connect: %s", strerror(errno));
+
+		/*
+		 * EAGAIN: the worker's listen backlog is full, and a Unix socket
+		 * does not queue the attempt; try again shortly, until the deadline.
+		 */
+		if (GetCurrentTimestamp() >= c->deadline)
+			return Fail(c, "timed out after %d ms connecting (the worker's backlog is full)",
+						vae_gpu_connect_timeout);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /* host:port, [v6addr]:port */

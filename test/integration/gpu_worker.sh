@@ -359,4 +359,24 @@ for i in $(seq 1 20); do
 done
 check "stopping the server leaves no vae_gpud behind" [ $gone -eq 0 ]
 
+# an immediate shutdown kills the supervisor without ceremony: the kernel
+# still takes the daemon down with it (PR_SET_PDEATHSIG)
+if as_owner "$bindir/pg_ctl" -D "$cl_b/data" -l "$cl_b/postgres.log" -w -t 60 start >/dev/null 2>&1; then
+	pid3=
+	for i in $(seq 1 50); do
+		pid3=$(cat "$bdir/vae_gpud.pid" 2>/dev/null)
+		[ -n "$pid3" ] && [ "$pid3" != "$pid2" ] && kill -0 "$pid3" 2>/dev/null && break
+		sleep 0.1
+	done
+	as_owner "$bindir/pg_ctl" -D "$cl_b/data" -m immediate -w -t 60 stop >/dev/null 2>&1
+	gone=1
+	for i in $(seq 1 30); do
+		kill -0 "${pid3:-0}" 2>/dev/null || { gone=0; break; }
+		sleep 0.1
+	done
+	check "an immediate shutdown leaves no vae_gpud behind either" [ -n "$pid3" ] && [ $gone -eq 0 ]
+else
+	not_ok "start cluster B again"
+fi
+
 finish
