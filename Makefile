@@ -166,16 +166,22 @@ CUDA_OBJS  :=
 CUDA_LIBS  :=
 endif
 
-.PHONY: gpud gpu-tests install-gpud uninstall-gpud
+.PHONY: gpud gpu-tests install-gpud uninstall-gpud FORCE
+
+# rebuild the daemon when CUDA is switched on or off (make VGP_CUDA=0)
+GPUD_CONFIG := cuda=$(CUDA_ON) nvcc=$(NVCC)
+$(GPUD_DIR)/config: FORCE
+	@mkdir -p $(@D)
+	@echo '$(GPUD_CONFIG)' | cmp -s - $@ || echo '$(GPUD_CONFIG)' >$@
 
 all: $(GPUD_BIN) $(GPUD_CLIENT)
 gpud: $(GPUD_BIN)
 
-$(GPUD_CORE_OBJS): $(GPUD_DIR)/core/%.o: src/core/%.c
+$(GPUD_CORE_OBJS): $(GPUD_DIR)/core/%.o: src/core/%.c $(GPUD_DIR)/config
 	@mkdir -p $(@D)
 	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
 
-$(GPUD_OBJS): $(GPUD_DIR)/gpu/%.o: src/gpu/%.c
+$(GPUD_OBJS): $(GPUD_DIR)/gpu/%.o: src/gpu/%.c $(GPUD_DIR)/config
 	@mkdir -p $(@D)
 	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
 
@@ -186,8 +192,10 @@ $(CUDA_OBJS): build/gpu/%.o: src/gpu/cuda/%.cu $(wildcard src/gpu/cuda/*.h src/c
 $(GPUD_BIN): $(GPUD_OBJS) $(GPUD_CORE_OBJS) $(CUDA_OBJS)
 	$(CC) $(GPUD_CFLAGS) -o $@ $^ $(CUDA_LIBS) $(GPUD_LDLIBS) $(if $(CUDA_ON),-lstdc++)
 
-# the integration test's client: the protocol, plus the core to train the
-# reference model it compares the daemon's against (not installed)
+# the integration test's client: the protocol, plus the core objects of
+# vae.so itself (PGXS flags) to train the reference model it compares the
+# daemon's against, so "byte-identical to the CPU path" means vae.so's
+# build of the core (not installed)
 GPUD_CLIENT_OBJS := $(GPUD_DIR)/test/vgp_test_client.o \
 	$(GPUD_DIR)/gpu/vgp_protocol.o $(GPUD_DIR)/gpu/vgp_sha256.o
 
@@ -195,7 +203,7 @@ $(GPUD_DIR)/test/vgp_test_client.o: test/gpud/vgp_test_client.c
 	@mkdir -p $(@D)
 	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
 
-$(GPUD_CLIENT): $(GPUD_CLIENT_OBJS) $(GPUD_CORE_OBJS)
+$(GPUD_CLIENT): $(GPUD_CLIENT_OBJS) $(CORE_SRCS:.c=.o)
 	$(CC) $(GPUD_CFLAGS) -o $@ $^ $(GPUD_LDLIBS)
 
 -include $(wildcard $(GPUD_DIR)/*/*.d)

@@ -258,7 +258,8 @@ main(int argc, char **argv)
 	const char *secret_file = NULL;
 	const char *backend = "auto";
 	const char *log_file = NULL;
-	int			ch;
+	int			ch,
+				rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_request_bytes = DEFAULT_MAX_REQUEST;
@@ -340,5 +341,11 @@ main(int argc, char **argv)
 		RemoveStaleSocket(cfg.socket_path);
 	}
 	SetupBackend(backend, &cfg, &engine);
-	return vgp_serve(&cfg, &engine);
+	rc = vgp_serve(&cfg, &engine);
+	if (cfg.secret)
+	{
+		memset(cfg.secret, 0, cfg.secret_len);
+		free(cfg.secret);
+	}
+	return rc;
 }

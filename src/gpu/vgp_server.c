@@ -203,7 +203,7 @@ FailConn(Conn *c, VcStatus st, const char *msg)
 	free(c->rows);
 	c->rows = NULL;
 	c->state = CS_CLOSING;
-	c->drain_until = time(NULL) + DRAIN_SECONDS;
+	c->last_active = time(NULL);
 }
 
 static void
@@ -519,7 +519,10 @@ HandleHeader(Conn *c)
 static int
 ReadConn(Conn *c)
 {
-	for (;;)
+	int			rounds = 0;
+
+	/* a bounded amount per wakeup, so one fast upload cannot starve the rest */
+	while (rounds++ < 8)
 	{
 		uint8_t    *dst;
 		size_t		want;
@@ -622,6 +625,7 @@ ReadConn(Conn *c)
 				break;
 		}
 	}
+	return 0;
 }
 
 /* write what the socket takes; returns -1 when the connection is gone */
@@ -646,6 +650,7 @@ WriteConn(Conn *c)
 			return -1;
 		}
 		o->off += (size_t) n;
+		c->last_active = time(NULL);
 		if (o->off < o->len)
 			continue;
 		c->out_head = o->next;
@@ -663,6 +668,7 @@ WriteConn(Conn *c)
 		 */
 		shutdown(c->fd, SHUT_WR);
 		c->shut_wr = 1;
+		c->drain_until = time(NULL) + DRAIN_SECONDS;
 	}
 	return 0;
 }
@@ -685,7 +691,7 @@ DeliverOutput(void)
 			{
 				c->state = CS_CLOSING;
 				c->job_id = 0;
-				c->drain_until = time(NULL) + DRAIN_SECONDS;
+				c->last_active = time(NULL);
 			}
 		}
 		else
@@ -707,7 +713,12 @@ CheckTimeouts(void)
 		next = c->next;
 		if (c->state == CS_CLOSING)
 		{
-			if (now >= c->drain_until)
+			/*
+			 * Still sending: give up only when the client stops reading
+			 * (a large model may take a while).  Sent: drain for a bit.
+			 */
+			if (c->shut_wr ? now >= c->drain_until :
+				now - c->last_active >= cfg->idle_timeout)
 				CloseConn(c);
 		}
 		else if (c->state != CS_JOB && now - c->last_active >= cfg->idle_timeout)

@@ -216,9 +216,20 @@ Handshake(int fd, VgpHello *h)
 	VgpFrameHeader fh;
 	uint8_t    *p;
 	char		err[VC_ERRMSG_LEN];
+	int			r = RecvFrame(fd, &fh, &p);
 
-	if (RecvFrame(fd, &fh, &p) < 0 || fh.type != VGP_MSG_HELLO ||
-		vgp_decode_hello(p, fh.length, h, err) != VC_OK)
+	if (r == 0 && fh.type == VGP_MSG_ERROR)
+	{
+		/* refused before the handshake (too many connections) */
+		VcStatus	st;
+		char		msg[VC_ERRMSG_LEN];
+
+		if (vgp_decode_error(p, fh.length, &st, msg, err) != VC_OK)
+			exit(1);
+		printf("ERROR %d %s\n", (int) st, msg);
+		exit(opt_expect && strstr(msg, opt_expect) ? 0 : 1);
+	}
+	if (r < 0 || fh.type != VGP_MSG_HELLO || vgp_decode_hello(p, fh.length, h, err) != VC_OK)
 	{
 		printf("NO HELLO\n");
 		exit(1);
@@ -559,6 +570,13 @@ Garbage(int fd, const char *kind)
 		vgp_encode_train_header(hb, &th);
 		SendAll(fd, hb, sizeof(hb));
 	}
+	else if (!strcmp(kind, "randhdr"))
+	{
+		/* a well-framed TRAIN whose header is random bytes */
+		vgp_encode_frame_header(hb, VGP_MSG_TRAIN, VGP_TRAIN_HEADER_SIZE + 1600);
+		SendAll(fd, hb, 16);
+		SendAll(fd, buf, VGP_TRAIN_HEADER_SIZE + 1600);
+	}
 	else if (!strcmp(kind, "extra"))
 	{
 		/* a valid job followed by bytes that have no business there */
@@ -566,6 +584,8 @@ Garbage(int fd, const char *kind)
 
 		for (i = 0; i < 400; i++)
 			rows[i] = (float) i;
+		/* long enough that the junk always arrives while it runs */
+		th.opt.epochs = VC_MAX_EPOCHS;
 		vgp_encode_frame_header(buf, VGP_MSG_TRAIN, VGP_TRAIN_HEADER_SIZE + sizeof(rows));
 		SendAll(fd, buf, 16);
 		vgp_encode_train_header(hb, &th);
