@@ -38,7 +38,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "../gpu/vgp_protocol.h"
+#include "vgp_protocol.h"
 
 /* rows are packed into this much memory before each send() */
 #define SEND_BUFFER_BYTES (256 * 1024)
