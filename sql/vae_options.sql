@@ -149,9 +149,11 @@ FROM pg_temp.info('{"verbose": true, "epochs": 3, "validation_fraction": 0.25}')
 RESET client_min_messages;
 SELECT pg_temp.info('{"verbose": false, "epochs": 1}')->'options'->'verbose' AS verbose;
 
--- device: 'cpu' and 'auto' train on the CPU; the request is kept in options
+-- device: with no GPU worker configured, 'cpu' and 'auto' (the default)
+-- train on the CPU; the request is kept in options
 SELECT opts, i->'device' AS trained_on, i->'options'->'device' AS requested
-FROM (VALUES ('{"device": "cpu", "epochs": 1}'), ('{"device": "auto", "epochs": 1}')) v(opts),
+FROM (VALUES ('{"device": "cpu", "epochs": 1}'), ('{"device": "auto", "epochs": 1}'),
+             ('{"epochs": 1}')) v(opts),
      pg_temp.info(opts::jsonb) i;
 
 -- NULL options and {} mean all defaults
@@ -185,7 +187,7 @@ SELECT vae_train(f, 'null') FROM opt_data;
 -- options differing between rows
 SELECT vae_train(f, jsonb_build_object('seed', i % 2)) FROM opt_data;
 SELECT vae_train(f, CASE WHEN i = 10 THEN NULL ELSE '{"epochs": 2}'::jsonb END) FROM opt_data;
--- a GPU is not available in this version
+-- 'gpu' needs a GPU worker, and none is configured here (sql/vae_gpu.sql)
 SELECT vae_train(f, '{"device": "gpu"}') FROM opt_data;
 
 -- every bad value, with its SQLSTATE

@@ -14,6 +14,8 @@
 
 #include <math.h>
 
+#include "vae_gpu_client.h"
+
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -396,8 +398,8 @@ TrainCheckInterrupts(void *arg)
 	return 0;
 }
 
-static void
-TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
+void
+VaeEpochNotice(int epoch, double train_loss, double val_loss, double elapsed)
 {
 	if (isnan(val_loss))
 		ereport(NOTICE,
@@ -406,6 +408,69 @@ TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double 
 		ereport(NOTICE,
 				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.3f s",
 						epoch, train_loss, val_loss, elapsed)));
+}
+
+static void
+TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
+{
+	VaeEpochNotice(epoch, train_loss, val_loss, elapsed);
+}
+
+static const float *
+StateRow(void *arg, int64 i)
+{
+	return (const float *) (Record((VaeTrainState *) arg, i) + sizeof(uint64));
+}
+
+/*
+ * Train on the GPU worker when the device option asks for it and one is
+ * configured.  Returns the model, or NULL when the CPU should train: device
+ * 'cpu', 'auto' with no worker configured (silently), or 'auto' with a
+ * worker that failed (with a NOTICE saying why).  The rows are only read
+ * here, so they are intact for the CPU after a failure.
+ */
+static VcModel *
+TrainOnWorker(VaeTrainState *st)
+{
+	const char *target;
+	VcModel    *model;
+	VcStatus	status;
+	bool		worker_failed;
+	char		msg[VC_ERRMSG_LEN];
+
+	if (st->opt.device == VC_DEVICE_CPU)
+		return NULL;
+	target = VaeGpuWorkerTarget();
+	if (target == NULL)
+	{
+		if (st->opt.device == VC_DEVICE_GPU)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("vae_train option \"device\" = 'gpu' needs a GPU worker, and none is configured"),
+					 errhint("Set vae.gpu_worker to the socket path or host:port of a running vae_gpud, "
+							 "or turn on vae.gpu_worker_autostart; or use device 'auto' or 'cpu'.")));
+		return NULL;
+	}
+
+	status = VaeGpuTrain(target, StateRow, st, st->n_rows, st->dim, &st->opt,
+						 &model, msg, &worker_failed);
+	if (status == VC_OK)
+		return model;
+	if (!worker_failed)
+		VaeReportStatus(status, msg);
+	if (st->opt.device == VC_DEVICE_GPU)
+		ereport(ERROR,
+				(errcode(status == VC_EDEVICE ? ERRCODE_SYSTEM_ERROR :
+						 status == VC_ENOMEM ? ERRCODE_OUT_OF_MEMORY :
+						 ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("vae_train could not train on the GPU worker: %s", msg),
+				 errdetail("vae.gpu_worker is \"%s\".", target),
+				 errhint("Check that vae_gpud is running there and that vae.gpu_worker (and, over TCP, "
+						 "vae.gpu_secret) match it, or use device 'auto' to fall back to the CPU.")));
+	ereport(NOTICE,
+			(errmsg("vae_train is training on the CPU: the GPU worker failed: %s", msg),
+			 errdetail("vae.gpu_worker is \"%s\".", target)));
+	return NULL;
 }
 
 Datum
@@ -446,11 +511,15 @@ vae_train_final(PG_FUNCTION_ARGS)
 	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_ctx);
-	refs = BuildRefs(st);
-	status = vc_train(refs, st->n_rows, st->dim, &st->opt, &cb, &model, msg);
+	model = TrainOnWorker(st);
+	if (model == NULL)
+	{
+		refs = BuildRefs(st);
+		status = vc_train(refs, st->n_rows, st->dim, &st->opt, &cb, &model, msg);
+		if (status != VC_OK)
+			VaeReportStatus(status, msg);
+	}
 	MemoryContextSwitchTo(old);
-	if (status != VC_OK)
-		VaeReportStatus(status, msg);
 
 	size = vc_model_serialized_size(model);
 	if (!AllocSizeIsValid(size + VARHDRSZ))

@@ -164,11 +164,6 @@ ParseKey(const char *key, JsonbValue *v, VcOptions *opt)
 	else if (strcmp(key, "device") == 0)
 	{
 		opt->device = ChoiceValue(v, key, devices, 3, "'cpu', 'gpu' or 'auto'");
-		if (opt->device == VC_DEVICE_GPU)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("vae_train option \"device\" = 'gpu' needs a GPU worker, which this version does not have"),
-					 errhint("Use 'cpu', or 'auto' to train on the CPU.")));
 	}
 	else
 		ereport(ERROR,
@@ -186,6 +181,13 @@ VaeParseOptions(Jsonb *jb, VcOptions *opt)
 	char	   *key = NULL;
 
 	vc_options_init(opt);
+
+	/*
+	 * 'auto': the GPU worker when one is configured (vae.gpu_worker, or the
+	 * supervised one) and it answers, else the CPU; so configuring a worker
+	 * is all it takes to use it.
+	 */
+	opt->device = VC_DEVICE_AUTO;
 	if (jb == NULL)
 		return;
 	if (!JB_ROOT_IS_OBJECT(jb))
