@@ -159,10 +159,10 @@ SET max_parallel_workers_per_gather = 2;
 -- partial aggregate, serialized, deserialized and combined
 SET parallel_leader_participation = off;
 
--- a parallel-safe filter that keeps every row but sleeps on every 50th, so
--- that both workers get rows however fast the scan is
+-- a parallel-safe filter that keeps every row but sleeps 10 ms on every 50th, so
+-- that both workers get rows even when one starts late on a loaded machine
 CREATE FUNCTION det_slow(i int) RETURNS boolean LANGUAGE sql PARALLEL SAFE
-AS $$ SELECT i % 50 <> 0 OR pg_sleep(0.002)::text = '' $$;
+AS $$ SELECT i % 50 <> 0 OR pg_sleep(0.01)::text = '' $$;
 
 EXPLAIN (COSTS OFF) SELECT vae_train(f, '{"epochs": 3, "seed": 5}') FROM det_big WHERE det_slow(i);
 
