@@ -334,19 +334,22 @@ train_b() {
 check "the supervised daemon trains with device 'gpu' and vae.gpu_worker unset" train_b
 check "its socket directory is mode 0700, owned by the server's user" \
 	[ "$(stat -c '%a %U' "$bdir")" = "700 $owner" ]
+# a live process id; never 0 or empty, which kill would take as our own
+# process group
+is_pid() { [[ "${1:-}" =~ ^[0-9]+$ ]] && [ "$1" -gt 1 ] && kill -0 "$1" 2>/dev/null; }
 pid1=$(cat "$bdir/vae_gpud.pid" 2>/dev/null)
-check "the supervisor wrote the daemon's pid" kill -0 "${pid1:-0}"
-check "the daemon is a child of the supervisor" \
-	[ "$(ps -o comm= -p "$(ps -o ppid= -p "${pid1:-0}" | tr -d ' ')" 2>/dev/null | head -c 6)" = postgr ]
-kill -KILL "${pid1:-0}" 2>/dev/null
+check "the supervisor wrote the daemon's pid" is_pid "$pid1"
+parent_of_pid1() { is_pid "$pid1" && [ "$(ps -o comm= -p "$(ps -o ppid= -p "$pid1" | tr -d ' ')" 2>/dev/null | head -c 6)" = postgr ]; }
+check "the daemon is a child of the supervisor" parent_of_pid1
+is_pid "$pid1" && kill -KILL "$pid1" 2>/dev/null
 pid2=
+restarted() { is_pid "$pid2" && [ "$pid2" != "$pid1" ]; }
 for i in $(seq 1 50); do
 	pid2=$(cat "$bdir/vae_gpud.pid" 2>/dev/null)
-	[ -n "$pid2" ] && [ "$pid2" != "$pid1" ] && kill -0 "$pid2" 2>/dev/null && break
+	restarted && break
 	sleep 0.1
 done
-check "kill -9 of the daemon: the supervisor starts a new one within 5 s" \
-	[ -n "$pid2" ] && [ "$pid2" != "$pid1" ] && kill -0 "$pid2" 2>/dev/null
+check "kill -9 of the daemon: the supervisor starts a new one within 5 s" restarted
 check "... and training works again" train_b
 grep -q "vae: GPU worker (pid $pid1) was terminated by signal 9" "$cl_b/postgres.log"
 check "the server log shows the crash and the restart" [ $? -eq 0 ]
@@ -354,7 +357,7 @@ check "cluster B never restarted" [ "$(psql_b -Atc "SELECT pg_postmaster_start_t
 "$root/scripts/pgcluster.sh" stop "$cl_b" >/dev/null
 gone=1
 for i in $(seq 1 20); do
-	kill -0 "${pid2:-0}" 2>/dev/null || { gone=0; break; }
+	is_pid "$pid2" || { gone=0; break; }
 	sleep 0.1
 done
 check "stopping the server leaves no vae_gpud behind" [ $gone -eq 0 ]
@@ -371,10 +374,11 @@ if as_owner "$bindir/pg_ctl" -D "$cl_b/data" -l "$cl_b/postgres.log" -w -t 60 st
 	as_owner "$bindir/pg_ctl" -D "$cl_b/data" -m immediate -w -t 60 stop >/dev/null 2>&1
 	gone=1
 	for i in $(seq 1 30); do
-		kill -0 "${pid3:-0}" 2>/dev/null || { gone=0; break; }
+		is_pid "$pid3" || { gone=0; break; }
 		sleep 0.1
 	done
-	check "an immediate shutdown leaves no vae_gpud behind either" [ -n "$pid3" ] && [ $gone -eq 0 ]
+	gone_after_immediate() { [ -n "$pid3" ] && [ $gone -eq 0 ]; }
+	check "an immediate shutdown leaves no vae_gpud behind either" gone_after_immediate
 else
 	not_ok "start cluster B again"
 fi
