@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "vc.h"
+#include "vc_bytes.h"
 
 /*
  * Header layout: byte offsets from the start of the buffer.  The writer and
@@ -68,125 +69,7 @@ typedef char vc_format_hidden_fits[(OFF_HIDDEN + 4 * VC_MAX_HIDDEN == OFF_LATENT
  */
 #define MAX_PARAMS_SANE		(UINT64_C(1) << 40)
 
-/* ---- little-endian primitives ---- */
-
-static void
-PutU16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-}
-
-static void
-PutU32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-	p[2] = (uint8_t) (v >> 16);
-	p[3] = (uint8_t) (v >> 24);
-}
-
-static void
-PutU64(uint8_t *p, uint64_t v)
-{
-	PutU32(p, (uint32_t) v);
-	PutU32(p + 4, (uint32_t) (v >> 32));
-}
-
-static void
-PutI32(uint8_t *p, int32_t v)
-{
-	PutU32(p, (uint32_t) v);	/* well defined: conversion to unsigned wraps */
-}
-
-static void
-PutI64(uint8_t *p, int64_t v)
-{
-	PutU64(p, (uint64_t) v);
-}
-
-static void
-PutF32(uint8_t *p, float v)
-{
-	uint32_t	bits;
-
-	memcpy(&bits, &v, sizeof(bits));
-	PutU32(p, bits);
-}
-
-static void
-PutF64(uint8_t *p, double v)
-{
-	uint64_t	bits;
-
-	memcpy(&bits, &v, sizeof(bits));
-	PutU64(p, bits);
-}
-
-static uint16_t
-GetU16(const uint8_t *p)
-{
-	return (uint16_t) (p[0] | (uint16_t) p[1] << 8);
-}
-
-static uint32_t
-GetU32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | (uint32_t) p[1] << 8 |
-		(uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
-static uint64_t
-GetU64(const uint8_t *p)
-{
-	return (uint64_t) GetU32(p) | (uint64_t) GetU32(p + 4) << 32;
-}
-
-/*
- * Unsigned to signed without relying on implementation-defined conversion of
- * out-of-range values: two's complement by arithmetic.
- */
-static int32_t
-GetI32(const uint8_t *p)
-{
-	uint32_t	u = GetU32(p);
-
-	if (u <= (uint32_t) INT32_MAX)
-		return (int32_t) u;
-	return (int32_t) (u - (uint32_t) INT32_MAX - 1) + INT32_MIN;
-}
-
-static int64_t
-GetI64(const uint8_t *p)
-{
-	uint64_t	u = GetU64(p);
-
-	if (u <= (uint64_t) INT64_MAX)
-		return (int64_t) u;
-	return (int64_t) (u - (uint64_t) INT64_MAX - 1) + INT64_MIN;
-}
-
-static float
-GetF32(const uint8_t *p)
-{
-	uint32_t	bits = GetU32(p);
-	float		v;
-
-	memcpy(&v, &bits, sizeof(v));
-	return v;
-}
-
-static double
-GetF64(const uint8_t *p)
-{
-	uint64_t	bits = GetU64(p);
-	double		v;
-
-	memcpy(&v, &bits, sizeof(v));
-	return v;
-}
-
-/* ---- writing ---- */
+/* ---- writing (little-endian primitives: vc_bytes.h) ---- */
 
 /* counts of a hand-built (untrained) model may be negative or stale: clamp */
 static size_t
@@ -212,7 +95,7 @@ PutF32Array(uint8_t *p, const float *a, size_t n, float missing)
 	size_t		i;
 
 	for (i = 0; i < n; i++, p += 4)
-		PutF32(p, a ? a[i] : missing);
+		vc_put_f32(p, a ? a[i] : missing);
 	return p;
 }
 
@@ -222,7 +105,7 @@ PutF64Array(uint8_t *p, const double *a, size_t n)
 	size_t		i;
 
 	for (i = 0; i < n; i++, p += 8)
-		PutF64(p, a ? a[i] : NAN);
+		vc_put_f64(p, a ? a[i] : NAN);
 	return p;
 }
 
@@ -244,36 +127,36 @@ vc_model_serialize(const VcModel *m, uint8_t *buf)
 	int			i;
 
 	memset(buf, 0, HEADER_SIZE);
-	PutU32(buf + OFF_MAGIC, VC_FORMAT_MAGIC);
-	PutU16(buf + OFF_VERSION, VC_FORMAT_VERSION);
-	PutU16(buf + OFF_RESERVED, 0);
-	PutI32(buf + OFF_DIM, m->dim);
-	PutI32(buf + OFF_N_HIDDEN, o->n_hidden);
+	vc_put_u32(buf + OFF_MAGIC, VC_FORMAT_MAGIC);
+	vc_put_u16(buf + OFF_VERSION, VC_FORMAT_VERSION);
+	vc_put_u16(buf + OFF_RESERVED, 0);
+	vc_put_i32(buf + OFF_DIM, m->dim);
+	vc_put_i32(buf + OFF_N_HIDDEN, o->n_hidden);
 	for (i = 0; i < VC_MAX_HIDDEN; i++)
-		PutI32(buf + OFF_HIDDEN + 4 * i, i < o->n_hidden ? o->hidden[i] : 0);
-	PutI32(buf + OFF_LATENT_DIM, o->latent_dim);
-	PutI32(buf + OFF_LIKELIHOOD, o->likelihood);
-	PutI32(buf + OFF_ACTIVATION, o->activation);
-	PutI32(buf + OFF_NORMALIZE, o->normalize);
-	PutI32(buf + OFF_EPOCHS, o->epochs);
-	PutI32(buf + OFF_BATCH_SIZE, o->batch_size);
-	PutF64(buf + OFF_LEARNING_RATE, o->learning_rate);
-	PutF64(buf + OFF_BETA, o->beta);
-	PutF64(buf + OFF_WEIGHT_DECAY, o->weight_decay);
-	PutU64(buf + OFF_SEED, o->seed);
-	PutF64(buf + OFF_VAL_FRACTION, o->validation_fraction);
-	PutI32(buf + OFF_PATIENCE, o->patience);
-	PutI64(buf + OFF_MAX_ROWS, o->max_rows);
-	PutI32(buf + OFF_MC_SAMPLES, o->mc_samples);
-	PutI32(buf + OFF_VERBOSE, o->verbose);
-	PutI32(buf + OFF_OPT_DEVICE, o->device);
-	PutI64(buf + OFF_ROWS, m->rows);
-	PutI32(buf + OFF_EPOCHS_RUN, (int32_t) epochs_run);
-	PutI32(buf + OFF_BEST_EPOCH, m->best_epoch);
-	PutF64(buf + OFF_TRAIN_SECONDS, m->train_seconds);
-	PutI32(buf + OFF_DEVICE, m->device);
-	PutI32(buf + OFF_N_SCORES, (int32_t) n_scores);
-	PutU64(buf + OFF_N_PARAMS, (uint64_t) m->n_params);
+		vc_put_i32(buf + OFF_HIDDEN + 4 * i, i < o->n_hidden ? o->hidden[i] : 0);
+	vc_put_i32(buf + OFF_LATENT_DIM, o->latent_dim);
+	vc_put_i32(buf + OFF_LIKELIHOOD, o->likelihood);
+	vc_put_i32(buf + OFF_ACTIVATION, o->activation);
+	vc_put_i32(buf + OFF_NORMALIZE, o->normalize);
+	vc_put_i32(buf + OFF_EPOCHS, o->epochs);
+	vc_put_i32(buf + OFF_BATCH_SIZE, o->batch_size);
+	vc_put_f64(buf + OFF_LEARNING_RATE, o->learning_rate);
+	vc_put_f64(buf + OFF_BETA, o->beta);
+	vc_put_f64(buf + OFF_WEIGHT_DECAY, o->weight_decay);
+	vc_put_u64(buf + OFF_SEED, o->seed);
+	vc_put_f64(buf + OFF_VAL_FRACTION, o->validation_fraction);
+	vc_put_i32(buf + OFF_PATIENCE, o->patience);
+	vc_put_i64(buf + OFF_MAX_ROWS, o->max_rows);
+	vc_put_i32(buf + OFF_MC_SAMPLES, o->mc_samples);
+	vc_put_i32(buf + OFF_VERBOSE, o->verbose);
+	vc_put_i32(buf + OFF_OPT_DEVICE, o->device);
+	vc_put_i64(buf + OFF_ROWS, m->rows);
+	vc_put_i32(buf + OFF_EPOCHS_RUN, (int32_t) epochs_run);
+	vc_put_i32(buf + OFF_BEST_EPOCH, m->best_epoch);
+	vc_put_f64(buf + OFF_TRAIN_SECONDS, m->train_seconds);
+	vc_put_i32(buf + OFF_DEVICE, m->device);
+	vc_put_i32(buf + OFF_N_SCORES, (int32_t) n_scores);
+	vc_put_u64(buf + OFF_N_PARAMS, (uint64_t) m->n_params);
 
 	p = buf + HEADER_SIZE;
 	p = PutF32Array(p, m->center, dim, 0.0f);
@@ -283,7 +166,7 @@ vc_model_serialize(const VcModel *m, uint8_t *buf)
 	p = PutF64Array(p, m->val_loss, epochs_run);
 	for (i = 0; i < VC_N_METHODS; i++)
 		p = PutF32Array(p, m->scores[i], n_scores, 0.0f);
-	PutU32(p, vc_crc32c(0, buf, (size_t) (p - buf)));
+	vc_put_u32(p, vc_crc32c(0, buf, (size_t) (p - buf)));
 }
 
 /* ---- reading ---- */
@@ -327,34 +210,34 @@ ReadHeader(const uint8_t *buf, Header *h)
 	int			i;
 
 	memset(h, 0, sizeof(*h));
-	h->reserved = GetU16(buf + OFF_RESERVED);
-	h->dim = GetI32(buf + OFF_DIM);
-	o->n_hidden = GetI32(buf + OFF_N_HIDDEN);
+	h->reserved = vc_get_u16(buf + OFF_RESERVED);
+	h->dim = vc_get_i32(buf + OFF_DIM);
+	o->n_hidden = vc_get_i32(buf + OFF_N_HIDDEN);
 	for (i = 0; i < VC_MAX_HIDDEN; i++)
-		h->hidden_raw[i] = GetI32(buf + OFF_HIDDEN + 4 * i);
-	o->latent_dim = GetI32(buf + OFF_LATENT_DIM);
-	o->likelihood = GetI32(buf + OFF_LIKELIHOOD);
-	o->activation = GetI32(buf + OFF_ACTIVATION);
-	o->normalize = GetI32(buf + OFF_NORMALIZE);
-	o->epochs = GetI32(buf + OFF_EPOCHS);
-	o->batch_size = GetI32(buf + OFF_BATCH_SIZE);
-	o->learning_rate = GetF64(buf + OFF_LEARNING_RATE);
-	o->beta = GetF64(buf + OFF_BETA);
-	o->weight_decay = GetF64(buf + OFF_WEIGHT_DECAY);
-	o->seed = GetU64(buf + OFF_SEED);
-	o->validation_fraction = GetF64(buf + OFF_VAL_FRACTION);
-	o->patience = GetI32(buf + OFF_PATIENCE);
-	o->max_rows = GetI64(buf + OFF_MAX_ROWS);
-	o->mc_samples = GetI32(buf + OFF_MC_SAMPLES);
-	o->verbose = GetI32(buf + OFF_VERBOSE);
-	o->device = GetI32(buf + OFF_OPT_DEVICE);
-	h->rows = GetI64(buf + OFF_ROWS);
-	h->epochs_run = GetI32(buf + OFF_EPOCHS_RUN);
-	h->best_epoch = GetI32(buf + OFF_BEST_EPOCH);
-	h->train_seconds = GetF64(buf + OFF_TRAIN_SECONDS);
-	h->device = GetI32(buf + OFF_DEVICE);
-	h->n_scores = GetI32(buf + OFF_N_SCORES);
-	h->n_params = GetU64(buf + OFF_N_PARAMS);
+		h->hidden_raw[i] = vc_get_i32(buf + OFF_HIDDEN + 4 * i);
+	o->latent_dim = vc_get_i32(buf + OFF_LATENT_DIM);
+	o->likelihood = vc_get_i32(buf + OFF_LIKELIHOOD);
+	o->activation = vc_get_i32(buf + OFF_ACTIVATION);
+	o->normalize = vc_get_i32(buf + OFF_NORMALIZE);
+	o->epochs = vc_get_i32(buf + OFF_EPOCHS);
+	o->batch_size = vc_get_i32(buf + OFF_BATCH_SIZE);
+	o->learning_rate = vc_get_f64(buf + OFF_LEARNING_RATE);
+	o->beta = vc_get_f64(buf + OFF_BETA);
+	o->weight_decay = vc_get_f64(buf + OFF_WEIGHT_DECAY);
+	o->seed = vc_get_u64(buf + OFF_SEED);
+	o->validation_fraction = vc_get_f64(buf + OFF_VAL_FRACTION);
+	o->patience = vc_get_i32(buf + OFF_PATIENCE);
+	o->max_rows = vc_get_i64(buf + OFF_MAX_ROWS);
+	o->mc_samples = vc_get_i32(buf + OFF_MC_SAMPLES);
+	o->verbose = vc_get_i32(buf + OFF_VERBOSE);
+	o->device = vc_get_i32(buf + OFF_OPT_DEVICE);
+	h->rows = vc_get_i64(buf + OFF_ROWS);
+	h->epochs_run = vc_get_i32(buf + OFF_EPOCHS_RUN);
+	h->best_epoch = vc_get_i32(buf + OFF_BEST_EPOCH);
+	h->train_seconds = vc_get_f64(buf + OFF_TRAIN_SECONDS);
+	h->device = vc_get_i32(buf + OFF_DEVICE);
+	h->n_scores = vc_get_i32(buf + OFF_N_SCORES);
+	h->n_params = vc_get_u64(buf + OFF_N_PARAMS);
 }
 
 /*
@@ -465,12 +348,12 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 	 */
 	if (len < 4)
 		return Fail(errmsg, "not a vae model (only %zu bytes)", len);
-	if (GetU32(buf + OFF_MAGIC) != VC_FORMAT_MAGIC)
+	if (vc_get_u32(buf + OFF_MAGIC) != VC_FORMAT_MAGIC)
 		return Fail(errmsg, "not a vae model (bad magic)");
 	if (len < OFF_VERSION + 2)
 		return Fail(errmsg, "model is truncated: %zu bytes, expected at least %d",
 					len, MIN_SIZE);
-	version = GetU16(buf + OFF_VERSION);
+	version = vc_get_u16(buf + OFF_VERSION);
 	if (version != VC_FORMAT_VERSION)
 		return Fail(errmsg, "unsupported model format version %u (this build reads version %d)",
 					(unsigned) version, VC_FORMAT_VERSION);
@@ -508,7 +391,7 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 		return Fail(errmsg, "model has trailing garbage: %zu bytes, expected %" PRIu64,
 					len, expected);
 
-	if (vc_crc32c(0, buf, len - TRAILER_SIZE) != GetU32(buf + len - TRAILER_SIZE))
+	if (vc_crc32c(0, buf, len - TRAILER_SIZE) != vc_get_u32(buf + len - TRAILER_SIZE))
 		return Fail(errmsg, "model checksum mismatch");
 
 	/*
@@ -561,7 +444,7 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 	p = buf + HEADER_SIZE;
 	for (i = 0; i < h.dim; i++, p += 4)
 	{
-		m->center[i] = GetF32(p);
+		m->center[i] = vc_get_f32(p);
 		if (!isfinite(m->center[i]))
 		{
 			st = Fail(errmsg, "model center of feature %d is not finite", i + 1);
@@ -570,7 +453,7 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 	}
 	for (i = 0; i < h.dim; i++, p += 4)
 	{
-		m->scale[i] = GetF32(p);
+		m->scale[i] = vc_get_f32(p);
 		if (!isfinite(m->scale[i]) || !(m->scale[i] > 0))
 		{
 			st = Fail(errmsg, "model scale of feature %d is not a positive finite number", i + 1);
@@ -579,7 +462,7 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 	}
 	for (j = 0; j < m->n_params; j++, p += 4)
 	{
-		m->params[j] = GetF32(p);
+		m->params[j] = vc_get_f32(p);
 		if (!isfinite(m->params[j]))
 		{
 			st = Fail(errmsg, "model parameter %zu is not finite", j);
@@ -589,7 +472,7 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 	/* NaN is legitimate in the history (no validation set); infinity is not */
 	for (i = 0; i < h.epochs_run; i++, p += 8)
 	{
-		m->train_loss[i] = GetF64(p);
+		m->train_loss[i] = vc_get_f64(p);
 		if (isinf(m->train_loss[i]))
 		{
 			st = Fail(errmsg, "model training loss of epoch %d is infinite", i + 1);
@@ -598,7 +481,7 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 	}
 	for (i = 0; i < h.epochs_run; i++, p += 8)
 	{
-		m->val_loss[i] = GetF64(p);
+		m->val_loss[i] = vc_get_f64(p);
 		if (isinf(m->val_loss[i]))
 		{
 			st = Fail(errmsg, "model validation loss of epoch %d is infinite", i + 1);
@@ -610,7 +493,7 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 	{
 		for (i = 0; i < h.n_scores; i++, p += 4)
 		{
-			float		v = GetF32(p);
+			float		v = vc_get_f32(p);
 
 			if (!isfinite(v))
 			{
@@ -652,7 +535,7 @@ vc_model_bytes_crc(const uint8_t *buf, size_t len)
 {
 	if (!buf || len < TRAILER_SIZE)
 		return 0;
-	return GetU32(buf + len - TRAILER_SIZE);
+	return vc_get_u32(buf + len - TRAILER_SIZE);
 }
 
 /* ---- CRC-32C ---- */

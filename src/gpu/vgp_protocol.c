@@ -6,6 +6,7 @@
  * allocation, and never abort() on bad input -- every decoder returns a
  * status and a message, because both sides treat the peer as untrusted.
  */
+#include "vc_bytes.h"
 #include "vgp_protocol.h"
 
 #include <math.h>
@@ -20,89 +21,6 @@
 
 /* ---- byte order helpers: little-endian, unaligned ---- */
 
-static void
-PutU16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-}
-
-static void
-PutU32(uint8_t *p, uint32_t v)
-{
-	int			i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (uint8_t) (v >> (8 * i));
-}
-
-static void
-PutU64(uint8_t *p, uint64_t v)
-{
-	int			i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t) (v >> (8 * i));
-}
-
-static void
-PutF64(uint8_t *p, double d)
-{
-	uint64_t	v;
-
-	memcpy(&v, &d, sizeof(v));
-	PutU64(p, v);
-}
-
-static uint16_t
-GetU16(const uint8_t *p)
-{
-	return (uint16_t) (p[0] | (p[1] << 8));
-}
-
-static uint32_t
-GetU32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | ((uint32_t) p[1] << 8) |
-		((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
-}
-
-static uint64_t
-GetU64(const uint8_t *p)
-{
-	return (uint64_t) GetU32(p) | ((uint64_t) GetU32(p + 4) << 32);
-}
-
-static int32_t
-GetI32(const uint8_t *p)
-{
-	uint32_t	u = GetU32(p);
-	int32_t		v;
-
-	memcpy(&v, &u, sizeof(v));
-	return v;
-}
-
-static int64_t
-GetI64(const uint8_t *p)
-{
-	uint64_t	u = GetU64(p);
-	int64_t		v;
-
-	memcpy(&v, &u, sizeof(v));
-	return v;
-}
-
-static double
-GetF64(const uint8_t *p)
-{
-	uint64_t	u = GetU64(p);
-	double		d;
-
-	memcpy(&d, &u, sizeof(d));
-	return d;
-}
-
 static VcStatus
 Fail(char *errmsg, VcStatus st, const char *what)
 {
@@ -115,10 +33,10 @@ Fail(char *errmsg, VcStatus st, const char *what)
 void
 vgp_encode_frame_header(uint8_t *buf, uint16_t type, uint64_t length)
 {
-	PutU32(buf, VGP_MAGIC);
-	PutU16(buf + 4, type);
-	PutU16(buf + 6, VGP_VERSION);
-	PutU64(buf + 8, length);
+	vc_put_u32(buf, VGP_MAGIC);
+	vc_put_u16(buf + 4, type);
+	vc_put_u16(buf + 6, VGP_VERSION);
+	vc_put_u64(buf + 8, length);
 }
 
 VcStatus
@@ -127,10 +45,10 @@ vgp_decode_frame_header(const uint8_t *buf, uint64_t limit, VgpFrameHeader *out,
 {
 	uint64_t	max;
 
-	out->magic = GetU32(buf);
-	out->type = GetU16(buf + 4);
-	out->version = GetU16(buf + 6);
-	out->length = GetU64(buf + 8);
+	out->magic = vc_get_u32(buf);
+	out->type = vc_get_u16(buf + 4);
+	out->version = vc_get_u16(buf + 6);
+	out->length = vc_get_u64(buf + 8);
 	if (out->magic != VGP_MAGIC)
 		return Fail(errmsg, VC_EFORMAT, "not a vae_gpud message (bad magic)");
 	if (out->version != VGP_VERSION)
@@ -163,10 +81,10 @@ vgp_decode_frame_header(const uint8_t *buf, uint64_t limit, VgpFrameHeader *out,
 size_t
 vgp_encode_hello(uint8_t *buf, const VgpHello *h)
 {
-	PutU32(buf, h->flags);
+	vc_put_u32(buf, h->flags);
 	memcpy(buf + 4, h->nonce, VGP_NONCE_LEN);
-	PutU32(buf + 36, h->backend);
-	PutU64(buf + 40, h->max_request_bytes);
+	vc_put_u32(buf + 36, h->backend);
+	vc_put_u64(buf + 40, h->max_request_bytes);
 	return VGP_HELLO_SIZE;
 }
 
@@ -175,10 +93,10 @@ vgp_decode_hello(const uint8_t *buf, size_t len, VgpHello *out, char *errmsg)
 {
 	if (len != VGP_HELLO_SIZE)
 		return Fail(errmsg, VC_EFORMAT, "HELLO has the wrong length");
-	out->flags = GetU32(buf);
+	out->flags = vc_get_u32(buf);
 	memcpy(out->nonce, buf + 4, VGP_NONCE_LEN);
-	out->backend = GetU32(buf + 36);
-	out->max_request_bytes = GetU64(buf + 40);
+	out->backend = vc_get_u32(buf + 36);
+	out->max_request_bytes = vc_get_u64(buf + 40);
 	if (out->flags & ~VGP_HELLO_AUTH)
 		return Fail(errmsg, VC_EFORMAT, "HELLO has unknown flags");
 	if (out->backend > VC_DEVICE_GPU)
@@ -196,27 +114,27 @@ vgp_encode_train_header(uint8_t *buf, const VgpTrainHeader *h)
 	const VcOptions *o = &h->opt;
 	int			i;
 
-	PutU32(buf + 0, (uint32_t) o->n_hidden);
+	vc_put_u32(buf + 0, (uint32_t) o->n_hidden);
 	for (i = 0; i < VC_MAX_HIDDEN; i++)
-		PutU32(buf + 4 + 4 * i, (uint32_t) (i < o->n_hidden ? o->hidden[i] : 0));
-	PutU32(buf + 36, (uint32_t) o->latent_dim);
-	PutU32(buf + 40, (uint32_t) o->likelihood);
-	PutU32(buf + 44, (uint32_t) o->activation);
-	PutU32(buf + 48, (uint32_t) o->normalize);
-	PutU32(buf + 52, (uint32_t) o->epochs);
-	PutU32(buf + 56, (uint32_t) o->batch_size);
-	PutF64(buf + 60, o->learning_rate);
-	PutF64(buf + 68, o->beta);
-	PutF64(buf + 76, o->weight_decay);
-	PutU64(buf + 84, o->seed);
-	PutF64(buf + 92, o->validation_fraction);
-	PutU32(buf + 100, (uint32_t) o->patience);
-	PutU64(buf + 104, (uint64_t) o->max_rows);
-	PutU32(buf + 112, (uint32_t) o->mc_samples);
-	PutU32(buf + 116, (uint32_t) o->verbose);
-	PutU32(buf + 120, (uint32_t) o->device);
-	PutU32(buf + 124, h->dim);
-	PutU64(buf + 128, h->n_rows);
+		vc_put_u32(buf + 4 + 4 * i, (uint32_t) (i < o->n_hidden ? o->hidden[i] : 0));
+	vc_put_u32(buf + 36, (uint32_t) o->latent_dim);
+	vc_put_u32(buf + 40, (uint32_t) o->likelihood);
+	vc_put_u32(buf + 44, (uint32_t) o->activation);
+	vc_put_u32(buf + 48, (uint32_t) o->normalize);
+	vc_put_u32(buf + 52, (uint32_t) o->epochs);
+	vc_put_u32(buf + 56, (uint32_t) o->batch_size);
+	vc_put_f64(buf + 60, o->learning_rate);
+	vc_put_f64(buf + 68, o->beta);
+	vc_put_f64(buf + 76, o->weight_decay);
+	vc_put_u64(buf + 84, o->seed);
+	vc_put_f64(buf + 92, o->validation_fraction);
+	vc_put_u32(buf + 100, (uint32_t) o->patience);
+	vc_put_u64(buf + 104, (uint64_t) o->max_rows);
+	vc_put_u32(buf + 112, (uint32_t) o->mc_samples);
+	vc_put_u32(buf + 116, (uint32_t) o->verbose);
+	vc_put_u32(buf + 120, (uint32_t) o->device);
+	vc_put_u32(buf + 124, h->dim);
+	vc_put_u64(buf + 128, h->n_rows);
 	return VGP_TRAIN_HEADER_SIZE;
 }
 
@@ -248,33 +166,33 @@ vgp_decode_train_header(const uint8_t *buf, size_t len, VgpTrainHeader *out,
 	if (len != VGP_TRAIN_HEADER_SIZE)
 		return Fail(errmsg, VC_EFORMAT, "TRAIN header has the wrong length");
 	memset(out, 0, sizeof(*out));
-	o->n_hidden = GetI32(buf);
+	o->n_hidden = vc_get_i32(buf);
 	if (o->n_hidden < -1 || o->n_hidden > VC_MAX_HIDDEN)
 		return Fail(errmsg, VC_EINVAL, "option \"hidden\" has too many layers");
 	for (i = 0; i < o->n_hidden; i++)
 	{
-		o->hidden[i] = GetI32(buf + 4 + 4 * i);
+		o->hidden[i] = vc_get_i32(buf + 4 + 4 * i);
 		if (o->hidden[i] < 1 || o->hidden[i] > VC_MAX_WIDTH)
 			return Fail(errmsg, VC_EINVAL, "option \"hidden\" has a layer size out of range");
 	}
-	o->latent_dim = GetI32(buf + 36);
-	o->likelihood = GetI32(buf + 40);
-	o->activation = GetI32(buf + 44);
-	o->normalize = GetI32(buf + 48);
-	o->epochs = GetI32(buf + 52);
-	o->batch_size = GetI32(buf + 56);
-	o->learning_rate = GetF64(buf + 60);
-	o->beta = GetF64(buf + 68);
-	o->weight_decay = GetF64(buf + 76);
-	o->seed = GetU64(buf + 84);
-	o->validation_fraction = GetF64(buf + 92);
-	o->patience = GetI32(buf + 100);
-	o->max_rows = GetI64(buf + 104);
-	o->mc_samples = GetI32(buf + 112);
-	o->verbose = GetI32(buf + 116);
-	o->device = GetI32(buf + 120);
-	out->dim = GetU32(buf + 124);
-	out->n_rows = GetU64(buf + 128);
+	o->latent_dim = vc_get_i32(buf + 36);
+	o->likelihood = vc_get_i32(buf + 40);
+	o->activation = vc_get_i32(buf + 44);
+	o->normalize = vc_get_i32(buf + 48);
+	o->epochs = vc_get_i32(buf + 52);
+	o->batch_size = vc_get_i32(buf + 56);
+	o->learning_rate = vc_get_f64(buf + 60);
+	o->beta = vc_get_f64(buf + 68);
+	o->weight_decay = vc_get_f64(buf + 76);
+	o->seed = vc_get_u64(buf + 84);
+	o->validation_fraction = vc_get_f64(buf + 92);
+	o->patience = vc_get_i32(buf + 100);
+	o->max_rows = vc_get_i64(buf + 104);
+	o->mc_samples = vc_get_i32(buf + 112);
+	o->verbose = vc_get_i32(buf + 116);
+	o->device = vc_get_i32(buf + 120);
+	out->dim = vc_get_u32(buf + 124);
+	out->n_rows = vc_get_u64(buf + 128);
 
 	if (!IntOk(o->latent_dim, 1, VC_MAX_WIDTH))
 		return Fail(errmsg, VC_EINVAL, "option \"latent_dim\" out of range");
@@ -333,10 +251,10 @@ vgp_decode_train_header(const uint8_t *buf, size_t len, VgpTrainHeader *out,
 size_t
 vgp_encode_progress(uint8_t *buf, const VgpProgress *p)
 {
-	PutU32(buf, p->epoch);
-	PutF64(buf + 4, p->train_loss);
-	PutF64(buf + 12, p->val_loss);
-	PutF64(buf + 20, p->elapsed);
+	vc_put_u32(buf, p->epoch);
+	vc_put_f64(buf + 4, p->train_loss);
+	vc_put_f64(buf + 12, p->val_loss);
+	vc_put_f64(buf + 20, p->elapsed);
 	return VGP_PROGRESS_SIZE;
 }
 
@@ -345,10 +263,10 @@ vgp_decode_progress(const uint8_t *buf, size_t len, VgpProgress *out, char *errm
 {
 	if (len != VGP_PROGRESS_SIZE)
 		return Fail(errmsg, VC_EFORMAT, "PROGRESS has the wrong length");
-	out->epoch = GetU32(buf);
-	out->train_loss = GetF64(buf + 4);
-	out->val_loss = GetF64(buf + 12);
-	out->elapsed = GetF64(buf + 20);
+	out->epoch = vc_get_u32(buf);
+	out->train_loss = vc_get_f64(buf + 4);
+	out->val_loss = vc_get_f64(buf + 12);
+	out->elapsed = vc_get_f64(buf + 20);
 	if (out->epoch < 1 || out->epoch > VC_MAX_EPOCHS)
 		return Fail(errmsg, VC_EFORMAT, "PROGRESS has an impossible epoch");
 	if (!isfinite(out->train_loss) || isinf(out->val_loss) ||
@@ -366,8 +284,8 @@ vgp_encode_error(uint8_t *buf, VcStatus status, const char *msg)
 
 	if (n > VC_ERRMSG_LEN - 1)
 		n = VC_ERRMSG_LEN - 1;
-	PutU32(buf, (uint32_t) status);
-	PutU32(buf + 4, (uint32_t) n);
+	vc_put_u32(buf, (uint32_t) status);
+	vc_put_u32(buf + 4, (uint32_t) n);
 	if (n > 0)
 		memcpy(buf + 8, msg, n);
 	return 8 + n;
@@ -383,8 +301,8 @@ vgp_decode_error(const uint8_t *buf, size_t len, VcStatus *status, char *msg_out
 	msg_out[0] = '\0';
 	if (len < 8)
 		return Fail(errmsg, VC_EFORMAT, "ERROR is truncated");
-	st = GetU32(buf);
-	n = GetU32(buf + 4);
+	st = vc_get_u32(buf);
+	n = vc_get_u32(buf + 4);
 	if (st == VC_OK || st > VC_EDEVICE)
 		return Fail(errmsg, VC_EFORMAT, "ERROR has an unknown status");
 	if (n > VC_ERRMSG_LEN - 1 || len != 8 + (size_t) n)
@@ -402,8 +320,8 @@ vgp_decode_error(const uint8_t *buf, size_t len, VcStatus *status, char *msg_out
 void
 vgp_encode_result_prefix(uint8_t *buf, uint32_t device, uint64_t model_len)
 {
-	PutU32(buf, device);
-	PutU64(buf + 4, model_len);
+	vc_put_u32(buf, device);
+	vc_put_u64(buf + 4, model_len);
 }
 
 size_t
@@ -418,11 +336,11 @@ vgp_encode_result_history(uint8_t *buf, uint32_t epochs, const double *train_los
 {
 	uint32_t	i;
 
-	PutU32(buf, epochs);
+	vc_put_u32(buf, epochs);
 	for (i = 0; i < epochs; i++)
 	{
-		PutF64(buf + 4 + 16 * (size_t) i, train_loss[i]);
-		PutF64(buf + 12 + 16 * (size_t) i, val_loss[i]);
+		vc_put_f64(buf + 4 + 16 * (size_t) i, train_loss[i]);
+		vc_put_f64(buf + 12 + 16 * (size_t) i, val_loss[i]);
 	}
 }
 
@@ -437,14 +355,14 @@ vgp_decode_result(const uint8_t *buf, size_t len, uint32_t *device,
 
 	if (len < VGP_RESULT_PREFIX_SIZE + 4)
 		return Fail(errmsg, VC_EFORMAT, "RESULT is truncated");
-	*device = GetU32(buf);
-	mlen = GetU64(buf + 4);
+	*device = vc_get_u32(buf);
+	mlen = vc_get_u64(buf + 4);
 	if (*device > VC_DEVICE_GPU)
 		return Fail(errmsg, VC_EFORMAT, "RESULT names an unknown device");
 	if (mlen > len - VGP_RESULT_PREFIX_SIZE - 4)
 		return Fail(errmsg, VC_EFORMAT, "RESULT model length exceeds the message");
 	rest = len - VGP_RESULT_PREFIX_SIZE - (size_t) mlen;
-	e = GetU32(buf + VGP_RESULT_PREFIX_SIZE + mlen);
+	e = vc_get_u32(buf + VGP_RESULT_PREFIX_SIZE + mlen);
 	if (e > VC_MAX_HISTORY || rest != vgp_result_history_size(e))
 		return Fail(errmsg, VC_EFORMAT, "RESULT history has the wrong length");
 	*model = buf + VGP_RESULT_PREFIX_SIZE;
@@ -471,8 +389,8 @@ vgp_decode_result_history(const uint8_t *buf, size_t len, double *train_loss,
 	h = buf + VGP_RESULT_PREFIX_SIZE + mlen + 4;
 	for (i = 0; i < epochs; i++)
 	{
-		double		t = GetF64(h + 16 * (size_t) i);
-		double		v = GetF64(h + 8 + 16 * (size_t) i);
+		double		t = vc_get_f64(h + 16 * (size_t) i);
+		double		v = vc_get_f64(h + 8 + 16 * (size_t) i);
 
 		if (!isfinite(t) || isinf(v))
 			return Fail(errmsg, VC_EFORMAT, "RESULT history has an impossible loss");
