@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include <cblas.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 
 #include "vc_nn.h"
 
@@ -481,22 +484,56 @@ vc_adam_begin_step(VcAdam *adam, double learning_rate)
 	adam->lr = (float) (learning_rate / adam->c1);
 }
 
-/* one pass over params [lo, hi): moments, update, and the decay when decay != 1 */
+/*
+ * One pass over a range of params: moments, update, decay (1 for biases:
+ * multiplying by 1 changes no bits).  sqrtf keeps GCC from vectorizing
+ * (its errno path is a call), so with AVX the body is written with
+ * intrinsics: the same IEEE operations in the same order as the scalar
+ * loop, which handles the tail and other hosts.
+ */
 static void
 AdamRange(float *restrict p, float *restrict m1v, float *restrict m2v,
 		  const float *restrict g0, const float *restrict g1, size_t n,
 		  float lr, float c2, float decay)
 {
-	size_t		i;
+	const float b1 = (float) ADAM_BETA1,
+				a1 = (float) (1 - ADAM_BETA1),
+				b2 = (float) ADAM_BETA2,
+				a2 = (float) (1 - ADAM_BETA2),
+				eps = (float) ADAM_EPS;
+	size_t		i = 0;
 
-	for (i = 0; i < n; i++)
+#ifdef __AVX__
+	for (; i + 8 <= n; i += 8)
 	{
-		float		gi = g1 ? g0[i] + g1[i] : g0[i];
-		float		m1 = m1v[i] = (float) ADAM_BETA1 * m1v[i] + (float) (1 - ADAM_BETA1) * gi;
-		float		m2 = m2v[i] = (float) ADAM_BETA2 * m2v[i] + (float) (1 - ADAM_BETA2) * gi * gi;
-		float		v = p[i] - lr * m1 / (sqrtf(m2 / c2) + (float) ADAM_EPS);
+		__m256		g = _mm256_loadu_ps(g0 + i);
+		__m256		m1,
+					m2,
+					den,
+					v;
 
-		p[i] = decay != 1.0f ? v * decay : v;
+		if (g1)
+			g = _mm256_add_ps(g, _mm256_loadu_ps(g1 + i));
+		m1 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(b1), _mm256_loadu_ps(m1v + i)),
+						   _mm256_mul_ps(_mm256_set1_ps(a1), g));
+		m2 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(b2), _mm256_loadu_ps(m2v + i)),
+						   _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(a2), g), g));
+		_mm256_storeu_ps(m1v + i, m1);
+		_mm256_storeu_ps(m2v + i, m2);
+		den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(m2, _mm256_set1_ps(c2))),
+							_mm256_set1_ps(eps));
+		v = _mm256_sub_ps(_mm256_loadu_ps(p + i),
+						  _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(lr), m1), den));
+		_mm256_storeu_ps(p + i, _mm256_mul_ps(v, _mm256_set1_ps(decay)));
+	}
+#endif
+	for (; i < n; i++)
+	{
+		float		g = g1 ? g0[i] + g1[i] : g0[i];
+		float		m1 = m1v[i] = b1 * m1v[i] + a1 * g;
+		float		m2 = m2v[i] = b2 * m2v[i] + a2 * g * g;
+
+		p[i] = (p[i] - lr * m1 / (sqrtf(m2 / c2) + eps)) * decay;
 	}
 }
 
@@ -542,8 +579,12 @@ int			openblas_get_num_threads(void);
 #pragma weak openblas_set_num_threads
 #pragma weak openblas_get_num_threads
 
-/* a waiter spins this many rounds (about 20-50 us) before it sleeps */
-#define TEAM_SPIN 20000
+/*
+ * A waiter spins this many rounds (some tens of microseconds: the other
+ * half of a step usually ends by then) before it sleeps; a longer spin only
+ * burns a core that a descheduled partner or another process could use.
+ */
+#define TEAM_SPIN 2000
 
 static inline void
 CpuRelax(void)

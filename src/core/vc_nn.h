@@ -163,7 +163,7 @@ vc_gauss_term(float x, float mean, float lv)
 static inline float
 vc_bernoulli_nll(float x, float logit)
 {
-	return (logit > 0.0f ? logit : 0.0f) - logit * x + vc_softplus_neg_abs(logit);
+	return vc_select(logit > 0.0f, logit, 0.0f) - logit * x + vc_softplus_neg_abs(logit);
 }
 
 static inline float
