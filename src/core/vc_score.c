@@ -57,16 +57,31 @@ vc_scratch_free(VcScratch *s)
 int
 vc_normalize_row(const VcModel *m, const float *x, float *xn)
 {
-	int			j;
+	int			d = m->dim,
+				j,
+				bad = 0;
 	int			bernoulli = m->opt.likelihood == VC_LIK_BERNOULLI;
 
-	for (j = 0; j < m->dim; j++)
+	/*
+	 * One vectorizable pass that only counts bad values, and a second one to
+	 * name the first only when there is one.  x and xn may be the same row.
+	 */
+	for (j = 0; j < d; j++)
 	{
 		float		v = (x[j] - m->center[j]) / m->scale[j];
 
+		/* v - v is NaN for NaN and infinities; the range test is false for NaN */
+		bad |= (v - v != 0.0f) | (bernoulli & !((v >= 0.0f) & (v <= 1.0f)));
+		xn[j] = v;
+	}
+	if (!bad)
+		return -1;
+	for (j = 0; j < d; j++)
+	{
+		float		v = xn[j];
+
 		if (!isfinite(v) || (bernoulli && !(v >= 0.0f && v <= 1.0f)))
 			return j;
-		xn[j] = v;
 	}
 	return -1;
 }
