@@ -487,54 +487,79 @@ vc_adam_begin_step(VcAdam *adam, double learning_rate)
 /*
  * One pass over a range of params: moments, update, decay (1 for biases:
  * multiplying by 1 changes no bits).  sqrtf keeps GCC from vectorizing
- * (its errno path is a call), so with AVX the body is written with
- * intrinsics: the same IEEE operations in the same order as the scalar
- * loop, which handles the tail and other hosts.
+ * (its errno path is a call), so with AVX the loop is written with
+ * intrinsics, and the tail of a range goes through the same vector code on
+ * a padded copy: every element gets the same operations wherever the range
+ * boundaries fall, so splitting the parameters between threads cannot change
+ * a bit.  (A scalar tail would not: GCC contracts it into FMAs.)
  */
+#ifdef __AVX__
+static inline void
+AdamVec8(float *p, float *m1v, float *m2v, const float *g0, const float *g1,
+		 float lr, float c2, float decay)
+{
+	__m256		g = _mm256_loadu_ps(g0);
+	__m256		m1,
+				m2,
+				den,
+				v;
+
+	if (g1)
+		g = _mm256_add_ps(g, _mm256_loadu_ps(g1));
+	m1 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps((float) ADAM_BETA1), _mm256_loadu_ps(m1v)),
+					   _mm256_mul_ps(_mm256_set1_ps((float) (1 - ADAM_BETA1)), g));
+	m2 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps((float) ADAM_BETA2), _mm256_loadu_ps(m2v)),
+					   _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps((float) (1 - ADAM_BETA2)), g), g));
+	_mm256_storeu_ps(m1v, m1);
+	_mm256_storeu_ps(m2v, m2);
+	den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(m2, _mm256_set1_ps(c2))),
+						_mm256_set1_ps((float) ADAM_EPS));
+	v = _mm256_sub_ps(_mm256_loadu_ps(p),
+					  _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(lr), m1), den));
+	_mm256_storeu_ps(p, _mm256_mul_ps(v, _mm256_set1_ps(decay)));
+}
+#endif
+
 static void
 AdamRange(float *restrict p, float *restrict m1v, float *restrict m2v,
 		  const float *restrict g0, const float *restrict g1, size_t n,
 		  float lr, float c2, float decay)
 {
-	const float b1 = (float) ADAM_BETA1,
-				a1 = (float) (1 - ADAM_BETA1),
-				b2 = (float) ADAM_BETA2,
-				a2 = (float) (1 - ADAM_BETA2),
-				eps = (float) ADAM_EPS;
 	size_t		i = 0;
 
 #ifdef __AVX__
 	for (; i + 8 <= n; i += 8)
+		AdamVec8(p + i, m1v + i, m2v + i, g0 + i, g1 ? g1 + i : NULL, lr, c2, decay);
+	if (i < n)
 	{
-		__m256		g = _mm256_loadu_ps(g0 + i);
-		__m256		m1,
-					m2,
-					den,
-					v;
+		float		tp[8] = {0},
+					t1[8] = {0},
+					t2[8] = {0},
+					tg0[8] = {0},
+					tg1[8] = {0};
+		size_t		k = n - i;
 
+		memcpy(tp, p + i, k * sizeof(float));
+		memcpy(t1, m1v + i, k * sizeof(float));
+		memcpy(t2, m2v + i, k * sizeof(float));
+		memcpy(tg0, g0 + i, k * sizeof(float));
 		if (g1)
-			g = _mm256_add_ps(g, _mm256_loadu_ps(g1 + i));
-		m1 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(b1), _mm256_loadu_ps(m1v + i)),
-						   _mm256_mul_ps(_mm256_set1_ps(a1), g));
-		m2 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(b2), _mm256_loadu_ps(m2v + i)),
-						   _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(a2), g), g));
-		_mm256_storeu_ps(m1v + i, m1);
-		_mm256_storeu_ps(m2v + i, m2);
-		den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(m2, _mm256_set1_ps(c2))),
-							_mm256_set1_ps(eps));
-		v = _mm256_sub_ps(_mm256_loadu_ps(p + i),
-						  _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(lr), m1), den));
-		_mm256_storeu_ps(p + i, _mm256_mul_ps(v, _mm256_set1_ps(decay)));
+			memcpy(tg1, g1 + i, k * sizeof(float));
+		AdamVec8(tp, t1, t2, tg0, g1 ? tg1 : NULL, lr, c2, decay);
+		memcpy(p + i, tp, k * sizeof(float));
+		memcpy(m1v + i, t1, k * sizeof(float));
+		memcpy(m2v + i, t2, k * sizeof(float));
 	}
-#endif
+#else
 	for (; i < n; i++)
 	{
 		float		g = g1 ? g0[i] + g1[i] : g0[i];
-		float		m1 = m1v[i] = b1 * m1v[i] + a1 * g;
-		float		m2 = m2v[i] = b2 * m2v[i] + a2 * g * g;
+		float		m1 = m1v[i] = (float) ADAM_BETA1 * m1v[i] + (float) (1 - ADAM_BETA1) * g;
+		float		m2 = m2v[i] = (float) ADAM_BETA2 * m2v[i] + (float) (1 - ADAM_BETA2) * g * g;
 
-		p[i] = (p[i] - lr * m1 / (sqrtf(m2 / c2) + eps)) * decay;
+		p[i] = (p[i] - lr * m1 / (sqrtf(m2 / c2) + (float) ADAM_EPS)) * decay;
 	}
+#endif
 }
 
 void

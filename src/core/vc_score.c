@@ -66,14 +66,22 @@ vc_normalize_row(const VcModel *m, const float *x, float *xn)
 	 * One vectorizable pass that only counts bad values, and a second one to
 	 * name the first only when there is one.  x and xn may be the same row.
 	 */
-	for (j = 0; j < d; j++)
-	{
-		float		v = (x[j] - m->center[j]) / m->scale[j];
-
-		/* v - v is NaN for NaN and infinities; the range test is false for NaN */
-		bad |= (v - v != 0.0f) | (bernoulli & !((v >= 0.0f) & (v <= 1.0f)));
-		xn[j] = v;
+#define NORMALIZE_LOOP(src) \
+	for (j = 0; j < d; j++) \
+	{ \
+		float		v = ((src)[j] - m->center[j]) / m->scale[j]; \
+		\
+		/* v - v is NaN for NaN and infinities; the range test is false for NaN */ \
+		bad |= (v - v != 0.0f) | (bernoulli & !((v >= 0.0f) & (v <= 1.0f))); \
+		xn[j] = v; \
 	}
+
+	/* in place, the loop must not read x: GCC's overlap check would fail it */
+	if (x == xn)
+		NORMALIZE_LOOP(xn)
+	else
+		NORMALIZE_LOOP(x)
+#undef NORMALIZE_LOOP
 	if (!bad)
 		return -1;
 	for (j = 0; j < d; j++)
