@@ -9,6 +9,7 @@
  * which keeps exp(-lv) finite without the dead gradients of a hard clamp.
  */
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 
@@ -605,11 +606,14 @@ int			openblas_get_num_threads(void);
 #pragma weak openblas_get_num_threads
 
 /*
- * A waiter spins this many rounds (some tens of microseconds: the other
- * half of a step usually ends by then) before it sleeps; a longer spin only
- * burns a core that a descheduled partner or another process could use.
+ * A waiter spins this many rounds (about 0.25 ms at 12 ns a pause) before it
+ * sleeps: the two halves of a step end within that of each other, and a
+ * wake-up from sleep costs more than that on a virtual machine.  Every
+ * TEAM_YIELD rounds the spinner yields, so that on a busy machine a
+ * descheduled partner or another process gets the core.
  */
-#define TEAM_SPIN 2000
+#define TEAM_SPIN 20000
+#define TEAM_YIELD 1024
 
 static inline void
 CpuRelax(void)
@@ -630,6 +634,8 @@ TeamWait(VcTeam *t, atomic_uint *word, unsigned seen)
 		if (atomic_load_explicit(word, memory_order_acquire) != seen)
 			return;
 		CpuRelax();
+		if (i % TEAM_YIELD == TEAM_YIELD - 1)
+			sched_yield();
 	}
 	pthread_mutex_lock(&t->mu);
 	while (atomic_load_explicit(word, memory_order_acquire) == seen)
