@@ -1,6 +1,7 @@
 /*
  * vc_engine_cpu.c - the CPU training engine: gather a minibatch, one
- * batched forward/backward (cblas_sgemm per layer), one Adam step.
+ * batched forward/backward (cblas_sgemm per layer), one Adam step, on both
+ * cores.
  *
  * The workspace and optimizer state are allocated once in begin(), so the
  * inner loop never allocates.
@@ -8,27 +9,98 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "vc_nn.h"
 
+/*
+ * Every minibatch is split into two fixed halves, rows [0, h) and [h, n)
+ * with h = ceil(n / 2), each run by one member of a two-thread team with
+ * its own workspace and gradient buffer; the Adam step then sums the two
+ * gradients (half 0's first) and is itself split by parameter range.  The
+ * split is the same on any machine, so the model does not depend on the
+ * number of cores or BLAS threads.
+ */
 typedef struct CpuEngine
 {
 	VcModel    *m;				/* the run's model; its params are trained in place */
 	const VcRowRef *refs;
-	VcNet		net;
+	VcNet		half[2];
 	VcAdam		adam;
+	VcTeam		team;
 	int			batch;			/* effective minibatch size */
 	float	   *best;			/* NULL until save_best */
+
+	/* the minibatch in flight, read by both members */
+	const int64_t *idx;			/* its rows */
+	int			n;
+	uint64_t	key;			/* eps stream and the counter of its first row */
+	uint64_t	counter0;
+	int			train;			/* 0: validation loss only */
+	double		loss[2];		/* summed loss of each half */
 } CpuEngine;
 
-static void
-Gather(VcNet *net, const VcRowRef *refs, const int64_t *idx, int n)
+/* interrupt checks (with the helper stopped) at most this often */
+#define CHECK_INTERVAL_S 0.02
+
+static double
+Now(void)
 {
-	int			d = net->m->dim,
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void
+HalfRange(int n, int member, int *r0, int *nr)
+{
+	int			h = (n + 1) / 2;
+
+	*r0 = member == 0 ? 0 : h;
+	*nr = member == 0 ? h : n - h;
+}
+
+/* member's half of the minibatch: gather, eps, forward, and backward when training */
+static void
+HalfStep(void *arg, int member)
+{
+	CpuEngine  *c = arg;
+	VcNet	   *net = &c->half[member];
+	int			d = c->m->dim,
+				r0,
+				nr,
 				r;
 
-	for (r = 0; r < n; r++)
-		memcpy(net->x + (size_t) r * d, refs[idx[r]].row, sizeof(float) * d);
+	HalfRange(c->n, member, &r0, &nr);
+	c->loss[member] = 0.0;
+	if (nr == 0)
+	{
+		if (c->train)
+			memset(net->grads, 0, sizeof(float) * c->m->n_params);
+		return;
+	}
+	for (r = 0; r < nr; r++)
+		memcpy(net->x + (size_t) r * d, c->refs[c->idx[r0 + r]].row, sizeof(float) * d);
+	vc_normals(c->key, c->counter0 + (uint64_t) r0 * net->latent, net->eps,
+			   (size_t) nr * net->latent);
+	c->loss[member] = vc_net_forward(net, nr, c->m->opt.beta);
+	if (c->train && isfinite(c->loss[member]))
+		vc_net_backward_part(net, nr, c->n, c->m->opt.beta);
+}
+
+/* member's share of the parameters: the Adam step with the summed gradient */
+static void
+HalfAdam(void *arg, int member)
+{
+	CpuEngine  *c = arg;
+	size_t		np = c->m->n_params,
+				mid = (np / 2 + 15) & ~(size_t) 15;
+
+	if (mid > np)
+		mid = np;
+	vc_adam_update(c->m, &c->adam, c->half[0].grads, c->half[1].grads,
+				   member == 0 ? 0 : mid, member == 0 ? mid : np);
 }
 
 static VcStatus
@@ -36,6 +108,7 @@ CpuBegin(VcEngine *e, const VcModel *m, const VcRowRef *refs, int64_t n, int bat
 		 char *errmsg)
 {
 	CpuEngine  *c = vc_alloc0(sizeof(CpuEngine));
+	int			cap = (batch + 1) / 2;
 
 	e->state = c;
 	if (!c)
@@ -46,7 +119,9 @@ CpuBegin(VcEngine *e, const VcModel *m, const VcRowRef *refs, int64_t n, int bat
 	c->batch = batch;
 	(void) n;
 	if (vc_adam_init(&c->adam, m->n_params) != VC_OK ||
-		vc_net_init(&c->net, m, batch, 1) != VC_OK)
+		vc_net_init(&c->half[0], m, cap, 1) != VC_OK ||
+		vc_net_init(&c->half[1], m, cap, 1) != VC_OK ||
+		vc_team_init(&c->team) != VC_OK)
 		goto oom;
 	return VC_OK;
 oom:
@@ -67,60 +142,81 @@ Canceled(char *errmsg)
 	return VC_ECANCELED;
 }
 
+/*
+ * The host's interrupt check, at most every CHECK_INTERVAL_S, with the helper
+ * thread stopped around it (the check may longjmp out of the core).
+ */
+static int
+CheckInterrupts(CpuEngine *c, const VcCallbacks *cb, double *last)
+{
+	double		now;
+
+	if (!cb || !cb->check_interrupts)
+		return 0;
+	now = Now();
+	if (now - *last < CHECK_INTERVAL_S)
+		return 0;
+	vc_team_stop(&c->team);
+	if (cb->check_interrupts(cb->arg))
+		return 1;
+	*last = Now();
+	vc_team_start(&c->team);
+	return 0;
+}
+
+/* minibatches of idx[0, n_idx): training steps, or validation losses */
+static VcStatus
+RunBatches(CpuEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key,
+		   int64_t *step, double *loss_sum, const VcCallbacks *cb, char *errmsg)
+{
+	int			bs = c->batch;
+	int			latent = c->m->opt.latent_dim;
+	double		total = 0.0,
+				last = -INFINITY;
+	int64_t		at;
+
+	c->train = step != NULL;
+	vc_team_start(&c->team);
+	for (at = 0; at < n_idx; at += bs)
+	{
+		double		loss;
+
+		if (CheckInterrupts(c, cb, &last))
+			return Canceled(errmsg);
+		c->idx = idx + at;
+		c->n = (int) (n_idx - at < bs ? n_idx - at : bs);
+		c->key = key;
+		/* the eps contract of vc.h: by global step in training, by position in validation */
+		c->counter0 = (uint64_t) (c->train ? *step * bs : at) * latent;
+		vc_team_run(&c->team, HalfStep, c);
+		loss = c->loss[0] + c->loss[1];
+		total += loss;
+		if (!c->train)
+			continue;
+		if (!isfinite(loss))
+			break;				/* the caller reports the divergence */
+		vc_adam_begin_step(&c->adam, c->m->opt.learning_rate);
+		vc_team_run(&c->team, HalfAdam, c);
+		(*step)++;
+	}
+	vc_team_stop(&c->team);
+	*loss_sum = total;
+	return VC_OK;
+}
+
 static VcStatus
 CpuTrainEpoch(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t eps_key,
 			  int64_t *step, double *loss_sum, const VcCallbacks *cb, char *errmsg)
 {
-	CpuEngine  *c = e->state;
-	VcNet	   *net = &c->net;
-	int			bs = c->batch;
-	double		total = 0.0;
-	int64_t		at;
-
-	for (at = 0; at < n_idx; at += bs)
-	{
-		int			nb = (int) (n_idx - at < bs ? n_idx - at : bs);
-		double		loss;
-
-		if (Interrupted(cb))
-			return Canceled(errmsg);
-		Gather(net, c->refs, idx + at, nb);
-		vc_normals(eps_key, (uint64_t) *step * bs * net->latent, net->eps,
-				   (size_t) nb * net->latent);
-		loss = vc_net_forward(net, nb, c->m->opt.beta);
-		total += loss;
-		if (!isfinite(loss))
-			break;				/* the caller reports the divergence */
-		vc_net_backward(net, nb, c->m->opt.beta);
-		vc_adam_step(c->m, &c->adam, net->grads);
-		(*step)++;
-	}
-	*loss_sum = total;
-	return VC_OK;
+	return RunBatches(e->state, idx, n_idx, eps_key, step, loss_sum, cb, errmsg);
 }
 
 static VcStatus
 CpuValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_key,
 				  double *loss_sum, const VcCallbacks *cb, char *errmsg)
 {
-	CpuEngine  *c = e->state;
-	VcNet	   *net = &c->net;
-	double		total = 0.0;
-	int64_t		at;
-
 	/* chunks of the minibatch size, as the eps contract in vc.h says */
-	for (at = 0; at < n_idx; at += c->batch)
-	{
-		int			n = (int) (n_idx - at < c->batch ? n_idx - at : c->batch);
-
-		if (Interrupted(cb))
-			return Canceled(errmsg);
-		Gather(net, c->refs, idx + at, n);
-		vc_normals(val_key, (uint64_t) at * net->latent, net->eps, (size_t) n * net->latent);
-		total += vc_net_forward(net, n, c->m->opt.beta);
-	}
-	*loss_sum = total;
-	return VC_OK;
+	return RunBatches(e->state, idx, n_idx, val_key, NULL, loss_sum, cb, errmsg);
 }
 
 static VcStatus
@@ -154,7 +250,9 @@ CpuEnd(VcEngine *e)
 
 	if (!c)
 		return;
-	vc_net_free(&c->net);
+	vc_team_destroy(&c->team);
+	vc_net_free(&c->half[0]);
+	vc_net_free(&c->half[1]);
 	vc_adam_free(&c->adam);
 	vc_free(c->best);
 	vc_free(c);

@@ -6,7 +6,8 @@
  * the gaussian and bernoulli likelihoods) they cost more than all the GEMMs
  * of a KDD-sized network together.  These are straight-line polynomial
  * versions that loops vectorize (AVX2/AVX-512 at -O3), accurate to a few
- * ulp over the ranges used here.  They are plain C, so any host (the GPU
+ * ulp over the ranges used here (the loops' vectorization is checked with
+ * -fopt-info-vec; see vc_select).  They are plain C, so any host (the GPU
  * worker's CPU backend included) computes exactly the same bits.
  */
 #ifndef VC_MATH_H
@@ -24,6 +25,24 @@ vc_bits_to_float(int32_t i)
 	return f;
 }
 
+/*
+ * cond ? a : b through bit masks.  GCC (12) turns a plain ?: into a branch
+ * whenever one side folds to a constant or holds a division, and then
+ * refuses to vectorize the loop ("control flow in loop"); the masks keep the
+ * selection data flow.  Same value as ?:, NaNs and signed zeros included.
+ */
+static inline float
+vc_select(int cond, float a, float b)
+{
+	int32_t		ia,
+				ib,
+				mask = -(int32_t) (cond != 0);
+
+	memcpy(&ia, &a, sizeof(ia));
+	memcpy(&ib, &b, sizeof(ib));
+	return vc_bits_to_float((ia & mask) | (ib & ~mask));
+}
+
 /* e^x, x clamped to [-87, 88] so the result stays a normal float (Cephes coefficients) */
 static inline float
 vc_expf(float x)
@@ -32,8 +51,8 @@ vc_expf(float x)
 				r,
 				p;
 
-	x = x < -87.0f ? -87.0f : x;
-	x = x > 88.0f ? 88.0f : x;
+	x = vc_select(x < -87.0f, -87.0f, x);
+	x = vc_select(x > 88.0f, 88.0f, x);
 	/* nearest integer by truncation (libm's floorf is a call the loop cannot vectorize) */
 	k = x * 1.44269504088896341f;
 	k = (float) (int32_t) (k + (k >= 0.0f ? 0.5f : -0.5f));
@@ -61,7 +80,7 @@ vc_tanhf(float x)
 	float		small = x * (1.0f + x2 * (-0.333333333f + x2 * (0.133333333f + x2 * (-0.0539682540f))));
 	float		large = 1.0f - 2.0f / (vc_expf(2.0f * x) + 1.0f);
 
-	return x2 < 0.0625f ? small : large;
+	return vc_select(x2 < 0.0625f, small, large);
 }
 
 /* log(1 + y) for y in [0, 1]: 2 atanh(s), s = y / (2 + y) <= 1/3 */
@@ -79,7 +98,7 @@ vc_log1pf_unit(float y)
 static inline float
 vc_softplus_neg_abs(float l)
 {
-	float		a = l < 0.0f ? -l : l;
+	float		a = vc_select(l < 0.0f, -l, l);
 
 	return vc_log1pf_unit(vc_expf(-a));
 }

@@ -9,9 +9,14 @@
  * which keeps exp(-lv) finite without the dead gradients of a hard clamp.
  */
 #include <math.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
 
 #include <cblas.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 
 #include "vc_nn.h"
 
@@ -211,60 +216,69 @@ vc_net_decoder_logvar(VcNet *net, int n)
 	}
 }
 
-void
-vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows)
+double
+vc_net_row_nll(const VcNet *net, int r, const float *x)
 {
 	const VcModel *m = net->m;
 	const float *head = net->out[m->dec_head];
 	int			d = m->dim,
-				zd = net->latent;
-	int			r,
+				j,
+				j0;
+	double		nll = 0.0;
+	float		terms[LOSS_BLOCK];
+
+	/* float terms in blocks (a vectorizable loop), summed in double */
+	for (j0 = 0; j0 < d; j0 += LOSS_BLOCK)
+	{
+		int			nb = d - j0 < LOSS_BLOCK ? d - j0 : LOSS_BLOCK;
+
+		if (m->opt.likelihood == VC_LIK_GAUSSIAN)
+		{
+			const float *mean = head + (size_t) r * 2 * d + j0;
+			const float *lv = net->lvx + (size_t) r * d + j0;
+
+			for (j = 0; j < nb; j++)
+				terms[j] = vc_gauss_term(x[j0 + j], mean[j], lv[j]);
+			for (j = 0; j < nb; j++)
+				nll += 0.5 * (VC_LOG_2PI + terms[j]);
+		}
+		else
+		{
+			const float *logit = head + (size_t) r * d + j0;
+
+			for (j = 0; j < nb; j++)
+				terms[j] = vc_bernoulli_nll(x[j0 + j], logit[j]);
+			for (j = 0; j < nb; j++)
+				nll += terms[j];
+		}
+	}
+	return nll;
+}
+
+double
+vc_net_row_kl(const VcNet *net, int r)
+{
+	int			zd = net->latent,
 				j;
+	const float *mu = net->out[net->m->enc_head] + (size_t) r * 2 * zd;
+	const float *lv = net->lvz + (size_t) r * zd;
+	double		kl = 0.0;
+
+	for (j = 0; j < zd; j++)
+		kl += -0.5 * (1.0 + lv[j] - (double) mu[j] * mu[j] - exp((double) lv[j]));
+	return kl;
+}
+
+void
+vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows)
+{
+	int			d = net->m->dim,
+				r;
 
 	for (r = 0; r < n; r++)
-	{
-		const float *x = xt + (size_t) r * d;
-		double		nll = 0.0;
-		float		terms[LOSS_BLOCK];
-		int			j0;
-
-		/* float terms in blocks (a vectorizable loop), summed in double */
-		for (j0 = 0; j0 < d; j0 += LOSS_BLOCK)
-		{
-			int			nb = d - j0 < LOSS_BLOCK ? d - j0 : LOSS_BLOCK;
-
-			if (m->opt.likelihood == VC_LIK_GAUSSIAN)
-			{
-				const float *mean = head + (size_t) r * 2 * d + j0;
-				const float *lv = net->lvx + (size_t) r * d + j0;
-
-				for (j = 0; j < nb; j++)
-					terms[j] = vc_gauss_term(x[j0 + j], mean[j], lv[j]);
-				for (j = 0; j < nb; j++)
-					nll += 0.5 * (VC_LOG_2PI + terms[j]);
-			}
-			else
-			{
-				const float *logit = head + (size_t) r * d + j0;
-
-				for (j = 0; j < nb; j++)
-					terms[j] = vc_bernoulli_nll(x[j0 + j], logit[j]);
-				for (j = 0; j < nb; j++)
-					nll += terms[j];
-			}
-		}
-		net->row_recon[r] = nll;
-	}
+		net->row_recon[r] = vc_net_row_nll(net, r, xt + (size_t) r * d);
 	for (r = 0; r < kl_rows; r++)
-	{
-		const float *mu = net->out[m->enc_head] + (size_t) r * 2 * zd;
-		const float *lv = net->lvz + (size_t) r * zd;
-		double		kl = 0.0;
-
-		for (j = 0; j < zd; j++)
-			kl += -0.5 * (1.0 + lv[j] - (double) mu[j] * mu[j] - exp((double) lv[j]));
-		net->row_kl[r] = kl;
-	}
+		net->row_kl[r] = vc_net_row_kl(net, r);
 }
 
 double
@@ -330,13 +344,19 @@ ActivationBackward(const VcModel *m, const float *a, float *da, size_t count)
 void
 vc_net_backward(VcNet *net, int n, double beta)
 {
+	vc_net_backward_part(net, n, n, beta);
+}
+
+void
+vc_net_backward_part(VcNet *net, int n, int n_total, double beta)
+{
 	const VcModel *m = net->m;
 	const float *head = net->out[m->dec_head];
 	const float *enc = net->out[m->enc_head];
 	int			d = m->dim,
 				zd = net->latent;
-	float		s = 1.0f / n;
-	float		bs = (float) (beta / n);
+	float		s = 1.0f / n_total;
+	float		bs = (float) (beta / n_total);
 	float	   *cur = net->delta[0];
 	float	   *nxt = net->delta[1];
 	float	   *tmp;
@@ -452,36 +472,293 @@ vc_adam_free(VcAdam *adam)
 void
 vc_adam_step(VcModel *m, VcAdam *adam, const float *g)
 {
-	const VcOptions *o = &m->opt;
-	double		c1,
-				c2;
-	float		lr,
-				decay;
-	int			l;
-	size_t		i;
+	vc_adam_begin_step(adam, m->opt.learning_rate);
+	vc_adam_update(m, adam, g, NULL, 0, m->n_params);
+}
 
+void
+vc_adam_begin_step(VcAdam *adam, double learning_rate)
+{
 	adam->t++;
-	c1 = 1.0 - pow(ADAM_BETA1, (double) adam->t);
-	c2 = 1.0 - pow(ADAM_BETA2, (double) adam->t);
-	lr = (float) (o->learning_rate / c1);
-	for (i = 0; i < m->n_params; i++)
-	{
-		float		gi = g[i];
-		float		m1 = adam->m1[i] = (float) ADAM_BETA1 * adam->m1[i] + (float) (1 - ADAM_BETA1) * gi;
-		float		m2 = adam->m2[i] = (float) ADAM_BETA2 * adam->m2[i] + (float) (1 - ADAM_BETA2) * gi * gi;
+	adam->c1 = 1.0 - pow(ADAM_BETA1, (double) adam->t);
+	adam->c2 = 1.0 - pow(ADAM_BETA2, (double) adam->t);
+	adam->lr = (float) (learning_rate / adam->c1);
+}
 
-		m->params[i] -= lr * m1 / (sqrtf(m2 / (float) c2) + (float) ADAM_EPS);
+/*
+ * One pass over a range of params: moments, update, decay (1 for biases:
+ * multiplying by 1 changes no bits).  sqrtf keeps GCC from vectorizing
+ * (its errno path is a call), so with AVX the loop is written with
+ * intrinsics, and the tail of a range goes through the same vector code on
+ * a padded copy: every element gets the same operations wherever the range
+ * boundaries fall, so splitting the parameters between threads cannot change
+ * a bit.  (A scalar tail would not: GCC contracts it into FMAs.)
+ */
+#ifdef __AVX__
+static inline void
+AdamVec8(float *p, float *m1v, float *m2v, const float *g0, const float *g1,
+		 float lr, float c2, float decay)
+{
+	__m256		g = _mm256_loadu_ps(g0);
+	__m256		m1,
+				m2,
+				den,
+				v;
+
+	if (g1)
+		g = _mm256_add_ps(g, _mm256_loadu_ps(g1));
+	m1 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps((float) ADAM_BETA1), _mm256_loadu_ps(m1v)),
+					   _mm256_mul_ps(_mm256_set1_ps((float) (1 - ADAM_BETA1)), g));
+	m2 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps((float) ADAM_BETA2), _mm256_loadu_ps(m2v)),
+					   _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps((float) (1 - ADAM_BETA2)), g), g));
+	_mm256_storeu_ps(m1v, m1);
+	_mm256_storeu_ps(m2v, m2);
+	den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(m2, _mm256_set1_ps(c2))),
+						_mm256_set1_ps((float) ADAM_EPS));
+	v = _mm256_sub_ps(_mm256_loadu_ps(p),
+					  _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(lr), m1), den));
+	_mm256_storeu_ps(p, _mm256_mul_ps(v, _mm256_set1_ps(decay)));
+}
+#endif
+
+static void
+AdamRange(float *restrict p, float *restrict m1v, float *restrict m2v,
+		  const float *restrict g0, const float *restrict g1, size_t n,
+		  float lr, float c2, float decay)
+{
+	size_t		i = 0;
+
+#ifdef __AVX__
+	for (; i + 8 <= n; i += 8)
+		AdamVec8(p + i, m1v + i, m2v + i, g0 + i, g1 ? g1 + i : NULL, lr, c2, decay);
+	if (i < n)
+	{
+		float		tp[8] = {0},
+					t1[8] = {0},
+					t2[8] = {0},
+					tg0[8] = {0},
+					tg1[8] = {0};
+		size_t		k = n - i;
+
+		memcpy(tp, p + i, k * sizeof(float));
+		memcpy(t1, m1v + i, k * sizeof(float));
+		memcpy(t2, m2v + i, k * sizeof(float));
+		memcpy(tg0, g0 + i, k * sizeof(float));
+		if (g1)
+			memcpy(tg1, g1 + i, k * sizeof(float));
+		AdamVec8(tp, t1, t2, tg0, g1 ? tg1 : NULL, lr, c2, decay);
+		memcpy(p + i, tp, k * sizeof(float));
+		memcpy(m1v + i, t1, k * sizeof(float));
+		memcpy(m2v + i, t2, k * sizeof(float));
 	}
-	if (o->weight_decay > 0)
+#else
+	for (; i < n; i++)
 	{
-		decay = (float) (1.0 - o->learning_rate * o->weight_decay);
-		for (l = 0; l < m->n_layers; l++)
-		{
-			float	   *w = m->params + m->layers[l].w_off;
-			size_t		n = (size_t) m->layers[l].in * m->layers[l].out;
+		float		g = g1 ? g0[i] + g1[i] : g0[i];
+		float		m1 = m1v[i] = (float) ADAM_BETA1 * m1v[i] + (float) (1 - ADAM_BETA1) * g;
+		float		m2 = m2v[i] = (float) ADAM_BETA2 * m2v[i] + (float) (1 - ADAM_BETA2) * g * g;
 
-			for (i = 0; i < n; i++)
-				w[i] *= decay;
+		p[i] = (p[i] - lr * m1 / (sqrtf(m2 / c2) + (float) ADAM_EPS)) * decay;
+	}
+#endif
+}
+
+void
+vc_adam_update(VcModel *m, VcAdam *adam, const float *g0, const float *g1,
+			   size_t lo, size_t hi)
+{
+	const VcOptions *o = &m->opt;
+	float		decay = o->weight_decay > 0 ? (float) (1.0 - o->learning_rate * o->weight_decay) : 1.0f;
+	int			l;
+
+	/* each layer is its weights then its biases; only the weights decay */
+	for (l = 0; l < m->n_layers; l++)
+	{
+		const VcLayer *ly = &m->layers[l];
+		size_t		seg[2][2] = {{ly->w_off, ly->w_off + (size_t) ly->in * ly->out},
+		{ly->b_off, ly->b_off + (size_t) ly->out}};
+		int			k;
+
+		for (k = 0; k < 2; k++)
+		{
+			size_t		a = seg[k][0] > lo ? seg[k][0] : lo,
+						b = seg[k][1] < hi ? seg[k][1] : hi;
+
+			if (a < b)
+				AdamRange(m->params + a, adam->m1 + a, adam->m2 + a, g0 + a,
+						  g1 ? g1 + a : NULL, b - a, adam->lr, (float) adam->c2,
+						  k == 0 ? decay : 1.0f);
 		}
 	}
+}
+
+/* ---- a team of two threads ---- */
+
+/*
+ * OpenBLAS's thread count, when the BLAS is OpenBLAS: weak references, so
+ * that the core still links against another CBLAS (the team then simply
+ * runs on top of whatever threading that library does).
+ */
+void		openblas_set_num_threads(int num_threads);
+int			openblas_get_num_threads(void);
+
+#pragma weak openblas_set_num_threads
+#pragma weak openblas_get_num_threads
+
+/*
+ * A waiter spins this many rounds (about 0.25 ms at 12 ns a pause) before it
+ * sleeps: the two halves of a step end within that of each other, and a
+ * wake-up from sleep costs more than that on a virtual machine.  Every
+ * TEAM_YIELD rounds the spinner yields, so that on a busy machine a
+ * descheduled partner or another process gets the core.
+ */
+#define TEAM_SPIN 20000
+#define TEAM_YIELD 1024
+
+static inline void
+CpuRelax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* wait until *word differs from seen: spin first, then sleep on the condvar */
+static void
+TeamWait(VcTeam *t, atomic_uint *word, unsigned seen)
+{
+	int			i;
+
+	for (i = 0; i < TEAM_SPIN; i++)
+	{
+		if (atomic_load_explicit(word, memory_order_acquire) != seen)
+			return;
+		CpuRelax();
+		if (i % TEAM_YIELD == TEAM_YIELD - 1)
+			sched_yield();
+	}
+	pthread_mutex_lock(&t->mu);
+	while (atomic_load_explicit(word, memory_order_acquire) == seen)
+		pthread_cond_wait(&t->cv, &t->mu);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void
+TeamBump(VcTeam *t, atomic_uint *word)
+{
+	/* under the mutex, so a waiter between its check and its sleep cannot miss it */
+	pthread_mutex_lock(&t->mu);
+	atomic_fetch_add_explicit(word, 1, memory_order_release);
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void *
+TeamHelper(void *arg)
+{
+	VcTeam	   *t = arg;
+	unsigned	seen = 0;
+
+	for (;;)
+	{
+		TeamWait(t, &t->go, seen);
+		seen++;
+		if (t->quit)
+			break;
+		t->fn(t->arg, 1);
+		TeamBump(t, &t->done);
+	}
+	return NULL;
+}
+
+VcStatus
+vc_team_init(VcTeam *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (pthread_mutex_init(&t->mu, NULL) != 0)
+		return VC_ENOMEM;
+	if (pthread_cond_init(&t->cv, NULL) != 0)
+	{
+		pthread_mutex_destroy(&t->mu);
+		return VC_ENOMEM;
+	}
+	t->initialized = 1;
+	return VC_OK;
+}
+
+void
+vc_team_destroy(VcTeam *t)
+{
+	if (!t->initialized)
+		return;
+	vc_team_stop(t);
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+	t->initialized = 0;
+}
+
+void
+vc_team_start(VcTeam *t)
+{
+	sigset_t	all,
+				old;
+
+	if (!t->initialized || t->running)
+		return;
+	atomic_store(&t->go, 0);
+	atomic_store(&t->done, 0);
+	t->quit = 0;
+	t->fn = NULL;
+
+	/*
+	 * The helper takes no signals: the host's handlers (PostgreSQL's) must
+	 * always run in the thread that called us.  It inherits the mask set
+	 * here, which is then restored for this thread.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	t->running = pthread_create(&t->thread, NULL, TeamHelper, t) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	/* two threads calling the BLAS: each call single-threaded, no oversubscription */
+	t->blas_threads = 0;
+	if (t->running && openblas_get_num_threads && openblas_set_num_threads)
+	{
+		t->blas_threads = openblas_get_num_threads();
+		if (t->blas_threads > 1)
+			openblas_set_num_threads(1);
+	}
+}
+
+void
+vc_team_stop(VcTeam *t)
+{
+	if (!t->running)
+		return;
+	t->quit = 1;
+	TeamBump(t, &t->go);
+	pthread_join(t->thread, NULL);
+	t->running = 0;
+	if (t->blas_threads > 1)
+		openblas_set_num_threads(t->blas_threads);
+}
+
+void
+vc_team_run(VcTeam *t, void (*fn) (void *arg, int member), void *arg)
+{
+	unsigned	done;
+
+	if (!t->running)
+	{
+		/* no helper thread: the same two halves, one after the other */
+		fn(arg, 0);
+		fn(arg, 1);
+		return;
+	}
+	done = atomic_load(&t->done);
+	t->fn = fn;
+	t->arg = arg;
+	TeamBump(t, &t->go);
+	fn(arg, 0);
+	TeamWait(t, &t->done, done);
 }

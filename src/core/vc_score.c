@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vc_nn.h"
 
@@ -56,16 +57,39 @@ vc_scratch_free(VcScratch *s)
 int
 vc_normalize_row(const VcModel *m, const float *x, float *xn)
 {
-	int			j;
+	int			d = m->dim,
+				j,
+				bad = 0;
 	int			bernoulli = m->opt.likelihood == VC_LIK_BERNOULLI;
 
-	for (j = 0; j < m->dim; j++)
+	/*
+	 * One vectorizable pass that only counts bad values, and a second one to
+	 * name the first only when there is one.  x and xn may be the same row.
+	 */
+#define NORMALIZE_LOOP(src) \
+	for (j = 0; j < d; j++) \
+	{ \
+		float		v = ((src)[j] - m->center[j]) / m->scale[j]; \
+		\
+		/* v - v is NaN for NaN and infinities; the range test is false for NaN */ \
+		bad |= (v - v != 0.0f) | (bernoulli & !((v >= 0.0f) & (v <= 1.0f))); \
+		xn[j] = v; \
+	}
+
+	/* in place, the loop must not read x: GCC's overlap check would fail it */
+	if (x == xn)
+		NORMALIZE_LOOP(xn)
+	else
+		NORMALIZE_LOOP(x)
+#undef NORMALIZE_LOOP
+	if (!bad)
+		return -1;
+	for (j = 0; j < d; j++)
 	{
-		float		v = (x[j] - m->center[j]) / m->scale[j];
+		float		v = xn[j];
 
 		if (!isfinite(v) || (bernoulli && !(v >= 0.0f && v <= 1.0f)))
 			return j;
-		xn[j] = v;
 	}
 	return -1;
 }
@@ -273,41 +297,198 @@ FloatCmp(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
+/*
+ * The score sample is scored in blocks of rows rather than one row at a time:
+ * the encoder runs once over the block, and the decoder once over every
+ * latent point of the block (each row's mean, then its mc_samples draws).
+ * Each row's draws are keyed by the row itself exactly as in
+ * vc_score_normalized, so a row's stored score is the one vae_score returns
+ * for it, up to the summation order inside the GEMMs.  The block is sized so
+ * that the decoder's GEMMs have a few hundred rows.
+ */
+#define SAMPLE_DECODE_ROWS 512
+
+int
+vc_score_block_rows(const VcModel *m)
+{
+	int			b = SAMPLE_DECODE_ROWS / (1 + m->opt.mc_samples);
+
+	return b < 1 ? 1 : (b > 64 ? 64 : b);
+}
+
+VcStatus
+vc_score_block_init(VcNet *net, const VcModel *m)
+{
+	return vc_net_init(net, m, vc_score_block_rows(m) * (1 + m->opt.mc_samples), 0);
+}
+
+/* all three scores of the normalized rows rows[0, n), n <= vc_score_block_rows */
+void
+vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
+			   double (*out)[VC_N_METHODS])
+{
+	int			d = m->dim,
+				zd = m->opt.latent_dim,
+				L = m->opt.mc_samples;
+	const float *enc = net->out[m->enc_head];
+	const float *head;
+	int			b,
+				l,
+				j;
+
+	for (b = 0; b < n; b++)
+		memcpy(net->x + (size_t) b * d, rows[b], sizeof(float) * d);
+	vc_net_encode(net, n);
+
+	/* latent points: rows [0, n) the means, then row b's draws at n + b * L */
+	for (b = 0; b < n; b++)
+	{
+		const float *mu = enc + (size_t) b * 2 * zd;
+		const float *lvz = net->lvz + (size_t) b * zd;
+		size_t		at = (size_t) (n + b * L) * zd;
+
+		memcpy(net->z + (size_t) b * zd, mu, sizeof(float) * zd);
+		vc_normals(vc_hash_row(rows[b], d, m->opt.seed ^ KEY_SCORE), 0,
+				   net->eps + at, (size_t) L * zd);
+		for (l = 0; l < L; l++)
+			for (j = 0; j < zd; j++)
+			{
+				size_t		k = at + (size_t) l * zd + j;
+
+				net->z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * net->eps[k];
+			}
+	}
+	vc_net_decode(net, n * (1 + L));
+	head = net->out[m->dec_head];
+
+	for (b = 0; b < n; b++)
+	{
+		const float *xn = rows[b];
+		double		sse = 0.0,
+					maxlp = -INFINITY,
+					sum = 0.0,
+					mean_nll = 0.0;
+		double	   *logp = net->row_recon + n + b * L;
+
+		for (j = 0; j < d; j++)
+		{
+			double		r = (double) xn[j] - DecoderMean(m, head, b, j);
+
+			sse += r * r;
+		}
+		for (l = 0; l < L; l++)
+		{
+			double		nll = vc_net_row_nll(net, n + b * L + l, xn);
+
+			logp[l] = -nll;
+			if (logp[l] > maxlp)
+				maxlp = logp[l];
+			mean_nll += nll;
+		}
+		for (l = 0; l < L; l++)
+			sum += exp(logp[l] - maxlp);
+		out[b][VC_METHOD_MSE] = sse / d;
+		out[b][VC_METHOD_RECON_PROB] = -(maxlp + log(sum / L));
+		out[b][VC_METHOD_ELBO] = mean_nll / L + vc_net_row_kl(net, b);
+	}
+}
+
+/* the score sample in flight: blocks of rows, one per team member and round */
+typedef struct SampleRun
+{
+	VcModel    *m;
+	const VcRowRef *refs;
+	const int64_t *order;
+	int			ns;				/* rows in the sample */
+	int			bs;				/* rows per block */
+	int			at;				/* first row of this round */
+	VcNet		net[2];
+} SampleRun;
+
+static void
+ScoreHalf(void *arg, int member)
+{
+	SampleRun  *r = arg;
+	const float *rows[64];
+	double		sc[64][VC_N_METHODS];
+	int			i = r->at + member * r->bs,
+				nb = r->ns - i < r->bs ? r->ns - i : r->bs,
+				b,
+				k;
+
+	for (b = 0; b < nb; b++)
+		rows[b] = r->refs[r->order[i + b]].row;
+	if (nb > 0)
+		vc_score_block(r->m, &r->net[member], rows, nb, sc);
+	for (b = 0; b < nb; b++)
+		for (k = 0; k < VC_N_METHODS; k++)
+			r->m->scores[k][i + b] = (float) sc[b][k];
+}
+
+static double
+Now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 VcStatus
 vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *order,
 							 int64_t n, const VcCallbacks *cb, char *errmsg)
 {
-	int			ns = (int) (n < VC_MAX_SCORE_SAMPLE ? n : VC_MAX_SCORE_SAMPLE);
-	VcScratch  *s = vc_scratch_create(m);
-	int			i,
-				k;
+	SampleRun	r;
+	VcTeam		team;
+	VcStatus	st = VC_OK;
+	double		last = -INFINITY;
+	int			k;
 
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	r.refs = refs;
+	r.order = order;
+	r.ns = (int) (n < VC_MAX_SCORE_SAMPLE ? n : VC_MAX_SCORE_SAMPLE);
+	r.bs = vc_score_block_rows(m);
 	for (k = 0; k < VC_N_METHODS; k++)
-		m->scores[k] = vc_alloc(sizeof(float) * ns);
-	if (!s || !m->scores[0] || !m->scores[1] || !m->scores[2])
+		m->scores[k] = vc_alloc(sizeof(float) * r.ns);
+	if (!m->scores[0] || !m->scores[1] || !m->scores[2] ||
+		vc_score_block_init(&r.net[0], m) != VC_OK ||
+		vc_score_block_init(&r.net[1], m) != VC_OK ||
+		vc_team_init(&team) != VC_OK)
 	{
-		vc_scratch_free(s);
+		vc_net_free(&r.net[0]);
+		vc_net_free(&r.net[1]);
 		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory scoring the training rows");
 		return VC_ENOMEM;
 	}
-	for (i = 0; i < ns; i++)
+	/* blocks are independent: each row's scores depend on that row alone */
+	vc_team_start(&team);
+	for (r.at = 0; r.at < r.ns; r.at += 2 * r.bs)
 	{
-		double		sc[VC_N_METHODS];
-
-		if (i % 64 == 0 && cb && cb->check_interrupts && cb->check_interrupts(cb->arg))
+		/* the host's check may longjmp: never with the helper running */
+		if (cb && cb->check_interrupts && Now() - last >= 0.02)
 		{
-			vc_scratch_free(s);
-			snprintf(errmsg, VC_ERRMSG_LEN, "training was canceled");
-			return VC_ECANCELED;
+			vc_team_stop(&team);
+			if (cb->check_interrupts(cb->arg))
+			{
+				snprintf(errmsg, VC_ERRMSG_LEN, "training was canceled");
+				st = VC_ECANCELED;
+				break;
+			}
+			last = Now();
+			vc_team_start(&team);
 		}
-		vc_score_normalized(m, s, refs[order[i]].row, (1u << VC_N_METHODS) - 1, sc);
-		for (k = 0; k < VC_N_METHODS; k++)
-			m->scores[k][i] = (float) sc[k];
+		vc_team_run(&team, ScoreHalf, &r);
 	}
-	vc_scratch_free(s);
+	vc_team_destroy(&team);
+	vc_net_free(&r.net[0]);
+	vc_net_free(&r.net[1]);
+	if (st != VC_OK)
+		return st;
 	for (k = 0; k < VC_N_METHODS; k++)
 	{
-		if (!AllFinite(m->scores[k], ns))
+		if (!AllFinite(m->scores[k], r.ns))
 		{
 			snprintf(errmsg, VC_ERRMSG_LEN,
 					 "training produced a model whose %s scores are not finite; "
@@ -315,8 +496,8 @@ vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *or
 					 vc_method_name(k));
 			return VC_EDIVERGED;
 		}
-		qsort(m->scores[k], ns, sizeof(float), FloatCmp);
+		qsort(m->scores[k], r.ns, sizeof(float), FloatCmp);
 	}
-	m->n_scores = ns;
+	m->n_scores = r.ns;
 	return VC_OK;
 }
