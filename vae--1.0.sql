@@ -44,28 +44,28 @@ CREATE AGGREGATE vae_train(real[]) (
 	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = vae_train_combine,
 	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
-	PARALLEL = SAFE);
+	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_train(real[], jsonb) (
 	SFUNC = vae_train_trans, STYPE = internal,
 	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = vae_train_combine,
 	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
-	PARALLEL = SAFE);
+	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_train(double precision[]) (
 	SFUNC = vae_train_trans, STYPE = internal,
 	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = vae_train_combine,
 	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
-	PARALLEL = SAFE);
+	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_train(double precision[], jsonb) (
 	SFUNC = vae_train_trans, STYPE = internal,
 	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = vae_train_combine,
 	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
-	PARALLEL = SAFE);
+	PARALLEL = RESTRICTED);
 
 -- ---------------------------------------------------------------------------
 -- Scoring and companions.  Deterministic: IMMUTABLE, STRICT, PARALLEL SAFE.
