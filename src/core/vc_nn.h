@@ -166,6 +166,17 @@ vc_bernoulli_nll(float x, float logit)
 	return vc_select(logit > 0.0f, logit, 0.0f) - logit * x + vc_softplus_neg_abs(logit);
 }
 
+static inline int
+vc_all_finite(const float *p, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(p[i]))
+			return 0;
+	return 1;
+}
+
 static inline float
 vc_bound_logvar(float raw, float bound)
 {

@@ -278,17 +278,6 @@ vc_threshold(const VcModel *m, int method, double contamination)
 /* ---- the training-score sample for vae_threshold ---- */
 
 static int
-AllFinite(const float *p, size_t n)
-{
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		if (!isfinite(p[i]))
-			return 0;
-	return 1;
-}
-
-static int
 FloatCmp(const void *a, const void *b)
 {
 	float		x = *(const float *) a,
@@ -488,7 +477,7 @@ vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *or
 		return st;
 	for (k = 0; k < VC_N_METHODS; k++)
 	{
-		if (!AllFinite(m->scores[k], r.ns))
+		if (!vc_all_finite(m->scores[k], r.ns))
 		{
 			snprintf(errmsg, VC_ERRMSG_LEN,
 					 "training produced a model whose %s scores are not finite; "

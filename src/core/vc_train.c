@@ -187,17 +187,6 @@ Shuffle(int64_t *idx, int64_t n, uint64_t key)
 	}
 }
 
-static int
-AllFinite(const float *p, size_t n)
-{
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		if (!isfinite(p[i]))
-			return 0;
-	return 1;
-}
-
 VcStatus
 vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt,
 		 const VcCallbacks *cb, VcModel **out, char *errmsg)
@@ -342,7 +331,7 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 		goto done;
 	engine->end(engine);
 	begun = 0;
-	if (!AllFinite(m->params, m->n_params))
+	if (!vc_all_finite(m->params, m->n_params))
 	{
 		snprintf(errmsg, VC_ERRMSG_LEN,
 				 "training diverged: the weights are not finite; lower learning_rate");
