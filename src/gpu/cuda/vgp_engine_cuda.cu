@@ -681,6 +681,33 @@ ReadLoss(CudaEngine *c, CudaJob *j, double *loss_sum, char *errmsg)
 	return VC_OK;
 }
 
+/*
+ * The step table of a pass over idx[0, n_idx): minibatch k holds rows
+ * [k * batch, ...) and draws its eps from counter (first_step + k) * batch *
+ * latent, which is vc.h's contract both for training (first_step = the
+ * global Adam step) and for validation (first_step = 0).  Adam's scalars are
+ * left zero for the caller to fill.
+ */
+static void
+PlanSteps(CudaJob *j, int64_t n_idx, uint64_t key, int64_t first_step)
+{
+	int			bs = j->batch;
+	int			n_steps = (int) ((n_idx + bs - 1) / bs);
+	int			k;
+
+	for (k = 0; k < n_steps && k < j->max_steps; k++)
+	{
+		VgpStep    *s = &j->h_steps[k];
+		int64_t		at = (int64_t) k * bs;
+
+		memset(s, 0, sizeof(*s));
+		s->key = key;
+		s->c0 = (uint64_t) (first_step + k) * bs * j->zd;
+		s->at = (int32_t) at;
+		s->n = (int32_t) (n_idx - at < bs ? n_idx - at : bs);
+	}
+}
+
 static VcStatus
 CudaTrainEpoch(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t eps_key,
 			   int64_t *step, double *loss_sum, const VcCallbacks *cb, char *errmsg)
@@ -696,17 +723,13 @@ CudaTrainEpoch(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t eps_key,
 	if (n_idx <= 0)
 		return VC_OK;
 	CU(cudaSetDevice(c->device));
+	PlanSteps(j, n_idx, key, *step);
 	for (k = 0; k < n_steps && k < j->max_steps; k++)
 	{
 		VgpStep    *s = &j->h_steps[k];
-		int64_t		at = (int64_t) k * bs;
 		double		t = (double) (j->adam_t + k + 1);
 
 		/* the same expressions as vc_adam_step, in double on the host */
-		s->key = key;
-		s->c0 = (uint64_t) (*step + k) * bs * j->zd;
-		s->at = (int32_t) at;
-		s->n = (int32_t) (n_idx - at < bs ? n_idx - at : bs);
 		s->lr = (float) (j->m->opt.learning_rate / (1.0 - pow(0.9, t)));
 		s->c2 = (float) (1.0 - pow(0.999, t));
 	}
@@ -747,18 +770,8 @@ CudaValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_
 	if (n_idx <= 0)
 		return VC_OK;
 	CU(cudaSetDevice(c->device));
-	for (k = 0; k < n_steps && k < j->max_steps; k++)
-	{
-		VgpStep    *s = &j->h_steps[k];
-		int64_t		at = (int64_t) k * bs;
-
-		/* chunks of the minibatch size: vc.h's contract on val eps */
-		memset(s, 0, sizeof(*s));
-		s->key = key;
-		s->c0 = (uint64_t) at * j->zd;
-		s->at = (int32_t) at;
-		s->n = (int32_t) (n_idx - at < bs ? n_idx - at : bs);
-	}
+	/* chunks of the minibatch size, counted from 0: vc.h's contract on val eps */
+	PlanSteps(j, n_idx, key, 0);
 	TRY(UploadIndex(c, j, idx, n_idx, n_steps, errmsg));
 	for (k = 0; k < n_steps; k++)
 	{
