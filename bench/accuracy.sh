@@ -6,6 +6,8 @@
 #   bench/accuracy.sh                 both experiments in a throwaway cluster
 #   EPOCHS=30 bench/accuracy.sh       MNIST trained for 30 epochs instead of 10
 #   ONLY=mnist|kdd bench/accuracy.sh  one experiment only
+#   KDD_SEEDS="1 2 3" bench/accuracy.sh  KDD also trained with these seeds
+#                                      (figures for information, no bars)
 #
 # It builds and installs nothing: run `make install` first.  When PGHOST is
 # not set it re-executes itself through scripts/with-cluster.sh (a fresh
@@ -125,6 +127,11 @@ if [ "$ONLY" != mnist ]; then
 		VALUES ('kdd', 'load 494,021 rows (s)', $load_s, 1)" || exit 2
 	step "KDD Cup 99: training (default options) and scoring"
 	"${PSQL[@]}" -f "$here/accuracy_kdd.sql" || exit 2
+	for seed in ${KDD_SEEDS:-}; do
+		case "$seed" in '' | *[!0-9]*) echo "accuracy: KDD_SEEDS must be integers" >&2; exit 2 ;; esac
+		step "KDD Cup 99: training and scoring with seed $seed"
+		"${PSQL[@]}" -v seed="$seed" -f "$here/accuracy_kdd_seed.sql" || exit 2
+	done
 fi
 
 # ---------------------------------------------------------------------------

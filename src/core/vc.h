@@ -150,7 +150,8 @@ typedef struct VcModel
 	int			best_epoch;		/* 1-based; weights are those of this epoch */
 	double		train_seconds;
 	double	   *train_loss;		/* per epoch, negative ELBO (beta-weighted) per row */
-	double	   *val_loss;		/* per epoch; NaN when there is no validation set */
+	double	   *val_loss;		/* per epoch, vc_validation_criterion of the held-out
+								 * rows; NaN when there is no validation set */
 	int			device;			/* where it was trained (VcDevice) */
 
 	/* sorted training-row scores, one array per method, for vae_threshold */
@@ -249,9 +250,12 @@ struct VcEngine
 	VcStatus	(*train_epoch) (VcEngine *e, const int64_t *idx, int64_t n_idx,
 								uint64_t eps_key, int64_t *step, double *loss_sum,
 								const VcCallbacks *cb, char *errmsg);
-	/* summed loss of idx[0, n_idx) without updating anything */
+	/*
+	 * The loss of each row idx[i] into row_loss[i], i < n_idx, without
+	 * updating anything (minibatch-size chunks; eps as the contract above).
+	 */
 	VcStatus	(*validation_loss) (VcEngine *e, const int64_t *idx, int64_t n_idx,
-									uint64_t val_key, double *loss_sum,
+									uint64_t val_key, double *row_loss,
 									const VcCallbacks *cb, char *errmsg);
 	/* remember the current weights as the best so far */
 	VcStatus	(*save_best) (VcEngine *e, char *errmsg);

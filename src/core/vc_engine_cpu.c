@@ -37,6 +37,7 @@ typedef struct CpuEngine
 	uint64_t	key;			/* eps stream and the counter of its first row */
 	uint64_t	counter0;
 	int			train;			/* 0: validation loss only */
+	double	   *row_loss;		/* validation: the minibatch's per-row losses */
 	double		loss[2];		/* summed loss of each half */
 } CpuEngine;
 
@@ -87,6 +88,9 @@ HalfStep(void *arg, int member)
 	c->loss[member] = vc_net_forward(net, nr, c->m->opt.beta);
 	if (c->train && isfinite(c->loss[member]))
 		vc_net_backward_part(net, nr, c->n, c->m->opt.beta);
+	else if (!c->train)
+		for (r = 0; r < nr; r++)
+			c->row_loss[r0 + r] = net->row_recon[r] + c->m->opt.beta * net->row_kl[r];
 }
 
 /* member's share of the parameters: the Adam step with the summed gradient */
@@ -164,10 +168,14 @@ CheckInterrupts(CpuEngine *c, const VcCallbacks *cb, double *last)
 	return 0;
 }
 
-/* minibatches of idx[0, n_idx): training steps, or validation losses */
+/*
+ * Minibatches of idx[0, n_idx): training steps (step given: the summed loss
+ * into *loss_sum), or validation losses (row_loss given: one per row).
+ */
 static VcStatus
 RunBatches(CpuEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key,
-		   int64_t *step, double *loss_sum, const VcCallbacks *cb, char *errmsg)
+		   int64_t *step, double *loss_sum, double *row_loss,
+		   const VcCallbacks *cb, char *errmsg)
 {
 	int			bs = c->batch;
 	int			latent = c->m->opt.latent_dim;
@@ -185,6 +193,7 @@ RunBatches(CpuEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key,
 			return Canceled(errmsg);
 		c->idx = idx + at;
 		c->n = (int) (n_idx - at < bs ? n_idx - at : bs);
+		c->row_loss = row_loss ? row_loss + at : NULL;
 		c->key = key;
 		/* the eps contract of vc.h: by global step in training, by position in validation */
 		c->counter0 = (uint64_t) (c->train ? *step * bs : at) * latent;
@@ -200,7 +209,8 @@ RunBatches(CpuEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key,
 		(*step)++;
 	}
 	vc_team_stop(&c->team);
-	*loss_sum = total;
+	if (loss_sum)
+		*loss_sum = total;
 	return VC_OK;
 }
 
@@ -208,15 +218,15 @@ static VcStatus
 CpuTrainEpoch(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t eps_key,
 			  int64_t *step, double *loss_sum, const VcCallbacks *cb, char *errmsg)
 {
-	return RunBatches(e->state, idx, n_idx, eps_key, step, loss_sum, cb, errmsg);
+	return RunBatches(e->state, idx, n_idx, eps_key, step, loss_sum, NULL, cb, errmsg);
 }
 
 static VcStatus
 CpuValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_key,
-				  double *loss_sum, const VcCallbacks *cb, char *errmsg)
+				  double *row_loss, const VcCallbacks *cb, char *errmsg)
 {
 	/* chunks of the minibatch size, as the eps contract in vc.h says */
-	return RunBatches(e->state, idx, n_idx, val_key, NULL, loss_sum, cb, errmsg);
+	return RunBatches(e->state, idx, n_idx, val_key, NULL, NULL, row_loss, cb, errmsg);
 }
 
 static VcStatus

@@ -92,10 +92,15 @@ void		vc_adam_begin_step(VcAdam *adam, double learning_rate);
 void		vc_adam_update(VcModel *m, VcAdam *adam, const float *g0, const float *g1,
 						   size_t lo, size_t hi);
 
+/* early stopping's validation loss: the mean without the worst 1/VC_VAL_TRIM_DIVISOR */
+#define VC_VAL_TRIM_DIVISOR 100
+double		vc_validation_criterion(double *row_loss, int64_t n);
+
 /*
  * Scores of the rows refs[order[i]] (normalized), i < min(n, 10000), sorted
  * per method into m->scores, for vae_threshold.
  */
+
 VcStatus	vc_record_score_distribution(VcModel *m, const VcRowRef *refs,
 										 const int64_t *order, int64_t n,
 										 const VcCallbacks *cb, char *errmsg);

@@ -171,6 +171,44 @@ done:
 
 /* ---- training ---- */
 
+static int
+DoubleCmp(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The early-stopping criterion: the mean per-row loss of the held-out rows
+ * without the worst 1% (none below 100 rows).  The held-out rows are a
+ * sample of the user's table, anomalies included, and one of them can cost
+ * millions of nats (a rare value of a near-constant column, many standard
+ * deviations out): a plain mean then jumps from epoch to epoch with that
+ * row alone and early stopping keeps whichever epoch fitted it least badly
+ * (seen on KDD Cup 99: the kept epoch swung between 3 and 9 of 9 with the
+ * seed, F1 0.935 to 0.962).  Trimming the tail measures how well the bulk
+ * of the data is modeled, which is what the anomaly scores rely on.
+ * Sorts row_loss in place; NaN if any loss is not finite (divergence).
+ */
+double
+vc_validation_criterion(double *row_loss, int64_t n)
+{
+	int64_t		keep = n - n / VC_VAL_TRIM_DIVISOR;
+	double		sum = 0.0;
+
+	if (n < 1)
+		return NAN;
+	for (int64_t i = 0; i < n; i++)
+		if (!isfinite(row_loss[i]))
+			return NAN;
+	qsort(row_loss, (size_t) n, sizeof(double), DoubleCmp);
+	for (int64_t i = 0; i < keep; i++)
+		sum += row_loss[i];
+	return sum / (double) keep;
+}
+
 /* Fisher-Yates driven by the counter-based generator */
 static void
 Shuffle(int64_t *idx, int64_t n, uint64_t key)
@@ -204,6 +242,7 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 	VcOptions	opt = *opt_in;
 	VcModel    *m = NULL;
 	int64_t    *order = NULL;
+	double	   *val_rows = NULL;
 	int64_t		n,
 				n_val,
 				n_train,
@@ -253,7 +292,8 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 	m->train_loss = vc_alloc(sizeof(double) * opt.epochs);
 	m->val_loss = vc_alloc(sizeof(double) * opt.epochs);
 	order = vc_alloc(sizeof(int64_t) * n);
-	if (!m->train_loss || !m->val_loss || !order)
+	val_rows = vc_alloc(sizeof(double) * (n_val > 0 ? n_val : 1));
+	if (!m->train_loss || !m->val_loss || !order || !val_rows)
 	{
 		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory allocating the training workspace");
 		st = VC_ENOMEM;
@@ -294,10 +334,10 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 		m->epochs_run = epoch;
 		if (n_val > 0)
 		{
-			st = engine->validation_loss(engine, order, n_val, val_key, &val, cb, errmsg);
+			st = engine->validation_loss(engine, order, n_val, val_key, val_rows, cb, errmsg);
 			if (st != VC_OK)
 				goto done;
-			val /= (double) n_val;
+			val = vc_validation_criterion(val_rows, n_val);
 			if (!isfinite(val))
 			{
 				snprintf(errmsg, VC_ERRMSG_LEN,
@@ -348,6 +388,7 @@ done:
 	if (begun)
 		engine->end(engine);
 	vc_free(order);
+	vc_free(val_rows);
 	if (st != VC_OK)
 		vc_model_free(m);
 	else

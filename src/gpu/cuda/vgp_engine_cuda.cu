@@ -67,6 +67,7 @@ typedef struct CudaJob
 	float	   *lvz;
 	float	   *delta[2];		/* [batch x widest] */
 	double	   *rowloss;		/* [batch] */
+	double	   *val_rowloss;	/* [n]: a validation pass's per-row losses */
 	float	   *params;
 	float	   *grads;
 	float	   *m1;
@@ -268,6 +269,7 @@ LayoutDevice(CudaJob *j, char *base)
 	j->delta[0] = (float *) Carve(base, &off, sizeof(float) * b * j->widest);
 	j->delta[1] = (float *) Carve(base, &off, sizeof(float) * b * j->widest);
 	j->rowloss = (double *) Carve(base, &off, sizeof(double) * b);
+	j->val_rowloss = (double *) Carve(base, &off, sizeof(double) * (size_t) j->n);
 	j->params = (float *) Carve(base, &off, sizeof(float) * np);
 	j->grads = (float *) Carve(base, &off, sizeof(float) * np);
 	j->m1 = (float *) Carve(base, &off, sizeof(float) * np);
@@ -475,9 +477,12 @@ LayerForward(CudaEngine *c, CudaJob *j, int l, int n, char *errmsg)
 	return VC_OK;
 }
 
-/* forward over the step's rows; train: leave the head gradient in delta[0] */
+/*
+ * Forward over the step's rows, their losses into rowloss[0, n).  Training:
+ * leave the head gradient in delta[0] and add the batch loss to ctl->loss.
+ */
 static VcStatus
-Forward(CudaEngine *c, CudaJob *j, int n, int train, char *errmsg)
+Forward(CudaEngine *c, CudaJob *j, int n, int train, double *rowloss, char *errmsg)
 {
 	const VcModel *m = j->m;
 	int			l;
@@ -493,10 +498,13 @@ Forward(CudaEngine *c, CudaJob *j, int n, int train, char *errmsg)
 		TRY(LayerForward(c, j, l, n, errmsg));
 	vgp_launch_head_loss(c->stream, j->out[m->dec_head], j->params + m->layers[m->dec_head].b_off,
 						 j->x, j->dim, j->gaussian, j->out[m->enc_head], j->lvz, j->zd,
-						 j->beta, 1.0f / n, n, j->rowloss, train ? j->delta[0] : NULL);
+						 j->beta, 1.0f / n, n, rowloss, train ? j->delta[0] : NULL);
 	LAUNCHED("head_loss");
-	vgp_launch_reduce_loss(c->stream, j->rowloss, n, j->ctl);
-	LAUNCHED("reduce_loss");
+	if (train)
+	{
+		vgp_launch_reduce_loss(c->stream, rowloss, n, j->ctl);
+		LAUNCHED("reduce_loss");
+	}
 	return VC_OK;
 }
 
@@ -571,7 +579,7 @@ Backward(CudaEngine *c, CudaJob *j, int n, char *errmsg)
 static VcStatus
 TrainStep(CudaEngine *c, CudaJob *j, int n, char *errmsg)
 {
-	TRY(Forward(c, j, n, 1, errmsg));
+	TRY(Forward(c, j, n, 1, j->rowloss, errmsg));
 	TRY(Backward(c, j, n, errmsg));
 	vgp_launch_adam(c->stream, j->params, j->grads, j->m1, j->m2, j->wmask, j->m->n_params,
 					j->steps, j->ctl, j->decay);
@@ -757,7 +765,7 @@ CudaTrainEpoch(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t eps_key,
 
 static VcStatus
 CudaValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_key,
-				   double *loss_sum, const VcCallbacks *cb, char *errmsg)
+				   double *row_loss, const VcCallbacks *cb, char *errmsg)
 {
 	CudaEngine *c = (CudaEngine *) e->state;
 	CudaJob    *j = c->job;
@@ -766,7 +774,6 @@ CudaValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_
 	uint64_t	key = vc_mix64(val_key);
 	int			k;
 
-	*loss_sum = 0.0;
 	if (n_idx <= 0)
 		return VC_OK;
 	CU(cudaSetDevice(c->device));
@@ -776,11 +783,15 @@ CudaValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_
 	for (k = 0; k < n_steps; k++)
 	{
 		TRY(Tick(c, k, cb, errmsg));
-		TRY(Forward(c, j, j->h_steps[k].n, 0, errmsg));
+		TRY(Forward(c, j, j->h_steps[k].n, 0, j->val_rowloss + j->h_steps[k].at, errmsg));
 		vgp_launch_advance(c->stream, j->ctl);
 		LAUNCHED("advance");
 	}
-	return ReadLoss(c, j, loss_sum, errmsg);
+	/* the pass's only sync: the per-row losses, for vc_train's criterion */
+	CU(cudaMemcpyAsync(row_loss, j->val_rowloss, sizeof(double) * (size_t) n_idx,
+					   cudaMemcpyDeviceToHost, c->stream));
+	CU(cudaStreamSynchronize(c->stream));
+	return VC_OK;
 }
 
 static VcStatus
