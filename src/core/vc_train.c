@@ -7,6 +7,9 @@
  * multiset of rows, the options and the seed -- never on scan order or on
  * how a parallel plan split the input.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE				/* qsort_r */
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,19 +41,17 @@ vc_row_compare(const VcRowRef *a, const VcRowRef *b, int dim)
 	return 0;
 }
 
-static int	sort_dim;			/* qsort has no context argument in C99 */
-
 static int
-RowRefCmp(const void *a, const void *b)
+RowRefCmp(const void *a, const void *b, void *dim)
 {
-	return vc_row_compare(a, b, sort_dim);
+	return vc_row_compare(a, b, *(const int *) dim);
 }
 
+/* qsort_r: the dimension travels with the call, so sorts may run at once */
 void
 vc_canonical_sort(VcRowRef *refs, int64_t n, int dim)
 {
-	sort_dim = dim;
-	qsort(refs, (size_t) n, sizeof(VcRowRef), RowRefCmp);
+	qsort_r(refs, (size_t) n, sizeof(VcRowRef), RowRefCmp, &dim);
 }
 
 /*

@@ -141,6 +141,16 @@ cat "$T/out"
 [ $rc -eq 0 ] && grep -q "identical" "$T/out" && grep -q "4 epochs, 4 progress frames" "$T/out"
 ok $? "valid job over the unix socket: model byte-identical to the core's, history and progress"
 
+# enough rows for the daemon to hash them on several threads (65,536 rows a
+# thread, as many threads as CPUs): still the core's model to the byte
+client --socket "$SOCK" --rows 140000 --dim 1 --epochs 1 --seed 5 --compare
+rc=$?
+threads=$(sed -n 's/.*hashing rows [0-9.]* s on \([0-9]*\) thread.*/\1/p' "$LOG" | tail -n1)
+want=2
+[ "$(nproc)" -lt 2 ] && want=1
+[ $rc -eq 0 ] && grep -q "identical" "$T/out" && [ "$threads" = "$want" ]
+ok $? "140,000 rows hashed on $threads threads: model byte-identical to the core's"
+
 # garbage of each kind: ERROR (or a close), and the daemon keeps serving
 for kind in random magic version type wrongtype hugelen hugesmall short lying_rows \
 	overflow_rows badopt badlatent dim0 extra nan; do
