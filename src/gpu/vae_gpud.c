@@ -28,6 +28,13 @@
 #endif
 
 #define DEFAULT_MAX_REQUEST (UINT64_C(2) << 30)
+/*
+ * The whole request, from connect to its last byte: an hour carries a
+ * DEFAULT_MAX_REQUEST upload at 0.6 MB/s (about 5 Mbit/s) on average, so a
+ * slow link still fits, while a client that trickles its bytes cannot hold
+ * a connection and a queue place for longer than that.
+ */
+#define DEFAULT_REQUEST_TIMEOUT 3600
 #define MAX_SECRET_LEN 4096
 
 static void
@@ -54,6 +61,8 @@ Usage(FILE *f)
 			"  --max-connections N      open connections (default 64)\n"
 			"  --idle-timeout S         seconds a client may stay silent before its\n"
 			"                           request is complete (default 30)\n"
+			"  --request-timeout S      seconds a client has from connecting to the end\n"
+			"                           of its request (default 3600); not the job's time\n"
 			"  --log-file FILE          log here instead of stderr\n"
 			"  --help, --version\n"
 #ifdef VGP_HAVE_CUDA
@@ -73,6 +82,17 @@ Die(const char *fmt, const char *arg)
 	exit(1);
 }
 
+/* an option that takes a value: where the value goes (one of three) */
+typedef struct ValueOption
+{
+	const char *name;
+	const char **text;			/* a string */
+	int		   *number;			/* a number in lo..hi */
+	uint64_t   *size;			/* a number in lo..hi */
+	uint64_t	lo,
+				hi;
+} ValueOption;
+
 static uint64_t
 ParseSize(const char *s, const char *opt, uint64_t lo, uint64_t hi)
 {
@@ -81,11 +101,22 @@ ParseSize(const char *s, const char *opt, uint64_t lo, uint64_t hi)
 
 	errno = 0;
 	if (s[0] == '-')
-		Die("invalid value for %s", opt);
+		Die("invalid value for --%s", opt);
 	v = strtoull(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		Die("invalid value for %s", opt);
+		Die("invalid value for --%s", opt);
 	return (uint64_t) v;
+}
+
+static void
+SetOption(const ValueOption *o, const char *value)
+{
+	if (o->text)
+		*o->text = value;
+	else if (o->number)
+		*o->number = (int) ParseSize(value, o->name, o->lo, o->hi);
+	else
+		*o->size = ParseSize(value, o->name, o->lo, o->hi);
 }
 
 /*
@@ -237,73 +268,56 @@ SetupBackend(const char *backend, VgpConfig *cfg, VcEngine *engine)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"listen", required_argument, NULL, 'l'},
-		{"secret-file", required_argument, NULL, 'S'},
-		{"backend", required_argument, NULL, 'b'},
-		{"device", required_argument, NULL, 'd'},
-		{"max-request-bytes", required_argument, NULL, 'r'},
-		{"max-queue", required_argument, NULL, 'q'},
-		{"max-queued-bytes", required_argument, NULL, 'Q'},
-		{"max-connections", required_argument, NULL, 'c'},
-		{"idle-timeout", required_argument, NULL, 't'},
-		{"log-file", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
 	VgpConfig	cfg;
 	VcEngine	engine;
 	const char *secret_file = NULL;
 	const char *backend = "auto";
 	const char *log_file = NULL;
+	const ValueOption values[] = {
+		{"socket", .text = &cfg.socket_path},
+		{"listen", .text = &cfg.listen_addr},
+		{"secret-file", .text = &secret_file},
+		{"backend", .text = &backend},
+		{"log-file", .text = &log_file},
+		{"device", .number = &cfg.device, .lo = 0, .hi = 1024},
+		{"max-request-bytes", .size = &cfg.max_request_bytes, .lo = VGP_TRAIN_HEADER_SIZE,
+		.hi = INT64_MAX},
+		{"max-queue", .number = &cfg.max_queue, .lo = 1, .hi = 100000},
+		{"max-queued-bytes", .size = &cfg.max_queued_bytes, .lo = 0, .hi = INT64_MAX},
+		{"max-connections", .number = &cfg.max_connections, .lo = 1, .hi = 100000},
+		{"idle-timeout", .number = &cfg.idle_timeout, .lo = 1, .hi = 86400},
+		{"request-timeout", .number = &cfg.request_timeout, .lo = 1, .hi = 7 * 86400},
+	};
+	enum
+	{
+		N_VALUES = sizeof(values) / sizeof(values[0]),
+		VALUE_BASE = 256		/* getopt_long's answer for values[i] */
+	};
+	struct option longopts[N_VALUES + 3];
 	int			ch,
+				i,
 				rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_request_bytes = DEFAULT_MAX_REQUEST;
 	cfg.max_queue = 4;
 	cfg.idle_timeout = 30;
+	cfg.request_timeout = DEFAULT_REQUEST_TIMEOUT;
 	cfg.max_connections = 64;
+	for (i = 0; i < N_VALUES; i++)
+		longopts[i] = (struct option) {values[i].name, required_argument, NULL, VALUE_BASE + i};
+	longopts[i++] = (struct option) {"help", no_argument, NULL, 'h'};
+	longopts[i++] = (struct option) {"version", no_argument, NULL, 'V'};
+	longopts[i] = (struct option) {NULL, 0, NULL, 0};
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1)
 	{
+		if (ch >= VALUE_BASE && ch < VALUE_BASE + N_VALUES)
+		{
+			SetOption(&values[ch - VALUE_BASE], optarg);
+			continue;
+		}
 		switch (ch)
 		{
-			case 's':
-				cfg.socket_path = optarg;
-				break;
-			case 'l':
-				cfg.listen_addr = optarg;
-				break;
-			case 'S':
-				secret_file = optarg;
-				break;
-			case 'b':
-				backend = optarg;
-				break;
-			case 'd':
-				cfg.device = (int) ParseSize(optarg, "--device", 0, 1024);
-				break;
-			case 'r':
-				cfg.max_request_bytes = ParseSize(optarg, "--max-request-bytes",
-												  VGP_TRAIN_HEADER_SIZE, INT64_MAX);
-				break;
-			case 'q':
-				cfg.max_queue = (int) ParseSize(optarg, "--max-queue", 1, 100000);
-				break;
-			case 'Q':
-				cfg.max_queued_bytes = ParseSize(optarg, "--max-queued-bytes", 0, INT64_MAX);
-				break;
-			case 'c':
-				cfg.max_connections = (int) ParseSize(optarg, "--max-connections", 1, 100000);
-				break;
-			case 't':
-				cfg.idle_timeout = (int) ParseSize(optarg, "--idle-timeout", 1, 86400);
-				break;
-			case 'L':
-				log_file = optarg;
-				break;
 			case 'h':
 				Usage(stdout);
 				return 0;

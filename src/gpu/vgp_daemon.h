@@ -32,6 +32,7 @@ typedef struct VgpConfig
 	int			max_queue;		/* jobs waiting (being uploaded or queued) */
 	uint64_t	max_queued_bytes;	/* their row bytes together; 0 = no limit */
 	int			idle_timeout;	/* seconds a client may stay silent before its job is queued */
+	int			request_timeout;	/* seconds from connect to the end of the request */
 	int			max_connections;
 } VgpConfig;
 

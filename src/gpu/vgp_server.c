@@ -10,11 +10,17 @@
  * against --max-request-bytes, the TRAIN header's shape and options, the
  * queue's room, then every float as it arrives.  Any violation is answered
  * with ERROR and the connection is closed; the daemon keeps serving.
+ *
+ * Two clocks bound a request: --idle-timeout (silence) and --request-timeout
+ * (the whole request, from connect, however steadily its bytes trickle in).
+ * Neither applies once the request is complete: a job takes as long as it
+ * takes.  poll() sleeps until the nearest deadline.
  */
 #include "vgp_daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -32,7 +38,7 @@
 #include <math.h>
 
 /* how long a closing connection may keep sending bytes we discard */
-#define DRAIN_SECONDS 5
+#define DRAIN_MS 5000
 
 typedef enum ConnState
 {
@@ -58,8 +64,10 @@ typedef struct Conn
 	int			is_tcp;
 	char		peer[80];
 	ConnState	state;
-	time_t		last_active;
-	time_t		drain_until;
+	/* milliseconds on NowMs()'s clock */
+	int64_t		last_active;
+	int64_t		drain_until;
+	int64_t		request_deadline;	/* the request must be complete by then */
 	int			shut_wr;
 
 	uint8_t		nonce[VGP_NONCE_LEN];
@@ -109,6 +117,16 @@ HandleSignal(int signo)
 		/* pipe full: a wakeup is already pending */
 	}
 	errno = save;
+}
+
+/* milliseconds on a clock that never jumps: every deadline is on it */
+static int64_t
+NowMs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
@@ -186,6 +204,19 @@ SendFrame(Conn *c, uint16_t type, const uint8_t *payload, size_t len)
 	QueueOut(c, buf, VGP_FRAME_HEADER_SIZE + len);
 }
 
+/* give back what a request being read holds: its queue place and rows */
+static void
+DropUpload(Conn *c)
+{
+	if (c->reserved)
+	{
+		vgp_jobs_unreserve(c->row_bytes);
+		c->reserved = 0;
+	}
+	free(c->rows);
+	c->rows = NULL;
+}
+
 /* answer ERROR and close once it is sent (the connection's last word) */
 static void
 FailConn(Conn *c, VcStatus st, const char *msg)
@@ -195,15 +226,9 @@ FailConn(Conn *c, VcStatus st, const char *msg)
 
 	vgp_log("connection %llu (%s): %s", (unsigned long long) c->id, c->peer, msg);
 	SendFrame(c, VGP_MSG_ERROR, payload, n);
-	if (c->reserved)
-	{
-		vgp_jobs_unreserve(c->row_bytes);
-		c->reserved = 0;
-	}
-	free(c->rows);
-	c->rows = NULL;
+	DropUpload(c);
 	c->state = CS_CLOSING;
-	c->last_active = time(NULL);
+	c->last_active = NowMs();
 }
 
 static void
@@ -213,9 +238,7 @@ CloseConn(Conn *c)
 
 	if (c->state == CS_JOB && c->job_id != 0)
 		vgp_jobs_cancel(c->job_id);
-	if (c->reserved)
-		vgp_jobs_unreserve(c->row_bytes);
-	free(c->rows);
+	DropUpload(c);
 	while (c->out_head)
 	{
 		OutBuf	   *o = c->out_head;
@@ -287,7 +310,8 @@ AcceptOn(int lfd, int is_tcp)
 		c->id = ++last_conn_id;
 		c->fd = fd;
 		c->is_tcp = is_tcp;
-		c->last_active = time(NULL);
+		c->last_active = NowMs();
+		c->request_deadline = c->last_active + (int64_t) cfg->request_timeout * 1000;
 		if (is_tcp)
 		{
 			char		host[NI_MAXHOST],
@@ -515,6 +539,38 @@ HandleHeader(Conn *c)
 		c->have_hdr = 1;
 }
 
+/*
+ * The client is gone (an EOF, or a socket error: why): cancel its job, if
+ * any, and close.  Returns -1, what ReadConn and WriteConn say then.
+ */
+static int
+LostClient(Conn *c, const char *why)
+{
+	if (c->state == CS_JOB)
+		vgp_log("connection %llu (%s): %s, canceling job %llu", (unsigned long long) c->id,
+				c->peer, why, (unsigned long long) c->job_id);
+	CloseConn(c);
+	return -1;
+}
+
+/* after a read or send failed: 1 = try again, 0 = it would block, -1 = closed */
+static int
+IoFailed(Conn *c)
+{
+	if (errno == EINTR)
+		return 1;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	return LostClient(c, strerror(errno));
+}
+
+/* bytes of the small frame (or of the TRAIN header) being read */
+static size_t
+SmallLen(const Conn *c)
+{
+	return c->fh.type == VGP_MSG_TRAIN ? VGP_TRAIN_HEADER_SIZE : (size_t) c->fh.length;
+}
+
 /* read what is there; returns -1 when the connection is gone (closed by us) */
 static int
 ReadConn(Conn *c)
@@ -540,11 +596,8 @@ ReadConn(Conn *c)
 				}
 				else
 				{
-					size_t		len = c->fh.type == VGP_MSG_TRAIN ?
-						VGP_TRAIN_HEADER_SIZE : (size_t) c->fh.length;
-
 					dst = c->small + c->small_got;
-					want = len - c->small_got;
+					want = SmallLen(c) - c->small_got;
 				}
 				break;
 			case CS_ROWS:
@@ -562,28 +615,20 @@ ReadConn(Conn *c)
 		n = read(c->fd, dst, want);
 		if (n == 0)
 		{
-			if (c->state == CS_JOB)
-				vgp_log("connection %llu (%s): client disconnected, canceling job %llu",
-						(unsigned long long) c->id, c->peer, (unsigned long long) c->job_id);
-			else if (c->state != CS_CLOSING)
+			if (c->state != CS_JOB && c->state != CS_CLOSING)
 				vgp_log("connection %llu (%s): client disconnected", (unsigned long long) c->id,
 						c->peer);
-			CloseConn(c);
-			return -1;
+			return LostClient(c, "client disconnected");
 		}
 		if (n < 0)
 		{
-			if (errno == EINTR)
+			int			r = IoFailed(c);
+
+			if (r > 0)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (c->state == CS_JOB)
-				vgp_log("connection %llu (%s): %s, canceling job %llu", (unsigned long long) c->id,
-						c->peer, strerror(errno), (unsigned long long) c->job_id);
-			CloseConn(c);
-			return -1;
+			return r;
 		}
-		c->last_active = time(NULL);
+		c->last_active = NowMs();
 		switch (c->state)
 		{
 			case CS_AUTH:
@@ -596,11 +641,8 @@ ReadConn(Conn *c)
 				}
 				else
 				{
-					size_t		len = c->fh.type == VGP_MSG_TRAIN ?
-						VGP_TRAIN_HEADER_SIZE : (size_t) c->fh.length;
-
 					c->small_got += (size_t) n;
-					if (c->small_got == len)
+					if (c->small_got == SmallLen(c))
 					{
 						c->have_hdr = 0;
 						c->hdr_got = 0;
@@ -639,18 +681,14 @@ WriteConn(Conn *c)
 
 		if (n < 0)
 		{
-			if (errno == EINTR)
+			int			r = IoFailed(c);
+
+			if (r > 0)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (c->state == CS_JOB)
-				vgp_log("connection %llu (%s): %s, canceling job %llu", (unsigned long long) c->id,
-						c->peer, strerror(errno), (unsigned long long) c->job_id);
-			CloseConn(c);
-			return -1;
+			return r;
 		}
 		o->off += (size_t) n;
-		c->last_active = time(NULL);
+		c->last_active = NowMs();
 		if (o->off < o->len)
 			continue;
 		c->out_head = o->next;
@@ -668,7 +706,7 @@ WriteConn(Conn *c)
 		 */
 		shutdown(c->fd, SHUT_WR);
 		c->shut_wr = 1;
-		c->drain_until = time(NULL) + DRAIN_SECONDS;
+		c->drain_until = NowMs() + DRAIN_MS;
 	}
 	return 0;
 }
@@ -691,7 +729,7 @@ DeliverOutput(void)
 			{
 				c->state = CS_CLOSING;
 				c->job_id = 0;
-				c->last_active = time(NULL);
+				c->last_active = NowMs();
 			}
 		}
 		else
@@ -701,29 +739,73 @@ DeliverOutput(void)
 	}
 }
 
-static void
+/* when the clock must act on c (NowMs), or -1: never */
+static int64_t
+Deadline(const Conn *c)
+{
+	int64_t		idle = c->last_active + (int64_t) cfg->idle_timeout * 1000;
+
+	switch (c->state)
+	{
+		case CS_JOB:
+			/* the request is complete: the job takes as long as it takes */
+			return -1;
+		case CS_CLOSING:
+
+			/*
+			 * Still sending: give up only when the client stops reading (a
+			 * large model may take a while).  Sent: drain for a bit.
+			 */
+			return c->shut_wr ? c->drain_until : idle;
+		default:
+			/* receiving the request: both its silences and its whole length */
+			return idle < c->request_deadline ? idle : c->request_deadline;
+	}
+}
+
+/*
+ * Act on every deadline that has passed; returns the milliseconds until the
+ * next one, for poll (-1: none, only an event can wake the loop).
+ */
+static int
 CheckTimeouts(void)
 {
-	time_t		now = time(NULL);
+	int64_t		now = NowMs();
+	int64_t		nearest = -1;
 	Conn	   *c,
 			   *next;
 
 	for (c = conns; c; c = next)
 	{
+		int64_t		d = Deadline(c);
+
 		next = c->next;
-		if (c->state == CS_CLOSING)
+		if (d >= 0 && now >= d)
 		{
-			/*
-			 * Still sending: give up only when the client stops reading
-			 * (a large model may take a while).  Sent: drain for a bit.
-			 */
-			if (c->shut_wr ? now >= c->drain_until :
-				now - c->last_active >= cfg->idle_timeout)
+			if (c->state == CS_CLOSING)
+			{
 				CloseConn(c);
+				continue;
+			}
+			if (now >= c->request_deadline)
+			{
+				char		msg[VC_ERRMSG_LEN];
+
+				snprintf(msg, sizeof(msg),
+						 "vae_gpud: the request took longer than --request-timeout (%d s)",
+						 cfg->request_timeout);
+				FailConn(c, VC_ELIMIT, msg);
+			}
+			else
+				FailConn(c, VC_ELIMIT, "vae_gpud: timed out waiting for the request");
+			d = Deadline(c);	/* now the time it has to take its ERROR */
 		}
-		else if (c->state != CS_JOB && now - c->last_active >= cfg->idle_timeout)
-			FailConn(c, VC_ELIMIT, "vae_gpud: timed out waiting for the request");
+		if (d >= 0 && (nearest < 0 || d < nearest))
+			nearest = d;
 	}
+	if (nearest < 0)
+		return -1;
+	return nearest - now > INT_MAX ? INT_MAX : (int) (nearest - now);
 }
 
 /* ---- listening ---- */
@@ -853,6 +935,7 @@ vgp_serve(const VgpConfig *config, VcEngine *engine)
 	Conn	  **pconn = NULL;
 	size_t		cap = 0;
 	int			rc = 0;
+	int			timeout = -1;	/* ms until the nearest deadline */
 
 	cfg = config;
 	the_engine = engine;
@@ -888,9 +971,9 @@ vgp_serve(const VgpConfig *config, VcEngine *engine)
 		rc = 1;
 		goto out;
 	}
-	vgp_log("vae_gpud %s ready: backend %s, max request %llu bytes, queue %d",
+	vgp_log("vae_gpud %s ready: backend %s, max request %llu bytes in %d s, queue %d",
 			VGP_GPUD_VERSION, engine->name, (unsigned long long) cfg->max_request_bytes,
-			cfg->max_queue);
+			cfg->request_timeout, cfg->max_queue);
 
 	for (;;)
 	{
@@ -943,7 +1026,7 @@ vgp_serve(const VgpConfig *config, VcEngine *engine)
 			pfds[n].events = POLLIN | (c->out_head ? POLLOUT : 0);
 			pconn[n++] = c;
 		}
-		if (poll(pfds, n, 1000) < 0 && errno != EINTR)
+		if (poll(pfds, n, timeout) < 0 && errno != EINTR)
 		{
 			vgp_log("poll: %s", strerror(errno));
 			rc = 1;
@@ -999,7 +1082,7 @@ vgp_serve(const VgpConfig *config, VcEngine *engine)
 			if (c->out_head || (c->state == CS_CLOSING && !c->shut_wr))
 				WriteConn(c);
 		}
-		CheckTimeouts();
+		timeout = CheckTimeouts();
 	}
 
 out:

@@ -12,7 +12,10 @@
  * checks that the daemon's model is byte-identical once train_seconds, the
  * only field that depends on the clock, is zeroed in both; it also checks
  * the RESULT history against the model's.  --garbage KIND sends a broken
- * request instead.  Exit status: 0 when the outcome is the expected one
+ * request instead; --garbage trickle sends a valid TRAIN header and then
+ * its rows one byte every 0.5 s (printing TRICKLING once the header is
+ * out) until the server answers, or gives up after --timeout seconds.
+ * Exit status: 0 when the outcome is the expected one
  * (a RESULT, or with --expect-error / --garbage an ERROR containing TEXT,
  * or for --garbage a close), 1 otherwise; the outcome is printed.
  */
@@ -463,6 +466,38 @@ TrainJob(int fd)
 	}
 }
 
+/*
+ * A valid TRAIN header, then the rows (zero bytes: 0.0f, valid) one byte
+ * every 0.5 s: never silent for a second, never complete.  The server's
+ * answer must be an ERROR; without one it gives up after --timeout seconds.
+ */
+static int
+Trickle(int fd, const VgpTrainHeader *th)
+{
+	uint8_t		fhb[VGP_FRAME_HEADER_SIZE];
+	uint8_t		hb[VGP_TRAIN_HEADER_SIZE];
+	uint64_t	row_bytes = th->n_rows * th->dim * 4,
+				sent;
+
+	vgp_encode_frame_header(fhb, VGP_MSG_TRAIN, VGP_TRAIN_HEADER_SIZE + row_bytes);
+	SendAll(fd, fhb, sizeof(fhb));
+	vgp_encode_train_header(hb, th);
+	SendAll(fd, hb, sizeof(hb));
+	printf("TRICKLING\n");
+	fflush(stdout);
+	for (sent = 0; sent < 2 * (uint64_t) opt_timeout && sent + 1 < row_bytes; sent++)
+	{
+		struct pollfd pfd = {.fd = fd,.events = POLLIN};
+		uint8_t		zero = 0;
+
+		if (poll(&pfd, 1, 500) != 0)
+			return Outcome(fd, 0);	/* the answer, or the connection's end */
+		SendAll(fd, &zero, 1);
+	}
+	printf("NO ANSWER after %llu bytes trickled\n", (unsigned long long) sent);
+	return 1;
+}
+
 /* broken requests; the daemon must answer ERROR or close, never crash */
 static int
 Garbage(int fd, const char *kind)
@@ -521,6 +556,8 @@ Garbage(int fd, const char *kind)
 		vgp_encode_train_header(hb, &th);
 		SendAll(fd, hb, 50);
 	}
+	else if (!strcmp(kind, "trickle"))
+		return Trickle(fd, &th);
 	else if (!strcmp(kind, "short"))
 	{
 		vgp_encode_frame_header(buf, VGP_MSG_TRAIN, 20);

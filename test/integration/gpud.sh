@@ -280,6 +280,58 @@ kill -INT "$G3"
 wait "$G3"
 ok $? "SIGINT: clean exit"
 
+# ---- the request deadline (--request-timeout) ---------------------------------
+# A client that trickles its TRAIN one byte every 0.5 s is never silent for
+# --idle-timeout 1; only --request-timeout 2 ends it, with ERROR, freeing its
+# queue place, and the daemon goes on.  A job that trains for longer than the
+# deadline is not cut: the deadline is for receiving the request only.
+S4="$T/rt/gpud.sock"
+LOG4="$T/log4"
+"$GPUD" --socket "$S4" --backend cpu --max-queue 1 --idle-timeout 1 --request-timeout 2 \
+	--log-file "$LOG4" &
+G4=$!
+PIDS+=("$G4")
+wait_log "$LOG4" "ready" 10
+ok $? "daemon starts with --request-timeout 2 --idle-timeout 1"
+long_start=$(date +%s.%N)
+"$CLIENT" --socket "$S4" --rows 900 --dim 32 --epochs 100000 >"$T/long.out" 2>&1 &
+L=$!
+wait_log "$LOG4" "job [0-9]* started: 900 rows" 10
+JL=$(sed -n 's/.*job \([0-9]*\) started: 900 rows.*/\1/p' "$LOG4" | tail -n1)
+start=$(date +%s.%N)
+"$CLIENT" --socket "$S4" --garbage trickle --expect-error "longer than --request-timeout" \
+	--timeout 8 >"$T/trickle.out" 2>&1 &
+TR=$!
+# its TRAIN header took the one queue place (the long job runs): a job is refused
+wait_log "$T/trickle.out" "TRICKLING" 10 &&
+	client --socket "$S4" --rows 300 --dim 5 --expect-error "queue full"
+ok $? "a trickling upload holds a queue place: $(head -n1 "$T/out")"
+wait "$TR"
+rc=$?
+el=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+[ $rc -eq 0 ] && awk -v e="$el" 'BEGIN { exit !(e >= 1.9 && e < 5) }'
+ok $? "a request trickled faster than --idle-timeout gets ERROR at --request-timeout (${el}s): $(tail -n1 "$T/trickle.out")"
+grep -q "connection [0-9]* (unix): vae_gpud: the request took longer than --request-timeout (2 s)" "$LOG4"
+ok $? "the request timeout is logged"
+age=$(awk -v a="$long_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+kill -0 "$L" 2>/dev/null && [ ! -s "$T/long.out" ] && ! grep -q "job $JL \(canceled\|failed\)" "$LOG4" &&
+	awk -v e="$age" 'BEGIN { exit !(e > 2) }'
+ok $? "a job training past the deadline is not cut (still running ${age}s after it connected)"
+# the freed place takes the next job, which trains once the long one is canceled
+"$CLIENT" --socket "$S4" --rows 301 --dim 5 --epochs 2 --compare >"$T/next.out" 2>&1 &
+N=$!
+wait_log "$LOG4" "job [0-9]* queued: 301 rows" 5
+queued=$?
+kill "$L"
+wait "$L" 2>/dev/null
+wait "$N"
+rc=$?
+[ $queued -eq 0 ] && [ $rc -eq 0 ] && grep -q identical "$T/next.out"
+ok $? "after the timeout the next client's job is queued and trained (model byte-identical to the core's)"
+kill -INT "$G4"
+wait "$G4"
+ok $? "SIGINT: clean exit (--request-timeout daemon)"
+
 echo "---- daemon log ----"
-sed 's/^/# /' "$LOG"
+sed 's/^/# /' "$LOG" "$LOG4"
 finish
