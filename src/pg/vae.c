@@ -30,6 +30,7 @@ bool		vae_gpu_worker_autostart = false;
 char	   *vae_gpu_socket_dir = NULL;
 char	   *vae_gpud_path = NULL;
 char	   *vae_gpu_backend = NULL;
+char	   *vae_gpud_options = NULL;
 
 /*
  * The core allocates through these hooks.  They allocate in whatever memory
@@ -50,6 +51,33 @@ static void
 VaeFree(void *ptr)
 {
 	pfree(ptr);
+}
+
+/*
+ * Extra vae_gpud arguments, split on spaces (no quoting: the daemon's
+ * options take numbers and paths).  --socket and --backend belong to the
+ * supervisor, which passes its own.
+ */
+static bool
+CheckGpudOptions(char **newval, void **extra, GucSource source)
+{
+	const char *p;
+
+	for (p = *newval; *p; p++)
+		if ((unsigned char) *p < 0x20 && *p != '\t')
+		{
+			GUC_check_errdetail("vae.gpud_options must not contain control characters.");
+			return false;
+		}
+	for (p = *newval; (p = strstr(p, "--")) != NULL; p += 2)
+		if ((p == *newval || p[-1] == ' ' || p[-1] == '\t') &&
+			(strncmp(p, "--socket", 8) == 0 || strncmp(p, "--backend", 9) == 0))
+		{
+			GUC_check_errdetail("vae.gpud_options must not set --socket or --backend: "
+								"use vae.gpu_socket_dir and vae.gpu_backend.");
+			return false;
+		}
+	return true;
 }
 
 static bool
@@ -164,6 +192,15 @@ _PG_init(void)
 							   PGC_POSTMASTER,
 							   0,
 							   CheckGpuBackend, NULL, NULL);
+	DefineCustomStringVariable("vae.gpud_options",
+							   "Further command-line options of the supervised vae_gpud.",
+							   "Space-separated, for example '--max-queue 8 --request-timeout 600'; "
+							   "see vae_gpud --help.",
+							   &vae_gpud_options,
+							   "",
+							   PGC_POSTMASTER,
+							   0,
+							   CheckGpudOptions, NULL, NULL);
 
 	MarkGUCPrefixReserved("vae");
 

@@ -15,6 +15,7 @@ extern bool vae_gpu_worker_autostart;
 extern char *vae_gpu_socket_dir;
 extern char *vae_gpud_path;
 extern char *vae_gpu_backend;
+extern char *vae_gpud_options;
 
 /* the raw (unnormalized) row i, 0 <= i < n_rows, dim floats */
 typedef const float *(*VaeGpuRowFn) (void *arg, int64 i);

@@ -141,30 +141,60 @@ WritePidFile(const char *dir, pid_t pid)
 	fclose(f);
 }
 
+/*
+ * vae_gpud's arguments: the backend and socket the supervisor owns, then
+ * vae.gpud_options split on blanks.  One palloc holds the pointers and a
+ * copy of the options they point into, so one pfree releases all.
+ */
+static char **
+DaemonArgv(const char *program, const char *socket_path)
+{
+	size_t		len = strlen(vae_gpud_options);
+	size_t		max_args = 5 + (len + 1) / 2 + 1;
+	char	  **argv = palloc(sizeof(char *) * max_args + len + 1);
+	char	   *opts = (char *) (argv + max_args);
+	char	   *tok,
+			   *save = NULL;
+	int			n = 0;
+
+	memcpy(opts, vae_gpud_options, len + 1);
+	argv[n++] = (char *) program;
+	argv[n++] = "--backend";
+	argv[n++] = vae_gpu_backend;
+	argv[n++] = "--socket";
+	argv[n++] = (char *) socket_path;
+	for (tok = strtok_r(opts, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
+	return argv;
+}
+
 static void
 StartChild(const char *dir, const char *program, const char *socket_path)
 {
 	pid_t		parent = getpid();
 	pid_t		pid;
 	struct stat st;
+	char	  **argv;
 
 	/* a socket left behind by a crashed daemon would make its bind fail */
 	if (lstat(socket_path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void) unlink(socket_path);
 
+	/* the argument vector is built before fork: the child only execs */
+	argv = DaemonArgv(program, socket_path);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
 	{
 		ereport(LOG,
 				(errmsg("vae: could not fork the GPU worker: %m")));
+		pfree(argv);
 		return;
 	}
 	if (pid == 0)
 	{
 		/* child: become vae_gpud; nothing of the server may run here */
-		char	   *argv[] = {(char *) program, "--backend", vae_gpu_backend,
-		"--socket", (char *) socket_path, NULL};
 		sigset_t	none;
 		int			fd;
 
@@ -208,12 +238,14 @@ StartChild(const char *dir, const char *program, const char *socket_path)
 		_exit(127);
 	}
 
+	pfree(argv);
 	child_pid = pid;
 	child_started = GetCurrentTimestamp();
 	WritePidFile(dir, pid);
 	ereport(LOG,
-			(errmsg("vae: started GPU worker \"%s\" (pid %d) with backend \"%s\" on socket \"%s\"",
-					program, (int) pid, vae_gpu_backend, socket_path)));
+			(errmsg("vae: started GPU worker \"%s\" (pid %d) with backend \"%s\" on socket \"%s\"%s%s",
+					program, (int) pid, vae_gpu_backend, socket_path,
+					vae_gpud_options[0] ? " and options " : "", vae_gpud_options)));
 }
 
 /* reap the child if it exited; true when it did */

@@ -308,6 +308,7 @@ fi
 	echo "shared_preload_libraries = 'vae'"
 	echo "vae.gpu_worker_autostart = on"
 	echo "vae.gpu_backend = 'cpu'"
+	echo "vae.gpud_options = '--max-queue 3  --request-timeout 120'"
 	[ -x "$bindir/vae_gpud" ] || echo "vae.gpud_path = '$gpud'"
 } >>"$cl_b/data/postgresql.conf"
 if ! as_owner "$bindir/pg_ctl" -D "$cl_b/data" -l "$cl_b/postgres.log" -w -t 60 restart >/dev/null 2>&1; then
@@ -341,6 +342,8 @@ pid1=$(cat "$bdir/vae_gpud.pid" 2>/dev/null)
 check "the supervisor wrote the daemon's pid" is_pid "$pid1"
 parent_of_pid1() { is_pid "$pid1" && [ "$(ps -o comm= -p "$(ps -o ppid= -p "$pid1" | tr -d ' ')" 2>/dev/null | head -c 6)" = postgr ]; }
 check "the daemon is a child of the supervisor" parent_of_pid1
+check "it runs with vae.gpud_options split into its arguments" \
+	grep -q "ready: backend cpu, max request [0-9]* bytes in 120 s, queue 3" "$cl_b/postgres.log"
 is_pid "$pid1" && kill -KILL "$pid1" 2>/dev/null
 pid2=
 restarted() { is_pid "$pid2" && [ "$pid2" != "$pid1" ]; }
