@@ -185,7 +185,8 @@ $(GPUD_OBJS): $(GPUD_DIR)/gpu/%.o: src/gpu/%.c $(GPUD_DIR)/config
 	@mkdir -p $(@D)
 	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
 
-$(CUDA_OBJS): build/gpu/%.o: src/gpu/cuda/%.cu $(wildcard src/gpu/cuda/*.h src/core/vc.h)
+$(CUDA_OBJS): build/gpu/%.o: src/gpu/cuda/%.cu $(wildcard src/gpu/cuda/*.h src/gpu/cuda/*.cuh \
+	src/core/vc.h src/core/vc_math.h src/core/vc_rng.h)
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCC_FLAGS) -c -o $@ $<
 

@@ -1,5 +1,6 @@
 /*
- * vc_math.h - branch-free float32 exp, tanh, log1p and sigmoid.
+ * vc_math.h - branch-free float32 exp, tanh, log1p and sigmoid, and the
+ * per-feature likelihood terms and bounded log-variance built from them.
  *
  * libm's tanhf/expf are calls the compiler cannot vectorize, and in the
  * elementwise parts of a training step (activations, bounded log-variances,
@@ -9,6 +10,15 @@
  * ulp over the ranges used here (the loops' vectorization is checked with
  * -fopt-info-vec; see vc_select).  They are plain C, so any host (the GPU
  * worker's CPU backend included) computes exactly the same bits.
+ *
+ * They are also the CUDA engine's element functions: under nvcc every
+ * function here is VC_HOSTDEV (__host__ __device__), and the kernels
+ * (src/gpu/cuda/vgp_kernels.cuh) call these definitions, so the GPU computes
+ * the same expressions (only FMA contraction may differ; docs/gpu-engine.md).
+ * Everything here must therefore stay valid C (gnu11), C++ (the host
+ * emulation of the engine) and device code: memcpy is fine on the device, a
+ * libc-only function or a host-only builtin would need an #ifdef
+ * __CUDA_ARCH__ branch inside the one definition.
  */
 #ifndef VC_MATH_H
 #define VC_MATH_H
@@ -16,7 +26,13 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline float
+#ifdef __CUDACC__
+#define VC_HOSTDEV __host__ __device__
+#else
+#define VC_HOSTDEV
+#endif
+
+VC_HOSTDEV static inline float
 vc_bits_to_float(int32_t i)
 {
 	float		f;
@@ -31,7 +47,7 @@ vc_bits_to_float(int32_t i)
  * refuses to vectorize the loop ("control flow in loop"); the masks keep the
  * selection data flow.  Same value as ?:, NaNs and signed zeros included.
  */
-static inline float
+VC_HOSTDEV static inline float
 vc_select(int cond, float a, float b)
 {
 	int32_t		ia,
@@ -44,7 +60,7 @@ vc_select(int cond, float a, float b)
 }
 
 /* e^x, x clamped to [-87, 88] so the result stays a normal float (Cephes coefficients) */
-static inline float
+VC_HOSTDEV static inline float
 vc_expf(float x)
 {
 	float		k,
@@ -73,7 +89,7 @@ vc_expf(float x)
  * that form would lose relative precision.  Both are computed and one is
  * selected, which keeps the function branch-free.
  */
-static inline float
+VC_HOSTDEV static inline float
 vc_tanhf(float x)
 {
 	float		x2 = x * x;
@@ -84,7 +100,7 @@ vc_tanhf(float x)
 }
 
 /* log(1 + y) for y in [0, 1]: 2 atanh(s), s = y / (2 + y) <= 1/3 */
-static inline float
+VC_HOSTDEV static inline float
 vc_log1pf_unit(float y)
 {
 	float		s = y / (2.0f + y);
@@ -95,7 +111,7 @@ vc_log1pf_unit(float y)
 }
 
 /* softplus(-|l|) = log(1 + e^-|l|), the stable tail of the logistic loss */
-static inline float
+VC_HOSTDEV static inline float
 vc_softplus_neg_abs(float l)
 {
 	float		a = vc_select(l < 0.0f, -l, l);
@@ -103,10 +119,39 @@ vc_softplus_neg_abs(float l)
 	return vc_log1pf_unit(vc_expf(-a));
 }
 
-static inline float
+VC_HOSTDEV static inline float
 vc_sigmoidf(float v)
 {
 	return 1.0f / (1.0f + vc_expf(-v));
+}
+
+/*
+ * Per-feature negative log-likelihood terms, in float32 so that loops over
+ * features vectorize; callers add them up in double.
+ *   gaussian:  nll = 0.5 * (log 2pi + vc_gauss_term)
+ *   bernoulli: nll = vc_bernoulli_nll (binary cross-entropy with logits)
+ */
+#define VC_LOG_2PI 1.8378770664093453
+
+VC_HOSTDEV static inline float
+vc_gauss_term(float x, float mean, float lv)
+{
+	float		r = x - mean;
+
+	return lv + r * r * vc_expf(-lv);
+}
+
+VC_HOSTDEV static inline float
+vc_bernoulli_nll(float x, float logit)
+{
+	return vc_select(logit > 0.0f, logit, 0.0f) - logit * x + vc_softplus_neg_abs(logit);
+}
+
+/* a log-variance bounded to (-bound, bound): bound * tanh(raw / bound) */
+VC_HOSTDEV static inline float
+vc_bound_logvar(float raw, float bound)
+{
+	return bound * vc_tanhf(raw / bound);
 }
 
 #endif							/* VC_MATH_H */

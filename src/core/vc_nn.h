@@ -16,8 +16,6 @@
 #include "vc.h"
 #include "vc_math.h"
 
-#define VC_LOG_2PI 1.8378770664093453
-
 typedef struct VcNet
 {
 	const VcModel *m;
@@ -151,26 +149,6 @@ void		vc_team_stop(VcTeam *t);
 /* fn(arg, 0) here and fn(arg, 1) in the helper; returns when both have */
 void		vc_team_run(VcTeam *t, void (*fn) (void *arg, int member), void *arg);
 
-/*
- * Per-feature negative log-likelihood terms, in float32 so that loops over
- * features vectorize; callers add them up in double.
- *   gaussian:  nll = 0.5 * (log 2pi + vc_gauss_term)
- *   bernoulli: nll = vc_bernoulli_nll (binary cross-entropy with logits)
- */
-static inline float
-vc_gauss_term(float x, float mean, float lv)
-{
-	float		r = x - mean;
-
-	return lv + r * r * vc_expf(-lv);
-}
-
-static inline float
-vc_bernoulli_nll(float x, float logit)
-{
-	return vc_select(logit > 0.0f, logit, 0.0f) - logit * x + vc_softplus_neg_abs(logit);
-}
-
 static inline int
 vc_all_finite(const float *p, size_t n)
 {
@@ -180,12 +158,6 @@ vc_all_finite(const float *p, size_t n)
 		if (!isfinite(p[i]))
 			return 0;
 	return 1;
-}
-
-static inline float
-vc_bound_logvar(float raw, float bound)
-{
-	return bound * vc_tanhf(raw / bound);
 }
 
 #endif							/* VC_NN_H */

@@ -7,18 +7,15 @@
  * the splitmix64 finalizer, which passes BigCrush as a counter-based
  * generator.
  */
-#include <math.h>
 #include <string.h>
 
 #include "vc.h"
+#include "vc_rng.h"
 
 uint64_t
 vc_mix64(uint64_t x)
 {
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
+	return vc_splitmix64(x);
 }
 
 /*
@@ -42,28 +39,19 @@ vc_hash_row(const float *x, int dim, uint64_t seed)
 	return vc_mix64(h ^ (uint64_t) dim);
 }
 
-static inline uint64_t
-CounterBits(uint64_t key, uint64_t counter)
-{
-	return vc_mix64(vc_mix64(key) ^ (counter * 0xd1b54a32d192ed03ULL));
-}
-
 double
 vc_uniform(uint64_t key, uint64_t counter)
 {
 	/* 53 random bits -> [0, 1) */
-	return (double) (CounterBits(key, counter) >> 11) * (1.0 / 9007199254740992.0);
+	return (double) (vc_counter_bits(vc_splitmix64(key), counter) >> 11) *
+		(1.0 / 9007199254740992.0);
 }
 
-/* Box-Muller from one 64-bit draw: two 32-bit uniforms, the first in (0, 1] */
+/* Box-Muller (vc_rng.h) */
 float
 vc_normal(uint64_t key, uint64_t counter)
 {
-	uint64_t	r = CounterBits(key, counter);
-	double		u1 = ((double) (r >> 32) + 1.0) * (1.0 / 4294967296.0);
-	double		u2 = (double) (r & 0xffffffffu) * (1.0 / 4294967296.0);
-
-	return (float) (sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+	return vc_normal_mixed(vc_splitmix64(key), counter);
 }
 
 void

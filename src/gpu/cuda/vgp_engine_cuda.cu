@@ -125,20 +125,18 @@ BlasFail(char *errmsg, cublasStatus_t s, const char *what)
 	return s == CUBLAS_STATUS_ALLOC_FAILED ? VC_ENOMEM : VC_EDEVICE;
 }
 
-#define CU(call) \
+/* return CudaFail's status when the cudaError_t `expr` is not cudaSuccess */
+#define CU_CHECK(expr, what) \
 	do { \
-		cudaError_t cu_err_ = (call); \
+		cudaError_t cu_err_ = (expr); \
 		if (cu_err_ != cudaSuccess) \
-			return CudaFail(errmsg, cu_err_, #call); \
+			return CudaFail(errmsg, cu_err_, what); \
 	} while (0)
 
+#define CU(call) CU_CHECK(call, #call)
+
 /* after a kernel launch: configuration errors (and earlier sticky ones) surface here */
-#define LAUNCHED(what) \
-	do { \
-		cudaError_t cu_err_ = cudaGetLastError(); \
-		if (cu_err_ != cudaSuccess) \
-			return CudaFail(errmsg, cu_err_, "launching " what); \
-	} while (0)
+#define LAUNCHED(what) CU_CHECK(cudaGetLastError(), "launching " what)
 
 #define BLAS(call) \
 	do { \
@@ -690,30 +688,46 @@ ReadLoss(CudaEngine *c, CudaJob *j, double *loss_sum, char *errmsg)
 }
 
 /*
- * The step table of a pass over idx[0, n_idx): minibatch k holds rows
- * [k * batch, ...) and draws its eps from counter (first_step + k) * batch *
- * latent, which is vc.h's contract both for training (first_step = the
- * global Adam step) and for validation (first_step = 0).  Adam's scalars are
- * left zero for the caller to fill.
+ * The start of a pass over idx[0, n_idx), an epoch or a validation pass:
+ * fills the step table and uploads it with the index array (which resets
+ * the device's step counter), and returns the pass's minibatch count in
+ * *n_steps.  Minibatch k holds rows [k * batch, ...) and draws its eps from
+ * counter (first_step + k) * batch * latent of `key`, which is vc.h's
+ * contract both for training (first_step = the global Adam step) and for
+ * validation (first_step = 0).  With `adam`, a step also gets Adam's
+ * scalars for update j->adam_t + k + 1; otherwise they stay zero.
  */
-static void
-PlanSteps(CudaJob *j, int64_t n_idx, uint64_t key, int64_t first_step)
+static VcStatus
+StartPass(CudaEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key, int64_t first_step,
+		  int adam, int *n_steps, char *errmsg)
 {
+	CudaJob    *j = c->job;
 	int			bs = j->batch;
-	int			n_steps = (int) ((n_idx + bs - 1) / bs);
+	uint64_t	mixed = vc_mix64(key);
 	int			k;
 
-	for (k = 0; k < n_steps && k < j->max_steps; k++)
+	*n_steps = (int) ((n_idx + bs - 1) / bs);
+	CU(cudaSetDevice(c->device));
+	for (k = 0; k < *n_steps && k < j->max_steps; k++)
 	{
 		VgpStep    *s = &j->h_steps[k];
 		int64_t		at = (int64_t) k * bs;
 
 		memset(s, 0, sizeof(*s));
-		s->key = key;
+		s->key = mixed;
 		s->c0 = (uint64_t) (first_step + k) * bs * j->zd;
 		s->at = (int32_t) at;
 		s->n = (int32_t) (n_idx - at < bs ? n_idx - at : bs);
+		if (adam)
+		{
+			double		t = (double) (j->adam_t + k + 1);
+
+			/* the same expressions as vc_adam_step, in double on the host */
+			s->lr = (float) (j->m->opt.learning_rate / (1.0 - pow(0.9, t)));
+			s->c2 = (float) (1.0 - pow(0.999, t));
+		}
 	}
+	return UploadIndex(c, j, idx, n_idx, *n_steps, errmsg);
 }
 
 static VcStatus
@@ -722,38 +736,24 @@ CudaTrainEpoch(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t eps_key,
 {
 	CudaEngine *c = (CudaEngine *) e->state;
 	CudaJob    *j = c->job;
-	int			bs = j->batch;
-	int			n_steps = (int) ((n_idx + bs - 1) / bs);
-	uint64_t	key = vc_mix64(eps_key);
-	int			k;
+	int			n_steps,
+				k;
 
 	*loss_sum = 0.0;
 	if (n_idx <= 0)
 		return VC_OK;
-	CU(cudaSetDevice(c->device));
-	PlanSteps(j, n_idx, key, *step);
-	for (k = 0; k < n_steps && k < j->max_steps; k++)
-	{
-		VgpStep    *s = &j->h_steps[k];
-		double		t = (double) (j->adam_t + k + 1);
-
-		/* the same expressions as vc_adam_step, in double on the host */
-		s->lr = (float) (j->m->opt.learning_rate / (1.0 - pow(0.9, t)));
-		s->c2 = (float) (1.0 - pow(0.999, t));
-	}
-	TRY(UploadIndex(c, j, idx, n_idx, n_steps, errmsg));
-
+	TRY(StartPass(c, idx, n_idx, eps_key, *step, 1, &n_steps, errmsg));
 	for (k = 0; k < n_steps; k++)
 	{
 		int			nb = j->h_steps[k].n;
 
 		TRY(Tick(c, k, cb, errmsg));
-		if (nb == bs && j->graph)
+		if (nb == j->batch && j->graph)
 			CU(cudaGraphLaunch(j->graph, c->stream));
 		else
 		{
 			TRY(TrainStep(c, j, nb, errmsg));
-			if (nb == bs && !j->graph_tried)
+			if (nb == j->batch && !j->graph_tried)
 				TryCapture(c, j);
 		}
 	}
@@ -769,17 +769,13 @@ CudaValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_
 {
 	CudaEngine *c = (CudaEngine *) e->state;
 	CudaJob    *j = c->job;
-	int			bs = j->batch;
-	int			n_steps = (int) ((n_idx + bs - 1) / bs);
-	uint64_t	key = vc_mix64(val_key);
-	int			k;
+	int			n_steps,
+				k;
 
 	if (n_idx <= 0)
 		return VC_OK;
-	CU(cudaSetDevice(c->device));
 	/* chunks of the minibatch size, counted from 0: vc.h's contract on val eps */
-	PlanSteps(j, n_idx, key, 0);
-	TRY(UploadIndex(c, j, idx, n_idx, n_steps, errmsg));
+	TRY(StartPass(c, idx, n_idx, val_key, 0, 0, &n_steps, errmsg));
 	for (k = 0; k < n_steps; k++)
 	{
 		TRY(Tick(c, k, cb, errmsg));

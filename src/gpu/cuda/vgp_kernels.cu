@@ -276,13 +276,13 @@ __global__ void
 NormalsKernel(uint64_t mixed_key, uint64_t counter0, float *out, size_t n)
 {
 	GRID_STRIDE(i, n)
-		out[i] = VgpNormal(mixed_key, counter0 + i);
+		out[i] = vc_normal_mixed(mixed_key, counter0 + i);
 }
 
 void
 vgp_launch_normals(cudaStream_t s, uint64_t key, uint64_t counter0, float *out, size_t n)
 {
-	NormalsKernel<<<Blocks(n), VGP_THREADS, 0, s>>>(VgpMix64(key), counter0, out, n);
+	NormalsKernel<<<Blocks(n), VGP_THREADS, 0, s>>>(vc_splitmix64(key), counter0, out, n);
 }
 
 cudaError_t

@@ -1,6 +1,6 @@
 /*
  * vgp_kernels.cuh - device side of the CUDA training engine: the per-step
- * control block, the element functions shared with the host checks, and the
+ * control block, the kernel bodies (shared with the host emulation), and the
  * launch wrappers of the kernels in vgp_kernels.cu.
  *
  * Every kernel that depends on "which minibatch is this" (row offset, eps
@@ -9,9 +9,9 @@
  * a whole step has no per-step host arguments and can be captured once as a
  * CUDA graph and replayed for every full-size minibatch of the run.
  *
- * The element functions are __host__ __device__ ports of src/core/vc_math.h
- * and vc_rng.c, written with the same operations in the same order, so the
- * GPU computes the same function as the CPU core (bits may differ where the
+ * The element functions are the core's own: src/core/vc_math.h and
+ * vc_rng.h are VC_HOSTDEV (__host__ __device__ under nvcc), so the GPU
+ * computes the same expressions as the CPU core (bits may differ where the
  * compilers contract a * b + c into an FMA differently; the RNG has no such
  * contraction and matches vc_normals up to libm's last-ulp differences).
  */
@@ -22,6 +22,10 @@
 #include <stdint.h>
 
 #include <cuda_runtime.h>
+
+#include "vc_math.h"
+#include "vc_rng.h"
+#include "vgp_cuda.h"			/* vc.h: activations, log-variance bounds */
 
 /* one minibatch of a step table (filled on the host, read on the device) */
 typedef struct VgpStep
@@ -44,116 +48,6 @@ typedef struct VgpCtl
 
 #define VGP_ACT_NONE (-1)		/* otherwise VcActivation */
 
-/* ---- element functions (see vc_math.h / vc_rng.c for the why) ---- */
-
-__host__ __device__ static inline float
-VgpBitsToFloat(int32_t i)
-{
-	union
-	{
-		int32_t		i;
-		float		f;
-	}			u;
-
-	u.i = i;
-	return u.f;
-}
-
-__host__ __device__ static inline float
-VgpExpf(float x)
-{
-	float		k,
-				r,
-				p;
-
-	x = x < -87.0f ? -87.0f : x;
-	x = x > 88.0f ? 88.0f : x;
-	k = x * 1.44269504088896341f;
-	k = (float) (int32_t) (k + (k >= 0.0f ? 0.5f : -0.5f));
-	r = x - k * 0.693359375f;
-	r = r + k * 2.12194440e-4f;
-	p = 1.9875691500e-4f;
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * r * r + r + 1.0f;
-	return p * VgpBitsToFloat(((int32_t) k + 127) << 23);
-}
-
-__host__ __device__ static inline float
-VgpTanhf(float x)
-{
-	float		x2 = x * x;
-	float		small = x * (1.0f + x2 * (-0.333333333f + x2 * (0.133333333f + x2 * (-0.0539682540f))));
-	float		large = 1.0f - 2.0f / (VgpExpf(2.0f * x) + 1.0f);
-
-	return x2 < 0.0625f ? small : large;
-}
-
-__host__ __device__ static inline float
-VgpLog1pfUnit(float y)
-{
-	float		s = y / (2.0f + y);
-	float		s2 = s * s;
-
-	return 2.0f * s * (1.0f + s2 * (0.333333333f + s2 * (0.2f + s2 * (0.142857143f +
-																	  s2 * (0.111111111f + s2 * 0.0909090909f)))));
-}
-
-__host__ __device__ static inline float
-VgpSoftplusNegAbs(float l)
-{
-	float		a = l < 0.0f ? -l : l;
-
-	return VgpLog1pfUnit(VgpExpf(-a));
-}
-
-__host__ __device__ static inline float
-VgpSigmoidf(float v)
-{
-	return 1.0f / (1.0f + VgpExpf(-v));
-}
-
-__host__ __device__ static inline float
-VgpBoundLogvar(float raw, float bound)
-{
-	return bound * VgpTanhf(raw / bound);
-}
-
-__host__ __device__ static inline float
-VgpBernoulliNll(float x, float logit)
-{
-	return (logit > 0.0f ? logit : 0.0f) - logit * x + VgpSoftplusNegAbs(logit);
-}
-
-__host__ __device__ static inline uint64_t
-VgpMix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-/*
- * vc_normal(key, counter) with mixed_key = vc_mix64(key).  Double precision
- * like the core: the products below have no additions, so no FMA can change
- * them, and sqrt is correctly rounded on both sides; only log and cos may
- * differ from glibc in the last bit of a double, which survives the
- * rounding to float about once in 2^28 draws, by one ulp.
- */
-__host__ __device__ static inline float
-VgpNormal(uint64_t mixed_key, uint64_t counter)
-{
-	uint64_t	r = VgpMix64(mixed_key ^ (counter * 0xd1b54a32d192ed03ULL));
-	double		u1 = ((double) (r >> 32) + 1.0) * (1.0 / 4294967296.0);
-	double		u2 = (double) (r & 0xffffffffu) * (1.0 / 4294967296.0);
-
-	return (float) (sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-}
-
 /*
  * ---- kernel bodies ----
  *
@@ -161,10 +55,6 @@ VgpNormal(uint64_t mixed_key, uint64_t counter)
  * from the launch shape so that the host emulation of the engine
  * (test/gpu/emu/) runs exactly this code.
  */
-
-#define VGP_LOG_2PI 1.8378770664093453
-#define VGP_LATENT_BOUND 8.0f	/* VC_LATENT_LOGVAR_BOUND */
-#define VGP_DECODER_BOUND 5.0f	/* VC_DECODER_LOGVAR_BOUND */
 
 __host__ __device__ static inline void
 VgpGatherAt(size_t i, const float *rows, int dim, const int32_t *idx, int32_t at, float *x)
@@ -180,10 +70,10 @@ VgpBiasActAt(size_t i, float *y, const float *b, int width, int act)
 {
 	float		v = y[i] + b[i % width];
 
-	if (act == 0)				/* VC_ACT_RELU */
+	if (act == VC_ACT_RELU)
 		v = v > 0.0f ? v : 0.0f;
-	else if (act == 1)			/* VC_ACT_TANH */
-		v = VgpTanhf(v);
+	else if (act == VC_ACT_TANH)
+		v = vc_tanhf(v);
 	y[i] = v;
 }
 
@@ -196,14 +86,14 @@ VgpLatentAt(size_t i, float *head, const float *b, float *lvz, float *eps, float
 	float	   *h = head + r * 2 * zd;
 	float		mu = h[j] + b[j];
 	float		raw = h[zd + j] + b[zd + j];
-	float		lv = VgpBoundLogvar(raw, VGP_LATENT_BOUND);
-	float		e = VgpNormal(key, c0 + i);
+	float		lv = vc_bound_logvar(raw, VC_LATENT_LOGVAR_BOUND);
+	float		e = vc_normal_mixed(key, c0 + i);
 
 	h[j] = mu;
 	h[zd + j] = raw;
 	lvz[i] = lv;
 	eps[i] = e;
-	z[i] = mu + VgpExpf(0.5f * lv) * e;
+	z[i] = mu + vc_expf(0.5f * lv) * e;
 }
 
 /*
@@ -228,15 +118,14 @@ VgpHeadLane(int r, int lane, int lanes, const float *head, const float *b, const
 		for (int j = lane; j < dim; j += lanes)
 		{
 			float		mean = h[j] + b[j];
-			float		lv = VgpBoundLogvar(h[dim + j] + b[dim + j], VGP_DECODER_BOUND);
+			float		lv = vc_bound_logvar(h[dim + j] + b[dim + j], VC_DECODER_LOGVAR_BOUND);
 			float		res = xr[j] - mean;
-			float		inv = VgpExpf(-lv);
-			float		term = lv + res * res * inv;
+			float		inv = vc_expf(-lv);
 
-			nll += 0.5 * (VGP_LOG_2PI + term);
+			nll += 0.5 * (VC_LOG_2PI + vc_gauss_term(xr[j], mean, lv));
 			if (dm)
 			{
-				float		t = lv / VGP_DECODER_BOUND;
+				float		t = lv / VC_DECODER_LOGVAR_BOUND;
 
 				dm[j] = -res * inv * scale;
 				dm[dim + j] = 0.5f * (1.0f - res * res * inv) * scale * (1.0f - t * t);
@@ -252,9 +141,9 @@ VgpHeadLane(int r, int lane, int lanes, const float *head, const float *b, const
 		{
 			float		logit = h[j] + b[j];
 
-			nll += VgpBernoulliNll(xr[j], logit);
+			nll += vc_bernoulli_nll(xr[j], logit);
 			if (dl)
-				dl[j] = (VgpSigmoidf(logit) - xr[j]) * scale;
+				dl[j] = (vc_sigmoidf(logit) - xr[j]) * scale;
 		}
 	}
 	for (int j = lane; j < zd; j += lanes)
@@ -271,7 +160,7 @@ VgpHeadLane(int r, int lane, int lanes, const float *head, const float *b, const
 __host__ __device__ static inline void
 VgpActBackAt(size_t i, const float *a, float *da, int act)
 {
-	if (act == 0)
+	if (act == VC_ACT_RELU)
 	{
 		if (a[i] <= 0.0f)
 			da[i] = 0.0f;
@@ -287,8 +176,8 @@ VgpReparamBackAt(size_t i, const float *dz, const float *enc, const float *lvz,
 	size_t		r = i / zd;
 	int			j = (int) (i - r * zd);
 	float		lv = lvz[i];
-	float		sigma = VgpExpf(0.5f * lv);
-	float		t = lv / VGP_LATENT_BOUND;
+	float		sigma = vc_expf(0.5f * lv);
+	float		t = lv / VC_LATENT_LOGVAR_BOUND;
 	float		g = dz[i] * eps[i] * 0.5f * sigma + bs * 0.5f * (sigma * sigma - 1.0f);
 
 	dhead[r * 2 * zd + j] = dz[i] + bs * enc[r * 2 * zd + j];

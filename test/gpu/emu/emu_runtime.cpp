@@ -488,10 +488,10 @@ void
 vgp_launch_normals(cudaStream_t s, uint64_t key, uint64_t counter0, float *out, size_t n)
 {
 	Run([=]() {
-		uint64_t	mk = VgpMix64(key);
+		uint64_t	mk = vc_splitmix64(key);
 
 		(void) s;
 		for (size_t i = 0; i < n; i++)
-			out[i] = VgpNormal(mk, counter0 + i);
+			out[i] = vc_normal_mixed(mk, counter0 + i);
 	});
 }
