@@ -5,19 +5,15 @@
 -- Training: vae_train(features [, options]) aggregate -> model bytea
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION vae_train_trans(internal, real[])
+-- Features are anyarray: one signature per function, so that integer[],
+-- bigint[], numeric[] ... resolve without a cast (overloads for real[] and
+-- double precision[] made them ambiguous).  The C code converts by the
+-- array's element type and rejects non-numeric ones (42804).
+CREATE FUNCTION vae_train_trans(internal, anyarray)
 RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_trans'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
-CREATE FUNCTION vae_train_trans(internal, real[], jsonb)
-RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_trans'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-
-CREATE FUNCTION vae_train_trans(internal, double precision[])
-RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_trans'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-
-CREATE FUNCTION vae_train_trans(internal, double precision[], jsonb)
+CREATE FUNCTION vae_train_trans(internal, anyarray, jsonb)
 RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_trans'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
@@ -39,28 +35,14 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- The final function normalizes the buffered rows in place (no second copy of
 -- the data), hence FINALFUNC_MODIFY = READ_WRITE.
-CREATE AGGREGATE vae_train(real[]) (
+CREATE AGGREGATE vae_train(anyarray) (
 	SFUNC = vae_train_trans, STYPE = internal,
 	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = vae_train_combine,
 	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
 	PARALLEL = RESTRICTED);
 
-CREATE AGGREGATE vae_train(real[], jsonb) (
-	SFUNC = vae_train_trans, STYPE = internal,
-	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
-	COMBINEFUNC = vae_train_combine,
-	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
-	PARALLEL = RESTRICTED);
-
-CREATE AGGREGATE vae_train(double precision[]) (
-	SFUNC = vae_train_trans, STYPE = internal,
-	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
-	COMBINEFUNC = vae_train_combine,
-	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
-	PARALLEL = RESTRICTED);
-
-CREATE AGGREGATE vae_train(double precision[], jsonb) (
+CREATE AGGREGATE vae_train(anyarray, jsonb) (
 	SFUNC = vae_train_trans, STYPE = internal,
 	FINALFUNC = vae_train_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = vae_train_combine,
@@ -71,19 +53,11 @@ CREATE AGGREGATE vae_train(double precision[], jsonb) (
 -- Scoring and companions.  Deterministic: IMMUTABLE, STRICT, PARALLEL SAFE.
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION vae_score(model bytea, features real[])
+CREATE FUNCTION vae_score(model bytea, features anyarray)
 RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION vae_score(model bytea, features real[], method text)
-RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION vae_score(model bytea, features double precision[])
-RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION vae_score(model bytea, features double precision[], method text)
+CREATE FUNCTION vae_score(model bytea, features anyarray, method text)
 RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
@@ -95,28 +69,15 @@ CREATE FUNCTION vae_threshold(model bytea, contamination double precision, metho
 RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION vae_encode(model bytea, features real[])
+CREATE FUNCTION vae_encode(model bytea, features anyarray)
 RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION vae_encode(model bytea, features double precision[])
-RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION vae_reconstruct(model bytea, features real[])
+CREATE FUNCTION vae_reconstruct(model bytea, features anyarray)
 RETURNS real[] AS 'MODULE_PATHNAME', 'vae_reconstruct'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION vae_reconstruct(model bytea, features double precision[])
-RETURNS real[] AS 'MODULE_PATHNAME', 'vae_reconstruct'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION vae_explain(model bytea, features real[])
-RETURNS TABLE(feature integer, value real, expected real, contribution double precision)
-AS 'MODULE_PATHNAME', 'vae_explain'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
-
-CREATE FUNCTION vae_explain(model bytea, features double precision[])
+CREATE FUNCTION vae_explain(model bytea, features anyarray)
 RETURNS TABLE(feature integer, value real, expected real, contribution double precision)
 AS 'MODULE_PATHNAME', 'vae_explain'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;

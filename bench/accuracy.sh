@@ -80,7 +80,7 @@ if ! err=$("${PSQL[@]}" -c "CREATE EXTENSION vae" 2>&1); then
 	exit 2
 fi
 # a stale installation (an older vae--1.0.sql) lacks the API this benchmark uses
-if [ "$("${PSQL[@]}" -At -c "SELECT to_regprocedure('vae_score(bytea,real[],text)') IS NOT NULL
+if [ "$("${PSQL[@]}" -At -c "SELECT to_regprocedure('vae_score(bytea,anyarray,text)') IS NOT NULL
 	AND EXISTS (SELECT FROM pg_proc WHERE proname = 'vae_train' AND prokind = 'a')")" != t ]; then
 	echo "accuracy: the installed vae extension lacks vae_train/vae_score - stale install? run make install" >&2
 	exit 2

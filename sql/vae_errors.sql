@@ -96,6 +96,48 @@ FROM (VALUES
 ) v(what, q);
 
 --
+-- Element types: any numeric type is converted (vae_types); any other is
+-- 42804, and every check above holds whatever the numeric type
+--
+SELECT vae_train(ARRAY['1', i::text]) FROM generate_series(1, 3) i;
+-- a bare literal cannot tell which array type it is: cast it ('{0,0,0}'::real[])
+SELECT vae_score(m, '{0,0,0}') FROM err_model;
+
+SELECT what, pg_temp.err(q) AS error
+FROM (VALUES
+	('train: text[]',                $$SELECT vae_train(ARRAY['1', i::text], '{"epochs": 2}') FROM generate_series(1, 3) i$$),
+	('train: boolean[]',             $$SELECT vae_train(ARRAY[true, i > 1]) FROM generate_series(1, 3) i$$),
+	('score: text[]',                $$SELECT vae_score(m, ARRAY['0', '0', '0']) FROM err_model$$),
+	('score: boolean[]',             $$SELECT vae_score(m, ARRAY[true, false, true], 'mse') FROM err_model$$),
+	('encode: text[]',               $$SELECT vae_encode(m, '{0,0,0}'::text[]) FROM err_model$$),
+	('reconstruct: boolean[]',       $$SELECT vae_reconstruct(m, '{t,f,t}'::boolean[]) FROM err_model$$),
+	('explain: jsonb[]',             $$SELECT * FROM err_model, vae_explain(m, ARRAY['0', '0', '0']::jsonb[])$$),
+	('two-dimensional text[]',       $$SELECT vae_score(m, '{{0,0,0}}'::text[]) FROM err_model$$),
+	('NULL element (integer)',       $$SELECT vae_train(ARRAY[1, NULL, i]) FROM generate_series(1, 3) i$$),
+	('NULL element (numeric)',       $$SELECT vae_score(m, ARRAY[0.5, NULL, 0]) FROM err_model$$),
+	('NULL element (bigint)',        $$SELECT vae_encode(m, ARRAY[0, 0, NULL]::bigint[]) FROM err_model$$),
+	('NULL element (smallint)',      $$SELECT vae_train(ARRAY[NULL, i]::smallint[]) FROM generate_series(1, 3) i$$),
+	('NaN (numeric)',                $$SELECT vae_train(ARRAY[i, 'NaN']::numeric[]) FROM generate_series(1, 3) i$$),
+	('NaN (numeric, scoring)',       $$SELECT vae_score(m, ARRAY[0, 'NaN', 0]::numeric[]) FROM err_model$$),
+	('Infinity (numeric)',           $$SELECT vae_reconstruct(m, ARRAY[0, 0, 'Infinity']::numeric[]) FROM err_model$$),
+	('-Infinity (numeric)',          $$SELECT vae_train(ARRAY['-Infinity', i]::numeric[]) FROM generate_series(1, 3) i$$),
+	('too large for real (numeric)', $$SELECT vae_train(ARRAY[i, 1e39]) FROM generate_series(1, 3) i$$),
+	('too small for real (numeric)', $$SELECT * FROM err_model, vae_explain(m, ARRAY[0, -3.5e38, 0])$$),
+	('two-dimensional (integer)',    $$SELECT vae_train(ARRAY[[i, 1], [2, 3]]) FROM generate_series(1, 3) i$$),
+	('two-dimensional (numeric)',    $$SELECT vae_score(m, ARRAY[[0.5, 0, 0]]) FROM err_model$$),
+	('empty array (integer)',        $$SELECT vae_train('{}'::integer[]) FROM generate_series(1, 3)$$),
+	('rows of different lengths (bigint)', $$SELECT vae_train(array_fill(1::bigint, ARRAY[i])) FROM generate_series(1, 3) i$$),
+	('row too short (integer)',      $$SELECT vae_score(m, ARRAY[1, 2]) FROM err_model$$),
+	('row too long (numeric)',       $$SELECT vae_score(m, ARRAY[1.5, 2, 3, 4]) FROM err_model$$),
+	('more than 16384 features (smallint)', $$SELECT vae_train(array_fill(i::smallint, ARRAY[16385])) FROM generate_series(1, 2) i$$),
+	('overflows when normalized (numeric)', $$SELECT vae_score(m, ARRAY[3e38, 0, 0]) FROM err_model$$),
+	-- for contrast: fine
+	('largest real (numeric)',       $$SELECT vae_train(ARRAY[i, 340282346638528859811704183484516925440]) FROM generate_series(1, 3) i$$),
+	('numeric underflows to 0',      $$SELECT vae_train(ARRAY[1e-50, i]) FROM generate_series(1, 3) i$$),
+	('integer row',                  $$SELECT vae_score(m, ARRAY[0, 1, 0], 'elbo') FROM err_model$$)
+) v(what, q);
+
+--
 -- Damaged and foreign models: SQLSTATE 22P03 from every function
 --
 SELECT vae_score(set_byte(m, length(m) / 2, get_byte(m, length(m) / 2) # 1), '{0,0,0}'::real[]) FROM err_model;

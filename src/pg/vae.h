@@ -20,7 +20,10 @@
 /* vae.c */
 extern void VaeReportStatus(VcStatus st, const char *msg) pg_attribute_noreturn();
 
-/* vae_input.c: a SQL array of real or double precision as float32; 'what' names it in messages */
+/*
+ * vae_input.c: a one-dimensional SQL array of real, double precision, smallint,
+ * integer, bigint or numeric as float32; 'what' names it in messages
+ */
 extern int	VaeArrayDim(ArrayType *a, const char *what);
 extern void VaeArrayToFloats(ArrayType *a, const char *what, float *out, int dim);
 

@@ -1,29 +1,82 @@
 /*
  * vae_input.c - checking feature arrays element by element.
  *
- * Rows arrive as real[] or double precision[].  Every element is checked:
- * NULLs, NaN, Infinity and (for double precision) values beyond the range of
- * real are errors naming the feature position, so that nothing silently
- * turns into a wrong model or a wrong score.
+ * The SQL functions take anyarray, so that integer[], numeric[] and the like
+ * resolve without a cast (with real[] and double precision[] overloads they
+ * were ambiguous).  The element type of the array itself decides how it is
+ * converted to float32, always as PostgreSQL's own cast to real would do it:
+ * real is taken as is, double precision and the integer types are rounded
+ * once with a C cast (like dtof, i2tof, i4tof, i8tof), numeric goes through
+ * its decimal text like numeric_float4, so a row gives the same bits as the
+ * same row cast to real[] (except that a nonzero value too small for real,
+ * which the cast rejects, is taken as 0).  Every element is checked: NULLs,
+ * NaN, Infinity and values beyond the range of real are errors naming the
+ * feature position, so that nothing silently turns into a wrong model or
+ * score.
  */
 #include "vae.h"
 
+#include <errno.h>
+#include <float.h>
 #include <math.h>
+#include <stdlib.h>
 
+#include "access/tupmacs.h"
 #include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
 
-static void
-CheckShape(ArrayType *a, const char *what)
+typedef enum VaeElemKind
 {
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array, not %d-dimensional",
-						what, ARR_NDIM(a))));
-	if (ARR_ELEMTYPE(a) != FLOAT4OID && ARR_ELEMTYPE(a) != FLOAT8OID)
+	VAE_ELEM_OTHER,
+	VAE_ELEM_FLOAT4,
+	VAE_ELEM_FLOAT8,
+	VAE_ELEM_INT2,
+	VAE_ELEM_INT4,
+	VAE_ELEM_INT8,
+	VAE_ELEM_NUMERIC
+} VaeElemKind;
+
+static VaeElemKind
+KindOf(Oid elemtype)
+{
+	switch (elemtype)
+	{
+		case FLOAT4OID:
+			return VAE_ELEM_FLOAT4;
+		case FLOAT8OID:
+			return VAE_ELEM_FLOAT8;
+		case INT2OID:
+			return VAE_ELEM_INT2;
+		case INT4OID:
+			return VAE_ELEM_INT4;
+		case INT8OID:
+			return VAE_ELEM_INT8;
+		case NUMERICOID:
+			return VAE_ELEM_NUMERIC;
+		default:
+			return VAE_ELEM_OTHER;
+	}
+}
+
+static VaeElemKind
+ElementKind(ArrayType *a, const char *what)
+{
+	Oid			elemtype = ARR_ELEMTYPE(a);
+	VaeElemKind kind = KindOf(elemtype);
+
+	/* an array of a domain over a numeric type converts like its base type */
+	if (kind == VAE_ELEM_OTHER)
+		kind = KindOf(getBaseType(elemtype));
+	if (kind == VAE_ELEM_OTHER)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s must be real[] or double precision[]", what)));
+				 errmsg("%s must be an array of a numeric type, not %s[]",
+						what, format_type_be(elemtype)),
+				 errhint("Features can be real[], double precision[], smallint[], integer[], bigint[] or numeric[].")));
+	return kind;
 }
 
 int
@@ -31,7 +84,12 @@ VaeArrayDim(ArrayType *a, const char *what)
 {
 	int			dim;
 
-	CheckShape(a, what);
+	(void) ElementKind(a, what);
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array, not %d-dimensional",
+						what, ARR_NDIM(a))));
 	dim = ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
 	if (dim < 1)
 		ereport(ERROR,
@@ -55,6 +113,7 @@ VaeArrayDim(ArrayType *a, const char *what)
 	return dim;
 }
 
+/* v: the value in its own type; a finite v means out of range for real */
 static void
 ReportBadValue(const char *what, int pos, double v)
 {
@@ -66,35 +125,106 @@ ReportBadValue(const char *what, int pos, double v)
 			 errhint("Features must be finite numbers.")));
 }
 
-/* convert (double precision) or check (real) dim values into out */
+/* -0 and +0 are one value: store one bit pattern */
+static inline float
+OneZero(float f)
+{
+	return f == 0.0f ? 0.0f : f;
+}
+
+/*
+ * numeric_float4's conversion: strtof of numeric_out's text, which rounds
+ * the exact decimal value once.  Where float4in would reject a value that
+ * underflows to zero, we keep the zero, as the double precision path does.
+ */
+static float
+NumericToFloat(Numeric n, const char *what, int pos)
+{
+	char	   *text;
+	float		f;
+
+	if (numeric_is_nan(n))
+		ReportBadValue(what, pos, get_float8_nan());
+	if (numeric_is_inf(n))
+		ReportBadValue(what, pos, get_float8_infinity());
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
+	errno = 0;
+	f = strtof(text, NULL);
+	if (errno == ERANGE && isinf(f))
+		ReportBadValue(what, pos, DBL_MAX);
+	pfree(text);
+	return OneZero(f);
+}
+
+/*
+ * Integers convert like i2tof, i4tof and i8tof: one rounding; they are
+ * finite and never -0.  (Uses a, out, dim and i of VaeArrayToFloats.)
+ */
+#define INTEGERS_TO_FLOATS(type) \
+	do { \
+		const type *v = (const type *) ARR_DATA_PTR(a); \
+		\
+		for (i = 0; i < dim; i++) \
+			out[i] = (float) v[i]; \
+	} while (0)
+
+/* convert dim checked elements into out (VaeArrayDim came first) */
 void
 VaeArrayToFloats(ArrayType *a, const char *what, float *out, int dim)
 {
 	int			i;
 
-	if (ARR_ELEMTYPE(a) == FLOAT4OID)
+	switch (ElementKind(a, what))
 	{
-		const float *v = (const float *) ARR_DATA_PTR(a);
+		case VAE_ELEM_FLOAT4:
+			{
+				const float *v = (const float *) ARR_DATA_PTR(a);
 
-		for (i = 0; i < dim; i++)
-		{
-			if (!isfinite(v[i]))
-				ReportBadValue(what, i, v[i]);
-			/* -0 and +0 are one value: store one bit pattern */
-			out[i] = v[i] == 0.0f ? 0.0f : v[i];
-		}
-	}
-	else
-	{
-		const double *v = (const double *) ARR_DATA_PTR(a);
+				for (i = 0; i < dim; i++)
+				{
+					if (!isfinite(v[i]))
+						ReportBadValue(what, i, v[i]);
+					out[i] = OneZero(v[i]);
+				}
+				break;
+			}
+		case VAE_ELEM_FLOAT8:
+			{
+				const double *v = (const double *) ARR_DATA_PTR(a);
 
-		for (i = 0; i < dim; i++)
-		{
-			float		f = (float) v[i];
+				for (i = 0; i < dim; i++)
+				{
+					float		f = (float) v[i];
 
-			if (!isfinite(f))
-				ReportBadValue(what, i, v[i]);
-			out[i] = f == 0.0f ? 0.0f : f;
-		}
+					if (!isfinite(f))
+						ReportBadValue(what, i, v[i]);
+					out[i] = OneZero(f);
+				}
+				break;
+			}
+		case VAE_ELEM_INT2:
+			INTEGERS_TO_FLOATS(int16);
+			break;
+		case VAE_ELEM_INT4:
+			INTEGERS_TO_FLOATS(int32);
+			break;
+		case VAE_ELEM_INT8:
+			INTEGERS_TO_FLOATS(int64);
+			break;
+		case VAE_ELEM_NUMERIC:
+			{
+				const char *p = ARR_DATA_PTR(a);
+
+				/* varlena elements, walked the way array_iter_next does */
+				for (i = 0; i < dim; i++)
+				{
+					out[i] = NumericToFloat(DatumGetNumeric(PointerGetDatum(p)), what, i);
+					p = att_addlength_pointer(p, -1, p);
+					p = (const char *) att_align_nominal(p, TYPALIGN_INT);
+				}
+				break;
+			}
+		case VAE_ELEM_OTHER:
+			pg_unreachable();
 	}
 }
