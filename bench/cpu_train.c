@@ -18,14 +18,6 @@
 
 #include "vc.h"
 
-static double
-Now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static double last_epoch_at;
 
@@ -137,13 +129,13 @@ main(int argc, char **argv)
 		opt.activation = VC_ACT_TANH;
 		opt.mc_samples = 10;
 	}
-	t0 = Now();
+	t0 = vc_now();
 	if (vc_train(refs, n, dim, &opt, &cb, &m, err) != VC_OK)
 	{
 		fprintf(stderr, "vc_train: %s\n", err);
 		return 1;
 	}
-	t1 = Now();
+	t1 = vc_now();
 	printf("%s rows %lld: total %.3f s, loop %.3f s, after loop %.3f s, "
 		   "rows*epochs/s (loop) %.0f, checksum %016llx, loss %.6f\n",
 		   mnist ? "mnist" : "kdd", (long long) n, t1 - t0, last_epoch_at,

@@ -19,14 +19,6 @@
 #include "vc.h"
 #include "vgp_cuda.h"
 
-static double
-Now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* binary rows from ten prototypes with 5% of the bits flipped (MNIST-like) */
 static void
@@ -184,9 +176,9 @@ main(int argc, char **argv)
 		refs[r].row = values + r * dim;
 		refs[r].hash = vc_hash_row(refs[r].row, dim, o.seed);
 	}
-	t0 = Now();
+	t0 = vc_now();
 	st = vc_train_engine(refs, rows, dim, &o, &cb, &e, &m, err);
-	t1 = Now();
+	t1 = vc_now();
 	if (st != VC_OK)
 	{
 		fprintf(stderr, "training failed: %s\n", err);

@@ -24,14 +24,6 @@
 #include "vc.h"
 #include "vgp_protocol.h"
 
-static double
-Now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int
 WriteAll(int fd, const void *buf, size_t len)
@@ -167,7 +159,7 @@ main(int argc, char **argv)
 	th.dim = (uint32_t) dim;
 	th.n_rows = (uint64_t) rows;
 
-	t0 = Now();
+	t0 = vc_now();
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	memset(&addr, 0, sizeof(addr));
 	addr.sun_family = AF_UNIX;
@@ -237,7 +229,7 @@ main(int argc, char **argv)
 			if (vgp_decode_result(payload, fh.length, &device, &model, &model_len, &epochs,
 								  err) != VC_OK)
 				goto fail;
-			s = Now() - t0;
+			s = vc_now() - t0;
 			printf("e2e backend=%s rows=%lld epochs=%u seconds=%.3f throughput=%.1f model_bytes=%llu\n",
 				   vc_device_name((int) device), (long long) rows, epochs, s,
 				   (double) rows * epochs / s, (unsigned long long) model_len);

@@ -165,6 +165,9 @@ typedef void (*VcFreeFn) (void *ptr);
 void		vc_set_allocator(VcAllocFn alloc_fn, VcFreeFn free_fn);
 void	   *vc_alloc(size_t size);	/* NULL on failure (default: malloc) */
 void	   *vc_alloc0(size_t size);
+
+/* seconds on the monotonic clock, for durations */
+double		vc_now(void);
 void		vc_free(void *ptr);
 
 /* ---- model lifetime ---- */

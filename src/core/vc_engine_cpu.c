@@ -44,14 +44,6 @@ typedef struct CpuEngine
 /* interrupt checks (with the helper stopped) at most this often */
 #define CHECK_INTERVAL_S 0.02
 
-static double
-Now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void
 HalfRange(int n, int member, int *r0, int *nr)
@@ -157,13 +149,13 @@ CheckInterrupts(CpuEngine *c, const VcCallbacks *cb, double *last)
 
 	if (!cb || !cb->check_interrupts)
 		return 0;
-	now = Now();
+	now = vc_now();
 	if (now - *last < CHECK_INTERVAL_S)
 		return 0;
 	vc_team_stop(&c->team);
 	if (cb->check_interrupts(cb->arg))
 		return 1;
-	*last = Now();
+	*last = vc_now();
 	vc_team_start(&c->team);
 	return 0;
 }

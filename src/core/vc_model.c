@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vc.h"
 
@@ -18,6 +19,15 @@ vc_set_allocator(VcAllocFn alloc_fn, VcFreeFn free_fn)
 {
 	alloc_hook = alloc_fn ? alloc_fn : malloc;
 	free_hook = free_fn ? free_fn : free;
+}
+
+double
+vc_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 void *

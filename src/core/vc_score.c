@@ -414,14 +414,6 @@ ScoreHalf(void *arg, int member)
 			r->m->scores[k][i + b] = (float) sc[b][k];
 }
 
-static double
-Now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 VcStatus
 vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *order,
@@ -456,7 +448,7 @@ vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *or
 	for (r.at = 0; r.at < r.ns; r.at += 2 * r.bs)
 	{
 		/* the host's check may longjmp: never with the helper running */
-		if (cb && cb->check_interrupts && Now() - last >= 0.02)
+		if (cb && cb->check_interrupts && vc_now() - last >= 0.02)
 		{
 			vc_team_stop(&team);
 			if (cb->check_interrupts(cb->arg))
@@ -465,7 +457,7 @@ vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *or
 				st = VC_ECANCELED;
 				break;
 			}
-			last = Now();
+			last = vc_now();
 			vc_team_start(&team);
 		}
 		vc_team_run(&team, ScoreHalf, &r);

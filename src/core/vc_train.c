@@ -67,14 +67,6 @@ vc_bottom_k(VcRowRef *refs, int64_t n, int64_t k, int dim)
 
 /* ---- normalization ---- */
 
-static double
-Now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /*
  * Statistics in double over all rows.  A constant column (min == max) gets
@@ -248,7 +240,7 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 				n_val,
 				n_train,
 				step = 0;
-	double		t0 = Now(),
+	double		t0 = vc_now(),
 				best_val = INFINITY;
 	int			epoch,
 				since_best = 0,
@@ -363,7 +355,7 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 			m->best_epoch = epoch;
 		m->val_loss[epoch - 1] = val;
 		if (opt.verbose && cb && cb->epoch_done)
-			cb->epoch_done(cb->arg, epoch, m->train_loss[epoch - 1], val, Now() - t0);
+			cb->epoch_done(cb->arg, epoch, m->train_loss[epoch - 1], val, vc_now() - t0);
 		if (opt.patience > 0 && n_val > 0 && since_best >= opt.patience)
 			break;
 	}
@@ -382,7 +374,7 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 	st = vc_record_score_distribution(m, refs, order, n, cb, errmsg);
 	if (st != VC_OK)
 		goto done;
-	m->train_seconds = Now() - t0;
+	m->train_seconds = vc_now() - t0;
 	m->device = engine->device;
 
 done:

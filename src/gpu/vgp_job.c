@@ -50,14 +50,6 @@ vgp_jobs_next_id(void)
 	return ++last_job_id;
 }
 
-static double
-Now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* post a frame (header + payload already encoded in buf) for a connection */
 static void
@@ -248,7 +240,7 @@ RunJob(VgpJob *job)
 	int			hash_threads;
 
 	ctx.job = job;
-	ctx.t0 = Now();
+	ctx.t0 = vc_now();
 	vgp_log("job %llu started: %llu rows x %d features on %s",
 			(unsigned long long) job->id, (unsigned long long) n, dim, engine->name);
 	refs = malloc(sizeof(VcRowRef) * n);
@@ -259,7 +251,7 @@ RunJob(VgpJob *job)
 		return;
 	}
 	hash_threads = HashRows(refs, job->rows, n, dim, job->hdr.opt.seed);
-	t_hashed = Now();
+	t_hashed = vc_now();
 	memset(&cb, 0, sizeof(cb));
 	cb.check_interrupts = CheckCancel;
 	cb.epoch_done = EpochDone;
@@ -271,7 +263,7 @@ RunJob(VgpJob *job)
 	{
 		vgp_log("job %llu done: %d epochs in %.3f s (hashing rows %.3f s on %d thread%s, "
 				"training %.3f s)", (unsigned long long) job->id, model->epochs_run,
-				Now() - ctx.t0, t_hashed - ctx.t0, hash_threads, hash_threads > 1 ? "s" : "",
+				vc_now() - ctx.t0, t_hashed - ctx.t0, hash_threads, hash_threads > 1 ? "s" : "",
 				model->train_seconds);
 		PostResult(job, model);
 		vc_model_free(model);
@@ -279,7 +271,7 @@ RunJob(VgpJob *job)
 	else if (st == VC_ECANCELED)
 	{
 		vgp_log("job %llu canceled after %.3f s (%s)", (unsigned long long) job->id,
-				Now() - ctx.t0,
+				vc_now() - ctx.t0,
 				atomic_load(&stop_flag) ? "daemon shutting down" : "client disconnected");
 		PostError(job->conn_id, VC_ECANCELED, "vae_gpud: job canceled");
 	}
