@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "vc.h"
+#include "kdd_like.h"
 #include "vgp_protocol.h"
 
 
@@ -94,25 +95,6 @@ SendFrame(int fd, uint16_t type, const void *payload, size_t len)
 	return WriteAll(fd, hb, sizeof(hb)) < 0 || (len && WriteAll(fd, payload, len) < 0) ? -1 : 0;
 }
 
-static void
-MakeKddLike(float *v, int64_t n, int dim)
-{
-	for (int64_t r = 0; r < n; r++)
-	{
-		float	   *x = v + r * dim;
-		int			cls = (int) (vc_uniform(11, (uint64_t) r) * 4);
-
-		memset(x, 0, sizeof(float) * dim);
-		for (int j = 0; j < 38; j++)
-		{
-			float		e = vc_normal(12, (uint64_t) (r * dim + j));
-
-			x[j] = j % 5 == 0 ? (float) (e + cls) * (float) (e + cls) : e * (1 + j % 3) + cls * (j % 7);
-		}
-		x[38 + (int) (vc_uniform(13, (uint64_t) r) * 3) + 3 * cls] = 1.0f;
-		x[60 + (int) (vc_uniform(14, (uint64_t) r) * 58)] = 1.0f;
-	}
-}
 
 int
 main(int argc, char **argv)
