@@ -14,12 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vc.h"
 #include "kdd_like.h"
 #include "vgp_cuda.h"
-
 
 /* binary rows from ten prototypes with 5% of the bits flipped (MNIST-like) */
 static void
@@ -39,7 +37,6 @@ MakeMnistLike(float *v, int64_t n, int dim)
 		}
 	}
 }
-
 
 static double first_epoch_at = -1,
 			last_epoch_at;

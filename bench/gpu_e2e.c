@@ -18,13 +18,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vc.h"
 #include "kdd_like.h"
 #include "vgp_protocol.h"
-
 
 static int
 WriteAll(int fd, const void *buf, size_t len)
@@ -94,7 +92,6 @@ SendFrame(int fd, uint16_t type, const void *payload, size_t len)
 	vgp_encode_frame_header(hb, type, len);
 	return WriteAll(fd, hb, sizeof(hb)) < 0 || (len && WriteAll(fd, payload, len) < 0) ? -1 : 0;
 }
-
 
 int
 main(int argc, char **argv)

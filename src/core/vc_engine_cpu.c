@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "vc_nn.h"
 
@@ -43,7 +42,6 @@ typedef struct CpuEngine
 
 /* interrupt checks (with the helper stopped) at most this often */
 #define CHECK_INTERVAL_S 0.02
-
 
 static void
 HalfRange(int n, int member, int *r0, int *nr)

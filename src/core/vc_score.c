@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vc_nn.h"
 
@@ -413,7 +412,6 @@ ScoreHalf(void *arg, int member)
 		for (k = 0; k < VC_N_METHODS; k++)
 			r->m->scores[k][i + b] = (float) sc[b][k];
 }
-
 
 VcStatus
 vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *order,

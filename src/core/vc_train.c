@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vc_nn.h"
 
@@ -66,7 +65,6 @@ vc_bottom_k(VcRowRef *refs, int64_t n, int64_t k, int dim)
 }
 
 /* ---- normalization ---- */
-
 
 /*
  * Statistics in double over all rows.  A constant column (min == max) gets

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -49,7 +48,6 @@ vgp_jobs_next_id(void)
 	/* only the event loop thread assigns ids */
 	return ++last_job_id;
 }
-
 
 /* post a frame (header + payload already encoded in buf) for a connection */
 static void
