@@ -315,7 +315,6 @@ void		vc_model_serialize(const VcModel *m, uint8_t *buf);
 VcStatus	vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg);
 /* cheap identity of serialized bytes for caches: CRC-32C trailer and length */
 uint32_t	vc_model_bytes_crc(const uint8_t *buf, size_t len);
-uint32_t	vc_crc32c(uint32_t crc, const void *data, size_t len);
 
 const char *vc_likelihood_name(int v);
 const char *vc_activation_name(int v);

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vc_adam.h"
 #include "vc_nn.h"
+#include "vc_team.h"
 
 /*
  * Every minibatch is split into two fixed halves, rows [0, h) and [h, n)

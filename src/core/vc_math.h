@@ -23,6 +23,7 @@
 #ifndef VC_MATH_H
 #define VC_MATH_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -152,6 +153,18 @@ VC_HOSTDEV static inline float
 vc_bound_logvar(float raw, float bound)
 {
 	return bound * vc_tanhf(raw / bound);
+}
+
+/* 1 when every element of p[0, n) is finite (host only: parameter and score checks) */
+static inline int
+vc_all_finite(const float *p, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(p[i]))
+			return 0;
+	return 1;
 }
 
 #endif							/* VC_MATH_H */

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "vc_nn.h"
+#include "vc_score.h"
+#include "vc_team.h"
 
 #define KEY_SCORE	0x53434f5245ULL	/* "SCORE" */
 #define KEY_GEN		0x47454eULL		/* "GEN" */

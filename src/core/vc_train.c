@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vc_nn.h"
+#include "vc_math.h"
+#include "vc_score.h"
+#include "vc_train.h"
 
 /* keys of the independent random streams */
 #define KEY_SPLIT	0x53504c4954ULL	/* "SPLIT" */

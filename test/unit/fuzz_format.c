@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "vc.h"
+#include "vc_crc32c.h"
 
 static void
 Check(const uint8_t *data, size_t size)

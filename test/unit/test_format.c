@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "vc.h"
+#include "vc_crc32c.h"
 #include "tap.h"
 
 #define DOC_HEADER_SIZE 176

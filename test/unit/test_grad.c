@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "tap.h"
+#include "vc_adam.h"
 #include "vc_nn.h"
+#include "vc_score.h"
 
 #define ROWS 4
 

@@ -15,6 +15,7 @@
 
 #include "tap.h"
 #include "vc_nn.h"
+#include "vc_train.h"
 
 static void
 CheckCriterion(void)
