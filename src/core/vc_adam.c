@@ -18,6 +18,7 @@
 #define ADAM_BETA2 0.999
 #define ADAM_EPS 1e-8
 
+/* zeroed moments for n_params parameters, at step 0; VC_ENOMEM if an allocation fails */
 VcStatus
 vc_adam_init(VcAdam *adam, size_t n_params)
 {
@@ -27,6 +28,7 @@ vc_adam_init(VcAdam *adam, size_t n_params)
 	return adam->m1 && adam->m2 ? VC_OK : VC_ENOMEM;
 }
 
+/* release the moment vectors (safe to repeat: they are left NULL) */
 void
 vc_adam_free(VcAdam *adam)
 {
@@ -43,6 +45,10 @@ vc_adam_step(VcModel *m, VcAdam *adam, const float *g)
 	vc_adam_update(m, adam, g, NULL, 0, m->n_params);
 }
 
+/*
+ * Start step t + 1: its bias corrections c1 and c2, and the rate lr / c1
+ * that vc_adam_update then applies.
+ */
 void
 vc_adam_begin_step(VcAdam *adam, double learning_rate)
 {
@@ -62,6 +68,7 @@ vc_adam_begin_step(VcAdam *adam, double learning_rate)
  * a bit.  (A scalar tail would not: GCC contracts it into FMAs.)
  */
 #ifdef __AVX__
+/* the step for 8 consecutive parameters, with the gradient g0 + g1 (g1 may be NULL) */
 static inline void
 AdamVec8(float *p, float *m1v, float *m2v, const float *g0, const float *g1,
 		 float lr, float c2, float decay)
@@ -88,6 +95,7 @@ AdamVec8(float *p, float *m1v, float *m2v, const float *g0, const float *g1,
 }
 #endif
 
+/* the step for n consecutive parameters, all with the same decay factor */
 static void
 AdamRange(float *restrict p, float *restrict m1v, float *restrict m2v,
 		  const float *restrict g0, const float *restrict g1, size_t n,
@@ -130,6 +138,11 @@ AdamRange(float *restrict p, float *restrict m1v, float *restrict m2v,
 #endif
 }
 
+/*
+ * Apply the step begun by vc_adam_begin_step to parameters [lo, hi), with
+ * the gradient g0 + g1 (g1 may be NULL): each layer's weight matrix gets the
+ * AdamW decay, its biases do not.  Disjoint ranges may run in parallel.
+ */
 void
 vc_adam_update(VcModel *m, VcAdam *adam, const float *g0, const float *g1,
 			   size_t lo, size_t hi)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+/* store v at p[0, 2), little-endian */
 static inline void
 vc_put_u16(uint8_t *p, uint16_t v)
 {
@@ -16,6 +17,7 @@ vc_put_u16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t) (v >> 8);
 }
 
+/* store v at p[0, 4), little-endian */
 static inline void
 vc_put_u32(uint8_t *p, uint32_t v)
 {
@@ -25,6 +27,7 @@ vc_put_u32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t) (v >> 24);
 }
 
+/* store v at p[0, 8), little-endian */
 static inline void
 vc_put_u64(uint8_t *p, uint64_t v)
 {
@@ -32,18 +35,21 @@ vc_put_u64(uint8_t *p, uint64_t v)
 	vc_put_u32(p + 4, (uint32_t) (v >> 32));
 }
 
+/* store v at p[0, 4), two's complement little-endian */
 static inline void
 vc_put_i32(uint8_t *p, int32_t v)
 {
 	vc_put_u32(p, (uint32_t) v);	/* well defined: conversion to unsigned wraps */
 }
 
+/* store v at p[0, 8), two's complement little-endian */
 static inline void
 vc_put_i64(uint8_t *p, int64_t v)
 {
 	vc_put_u64(p, (uint64_t) v);
 }
 
+/* store the bits of v at p[0, 4), little-endian */
 static inline void
 vc_put_f32(uint8_t *p, float v)
 {
@@ -53,6 +59,7 @@ vc_put_f32(uint8_t *p, float v)
 	vc_put_u32(p, bits);
 }
 
+/* store the bits of v at p[0, 8), little-endian */
 static inline void
 vc_put_f64(uint8_t *p, double v)
 {
@@ -62,12 +69,14 @@ vc_put_f64(uint8_t *p, double v)
 	vc_put_u64(p, bits);
 }
 
+/* the little-endian value at p[0, 2) */
 static inline uint16_t
 vc_get_u16(const uint8_t *p)
 {
 	return (uint16_t) (p[0] | (uint16_t) p[1] << 8);
 }
 
+/* the little-endian value at p[0, 4) */
 static inline uint32_t
 vc_get_u32(const uint8_t *p)
 {
@@ -75,6 +84,7 @@ vc_get_u32(const uint8_t *p)
 		(uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
 }
 
+/* the little-endian value at p[0, 8) */
 static inline uint64_t
 vc_get_u64(const uint8_t *p)
 {
@@ -95,6 +105,7 @@ vc_get_i32(const uint8_t *p)
 	return (int32_t) (u - (uint32_t) INT32_MAX - 1) + INT32_MIN;
 }
 
+/* the 64-bit counterpart of vc_get_i32 */
 static inline int64_t
 vc_get_i64(const uint8_t *p)
 {
@@ -105,6 +116,7 @@ vc_get_i64(const uint8_t *p)
 	return (int64_t) (u - (uint64_t) INT64_MAX - 1) + INT64_MIN;
 }
 
+/* the float whose bits are the little-endian value at p[0, 4) */
 static inline float
 vc_get_f32(const uint8_t *p)
 {
@@ -115,6 +127,7 @@ vc_get_f32(const uint8_t *p)
 	return v;
 }
 
+/* the double whose bits are the little-endian value at p[0, 8) */
 static inline double
 vc_get_f64(const uint8_t *p)
 {

@@ -33,6 +33,7 @@
 #define VC_HOSTDEV
 #endif
 
+/* the float whose bit pattern is i (memcpy: no aliasing through pointer casts) */
 VC_HOSTDEV static inline float
 vc_bits_to_float(int32_t i)
 {
@@ -120,6 +121,7 @@ vc_softplus_neg_abs(float l)
 	return vc_log1pf_unit(vc_expf(-a));
 }
 
+/* the logistic function 1 / (1 + e^-v) */
 VC_HOSTDEV static inline float
 vc_sigmoidf(float v)
 {
@@ -134,6 +136,7 @@ vc_sigmoidf(float v)
  */
 #define VC_LOG_2PI 1.8378770664093453
 
+/* lv + (x - mean)^2 / e^lv, for the log-variance lv (the gaussian term above) */
 VC_HOSTDEV static inline float
 vc_gauss_term(float x, float mean, float lv)
 {
@@ -142,6 +145,7 @@ vc_gauss_term(float x, float mean, float lv)
 	return lv + r * r * vc_expf(-lv);
 }
 
+/* cross-entropy of target x and logit l as max(l, 0) - l x + log(1 + e^-|l|) */
 VC_HOSTDEV static inline float
 vc_bernoulli_nll(float x, float logit)
 {

@@ -17,6 +17,7 @@
 
 #define LOSS_BLOCK 256
 
+/* 1 for a hidden layer (activated); the encoder and decoder heads are linear */
 static inline int
 IsHidden(const VcModel *m, int l)
 {
@@ -34,6 +35,10 @@ LayerInput(const VcNet *net, int l)
 	return net->out[l - 1];
 }
 
+/*
+ * Allocate a workspace for up to cap rows of model m; the backward buffers
+ * and grads only with with_grads.  On VC_ENOMEM nothing stays allocated.
+ */
 VcStatus
 vc_net_init(VcNet *net, const VcModel *m, int cap, int with_grads)
 {
@@ -76,6 +81,7 @@ vc_net_init(VcNet *net, const VcModel *m, int cap, int with_grads)
 	return VC_OK;
 }
 
+/* release every buffer and zero the workspace (also fine on a zeroed VcNet) */
 void
 vc_net_free(VcNet *net)
 {
@@ -127,6 +133,7 @@ LayerForward(const VcNet *net, int l, int n)
 	}
 }
 
+/* encoder layers on net->x rows [0, n), then the bounded latent log-variances lvz */
 void
 vc_net_encode(VcNet *net, int n)
 {
@@ -146,6 +153,7 @@ vc_net_encode(VcNet *net, int n)
 				vc_bound_logvar(head[(size_t) r * 2 * zd + zd + j], VC_LATENT_LOGVAR_BOUND);
 }
 
+/* z = mu + exp(lvz / 2) * eps for rows [0, n), or z = mu when use_eps is 0 */
 void
 vc_net_sample_z(VcNet *net, int n, int use_eps)
 {
@@ -173,6 +181,7 @@ vc_net_sample_z(VcNet *net, int n, int use_eps)
 	}
 }
 
+/* decoder on net->z rows [0, n): vc_net_decode_mean, then vc_net_decoder_logvar */
 void
 vc_net_decode(VcNet *net, int n)
 {
@@ -180,6 +189,7 @@ vc_net_decode(VcNet *net, int n)
 	vc_net_decoder_logvar(net, n);
 }
 
+/* the decoder's layers on net->z rows [0, n), up to the decoder head */
 void
 vc_net_decode_mean(VcNet *net, int n)
 {
@@ -211,6 +221,10 @@ vc_net_decoder_logvar(VcNet *net, int n)
 	}
 }
 
+/*
+ * Reconstruction NLL of x against decoder-head row r: float terms over
+ * blocks of LOSS_BLOCK features, summed in double.
+ */
 double
 vc_net_row_nll(const VcNet *net, int r, const float *x)
 {
@@ -250,6 +264,7 @@ vc_net_row_nll(const VcNet *net, int r, const float *x)
 	return nll;
 }
 
+/* KL(N(mu, e^lv) || N(0, I)) of encoder row r, in double */
 double
 vc_net_row_kl(const VcNet *net, int r)
 {
@@ -264,6 +279,7 @@ vc_net_row_kl(const VcNet *net, int r)
 	return kl;
 }
 
+/* row_recon of rows [0, n) against targets xt, and row_kl of rows [0, kl_rows) */
 void
 vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows)
 {
@@ -276,6 +292,7 @@ vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows)
 		net->row_kl[r] = vc_net_row_kl(net, r);
 }
 
+/* encode, sample z with eps, decode and score rows [0, n); returns their summed loss */
 double
 vc_net_forward(VcNet *net, int n, double beta)
 {
@@ -336,12 +353,19 @@ ActivationBackward(const VcModel *m, const float *a, float *da, size_t count)
 	}
 }
 
+/* gradients of the mean loss over n rows that are a whole minibatch */
 void
 vc_net_backward(VcNet *net, int n, double beta)
 {
 	vc_net_backward_part(net, n, n, beta);
 }
 
+/*
+ * Back through the forward state of rows [0, n): head gradient, decoder,
+ * reparameterization and KL, encoder.  The terms are scaled by 1 / n_total
+ * (KL: beta / n_total), so the grads of the parts of a minibatch add up to
+ * the minibatch's.  net->grads is overwritten.
+ */
 void
 vc_net_backward_part(VcNet *net, int n, int n_total, double beta)
 {

@@ -12,6 +12,7 @@
 #include "vc.h"
 #include "vc_rng.h"
 
+/* the splitmix64 finalizer (vc_rng.h), for callers outside the core */
 uint64_t
 vc_mix64(uint64_t x)
 {
@@ -39,6 +40,7 @@ vc_hash_row(const float *x, int dim, uint64_t seed)
 	return vc_mix64(h ^ (uint64_t) dim);
 }
 
+/* a uniform double in [0, 1) from (key, counter) */
 double
 vc_uniform(uint64_t key, uint64_t counter)
 {
@@ -54,6 +56,7 @@ vc_normal(uint64_t key, uint64_t counter)
 	return vc_normal_mixed(vc_splitmix64(key), counter);
 }
 
+/* out[i] = vc_normal(key, counter0 + i) for i < n */
 void
 vc_normals(uint64_t key, uint64_t counter0, float *out, size_t n)
 {

@@ -31,6 +31,7 @@ int			openblas_get_num_threads(void);
 #define TEAM_SPIN 20000
 #define TEAM_YIELD 1024
 
+/* spin-wait hint to the CPU (x86 pause; nothing elsewhere) */
 static inline void
 CpuRelax(void)
 {
@@ -59,6 +60,7 @@ TeamWait(VcTeam *t, atomic_uint *word, unsigned seen)
 	pthread_mutex_unlock(&t->mu);
 }
 
+/* increment *word and wake every thread waiting on the condvar */
 static void
 TeamBump(VcTeam *t, atomic_uint *word)
 {
@@ -69,6 +71,7 @@ TeamBump(VcTeam *t, atomic_uint *word)
 	pthread_mutex_unlock(&t->mu);
 }
 
+/* the helper thread: fn(arg, 1) for each bump of go, until quit is set */
 static void *
 TeamHelper(void *arg)
 {
@@ -87,6 +90,7 @@ TeamHelper(void *arg)
 	return NULL;
 }
 
+/* the team's mutex and condvar, no thread yet; VC_ENOMEM if they cannot be made */
 VcStatus
 vc_team_init(VcTeam *t)
 {
@@ -102,6 +106,7 @@ vc_team_init(VcTeam *t)
 	return VC_OK;
 }
 
+/* stop the helper if it runs, destroy the mutex and condvar (no-op if uninitialized) */
 void
 vc_team_destroy(VcTeam *t)
 {
@@ -113,6 +118,11 @@ vc_team_destroy(VcTeam *t)
 	t->initialized = 0;
 }
 
+/*
+ * Start the helper thread, with every signal blocked, and hold OpenBLAS to
+ * one thread per call while it runs.  No-op when uninitialized or already
+ * running; when the thread cannot be created, the team runs without it.
+ */
 void
 vc_team_start(VcTeam *t)
 {
@@ -146,6 +156,7 @@ vc_team_start(VcTeam *t)
 	}
 }
 
+/* make the helper quit, join it, restore OpenBLAS's thread count (no-op without one) */
 void
 vc_team_stop(VcTeam *t)
 {
@@ -159,6 +170,7 @@ vc_team_stop(VcTeam *t)
 		openblas_set_num_threads(t->blas_threads);
 }
 
+/* fn(arg, 0) here, fn(arg, 1) in the helper (both here without one); waits for both */
 void
 vc_team_run(VcTeam *t, void (*fn) (void *arg, int member), void *arg)
 {

@@ -88,6 +88,7 @@ MakeKddLike(int64_t n, uint64_t seed)
 	return d;
 }
 
+/* options of the big (784-400-20 bernoulli relu) or small (118-60-10 gaussian tanh) net */
 static void
 Options(VcOptions *o, int big, int batch, int epochs)
 {
@@ -108,6 +109,7 @@ Options(VcOptions *o, int big, int batch, int epochs)
 
 static int	cancel_after = -1;
 
+/* check_interrupts: stop once cancel_after checks have passed; never while negative */
 static int
 CheckInterrupts(void *arg)
 {
@@ -117,6 +119,7 @@ CheckInterrupts(void *arg)
 	return cancel_after-- == 0;
 }
 
+/* train on a copy of d's rows: on engine e, or with vc_train (the CPU) when e is NULL */
 static VcStatus
 Train(const Data *d, const VcOptions *o, VcEngine *e, VcModel **out, char *errmsg)
 {
@@ -141,6 +144,7 @@ Train(const Data *d, const VcOptions *o, VcEngine *e, VcModel **out, char *errms
 	return st;
 }
 
+/* |a - b| relative to |b| */
 static double
 RelDiff(double a, double b)
 {
@@ -185,6 +189,7 @@ CheckAgreementOpt(VcEngine *gpu, const char *name, const Data *d, const VcOption
 	vc_model_free(mg);
 }
 
+/* CheckAgreementOpt with the Options of the big or small network */
 static void
 CheckAgreement(VcEngine *gpu, const char *name, const Data *d, int big, int batch, int epochs)
 {
@@ -228,6 +233,7 @@ Bytes(VcModel *m, size_t *len)
 	return b;
 }
 
+/* 1 when a and b serialize to the same bytes (training time aside) */
 static int
 SameModel(VcModel *a, VcModel *b)
 {
@@ -359,6 +365,7 @@ CheckFailures(VcEngine *gpu, const Data *d)
 	vc_model_free(m);
 }
 
+/* run the checks as a TAP plan; a plan of 0 (skipped) without a CUDA device */
 int
 main(void)
 {

@@ -106,6 +106,10 @@ typedef struct CudaEngine
 
 /* ---- errors ---- */
 
+/*
+ * Describe a CUDA error in errmsg and return VC_ENOMEM for an allocation
+ * failure, VC_EDEVICE otherwise.
+ */
 static VcStatus
 CudaFail(char *errmsg, cudaError_t err, const char *what)
 {
@@ -117,6 +121,7 @@ CudaFail(char *errmsg, cudaError_t err, const char *what)
 	return st;
 }
 
+/* CudaFail's counterpart for a cuBLAS status */
 static VcStatus
 BlasFail(char *errmsg, cublasStatus_t s, const char *what)
 {
@@ -152,12 +157,14 @@ BlasFail(char *errmsg, cublasStatus_t s, const char *what)
 			return try_st_; \
 	} while (0)
 
+/* 1 when the host's check_interrupts callback (if any) asks to stop */
 static inline int
 Interrupted(const VcCallbacks *cb)
 {
 	return cb && cb->check_interrupts && cb->check_interrupts(cb->arg);
 }
 
+/* bytes in MiB, for messages */
 static double
 MiB(size_t bytes)
 {
@@ -166,6 +173,7 @@ MiB(size_t bytes)
 
 /* ---- engine-lifetime resources ---- */
 
+/* destroy whichever of the stream, events, cuBLAS handle and workspace exist */
 static void
 Teardown(CudaEngine *c)
 {
@@ -192,6 +200,10 @@ Teardown(CudaEngine *c)
 	(void) cudaGetLastError();
 }
 
+/*
+ * Create the engine's non-blocking stream, its events, and a cuBLAS handle
+ * on that stream with a fixed workspace; ready once all exist.
+ */
 static VcStatus
 Setup(CudaEngine *c, char *errmsg)
 {
@@ -220,6 +232,7 @@ Setup(CudaEngine *c, char *errmsg)
 	return VC_OK;
 }
 
+/* select the device; create the stream and cuBLAS handle if missing (all or none) */
 static VcStatus
 EnsureReady(CudaEngine *c, char *errmsg)
 {
@@ -279,6 +292,7 @@ LayoutDevice(CudaJob *j, char *base)
 	return off;
 }
 
+/* lay the pinned host buffers out from base (NULL: only count); returns the size */
 static size_t
 LayoutHost(CudaJob *j, char *base)
 {
@@ -317,6 +331,11 @@ UploadRows(CudaEngine *c, CudaJob *j, const VcRowRef *refs, char *errmsg)
 	return VC_OK;
 }
 
+/*
+ * Upload the weight-decay mask (1 on weight-matrix entries) and the initial
+ * params, and zero Adam's moments.  The mask's copy is waited for, as its
+ * host buffer is freed here.
+ */
 static VcStatus
 UploadModel(CudaEngine *c, CudaJob *j, char *errmsg)
 {
@@ -345,6 +364,11 @@ UploadModel(CudaEngine *c, CudaJob *j, char *errmsg)
 	return VC_OK;
 }
 
+/*
+ * begin(): check the job's size and memory needs, allocate its device and
+ * pinned host arenas, upload the rows and the model; returns once the
+ * uploads are done.  Once the job exists, a failure leaves it to end().
+ */
 static VcStatus
 CudaBegin(VcEngine *e, const VcModel *m, const VcRowRef *refs, int64_t n, int batch,
 		  char *errmsg)
@@ -436,6 +460,7 @@ CudaBegin(VcEngine *e, const VcModel *m, const VcRowRef *refs, int64_t n, int ba
 
 /* ---- one step ---- */
 
+/* the matrix a layer reads: gathered rows, the latent sample, or the previous layer */
 static const float *
 LayerInput(const CudaJob *j, int l)
 {
@@ -446,6 +471,7 @@ LayerInput(const CudaJob *j, int l)
 	return j->out[l - 1];
 }
 
+/* 1 for a hidden layer (activated); the encoder and decoder heads are linear */
 static inline int
 IsHidden(const VcModel *m, int l)
 {
@@ -574,6 +600,7 @@ Backward(CudaEngine *c, CudaJob *j, int n, char *errmsg)
 	return VC_OK;
 }
 
+/* queue one training step of n rows: forward, backward, Adam, advance the step counter */
 static VcStatus
 TrainStep(CudaEngine *c, CudaJob *j, int n, char *errmsg)
 {
@@ -620,6 +647,7 @@ TryCapture(CudaEngine *c, CudaJob *j)
 
 /* ---- epochs ---- */
 
+/* drain the stream and return VC_ECANCELED with its message */
 static VcStatus
 Canceled(CudaEngine *c, char *errmsg)
 {
@@ -648,6 +676,11 @@ Tick(CudaEngine *c, int64_t k, const VcCallbacks *cb, char *errmsg)
 	return VC_OK;
 }
 
+/*
+ * Check idx[0, n_idx) against the resident rows, queue the uploads of the
+ * int32 index array and the first n_steps entries of the step table, and
+ * reset the control block.
+ */
 static VcStatus
 UploadIndex(CudaEngine *c, CudaJob *j, const int64_t *idx, int64_t n_idx, int n_steps,
 			char *errmsg)
@@ -678,6 +711,7 @@ UploadIndex(CudaEngine *c, CudaJob *j, const int64_t *idx, int64_t n_idx, int n_
 	return VC_OK;
 }
 
+/* wait for the stream and read the loss summed on the device so far */
 static VcStatus
 ReadLoss(CudaEngine *c, CudaJob *j, double *loss_sum, char *errmsg)
 {
@@ -730,6 +764,11 @@ StartPass(CudaEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key, int64_
 	return UploadIndex(c, j, idx, n_idx, *n_steps, errmsg);
 }
 
+/*
+ * train_epoch(): queue every minibatch step of idx[0, n_idx), full-size
+ * ones as the captured graph once there is one, and read the loss sum back
+ * at the end; advances *step and the job's Adam step count.
+ */
 static VcStatus
 CudaTrainEpoch(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t eps_key,
 			   int64_t *step, double *loss_sum, const VcCallbacks *cb, char *errmsg)
@@ -763,6 +802,7 @@ CudaTrainEpoch(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t eps_key,
 	return VC_OK;
 }
 
+/* validation_loss(): forward passes over batch-size chunks; per-row losses to row_loss */
 static VcStatus
 CudaValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_key,
 				   double *row_loss, const VcCallbacks *cb, char *errmsg)
@@ -790,6 +830,7 @@ CudaValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_
 	return VC_OK;
 }
 
+/* save_best(): device-to-device copy of the current params */
 static VcStatus
 CudaSaveBest(VcEngine *e, char *errmsg)
 {
@@ -803,6 +844,7 @@ CudaSaveBest(VcEngine *e, char *errmsg)
 	return VC_OK;
 }
 
+/* get_params(): the saved best params, or the current ones if none, into dst */
 static VcStatus
 CudaGetParams(VcEngine *e, float *dst, char *errmsg)
 {
@@ -817,6 +859,11 @@ CudaGetParams(VcEngine *e, float *dst, char *errmsg)
 	return VC_OK;
 }
 
+/*
+ * end(): wait for the stream, free the job's graph and arenas.  After a
+ * sticky error also drop the engine's resources and reset the device, so
+ * that the next begin() starts afresh.  No-op without a job.
+ */
 static void
 CudaEnd(VcEngine *e)
 {
@@ -859,6 +906,7 @@ CudaEnd(VcEngine *e)
 
 /* ---- public entry points ---- */
 
+/* count of usable CUDA devices; 0 with the reason in errmsg (if given) when none */
 extern "C" int
 vgp_cuda_device_count(char *errmsg)
 {
@@ -878,6 +926,10 @@ vgp_cuda_device_count(char *errmsg)
 	return n;
 }
 
+/*
+ * Fill in e as the CUDA engine of `device` once the device exists and the
+ * kernels have code for it; the stream and cuBLAS handle wait for begin().
+ */
 extern "C" VcStatus
 vgp_engine_cuda_init(VcEngine *e, int device, char *errmsg)
 {
@@ -923,6 +975,7 @@ vgp_engine_cuda_init(VcEngine *e, int device, char *errmsg)
 	return VC_OK;
 }
 
+/* end any job, release the stream and cuBLAS handle, free the engine */
 extern "C" void
 vgp_engine_cuda_destroy(VcEngine *e)
 {
@@ -937,24 +990,28 @@ vgp_engine_cuda_destroy(VcEngine *e)
 	e->state = NULL;
 }
 
+/* per-job device memory limit in bytes, 0 for none (checked in begin()) */
 extern "C" void
 vgp_engine_cuda_set_memory_limit(VcEngine *e, size_t bytes)
 {
 	((CudaEngine *) e->state)->mem_limit = bytes;
 }
 
+/* turn CUDA graphs of full-size steps on or off */
 extern "C" void
 vgp_engine_cuda_set_graphs(VcEngine *e, int on)
 {
 	((CudaEngine *) e->state)->graphs = on;
 }
 
+/* test hook: the next begin() asks for `bytes` more, past the limit check */
 extern "C" void
 vgp_engine_cuda_debug_extra_alloc(VcEngine *e, size_t bytes)
 {
 	((CudaEngine *) e->state)->debug_extra = bytes;
 }
 
+/* vc_normals(key, counter0, out, n) computed by the device kernel; synchronous */
 extern "C" VcStatus
 vgp_cuda_normals(int device, uint64_t key, uint64_t counter0, float *out, size_t n,
 				 char *errmsg)

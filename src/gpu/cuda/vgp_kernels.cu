@@ -16,6 +16,7 @@
 #define VGP_THREADS 256
 #define VGP_MAX_BLOCKS 4096
 
+/* grid size of a grid-stride loop over count elements: 1 to VGP_MAX_BLOCKS */
 static inline unsigned
 Blocks(size_t count)
 {
@@ -32,6 +33,7 @@ Blocks(size_t count)
 
 /* ---- gather ---- */
 
+/* the current step's rows of the index array, copied from the resident rows into x */
 __global__ void
 GatherKernel(const float *__restrict__ rows, int dim, const int32_t *__restrict__ idx,
 			 const VgpStep *steps, const VgpCtl *ctl, float *__restrict__ x, int n)
@@ -42,6 +44,7 @@ GatherKernel(const float *__restrict__ rows, int dim, const int32_t *__restrict_
 		VgpGatherAt(i, rows, dim, idx, at, x);
 }
 
+/* GatherKernel, grid-stride over n * dim */
 void
 vgp_launch_gather(cudaStream_t s, const float *rows, int dim, const int32_t *idx,
 				  const VgpStep *steps, const VgpCtl *ctl, float *x, int n)
@@ -51,6 +54,7 @@ vgp_launch_gather(cudaStream_t s, const float *rows, int dim, const int32_t *idx
 
 /* ---- bias + activation ---- */
 
+/* y = act(y + b) over [n x width] */
 __global__ void
 BiasActKernel(float *__restrict__ y, const float *__restrict__ b, int n, int width, int act)
 {
@@ -58,6 +62,7 @@ BiasActKernel(float *__restrict__ y, const float *__restrict__ b, int n, int wid
 		VgpBiasActAt(i, y, b, width, act);
 }
 
+/* BiasActKernel, grid-stride over n * width */
 void
 vgp_launch_bias_act(cudaStream_t s, float *y, const float *b, int n, int width, int act)
 {
@@ -66,6 +71,7 @@ vgp_launch_bias_act(cudaStream_t s, float *y, const float *b, int n, int width, 
 
 /* ---- latent layer ---- */
 
+/* the latent layer of n rows, eps from the current step's key and counter */
 __global__ void
 LatentKernel(float *__restrict__ head, const float *__restrict__ b, float *__restrict__ lvz,
 			 float *__restrict__ eps, float *__restrict__ z, int n, int zd,
@@ -79,6 +85,7 @@ LatentKernel(float *__restrict__ head, const float *__restrict__ b, float *__res
 		VgpLatentAt(i, head, b, lvz, eps, z, zd, key, c0);
 }
 
+/* LatentKernel, grid-stride over n * zd */
 void
 vgp_launch_latent(cudaStream_t s, float *head, const float *b, float *lvz, float *eps,
 				  float *z, int n, int zd, const VgpStep *steps, const VgpCtl *ctl)
@@ -89,6 +96,7 @@ vgp_launch_latent(cudaStream_t s, float *head, const float *b, float *lvz, float
 
 /* ---- decoder head: loss and its gradient, one warp per row ---- */
 
+/* sum of v over the 32 lanes of a warp, the same in every lane */
 __device__ static inline double
 WarpSum(double v)
 {
@@ -98,6 +106,11 @@ WarpSum(double v)
 	return v;
 }
 
+/*
+ * One warp per row of the decoder head: the lanes' shares of NLL and KL,
+ * summed by WarpSum, give rowloss[r] = nll + beta * kl; the lanes also
+ * write the head gradient when delta is not NULL.
+ */
 __global__ void
 HeadLossKernel(const float *__restrict__ head, const float *__restrict__ b,
 			   const float *__restrict__ x, int dim, int gaussian,
@@ -119,6 +132,7 @@ HeadLossKernel(const float *__restrict__ head, const float *__restrict__ b,
 		rowloss[r] = nll + beta * kl;
 }
 
+/* HeadLossKernel with one warp (32 threads) per row */
 void
 vgp_launch_head_loss(cudaStream_t s, const float *head, const float *b, const float *x,
 					 int dim, int gaussian, const float *enc, const float *lvz, int zd,
@@ -132,6 +146,10 @@ vgp_launch_head_loss(cudaStream_t s, const float *head, const float *b, const fl
 
 /* ---- batch loss ---- */
 
+/*
+ * One block: the sum of rowloss[0, n) in a fixed tree, added to ctl->loss
+ * unless the run has diverged; a non-finite sum marks it diverged.
+ */
 __global__ void
 ReduceLossKernel(const double *__restrict__ rowloss, int n, VgpCtl *ctl)
 {
@@ -157,6 +175,7 @@ ReduceLossKernel(const double *__restrict__ rowloss, int n, VgpCtl *ctl)
 	}
 }
 
+/* ReduceLossKernel, one block */
 void
 vgp_launch_reduce_loss(cudaStream_t s, const double *rowloss, int n, VgpCtl *ctl)
 {
@@ -165,6 +184,7 @@ vgp_launch_reduce_loss(cudaStream_t s, const double *rowloss, int n, VgpCtl *ctl
 
 /* ---- bias gradients: column sums, 32 columns x 32 row lanes per block ---- */
 
+/* gb = column sums of d [n x width]: 32 columns x 32 row lanes a block, a fixed tree */
 __global__ void
 ColSumKernel(const float *__restrict__ d, int n, int width, float *__restrict__ gb)
 {
@@ -187,6 +207,7 @@ ColSumKernel(const float *__restrict__ d, int n, int width, float *__restrict__ 
 		gb[col] = part[0][threadIdx.x];
 }
 
+/* ColSumKernel, a 32 x 32 block for every 32 columns */
 void
 vgp_launch_col_sum(cudaStream_t s, const float *d, int n, int width, float *gb)
 {
@@ -197,6 +218,7 @@ vgp_launch_col_sum(cudaStream_t s, const float *d, int n, int width, float *gb)
 
 /* ---- activation derivative ---- */
 
+/* da *= act'(a) over count elements */
 __global__ void
 ActBackKernel(const float *__restrict__ a, float *__restrict__ da, size_t count, int act)
 {
@@ -204,6 +226,7 @@ ActBackKernel(const float *__restrict__ a, float *__restrict__ da, size_t count,
 		VgpActBackAt(i, a, da, act);
 }
 
+/* ActBackKernel, grid-stride over count */
 void
 vgp_launch_act_back(cudaStream_t s, const float *a, float *da, size_t count, int act)
 {
@@ -212,6 +235,7 @@ vgp_launch_act_back(cudaStream_t s, const float *a, float *da, size_t count, int
 
 /* ---- reparameterization and KL gradient ---- */
 
+/* gradient into the encoder head through the reparameterization and the KL */
 __global__ void
 ReparamBackKernel(const float *__restrict__ dz, const float *__restrict__ enc,
 				  const float *__restrict__ lvz, const float *__restrict__ eps,
@@ -221,6 +245,7 @@ ReparamBackKernel(const float *__restrict__ dz, const float *__restrict__ enc,
 		VgpReparamBackAt(i, dz, enc, lvz, eps, dhead, zd, bs);
 }
 
+/* ReparamBackKernel, grid-stride over n * zd */
 void
 vgp_launch_reparam_back(cudaStream_t s, const float *dz, const float *enc, const float *lvz,
 						const float *eps, float *dhead, int n, int zd, float beta_scale)
@@ -231,6 +256,7 @@ vgp_launch_reparam_back(cudaStream_t s, const float *dz, const float *enc, const
 
 /* ---- Adam (vc_adam_step) ---- */
 
+/* Adam over all params with the current step's lr and c2; nothing once diverged */
 __global__ void
 AdamKernel(float *__restrict__ p, const float *__restrict__ g, float *__restrict__ m1,
 		   float *__restrict__ m2, const uint8_t *__restrict__ wmask, size_t n_params,
@@ -247,6 +273,7 @@ AdamKernel(float *__restrict__ p, const float *__restrict__ g, float *__restrict
 		VgpAdamAt(i, p, g, m1, m2, wmask, lr, c2, decay);
 }
 
+/* AdamKernel, grid-stride over n_params */
 void
 vgp_launch_adam(cudaStream_t s, float *params, const float *g, float *m1, float *m2,
 				const uint8_t *wmask, size_t n_params, const VgpStep *steps,
@@ -258,12 +285,14 @@ vgp_launch_adam(cudaStream_t s, float *params, const float *g, float *m1, float 
 
 /* ---- step counter ---- */
 
+/* move the control block to the next step of the table */
 __global__ void
 AdvanceKernel(VgpCtl *ctl)
 {
 	ctl->k++;
 }
 
+/* AdvanceKernel, one thread */
 void
 vgp_launch_advance(cudaStream_t s, VgpCtl *ctl)
 {
@@ -272,6 +301,7 @@ vgp_launch_advance(cudaStream_t s, VgpCtl *ctl)
 
 /* ---- the RNG alone, for tests ---- */
 
+/* out[i] = vc_normal_mixed(mixed_key, counter0 + i) */
 __global__ void
 NormalsKernel(uint64_t mixed_key, uint64_t counter0, float *out, size_t n)
 {
@@ -279,12 +309,14 @@ NormalsKernel(uint64_t mixed_key, uint64_t counter0, float *out, size_t n)
 		out[i] = vc_normal_mixed(mixed_key, counter0 + i);
 }
 
+/* NormalsKernel, with the key's first mix done on the host */
 void
 vgp_launch_normals(cudaStream_t s, uint64_t key, uint64_t counter0, float *out, size_t n)
 {
 	NormalsKernel<<<Blocks(n), VGP_THREADS, 0, s>>>(vc_splitmix64(key), counter0, out, n);
 }
 
+/* cudaSuccess when this build has code for the current device (probed on one kernel) */
 cudaError_t
 vgp_kernels_check(void)
 {

@@ -56,6 +56,7 @@ typedef struct VgpCtl
  * (test/gpu/emu/) runs exactly this code.
  */
 
+/* element i of the minibatch: x[r, c] = rows[idx[at + r], c] */
 __host__ __device__ static inline void
 VgpGatherAt(size_t i, const float *rows, int dim, const int32_t *idx, int32_t at, float *x)
 {
@@ -65,6 +66,7 @@ VgpGatherAt(size_t i, const float *rows, int dim, const int32_t *idx, int32_t at
 	x[i] = rows[(size_t) idx[at + r] * dim + c];
 }
 
+/* element i of y = act(y + b); VGP_ACT_NONE adds the bias only */
 __host__ __device__ static inline void
 VgpBiasActAt(size_t i, float *y, const float *b, int width, int act)
 {
@@ -77,6 +79,11 @@ VgpBiasActAt(size_t i, float *y, const float *b, int width, int act)
 	y[i] = v;
 }
 
+/*
+ * Element i of the latent layer: the bias added to the encoder head in
+ * place (mu, raw log-variance), lvz = the bounded log-variance, eps =
+ * vc_normal_mixed(key, c0 + i), z = mu + exp(lvz / 2) * eps.
+ */
 __host__ __device__ static inline void
 VgpLatentAt(size_t i, float *head, const float *b, float *lvz, float *eps, float *z, int zd,
 			uint64_t key, uint64_t c0)
@@ -157,6 +164,7 @@ VgpHeadLane(int r, int lane, int lanes, const float *head, const float *b, const
 	*kl_out = kl;
 }
 
+/* element i of da *= act'(a), from the activation's output a (relu, else tanh) */
 __host__ __device__ static inline void
 VgpActBackAt(size_t i, const float *a, float *da, int act)
 {
@@ -169,6 +177,11 @@ VgpActBackAt(size_t i, const float *a, float *da, int act)
 		da[i] *= 1.0f - a[i] * a[i];
 }
 
+/*
+ * Element i of the encoder head's gradient through z = mu + sigma * eps and
+ * the KL (scaled by bs = beta / n): dmu = dz + bs * mu, and the log-variance
+ * part through sigma = exp(lv / 2) and the tanh bound.
+ */
 __host__ __device__ static inline void
 VgpReparamBackAt(size_t i, const float *dz, const float *enc, const float *lvz,
 				 const float *eps, float *dhead, int zd, float bs)
