@@ -36,7 +36,7 @@ void		vc_net_free(VcNet *net);
 
 /* encoder on net->x rows [0, n): fills the encoder head, lvz */
 void		vc_net_encode(VcNet *net, int n);
-/* z = mu + sigma * eps (eps already in net->eps); or z = mu when eps is NULL */
+/* z = mu + sigma * eps (eps already in net->eps); or z = mu when use_eps is 0 */
 void		vc_net_sample_z(VcNet *net, int n, int use_eps);
 /* decoder from net->z rows [0, n); fills the decoder head and lvx */
 void		vc_net_decode(VcNet *net, int n);
