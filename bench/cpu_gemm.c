@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+/* monotonic clock time in seconds */
 static double
 Now(void)
 {
@@ -26,6 +27,7 @@ Now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* n floats in [-0.5, 0.5), a fixed function of the index; exits when out of memory */
 static float *
 RandomMatrix(size_t n)
 {
@@ -57,6 +59,10 @@ RunCalls(int ta, int tb, int m, int n, int k, const float *a, const float *b, fl
 	return Now() - t0;
 }
 
+/*
+ * Best GFLOP/s of three rounds of op (NN, TN or NT) on an M x N x K product,
+ * each round a call count calibrated to take about seconds / 3.
+ */
 static double
 TimeShape(const char *op, int m, int n, int k, double seconds)
 {
@@ -94,6 +100,7 @@ TimeShape(const char *op, int m, int n, int k, double seconds)
 	return best;
 }
 
+/* prints OpenBLAS's thread count, then each shape's best GFLOP/s */
 int
 main(int argc, char **argv)
 {

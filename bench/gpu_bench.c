@@ -42,6 +42,7 @@ static double first_epoch_at = -1,
 			last_epoch_at;
 static int	epochs_seen;
 
+/* epoch_done callback: notes when epoch 1 and the latest epoch ended; loss to stderr */
 static void
 EpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
 {
@@ -54,6 +55,7 @@ EpochDone(void *arg, int epoch, double train_loss, double val_loss, double elaps
 	fprintf(stderr, "epoch %d loss %.6f at %.3f s\n", epoch, train_loss, elapsed);
 }
 
+/* builds the rows, trains once and prints one key=value line (--dump: writes the rows) */
 int
 main(int argc, char **argv)
 {

@@ -24,6 +24,7 @@
 #include "kdd_like.h"
 #include "vgp_protocol.h"
 
+/* writes all len bytes, through short writes and EINTR; 0, or -1 on error */
 static int
 WriteAll(int fd, const void *buf, size_t len)
 {
@@ -43,6 +44,7 @@ WriteAll(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* reads exactly len bytes, through short reads and EINTR; -1 on error or end of file */
 static int
 ReadAll(int fd, void *buf, size_t len)
 {
@@ -84,6 +86,7 @@ ReadFrame(int fd, VgpFrameHeader *h, uint8_t **payload, char *err)
 	return 0;
 }
 
+/* one frame: the header, then len bytes of payload; 0, or -1 on error */
 static int
 SendFrame(int fd, uint16_t type, const void *payload, size_t len)
 {
@@ -93,6 +96,7 @@ SendFrame(int fd, uint16_t type, const void *payload, size_t len)
 	return WriteAll(fd, hb, sizeof(hb)) < 0 || (len && WriteAll(fd, payload, len) < 0) ? -1 : 0;
 }
 
+/* connects, authenticates if asked, sends the job and times it until the model arrives */
 int
 main(int argc, char **argv)
 {

@@ -26,6 +26,7 @@
 #include "vc.h"
 #include "vc_crc32c.h"
 
+/* one deserialization; abort() when a property listed in the header comment fails */
 static void
 Check(const uint8_t *data, size_t size)
 {
@@ -59,6 +60,7 @@ Check(const uint8_t *data, size_t size)
 	vc_model_free(m);
 }
 
+/* libFuzzer's entry: the input as given, then with its CRC-32C trailer recomputed */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -63,6 +63,7 @@ static long live_allocs;
 static size_t max_request;
 static long fail_after = -1;	/* >= 0: that many allocations succeed, then NULL */
 
+/* vc_alloc's allocator here: counts live blocks and the largest request; see fail_after */
 static void *
 CountingAlloc(size_t size)
 {
@@ -80,6 +81,7 @@ CountingAlloc(size_t size)
 	return p;
 }
 
+/* frees a CountingAlloc block and counts it off */
 static void
 CountingFree(void *p)
 {
@@ -89,18 +91,21 @@ CountingFree(void *p)
 
 /* ---- little-endian helpers, independent of vc_format.c ---- */
 
+/* the little-endian u32 at p */
 static uint32_t
 LE32(const uint8_t *p)
 {
 	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
 }
 
+/* the little-endian u64 at p */
 static uint64_t
 LE64(const uint8_t *p)
 {
 	return (uint64_t) LE32(p) | (uint64_t) LE32(p + 4) << 32;
 }
 
+/* stores v at p as a little-endian u32 */
 static void
 SetLE32(uint8_t *p, uint32_t v)
 {
@@ -110,6 +115,7 @@ SetLE32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t) (v >> 24);
 }
 
+/* stores v at p as a little-endian u64 */
 static void
 SetLE64(uint8_t *p, uint64_t v)
 {
@@ -117,6 +123,7 @@ SetLE64(uint8_t *p, uint64_t v)
 	SetLE32(p + 4, (uint32_t) (v >> 32));
 }
 
+/* stores v's IEEE 754 bits at p, little-endian */
 static void
 SetF32(uint8_t *p, float v)
 {
@@ -126,6 +133,7 @@ SetF32(uint8_t *p, float v)
 	SetLE32(p, b);
 }
 
+/* stores v's IEEE 754 bits at p, little-endian */
 static void
 SetF64(uint8_t *p, double v)
 {
@@ -135,6 +143,7 @@ SetF64(uint8_t *p, double v)
 	SetLE64(p, b);
 }
 
+/* the bits of v, to compare exactly (NaN, -0) */
 static uint32_t
 F32Bits(float v)
 {
@@ -144,6 +153,7 @@ F32Bits(float v)
 	return b;
 }
 
+/* the bits of v, to compare exactly (NaN, -0) */
 static uint64_t
 F64Bits(double v)
 {
@@ -164,6 +174,7 @@ Resign(uint8_t *buf, size_t len)
 /* splitmix64: the test's own seeded generator */
 static uint64_t rng_state = 0x5eed5eed12345678ULL;
 
+/* the next splitmix64 value */
 static uint64_t
 Rand64(void)
 {
@@ -174,6 +185,7 @@ Rand64(void)
 	return z ^ (z >> 31);
 }
 
+/* Rand64() mod n; 0 when n is 0 */
 static size_t
 RandBelow(size_t n)
 {
@@ -187,6 +199,7 @@ RandBelow(size_t n)
 #define TEST_ROWS 200
 #define TEST_SCORES 50
 
+/* qsort comparator: ascending floats (the score samples are stored sorted) */
 static int
 CompareFloat(const void *a, const void *b)
 {
@@ -342,6 +355,7 @@ ModelDiffs(const VcModel *a, const VcModel *b)
 	return d;
 }
 
+/* m serialized into a malloc'ed buffer; its size goes to *len */
 static uint8_t *
 Serialize(const VcModel *m, size_t *len)
 {
@@ -424,6 +438,7 @@ Contains(const char *s, const char *sub)
 
 /* ---- tests ---- */
 
+/* CRC-32C against known check values, chained at split points, from an unaligned start */
 static void
 TestCrc(void)
 {
@@ -464,6 +479,11 @@ TestCrc(void)
 	   "crc32c on an unaligned start");
 }
 
+/*
+ * Model `variant` serialized: nothing written past vc_model_serialized_size(),
+ * the documented size and trailer CRC, and a round trip that keeps every
+ * field and re-serializes byte for byte.
+ */
 static void
 TestRoundTrip(VcModel *m, int variant)
 {
@@ -583,6 +603,7 @@ TestLayout(const VcModel *m)
  * and then update the constant.
  */
 #define GOLDEN_CRC 0x33A8A0C3u
+/* builds the golden model and compares its serialized CRC with GOLDEN_CRC */
 static void
 TestGolden(void)
 {
@@ -650,6 +671,7 @@ TestGolden(void)
 	vc_model_free(m);
 }
 
+/* every shorter length, NULL and one extra byte are rejected cleanly, with their messages */
 static void
 TestTruncation(const uint8_t *buf, size_t len)
 {
@@ -686,6 +708,7 @@ TestTruncation(const uint8_t *buf, size_t len)
 	free(longer);
 }
 
+/* a wrong magic, unsupported versions and flipped bits (data or trailer) are rejected */
 static void
 TestIdentity(const uint8_t *orig, size_t len)
 {
@@ -745,6 +768,7 @@ typedef struct Edit
 	int			expect_ok;		/* 1: must still load */
 } Edit;
 
+/* byte offset of section `base` (Edit.base's numbering) in m's serialization */
 static size_t
 SectionStart(const VcModel *m, int base)
 {
@@ -765,6 +789,11 @@ SectionStart(const VcModel *m, int base)
 	return s;
 }
 
+/*
+ * Each edit of the table applied to a copy of model variant 2's bytes, the
+ * checksum recomputed: the field validation must reject or accept it as the
+ * table says, and what it accepts must re-serialize to the same bytes.
+ */
 static void
 TestFieldChecks(const VcModel *m, const uint8_t *orig, size_t len)
 {
@@ -1026,6 +1055,7 @@ Corrupt(uint8_t *b, size_t *len, size_t cap, int header_bias)
 	}
 }
 
+/* N_RANDOM_CORRUPTIONS Corrupt() edits with the stored checksum kept, as many recomputed */
 static void
 TestRandomCorruption(uint8_t *const *bufs, const size_t *lens, int nbufs)
 {
@@ -1103,6 +1133,7 @@ TestRandomCorruption(uint8_t *const *bufs, const size_t *lens, int nbufs)
 	free(b);
 }
 
+/* writes each serialized model to dir/model-N.bin, the seed corpus for fuzz_format */
 static void
 WriteCorpus(const char *dir, uint8_t *const *bufs, const size_t *lens, int n)
 {
@@ -1122,6 +1153,7 @@ WriteCorpus(const char *dir, uint8_t *const *bufs, const size_t *lens, int n)
 	}
 }
 
+/* TAP: the format tests on four test models; an argument names a seed corpus directory */
 int
 main(int argc, char **argv)
 {

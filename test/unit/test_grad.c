@@ -20,6 +20,7 @@
 
 #define ROWS 4
 
+/* mean loss of n rows x with noise eps: copies them into net and runs the forward pass */
 static double
 BatchLoss(VcNet *net, const float *x, const float *eps, int n, double beta)
 {
@@ -324,6 +325,7 @@ CheckScoreSample(int likelihood, double *worst)
 	return bad;
 }
 
+/* TAP: analytic gradients, split minibatches, the batched score sample and split Adam steps */
 int
 main(void)
 {

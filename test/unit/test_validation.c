@@ -17,6 +17,7 @@
 #include "vc_nn.h"
 #include "vc_train.h"
 
+/* vc_validation_criterion on hand-made losses: the 1% trim, few rows, negatives, non-finite */
 static void
 CheckCriterion(void)
 {
@@ -157,6 +158,7 @@ typedef struct SpikyEngine
 
 static SpikyEngine spiky;
 
+/* the spiky engine's callbacks other than SpValidate hand over to its CPU engine */
 static VcStatus
 SpBegin(VcEngine *e, const VcModel *m, const VcRowRef *refs, int64_t n, int batch, char *err)
 {
@@ -172,6 +174,7 @@ SpTrain(VcEngine *e, const int64_t *idx, int64_t n, uint64_t key, int64_t *step,
 	return spiky.cpu.train_epoch(&spiky.cpu, idx, n, key, step, loss, cb, err);
 }
 
+/* the CPU engine's validation pass, row 0 spiked on even passes; notes each pass's plain mean */
 static VcStatus
 SpValidate(VcEngine *e, const int64_t *idx, int64_t n, uint64_t key, double *row_loss,
 		   const VcCallbacks *cb, char *err)
@@ -211,6 +214,11 @@ SpEnd(VcEngine *e)
 	spiky.cpu.end(&spiky.cpu);
 }
 
+/*
+ * Trains 12 epochs without early stopping on a copy of x through the spiky
+ * engine adding `spike`; returns the model (NULL if training failed) and in
+ * *plain_best the epoch a plain mean of the validation losses would keep.
+ */
 static VcModel *
 TrainSpiky(const float *x, int n, int d, double spike, int *plain_best)
 {
@@ -304,6 +312,7 @@ CheckSpikesBounded(void)
 	free(x);
 }
 
+/* TAP: the trimmed validation criterion, the engine's per-row losses and bounded spikes */
 int
 main(void)
 {
