@@ -100,12 +100,18 @@ vc_format_double(double d, char *buf, size_t len)
 {
 	int			p;
 
-	for (p = 15; p <= 17; p++)
-	{
-		snprintf(buf, len, "%.*g", p, d);
-		if (!isfinite(d) || strtod(buf, NULL) == d)
-			break;
-	}
+	/* non-finite values spelled as SQL's float8 spells them */
+	if (isnan(d))
+		snprintf(buf, len, "NaN");
+	else if (isinf(d))
+		snprintf(buf, len, "%sInfinity", d < 0 ? "-" : "");
+	else
+		for (p = 15; p <= 17; p++)
+		{
+			snprintf(buf, len, "%.*g", p, d);
+			if (strtod(buf, NULL) == d)
+				break;
+		}
 	return buf;
 }
 
@@ -154,7 +160,9 @@ vc_option_describe(const VcOptionDef *def, char *buf, size_t len)
 			}
 			break;
 		default:
-			if (ihi == INT64_MAX)
+			if (ihi == VC_MAX_SEED)
+				snprintf(buf, len, "an integer between %" PRId64 " and 2^53 - 1", ilo);
+			else if (ihi == INT64_MAX)
 				snprintf(buf, len, "%san integer >= %" PRId64,
 						 def->flags & VC_OPTF_ZERO_OK ? "0 or " : "", ilo);
 			else

@@ -222,8 +222,11 @@ void		vc_options_decode(const uint8_t *block, VcOptions *opt, int32_t *hidden_ra
  */
 const char *vc_option_json(const VcOptionDef *def, const VcOptions *opt, char *buf, size_t len);
 
-/* the shortest of %.15g, %.16g, %.17g that reads back as d: shows why a value
- * is out of range (1.0000000001, not 1) without noise digits; returns buf */
+/*
+ * The shortest of %.15g, %.16g, %.17g that reads back as d (NaN, Infinity,
+ * -Infinity as SQL writes them): shows why a value is out of range
+ * (1.0000000001, not 1) without noise digits.  Returns buf.
+ */
 const char *vc_format_double(double d, char *buf, size_t len);
 
 #endif							/* VC_OPTIONS_H */
