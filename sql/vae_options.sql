@@ -269,13 +269,37 @@ SELECT vae_threshold(m, -1e-300) FROM opt_model;
 SELECT vae_threshold(m, 'Infinity') FROM opt_model;
 
 --
--- Upgrade from 1.0: the same objects plus vae_options()
+-- Upgrade from 1.0 (in a database of its own, since other tests' objects
+-- depend on this one's extension): the same objects plus vae_options()
 --
+SELECT current_database() AS regress_db \gset
 SET client_min_messages = warning;
-DROP EXTENSION vae;
+DROP DATABASE IF EXISTS vae_upgrade_check;
+CREATE DATABASE vae_upgrade_check;
+\c vae_upgrade_check
+SET client_min_messages = warning;
 CREATE EXTENSION vae VERSION '1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'vae';
+SELECT count(*) FROM pg_proc WHERE proname = 'vae_options';
 ALTER EXTENSION vae UPDATE TO '1.1';
-RESET client_min_messages;
 SELECT extversion FROM pg_extension WHERE extname = 'vae';
 SELECT count(*) AS options FROM vae_options();
+-- the extension's functions, by signature and definition
+CREATE FUNCTION pg_temp.vae_objects() RETURNS text LANGUAGE sql AS $$
+	SELECT md5(string_agg(p.oid::regprocedure::text || ' ' || pg_get_functiondef(p.oid), E'\n'
+	                      ORDER BY p.oid::regprocedure::text))
+	FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+	JOIN pg_extension e ON d.refobjid = e.oid
+	WHERE e.extname = 'vae' AND p.prokind <> 'a'
+$$;
+SELECT pg_temp.vae_objects() AS upgraded \gset
+-- a fresh CREATE EXTENSION installs 1.1 directly, with the same functions
+DROP EXTENSION vae;
+CREATE EXTENSION vae;
+SELECT extversion FROM pg_extension WHERE extname = 'vae';
+SELECT count(*) AS options FROM vae_options();
+SELECT pg_temp.vae_objects() = :'upgraded' AS fresh_equals_upgraded;
+\c :regress_db
+SET client_min_messages = warning;
+DROP DATABASE vae_upgrade_check;
+RESET client_min_messages;
