@@ -88,7 +88,7 @@ typedef enum VcDevice
 } VcDevice;
 
 /*
- * Training options.  A value of -1 (or < 0 for doubles) means "not given":
+ * Training options.  A value of -1 (for doubles too) means "not given":
  * vc_options_resolve() picks it from the data the way a careful practitioner
  * would.  n_hidden == -1 means "choose"; n_hidden == 0 is a valid explicit
  * choice (no hidden layer).  Names, ranges, markers and encodings of every

@@ -89,6 +89,7 @@ VcStatus
 vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 {
 	int64_t		n_train;
+	VcStatus	st;
 
 	if (dim < 1 || dim > VC_MAX_INPUT_DIM)
 	{
@@ -96,6 +97,9 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 				 dim, VC_MAX_INPUT_DIM);
 		return VC_ELIMIT;
 	}
+	/* what was given must be valid as given: -0.5 is no "not given" */
+	if ((st = vc_options_check(opt, 1, errmsg)) != VC_OK)
+		return st;
 	if (opt->latent_dim < 0)
 		opt->latent_dim = ClampInt((dim + 11) / 12, 2, 20);
 	if (opt->n_hidden < 0)

@@ -259,8 +259,10 @@ vc_option_set(const VcOptionDef *def, VcOptions *opt, const VcOptionValue *v)
 }
 
 /*
- * Reals keep the historical protocol rule: any finite negative is "not
- * given" (vc_options_init writes -1); infinities and NaN never are.
+ * The marker is exactly what vc_options_init writes, -1, for reals too: any
+ * other value is a value and passes the range check or not, so a TRAIN
+ * header accepts nothing beyond what the user could have written, plus
+ * "not given".
  */
 int
 vc_option_is_unset(const VcOptionDef *def, const VcOptions *opt)
@@ -271,7 +273,7 @@ vc_option_is_unset(const VcOptionDef *def, const VcOptions *opt)
 		return 0;
 	vc_option_get(def, opt, &v);
 	if (def->type == VC_OPT_REAL)
-		return isfinite(v.d) && v.d < 0;
+		return v.d == -1.0;
 	return v.i == -1;
 }
 

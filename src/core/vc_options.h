@@ -37,8 +37,8 @@ typedef enum VcOptionType
 } VcOptionType;
 
 /* flags */
-#define VC_OPTF_UNSET		0x1 /* may be "not given" before vc_options_resolve():
-								 * -1 for integers, any negative for reals */
+#define VC_OPTF_UNSET		0x1 /* may be "not given" (-1) before
+								 * vc_options_resolve() */
 #define VC_OPTF_MIN_OPEN	0x2 /* the minimum itself is excluded (reals) */
 #define VC_OPTF_ZERO_OK		0x4 /* 0 is valid too, besides [min, max] */
 

@@ -105,7 +105,7 @@ typedef struct VgpHello
  *   128 u64 n_rows
  * Bytes 0..123 are the options block of the option table (vc_options.h),
  * the same block the model header carries at byte 12.  Each option is
- * "not given" (-1; any finite negative for doubles) or within its table
+ * "not given" (-1, for doubles too) or within its table
  * range, checked by vc_options_check, as the SQL options and the model
  * reader are.
  */
