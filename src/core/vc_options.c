@@ -474,26 +474,13 @@ vc_option_enum_name(const VcOptionDef *def, int v)
 	return v >= 0 && v < vc_option_n_names(def) ? def->names[v] : def->names[0];
 }
 
-const char *
-vc_likelihood_name(int v)
-{
-	return vc_option_enum_name(&vc_option_defs[VC_OPTION_likelihood], v);
-}
-
-const char *
-vc_activation_name(int v)
-{
-	return vc_option_enum_name(&vc_option_defs[VC_OPTION_activation], v);
-}
-
-const char *
-vc_normalize_name(int v)
-{
-	return vc_option_enum_name(&vc_option_defs[VC_OPTION_normalize], v);
-}
-
-const char *
-vc_device_name(int v)
-{
-	return vc_option_enum_name(&vc_option_defs[VC_OPTION_device], v);
-}
+/* the names vc.h has always offered, now read from the table */
+#define VC_ENUM_NAME_FUNCTION(function, id) \
+	const char *function(int v) \
+	{ \
+		return vc_option_enum_name(&vc_option_defs[id], v); \
+	}
+VC_ENUM_NAME_FUNCTION(vc_likelihood_name, VC_OPTION_likelihood)
+VC_ENUM_NAME_FUNCTION(vc_activation_name, VC_OPTION_activation)
+VC_ENUM_NAME_FUNCTION(vc_normalize_name, VC_OPTION_normalize)
+VC_ENUM_NAME_FUNCTION(vc_device_name, VC_OPTION_device)
