@@ -42,7 +42,7 @@ PROTO_SRCS := src/gpu/vgp_protocol.c src/gpu/vgp_sha256.c
 MODULE_big = vae
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o) $(PROTO_SRCS:.c=.o)
 EXTENSION = vae
-DATA = vae--1.0.sql
+DATA = vae--1.0.sql vae--1.1.sql vae--1.0--1.1.sql
 REGRESS := $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 # PGXS installcheck talks to whatever server PGHOST/PGPORT/PGUSER name
 # (scripts/with-cluster.sh exports them for a throwaway cluster).

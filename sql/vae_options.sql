@@ -225,3 +225,81 @@ FROM (VALUES
 
 -- hidden with 8 layers (the maximum) is fine
 SELECT pg_temp.info('{"hidden": [2, 2, 2, 2, 2, 2, 2, 2], "epochs": 1}')->'hidden' AS hidden;
+
+--
+-- One option table: vae_options() lists what the parser checks
+--
+SELECT name, type, default_rule, min_value, max_value, allowed, accepts FROM vae_options();
+-- every key vae_model_info reports is a row of vae_options(), and back
+SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(pg_temp.info('{"epochs": 1}')->'options') k)
+     = (SELECT array_agg(name ORDER BY name) FROM vae_options()) AS info_keys_are_the_table;
+-- each range's ends are accepted, and one step beyond them is not
+SELECT opts, pg_temp.train_error(opts::jsonb) AS error
+FROM (VALUES
+	('{"batch_size": 65536, "epochs": 1}'), ('{"validation_fraction": 0.9, "epochs": 1}'),
+	('{"validation_fraction": 0.9000000000000001}'), ('{"beta": 1000000, "epochs": 1}'),
+	('{"beta": 1000000.0000000001}'), ('{"learning_rate": 1e-300, "epochs": 1}'),
+	('{"learning_rate": 1e-400}'), ('{"learning_rate": 10.000000000000002}'),
+	('{"weight_decay": 1.0000000000000002}'), ('{"beta": 1e400}'),
+	('{"seed": 9007199254740991, "epochs": 1}'), ('{"max_rows": 2, "epochs": 1}'),
+	('{"patience": 100000, "epochs": 1}'), ('{"hidden": [4096], "latent_dim": 1, "epochs": 1}')
+) v(opts);
+
+--
+-- Errors quote at most a short prefix of what the user wrote
+--
+-- a 10,000-byte unknown key: 64 bytes of it, then "..."
+SELECT vae_train(f, jsonb_build_object(repeat('k', 10000), 1)) FROM opt_data;
+-- multibyte text is cut on a character boundary: 'a' and 31 two-byte 'é'
+-- are 63 bytes, and a 32nd would need 65
+SELECT pg_temp.train_error(jsonb_build_object('a' || repeat('é', 100), 1)) AS error;
+-- a short unknown key is quoted whole
+SELECT pg_temp.train_error('{"epoch": 5}') AS error;
+-- an option string value is never echoed, however long
+SELECT pg_temp.train_error(jsonb_build_object('likelihood', repeat('x', 10000))) AS error;
+-- a long scoring method name
+CREATE TABLE opt_model AS SELECT vae_train(f, '{"epochs": 1}') AS m FROM opt_data;
+SELECT vae_score(m, '{0,1,0}'::real[], repeat('m', 10000)) FROM opt_model;
+SELECT vae_threshold(m, 0.1, repeat('t', 70)) FROM opt_model;
+-- exactly 64 bytes: quoted whole
+SELECT vae_threshold(m, 0.1, repeat('t', 64)) FROM opt_model;
+-- a range error shows the digits that make the value wrong
+SELECT vae_threshold(m, 1.0000000001) FROM opt_model;
+SELECT vae_threshold(m, -1e-300) FROM opt_model;
+SELECT vae_threshold(m, 'Infinity') FROM opt_model;
+
+--
+-- Upgrade from 1.0 (in a database of its own, since other tests' objects
+-- depend on this one's extension): the same objects plus vae_options()
+--
+SELECT current_database() AS regress_db \gset
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS vae_upgrade_check;
+CREATE DATABASE vae_upgrade_check;
+\c vae_upgrade_check
+SET client_min_messages = warning;
+CREATE EXTENSION vae VERSION '1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'vae';
+SELECT count(*) FROM pg_proc WHERE proname = 'vae_options';
+ALTER EXTENSION vae UPDATE TO '1.1';
+SELECT extversion FROM pg_extension WHERE extname = 'vae';
+SELECT count(*) AS options FROM vae_options();
+-- the extension's functions, by signature and definition
+CREATE FUNCTION pg_temp.vae_objects() RETURNS text LANGUAGE sql AS $$
+	SELECT md5(string_agg(p.oid::regprocedure::text || ' ' || pg_get_functiondef(p.oid), E'\n'
+	                      ORDER BY p.oid::regprocedure::text))
+	FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+	JOIN pg_extension e ON d.refobjid = e.oid
+	WHERE e.extname = 'vae' AND p.prokind <> 'a'
+$$;
+SELECT pg_temp.vae_objects() AS upgraded \gset
+-- a fresh CREATE EXTENSION installs 1.1 directly, with the same functions
+DROP EXTENSION vae;
+CREATE EXTENSION vae;
+SELECT extversion FROM pg_extension WHERE extname = 'vae';
+SELECT count(*) AS options FROM vae_options();
+SELECT pg_temp.vae_objects() = :'upgraded' AS fresh_equals_upgraded;
+\c :regress_db
+SET client_min_messages = warning;
+DROP DATABASE vae_upgrade_check;
+RESET client_min_messages;

@@ -88,10 +88,11 @@ typedef enum VcDevice
 } VcDevice;
 
 /*
- * Training options.  A value of -1 (or < 0 for doubles) means "not given":
+ * Training options.  A value of -1 (for doubles too) means "not given":
  * vc_options_resolve() picks it from the data the way a careful practitioner
  * would.  n_hidden == -1 means "choose"; n_hidden == 0 is a valid explicit
- * choice (no hidden layer).
+ * choice (no hidden layer).  Names, ranges, markers and encodings of every
+ * field are in the option table, vc_options.h: a new field needs a line there.
  */
 typedef struct VcOptions
 {
@@ -115,7 +116,8 @@ typedef struct VcOptions
 	int			device;			/* VcDevice */
 } VcOptions;
 
-void		vc_options_init(VcOptions *opt);	/* everything "not given" */
+/* every option "not given" or at its fixed default (vc_options.c) */
+void		vc_options_init(VcOptions *opt);
 /* fill every "not given" field from the data shape; validates the result */
 VcStatus	vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg);
 

@@ -22,6 +22,7 @@
 #include "vc.h"
 #include "vc_bytes.h"
 #include "vc_crc32c.h"
+#include "vc_options.h"
 
 /*
  * Header layout: byte offsets from the start of the buffer.  The writer and
@@ -31,24 +32,10 @@
 #define OFF_VERSION			4	/* u16 */
 #define OFF_RESERVED		6	/* u16, zero */
 #define OFF_DIM				8	/* i32 */
-#define OFF_N_HIDDEN		12	/* i32 */
-#define OFF_HIDDEN			16	/* i32[VC_MAX_HIDDEN] */
-#define OFF_LATENT_DIM		48	/* i32 */
-#define OFF_LIKELIHOOD		52	/* i32 */
-#define OFF_ACTIVATION		56	/* i32 */
-#define OFF_NORMALIZE		60	/* i32 */
-#define OFF_EPOCHS			64	/* i32 */
-#define OFF_BATCH_SIZE		68	/* i32 */
-#define OFF_LEARNING_RATE	72	/* f64 */
-#define OFF_BETA			80	/* f64 */
-#define OFF_WEIGHT_DECAY	88	/* f64 */
-#define OFF_SEED			96	/* u64 */
-#define OFF_VAL_FRACTION	104 /* f64 */
-#define OFF_PATIENCE		112 /* i32 */
-#define OFF_MAX_ROWS		116 /* i64 */
-#define OFF_MC_SAMPLES		124 /* i32 */
-#define OFF_VERBOSE			128 /* i32 */
-#define OFF_OPT_DEVICE		132 /* i32 */
+#define OFF_OPTIONS			12	/* the options block: vc_options.h gives each
+								 * option's type and offset from here
+								 * (n_hidden at 12, hidden at 16, ... device
+								 * at 132) */
 #define OFF_ROWS			136 /* i64 */
 #define OFF_EPOCHS_RUN		144 /* i32 */
 #define OFF_BEST_EPOCH		148 /* i32 */
@@ -60,8 +47,8 @@
 #define TRAILER_SIZE		4	/* u32 CRC-32C of every preceding byte */
 #define MIN_SIZE			(HEADER_SIZE + TRAILER_SIZE)
 
-/* the hidden widths must fit between OFF_HIDDEN and OFF_LATENT_DIM */
-typedef char vc_format_hidden_fits[(OFF_HIDDEN + 4 * VC_MAX_HIDDEN == OFF_LATENT_DIM) ? 1 : -1];
+/* the options block fills the bytes up to the training record exactly */
+typedef char vc_format_options_fit[(OFF_OPTIONS + VC_OPTIONS_BLOCK_SIZE == OFF_ROWS) ? 1 : -1];
 
 /*
  * Far above any layout the documented limits allow (about 2^29 parameters),
@@ -132,25 +119,7 @@ vc_model_serialize(const VcModel *m, uint8_t *buf)
 	vc_put_u16(buf + OFF_VERSION, VC_FORMAT_VERSION);
 	vc_put_u16(buf + OFF_RESERVED, 0);
 	vc_put_i32(buf + OFF_DIM, m->dim);
-	vc_put_i32(buf + OFF_N_HIDDEN, o->n_hidden);
-	for (i = 0; i < VC_MAX_HIDDEN; i++)
-		vc_put_i32(buf + OFF_HIDDEN + 4 * i, i < o->n_hidden ? o->hidden[i] : 0);
-	vc_put_i32(buf + OFF_LATENT_DIM, o->latent_dim);
-	vc_put_i32(buf + OFF_LIKELIHOOD, o->likelihood);
-	vc_put_i32(buf + OFF_ACTIVATION, o->activation);
-	vc_put_i32(buf + OFF_NORMALIZE, o->normalize);
-	vc_put_i32(buf + OFF_EPOCHS, o->epochs);
-	vc_put_i32(buf + OFF_BATCH_SIZE, o->batch_size);
-	vc_put_f64(buf + OFF_LEARNING_RATE, o->learning_rate);
-	vc_put_f64(buf + OFF_BETA, o->beta);
-	vc_put_f64(buf + OFF_WEIGHT_DECAY, o->weight_decay);
-	vc_put_u64(buf + OFF_SEED, o->seed);
-	vc_put_f64(buf + OFF_VAL_FRACTION, o->validation_fraction);
-	vc_put_i32(buf + OFF_PATIENCE, o->patience);
-	vc_put_i64(buf + OFF_MAX_ROWS, o->max_rows);
-	vc_put_i32(buf + OFF_MC_SAMPLES, o->mc_samples);
-	vc_put_i32(buf + OFF_VERBOSE, o->verbose);
-	vc_put_i32(buf + OFF_OPT_DEVICE, o->device);
+	vc_options_encode(buf + OFF_OPTIONS, o);
 	vc_put_i64(buf + OFF_ROWS, m->rows);
 	vc_put_i32(buf + OFF_EPOCHS_RUN, (int32_t) epochs_run);
 	vc_put_i32(buf + OFF_BEST_EPOCH, m->best_epoch);
@@ -207,31 +176,10 @@ typedef struct Header
 static void
 ReadHeader(const uint8_t *buf, Header *h)
 {
-	VcOptions  *o = &h->opt;
-	int			i;
-
 	memset(h, 0, sizeof(*h));
 	h->reserved = vc_get_u16(buf + OFF_RESERVED);
 	h->dim = vc_get_i32(buf + OFF_DIM);
-	o->n_hidden = vc_get_i32(buf + OFF_N_HIDDEN);
-	for (i = 0; i < VC_MAX_HIDDEN; i++)
-		h->hidden_raw[i] = vc_get_i32(buf + OFF_HIDDEN + 4 * i);
-	o->latent_dim = vc_get_i32(buf + OFF_LATENT_DIM);
-	o->likelihood = vc_get_i32(buf + OFF_LIKELIHOOD);
-	o->activation = vc_get_i32(buf + OFF_ACTIVATION);
-	o->normalize = vc_get_i32(buf + OFF_NORMALIZE);
-	o->epochs = vc_get_i32(buf + OFF_EPOCHS);
-	o->batch_size = vc_get_i32(buf + OFF_BATCH_SIZE);
-	o->learning_rate = vc_get_f64(buf + OFF_LEARNING_RATE);
-	o->beta = vc_get_f64(buf + OFF_BETA);
-	o->weight_decay = vc_get_f64(buf + OFF_WEIGHT_DECAY);
-	o->seed = vc_get_u64(buf + OFF_SEED);
-	o->validation_fraction = vc_get_f64(buf + OFF_VAL_FRACTION);
-	o->patience = vc_get_i32(buf + OFF_PATIENCE);
-	o->max_rows = vc_get_i64(buf + OFF_MAX_ROWS);
-	o->mc_samples = vc_get_i32(buf + OFF_MC_SAMPLES);
-	o->verbose = vc_get_i32(buf + OFF_VERBOSE);
-	o->device = vc_get_i32(buf + OFF_OPT_DEVICE);
+	vc_options_decode(buf + OFF_OPTIONS, &h->opt, h->hidden_raw);
 	h->rows = vc_get_i64(buf + OFF_ROWS);
 	h->epochs_run = vc_get_i32(buf + OFF_EPOCHS_RUN);
 	h->best_epoch = vc_get_i32(buf + OFF_BEST_EPOCH);
@@ -242,60 +190,23 @@ ReadHeader(const uint8_t *buf, Header *h)
 }
 
 /*
- * The options must be a set vc_options_resolve() could have produced (no
- * "not given" values left), and the doubles must be finite: a model is only
- * ever written after successful training with resolved options.
+ * The options must be a set vc_options_resolve() could have produced: no
+ * "not given" values left, each within the range vae_train accepts (the one
+ * check of the option table; every model vae_train could ever write passes
+ * it).  Unused hidden slots are always written as zero; anything else is
+ * damage.
  */
 static VcStatus
 CheckOptions(const Header *h, char *errmsg)
 {
-	const VcOptions *o = &h->opt;
+	char		msg[VC_ERRMSG_LEN];
 	int			i;
 
-	if (o->n_hidden < 0 || o->n_hidden > VC_MAX_HIDDEN)
-		return Fail(errmsg, "model has %d hidden layers; the limit is %d",
-					o->n_hidden, VC_MAX_HIDDEN);
-	for (i = 0; i < VC_MAX_HIDDEN; i++)
-	{
-		int32_t		w = h->hidden_raw[i];
-
-		if (i < o->n_hidden && (w < 1 || w > VC_MAX_WIDTH))
-			return Fail(errmsg, "model hidden layer %d has width %d; it must be between 1 and %d",
-						i + 1, (int) w, VC_MAX_WIDTH);
-		/* unused slots are always written as zero; anything else is damage */
-		if (i >= o->n_hidden && w != 0)
+	if (vc_options_check(&h->opt, 0, msg) != VC_OK)
+		return Fail(errmsg, "model %s", msg);
+	for (i = h->opt.n_hidden; i < VC_MAX_HIDDEN; i++)
+		if (h->hidden_raw[i] != 0)
 			return Fail(errmsg, "model has a nonzero width in unused hidden slot %d", i + 1);
-	}
-	if (o->latent_dim < 1 || o->latent_dim > VC_MAX_WIDTH)
-		return Fail(errmsg, "model latent_dim %d is out of range", o->latent_dim);
-	if (o->likelihood < VC_LIK_GAUSSIAN || o->likelihood > VC_LIK_BERNOULLI)
-		return Fail(errmsg, "model has unknown likelihood %d", o->likelihood);
-	if (o->activation < VC_ACT_RELU || o->activation > VC_ACT_TANH)
-		return Fail(errmsg, "model has unknown activation %d", o->activation);
-	if (o->normalize < VC_NORM_STANDARD || o->normalize > VC_NORM_NONE)
-		return Fail(errmsg, "model has unknown normalization %d", o->normalize);
-	if (o->epochs < 1 || o->epochs > VC_MAX_EPOCHS)
-		return Fail(errmsg, "model epochs %d is out of range", o->epochs);
-	if (o->batch_size < 1)
-		return Fail(errmsg, "model batch_size %d is out of range", o->batch_size);
-	if (!isfinite(o->learning_rate) || !(o->learning_rate > 0))
-		return Fail(errmsg, "model learning_rate is not a positive finite number");
-	if (!isfinite(o->beta) || !(o->beta >= 0))
-		return Fail(errmsg, "model beta is not a non-negative finite number");
-	if (!isfinite(o->weight_decay) || !(o->weight_decay >= 0))
-		return Fail(errmsg, "model weight_decay is not a non-negative finite number");
-	if (!(o->validation_fraction >= 0 && o->validation_fraction < 1))
-		return Fail(errmsg, "model validation_fraction is out of range");
-	if (o->patience < 0)
-		return Fail(errmsg, "model patience %d is out of range", o->patience);
-	if (o->max_rows < 0)
-		return Fail(errmsg, "model max_rows %" PRId64 " is out of range", o->max_rows);
-	if (o->mc_samples < 1 || o->mc_samples > VC_MAX_MC_SAMPLES)
-		return Fail(errmsg, "model mc_samples %d is out of range", o->mc_samples);
-	if (o->verbose != 0 && o->verbose != 1)
-		return Fail(errmsg, "model verbose flag %d is out of range", o->verbose);
-	if (o->device < VC_DEVICE_CPU || o->device > VC_DEVICE_AUTO)
-		return Fail(errmsg, "model has unknown device option %d", o->device);
 	return VC_OK;
 }
 
@@ -403,8 +314,6 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 		return Fail(errmsg, "model header has nonzero reserved bits");
 	if ((st = CheckOptions(&h, errmsg)) != VC_OK)
 		return st;
-	for (i = 0; i < h.opt.n_hidden; i++)
-		h.opt.hidden[i] = h.hidden_raw[i];
 	if ((st = CheckRecord(&h, errmsg)) != VC_OK)
 		return st;
 	if ((uint64_t) vc_layout_param_count(&h.opt, h.dim) != h.n_params)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "vc.h"
+#include "vc_options.h"
 
 /* ---- allocation hooks ---- */
 
@@ -53,33 +54,7 @@ vc_free(void *ptr)
 		free_hook(ptr);
 }
 
-/* ---- names ---- */
-
-const char *
-vc_likelihood_name(int v)
-{
-	return v == VC_LIK_BERNOULLI ? "bernoulli" : "gaussian";
-}
-
-const char *
-vc_activation_name(int v)
-{
-	return v == VC_ACT_TANH ? "tanh" : "relu";
-}
-
-const char *
-vc_normalize_name(int v)
-{
-	switch (v)
-	{
-		case VC_NORM_MINMAX:
-			return "minmax";
-		case VC_NORM_NONE:
-			return "none";
-		default:
-			return "standard";
-	}
-}
+/* ---- names (the option enums' names are in the option table) ---- */
 
 const char *
 vc_method_name(int v)
@@ -95,44 +70,7 @@ vc_method_name(int v)
 	}
 }
 
-const char *
-vc_device_name(int v)
-{
-	switch (v)
-	{
-		case VC_DEVICE_GPU:
-			return "gpu";
-		case VC_DEVICE_AUTO:
-			return "auto";
-		default:
-			return "cpu";
-	}
-}
-
 /* ---- options ---- */
-
-void
-vc_options_init(VcOptions *opt)
-{
-	memset(opt, 0, sizeof(*opt));
-	opt->n_hidden = -1;
-	opt->latent_dim = -1;
-	opt->likelihood = VC_LIK_GAUSSIAN;
-	opt->activation = VC_ACT_RELU;
-	opt->normalize = -1;
-	opt->epochs = -1;
-	opt->batch_size = -1;
-	opt->learning_rate = -1;
-	opt->beta = -1;
-	opt->weight_decay = -1;
-	opt->seed = 0;
-	opt->validation_fraction = -1;
-	opt->patience = -1;
-	opt->max_rows = 0;
-	opt->mc_samples = -1;
-	opt->verbose = 0;
-	opt->device = VC_DEVICE_CPU;
-}
 
 static int
 ClampInt(int64_t v, int lo, int hi)
@@ -151,7 +89,7 @@ VcStatus
 vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 {
 	int64_t		n_train;
-	int			i;
+	VcStatus	st;
 
 	if (dim < 1 || dim > VC_MAX_INPUT_DIM)
 	{
@@ -159,6 +97,9 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 				 dim, VC_MAX_INPUT_DIM);
 		return VC_ELIMIT;
 	}
+	/* what was given must be valid as given: -0.5 is no "not given" */
+	if ((st = vc_options_check(opt, 1, errmsg)) != VC_OK)
+		return st;
 	if (opt->latent_dim < 0)
 		opt->latent_dim = ClampInt((dim + 11) / 12, 2, 20);
 	if (opt->n_hidden < 0)
@@ -202,38 +143,8 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 		opt->epochs = ClampInt((12000 + steps - 1) / steps, 5, 100);
 	}
 
-	/* validate the resolved set (explicit values were range-checked by the host too) */
-	if (opt->latent_dim < 1 || opt->latent_dim > VC_MAX_WIDTH)
-	{
-		snprintf(errmsg, VC_ERRMSG_LEN, "latent_dim must be between 1 and %d", VC_MAX_WIDTH);
-		return VC_EINVAL;
-	}
-	if (opt->n_hidden > VC_MAX_HIDDEN)
-	{
-		snprintf(errmsg, VC_ERRMSG_LEN, "hidden may have at most %d layers", VC_MAX_HIDDEN);
-		return VC_EINVAL;
-	}
-	for (i = 0; i < opt->n_hidden; i++)
-		if (opt->hidden[i] < 1 || opt->hidden[i] > VC_MAX_WIDTH)
-		{
-			snprintf(errmsg, VC_ERRMSG_LEN, "hidden layer sizes must be between 1 and %d", VC_MAX_WIDTH);
-			return VC_EINVAL;
-		}
-	if (opt->epochs < 1 || opt->epochs > VC_MAX_EPOCHS || opt->batch_size < 1 ||
-		opt->mc_samples < 1 || opt->mc_samples > VC_MAX_MC_SAMPLES ||
-		!(opt->learning_rate > 0) || !(opt->beta >= 0) || !(opt->weight_decay >= 0) ||
-		!isfinite(opt->learning_rate) || !isfinite(opt->beta) || !isfinite(opt->weight_decay) ||
-		!(opt->validation_fraction >= 0 && opt->validation_fraction < 1) ||
-		opt->patience < 0 || opt->max_rows < 0 ||
-		opt->likelihood < 0 || opt->likelihood > VC_LIK_BERNOULLI ||
-		opt->activation < 0 || opt->activation > VC_ACT_TANH ||
-		opt->normalize > VC_NORM_NONE ||
-		opt->device < 0 || opt->device > VC_DEVICE_AUTO)
-	{
-		snprintf(errmsg, VC_ERRMSG_LEN, "option out of range");
-		return VC_EINVAL;
-	}
-	return VC_OK;
+	/* the resolved set must pass the same check as every reader's */
+	return vc_options_check(opt, 0, errmsg);
 }
 
 /* ---- model layout ---- */

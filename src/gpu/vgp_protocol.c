@@ -8,16 +8,13 @@
  */
 #include "vc_bytes.h"
 #include "vgp_protocol.h"
+#include "vc_options.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vgp_sha256.h"
-
-/* the largest seed the SQL option accepts (2^53 - 1, exact in a double) */
-#define VGP_MAX_SEED		UINT64_C(9007199254740991)
-#define VGP_MAX_BATCH		65536
 
 /* ---- byte order helpers: little-endian, unaligned ---- */
 
@@ -108,124 +105,37 @@ vgp_decode_hello(const uint8_t *buf, size_t len, VgpHello *out, char *errmsg)
 
 /* ---- TRAIN header ---- */
 
+/* the shape follows the options block directly */
+typedef char vgp_options_fit[(VGP_OFF_DIM == VC_OPTIONS_BLOCK_SIZE) ? 1 : -1];
+
+/* the options block (offsets from the option table) then the shape */
 size_t
 vgp_encode_train_header(uint8_t *buf, const VgpTrainHeader *h)
 {
-	const VcOptions *o = &h->opt;
-	int			i;
-
-	vc_put_u32(buf + 0, (uint32_t) o->n_hidden);
-	for (i = 0; i < VC_MAX_HIDDEN; i++)
-		vc_put_u32(buf + 4 + 4 * i, (uint32_t) (i < o->n_hidden ? o->hidden[i] : 0));
-	vc_put_u32(buf + 36, (uint32_t) o->latent_dim);
-	vc_put_u32(buf + 40, (uint32_t) o->likelihood);
-	vc_put_u32(buf + 44, (uint32_t) o->activation);
-	vc_put_u32(buf + 48, (uint32_t) o->normalize);
-	vc_put_u32(buf + 52, (uint32_t) o->epochs);
-	vc_put_u32(buf + 56, (uint32_t) o->batch_size);
-	vc_put_f64(buf + 60, o->learning_rate);
-	vc_put_f64(buf + 68, o->beta);
-	vc_put_f64(buf + 76, o->weight_decay);
-	vc_put_u64(buf + 84, o->seed);
-	vc_put_f64(buf + 92, o->validation_fraction);
-	vc_put_u32(buf + 100, (uint32_t) o->patience);
-	vc_put_u64(buf + 104, (uint64_t) o->max_rows);
-	vc_put_u32(buf + 112, (uint32_t) o->mc_samples);
-	vc_put_u32(buf + 116, (uint32_t) o->verbose);
-	vc_put_u32(buf + 120, (uint32_t) o->device);
-	vc_put_u32(buf + 124, h->dim);
-	vc_put_u64(buf + 128, h->n_rows);
+	vc_options_encode(buf, &h->opt);
+	vc_put_u32(buf + VGP_OFF_DIM, h->dim);
+	vc_put_u64(buf + VGP_OFF_N_ROWS, h->n_rows);
 	return VGP_TRAIN_HEADER_SIZE;
 }
 
-/* -1 ("not given") or lo..hi */
-static int
-IntOk(int32_t v, int32_t lo, int32_t hi)
-{
-	return v == -1 || (v >= lo && v <= hi);
-}
-
-/* any finite negative ("not given") or lo..hi (lo excluded when lo_open) */
-static int
-RealOk(double d, double lo, double hi, int lo_open)
-{
-	if (!isfinite(d))
-		return 0;
-	if (d < 0)
-		return 1;
-	return d <= hi && d >= lo && !(lo_open && d == lo);
-}
-
+/*
+ * Options as the user gave them: each is "not given" or passes the one
+ * check the jsonb parser and the model reader use too.
+ */
 VcStatus
 vgp_decode_train_header(const uint8_t *buf, size_t len, VgpTrainHeader *out,
 						char *errmsg)
 {
-	VcOptions  *o = &out->opt;
-	int			i;
+	VcStatus	st;
 
 	if (len != VGP_TRAIN_HEADER_SIZE)
 		return Fail(errmsg, VC_EFORMAT, "TRAIN header has the wrong length");
 	memset(out, 0, sizeof(*out));
-	o->n_hidden = vc_get_i32(buf);
-	if (o->n_hidden < -1 || o->n_hidden > VC_MAX_HIDDEN)
-		return Fail(errmsg, VC_EINVAL, "option \"hidden\" has too many layers");
-	for (i = 0; i < o->n_hidden; i++)
-	{
-		o->hidden[i] = vc_get_i32(buf + 4 + 4 * i);
-		if (o->hidden[i] < 1 || o->hidden[i] > VC_MAX_WIDTH)
-			return Fail(errmsg, VC_EINVAL, "option \"hidden\" has a layer size out of range");
-	}
-	o->latent_dim = vc_get_i32(buf + 36);
-	o->likelihood = vc_get_i32(buf + 40);
-	o->activation = vc_get_i32(buf + 44);
-	o->normalize = vc_get_i32(buf + 48);
-	o->epochs = vc_get_i32(buf + 52);
-	o->batch_size = vc_get_i32(buf + 56);
-	o->learning_rate = vc_get_f64(buf + 60);
-	o->beta = vc_get_f64(buf + 68);
-	o->weight_decay = vc_get_f64(buf + 76);
-	o->seed = vc_get_u64(buf + 84);
-	o->validation_fraction = vc_get_f64(buf + 92);
-	o->patience = vc_get_i32(buf + 100);
-	o->max_rows = vc_get_i64(buf + 104);
-	o->mc_samples = vc_get_i32(buf + 112);
-	o->verbose = vc_get_i32(buf + 116);
-	o->device = vc_get_i32(buf + 120);
-	out->dim = vc_get_u32(buf + 124);
-	out->n_rows = vc_get_u64(buf + 128);
-
-	if (!IntOk(o->latent_dim, 1, VC_MAX_WIDTH))
-		return Fail(errmsg, VC_EINVAL, "option \"latent_dim\" out of range");
-	if (o->likelihood < 0 || o->likelihood > VC_LIK_BERNOULLI)
-		return Fail(errmsg, VC_EINVAL, "option \"likelihood\" out of range");
-	if (o->activation < 0 || o->activation > VC_ACT_TANH)
-		return Fail(errmsg, VC_EINVAL, "option \"activation\" out of range");
-	if (!IntOk(o->normalize, 0, VC_NORM_NONE))
-		return Fail(errmsg, VC_EINVAL, "option \"normalize\" out of range");
-	if (!IntOk(o->epochs, 1, VC_MAX_EPOCHS))
-		return Fail(errmsg, VC_EINVAL, "option \"epochs\" out of range");
-	if (!IntOk(o->batch_size, 1, VGP_MAX_BATCH))
-		return Fail(errmsg, VC_EINVAL, "option \"batch_size\" out of range");
-	if (!RealOk(o->learning_rate, 0, 10, 1))
-		return Fail(errmsg, VC_EINVAL, "option \"learning_rate\" out of range");
-	if (!RealOk(o->beta, 0, 1e6, 0))
-		return Fail(errmsg, VC_EINVAL, "option \"beta\" out of range");
-	if (!RealOk(o->weight_decay, 0, 1, 0))
-		return Fail(errmsg, VC_EINVAL, "option \"weight_decay\" out of range");
-	if (o->seed > VGP_MAX_SEED)
-		return Fail(errmsg, VC_EINVAL, "option \"seed\" out of range");
-	if (!RealOk(o->validation_fraction, 0, 0.9, 0))
-		return Fail(errmsg, VC_EINVAL, "option \"validation_fraction\" out of range");
-	if (!IntOk(o->patience, 0, VC_MAX_EPOCHS))
-		return Fail(errmsg, VC_EINVAL, "option \"patience\" out of range");
-	if (o->max_rows < 0 || (o->max_rows > 0 && o->max_rows < VC_MIN_ROWS))
-		return Fail(errmsg, VC_EINVAL, "option \"max_rows\" out of range");
-	if (!IntOk(o->mc_samples, 1, VC_MAX_MC_SAMPLES))
-		return Fail(errmsg, VC_EINVAL, "option \"mc_samples\" out of range");
-	if (o->verbose != 0 && o->verbose != 1)
-		return Fail(errmsg, VC_EINVAL, "option \"verbose\" out of range");
-	if (o->device < VC_DEVICE_CPU || o->device > VC_DEVICE_AUTO)
-		return Fail(errmsg, VC_EINVAL, "option \"device\" out of range");
+	vc_options_decode(buf, &out->opt, NULL);
+	out->dim = vc_get_u32(buf + VGP_OFF_DIM);
+	out->n_rows = vc_get_u64(buf + VGP_OFF_N_ROWS);
+	if ((st = vc_options_check(&out->opt, 1, errmsg)) != VC_OK)
+		return st;
 
 	if (out->dim < 1 || out->dim > VC_MAX_INPUT_DIM)
 	{

@@ -103,8 +103,11 @@ typedef struct VgpHello
  *   100 i32 patience       104 i64 max_rows    112 i32 mc_samples
  *   116 i32 verbose (0/1)  120 i32 device      124 u32 dim
  *   128 u64 n_rows
- * Ranges are those of the SQL options (src/pg/vae_options.c), plus the
- * "not given" markers of vc_options_init (-1; any negative for doubles).
+ * Bytes 0..123 are the options block of the option table (vc_options.h),
+ * the same block the model header carries at byte 12.  Each option is
+ * "not given" (-1, for doubles too) or within its table
+ * range, checked by vc_options_check, as the SQL options and the model
+ * reader are.
  */
 typedef struct VgpTrainHeader
 {
@@ -115,6 +118,8 @@ typedef struct VgpTrainHeader
 
 /* encoded size of VgpTrainHeader (see vgp_encode_train_header) */
 #define VGP_TRAIN_HEADER_SIZE 136
+#define VGP_OFF_DIM			124 /* right after the options block */
+#define VGP_OFF_N_ROWS		128
 
 /* encoded payload sizes of the fixed-size messages */
 #define VGP_HELLO_SIZE		48

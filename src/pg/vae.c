@@ -6,6 +6,7 @@
 
 #include <limits.h>
 
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -247,4 +248,21 @@ VaeReportStatus(VcStatus st, const char *msg)
 				 errmsg("invalid vae model: %s", msg),
 				 errhint("The value must be a model returned by vae_train().")));
 	ereport(ERROR, (errcode(code), errmsg("%s", msg)));
+}
+
+/*
+ * User text for an error message: at most VAE_ECHO_MAX bytes of it, cut on a
+ * character boundary of the server encoding, with "..." when cut.  A 10 MB
+ * option key must not land whole in the ERROR, the server log and every
+ * client that logs errors; a prefix is enough to recognize the typo.
+ */
+char *
+VaeEchoText(const char *s, int len)
+{
+	int			keep;
+
+	if (len <= VAE_ECHO_MAX)
+		return pnstrdup(s, len);
+	keep = pg_mbcliplen(s, len, VAE_ECHO_MAX);
+	return psprintf("%.*s...", keep, s);
 }

@@ -19,6 +19,9 @@
 
 /* vae.c */
 extern void VaeReportStatus(VcStatus st, const char *msg) pg_attribute_noreturn();
+/* user text quoted in a message: a prefix of at most VAE_ECHO_MAX bytes */
+#define VAE_ECHO_MAX 64
+extern char *VaeEchoText(const char *s, int len);
 
 /*
  * vae_input.c: a one-dimensional SQL array of real, double precision, smallint,

@@ -464,12 +464,12 @@ TrainOnWorker(VaeTrainState *st)
 						 status == VC_ENOMEM ? ERRCODE_OUT_OF_MEMORY :
 						 ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("vae_train could not train on the GPU worker: %s", msg),
-				 errdetail("vae.gpu_worker is \"%s\".", target),
+				 errdetail("vae.gpu_worker is \"%s\".", VaeEchoText(target, strlen(target))),
 				 errhint("Check that vae_gpud is running there and that vae.gpu_worker (and, over TCP, "
 						 "vae.gpu_secret) match it, or use device 'auto' to fall back to the CPU.")));
 	ereport(NOTICE,
 			(errmsg("vae_train is training on the CPU: the GPU worker failed: %s", msg),
-			 errdetail("vae.gpu_worker is \"%s\".", target)));
+			 errdetail("vae.gpu_worker is \"%s\".", VaeEchoText(target, strlen(target)))));
 	return NULL;
 }
 

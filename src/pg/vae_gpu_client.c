@@ -306,7 +306,8 @@ ConnectTcp(GpuConn *c, const char *target)
 	int			saved_errno = 0;
 
 	if (port == NULL || port[1] == '\0' || port == host)
-		return Fail(c, "\"%s\" is neither a socket path (starting with /) nor host:port", target);
+		return Fail(c, "\"%s\" is neither a socket path (starting with /) nor host:port",
+					VaeEchoText(target, strlen(target)));
 	*port++ = '\0';
 	if (host[0] == '[' && host[strlen(host) - 1] == ']')
 	{
@@ -318,7 +319,8 @@ ConnectTcp(GpuConn *c, const char *target)
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0)
-		return Fail(c, "could not resolve \"%s\": %s", host, gai_strerror(rc));
+		return Fail(c, "could not resolve \"%s\": %s", VaeEchoText(host, strlen(host)),
+					gai_strerror(rc));
 
 	for (ai = res; ai != NULL; ai = ai->ai_next)
 	{

@@ -9,6 +9,8 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "vc_options.h"
+
 PG_FUNCTION_INFO_V1(vae_model_info);
 
 /* a JSON number; NaN and infinities (not JSON) become null */
@@ -36,15 +38,13 @@ AppendDoubles(StringInfo s, const double *v, int n)
 	appendStringInfoChar(s, ']');
 }
 
+/* an option as JSON, from the option table: the form vae_train accepts */
 static void
-AppendHidden(StringInfo s, const VcOptions *o)
+AppendOption(StringInfo s, const VcOptions *o, VcOptionId id)
 {
-	int			i;
+	char		buf[128];
 
-	appendStringInfoChar(s, '[');
-	for (i = 0; i < o->n_hidden; i++)
-		appendStringInfo(s, "%s%d", i ? "," : "", o->hidden[i]);
-	appendStringInfoChar(s, ']');
+	appendStringInfoString(s, vc_option_json(&vc_option_defs[id], o, buf, sizeof(buf)));
 }
 
 Datum
@@ -54,14 +54,20 @@ vae_model_info(PG_FUNCTION_ARGS)
 	const VcModel *m = c->model;
 	const VcOptions *o = &m->opt;
 	StringInfoData s;
+	int			i;
 
 	initStringInfo(&s);
-	appendStringInfo(&s, "{\"format_version\": %d, \"input_dim\": %d, \"latent_dim\": %d, \"hidden\": ",
-					 VC_FORMAT_VERSION, m->dim, o->latent_dim);
-	AppendHidden(&s, o);
-	appendStringInfo(&s, ", \"likelihood\": \"%s\", \"activation\": \"%s\", \"normalize\": \"%s\"",
-					 vc_likelihood_name(o->likelihood), vc_activation_name(o->activation),
-					 vc_normalize_name(o->normalize));
+	appendStringInfo(&s, "{\"format_version\": %d, \"input_dim\": %d, \"latent_dim\": ",
+					 VC_FORMAT_VERSION, m->dim);
+	AppendOption(&s, o, VC_OPTION_latent_dim);
+	appendStringInfoString(&s, ", \"hidden\": ");
+	AppendOption(&s, o, VC_OPTION_hidden);
+	appendStringInfoString(&s, ", \"likelihood\": ");
+	AppendOption(&s, o, VC_OPTION_likelihood);
+	appendStringInfoString(&s, ", \"activation\": ");
+	AppendOption(&s, o, VC_OPTION_activation);
+	appendStringInfoString(&s, ", \"normalize\": ");
+	AppendOption(&s, o, VC_OPTION_normalize);
 	appendStringInfo(&s, ", \"parameters\": %zu, \"size_bytes\": %zu, \"rows\": %lld, \"epochs\": %d, \"best_epoch\": %d",
 					 m->n_params, c->len, (long long) m->rows, m->epochs_run, m->best_epoch);
 	appendStringInfoString(&s, ", \"train_loss\": ");
@@ -70,26 +76,18 @@ vae_model_info(PG_FUNCTION_ARGS)
 	AppendDoubles(&s, m->val_loss, m->epochs_run);
 	appendStringInfoString(&s, ", \"train_seconds\": ");
 	AppendNumber(&s, m->train_seconds);
-	appendStringInfo(&s, ", \"device\": \"%s\", \"seed\": " UINT64_FORMAT ", \"score_sample\": %d",
-					 vc_device_name(m->device), (uint64) o->seed, m->n_scores);
+	appendStringInfo(&s, ", \"device\": \"%s\", \"seed\": ", vc_device_name(m->device));
+	AppendOption(&s, o, VC_OPTION_seed);
+	appendStringInfo(&s, ", \"score_sample\": %d", m->n_scores);
 
-	/* every option as the training resolved it, in the form vae_train accepts */
-	appendStringInfoString(&s, ", \"options\": {\"hidden\": ");
-	AppendHidden(&s, o);
-	appendStringInfo(&s, ", \"latent_dim\": %d, \"likelihood\": \"%s\", \"activation\": \"%s\", \"normalize\": \"%s\"",
-					 o->latent_dim, vc_likelihood_name(o->likelihood),
-					 vc_activation_name(o->activation), vc_normalize_name(o->normalize));
-	appendStringInfo(&s, ", \"epochs\": %d, \"batch_size\": %d, \"learning_rate\": ", o->epochs, o->batch_size);
-	AppendNumber(&s, o->learning_rate);
-	appendStringInfoString(&s, ", \"beta\": ");
-	AppendNumber(&s, o->beta);
-	appendStringInfoString(&s, ", \"weight_decay\": ");
-	AppendNumber(&s, o->weight_decay);
-	appendStringInfo(&s, ", \"seed\": " UINT64_FORMAT ", \"validation_fraction\": ", (uint64) o->seed);
-	AppendNumber(&s, o->validation_fraction);
-	appendStringInfo(&s, ", \"patience\": %d, \"max_rows\": %lld, \"mc_samples\": %d, \"verbose\": %s, \"device\": \"%s\"}}",
-					 o->patience, (long long) o->max_rows, o->mc_samples,
-					 o->verbose ? "true" : "false", vc_device_name(o->device));
+	/* every option of the table as the training resolved it */
+	appendStringInfoString(&s, ", \"options\": {");
+	for (i = 0; i < VC_N_OPTIONS; i++)
+	{
+		appendStringInfo(&s, "%s\"%s\": ", i ? ", " : "", vc_option_defs[i].name);
+		AppendOption(&s, o, (VcOptionId) i);
+	}
+	appendStringInfoString(&s, "}}");
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }

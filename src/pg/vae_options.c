@@ -3,7 +3,10 @@
  *
  * Every key is optional.  An unknown key, a wrong type or a value out of
  * range is an ERROR that names the key and what it accepts, so a typo never
- * trains a model with silently ignored settings.
+ * trains a model with silently ignored settings.  Which keys exist, their
+ * types and ranges come from the core's option table (vc_options.h), and
+ * each value goes through its one check, the one the GPU worker's protocol
+ * and the model reader use too: this file only maps jsonb onto it.
  */
 #include "vae.h"
 
@@ -11,28 +14,49 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/tuplestore.h"
 
-#define VALID_KEYS "hidden, latent_dim, likelihood, activation, normalize, epochs, " \
-	"batch_size, learning_rate, beta, weight_decay, seed, validation_fraction, " \
-	"patience, max_rows, mc_samples, verbose, device"
+#include "vc_options.h"
 
-static void
-OptionError(const char *key, const char *expected)
+PG_FUNCTION_INFO_V1(vae_options);
+
+/* "hidden, latent_dim, ...": every key of the table, for hints */
+static const char *
+ValidKeys(void)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("vae_train option \"%s\" must be %s", key, expected)));
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	for (i = 0; i < VC_N_OPTIONS; i++)
+		appendStringInfo(&s, "%s%s", i ? ", " : "", vc_option_defs[i].name);
+	return s.data;
 }
 
-static double
-NumberValue(JsonbValue *v, const char *key, const char *expected)
+/* the range message of the table for def, whatever was wrong */
+static void
+OptionError(const VcOptionDef *def)
 {
-	if (v->type != jbvNumeric)
-		OptionError(key, expected);
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-											  NumericGetDatum(v->val.numeric)));
+	char		msg[VC_ERRMSG_LEN];
+
+	vc_option_error(def, msg);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("vae_train %s", msg)));
+}
+
+/* a value of the right type, through the table's check */
+static void
+CheckValue(const VcOptionDef *def, const VcOptionValue *val)
+{
+	if (vc_option_check(def, val, NULL) != VC_OK)
+		OptionError(def);
 }
 
 /*
@@ -41,135 +65,97 @@ NumberValue(JsonbValue *v, const char *key, const char *expected)
  * check lie.
  */
 static int64
-IntValue(JsonbValue *v, const char *key, int64 lo, int64 hi, const char *expected)
+IntValue(JsonbValue *v, const VcOptionDef *def)
 {
 	char	   *text,
 			   *end;
 	long long	n;
 
 	if (v->type != jbvNumeric)
-		OptionError(key, expected);
+		OptionError(def);
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 	errno = 0;
 	n = strtoll(text, &end, 10);
 	if (*end == '.')
 		for (end++; *end == '0'; end++)
 			;
-	if (errno != 0 || end == text || *end != '\0' || n < lo || n > hi)
-		OptionError(key, expected);
+	if (errno != 0 || end == text || *end != '\0')
+		OptionError(def);
 	return (int64) n;
 }
 
-static double
-RealValue(JsonbValue *v, const char *key, double lo, double hi, bool lo_open, const char *expected)
-{
-	double		d = NumberValue(v, key, expected);
-
-	if (!isfinite(d) || d > hi || d < lo || (lo_open && d == lo))
-		OptionError(key, expected);
-	return d;
-}
-
-/* a string option: index of the matching name, or an ERROR listing the choices */
-static int
-ChoiceValue(JsonbValue *v, const char *key, const char *const *names, int n, const char *expected)
-{
-	int			i;
-
-	if (v->type == jbvString)
-		for (i = 0; i < n; i++)
-			if (strlen(names[i]) == (size_t) v->val.string.len &&
-				strncmp(names[i], v->val.string.val, v->val.string.len) == 0)
-				return i;
-	OptionError(key, expected);
-	return -1;					/* unreachable */
-}
-
-static const char *const likelihoods[] = {"gaussian", "bernoulli"};
-static const char *const activations[] = {"relu", "tanh"};
-static const char *const normalizations[] = {"standard", "minmax", "none"};
-static const char *const devices[] = {"cpu", "gpu", "auto"};
-
 /* nested containers arrive as jbvBinary because the iterators skip nesting */
 static void
-ParseHidden(JsonbValue *hv, VcOptions *opt)
+ParseHidden(const VcOptionDef *def, JsonbValue *hv, VcOptions *opt)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
+	VcOptionValue val = {0};
 	int			n = 0;
 
 	if (hv->type != jbvBinary || !JsonContainerIsArray(hv->val.binary.data))
-		OptionError("hidden", "an array of layer sizes, for example [64, 32]");
+		OptionError(def);
 	it = JsonbIteratorInit(hv->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		if (tok != WJB_ELEM)
 			continue;
 		if (n >= VC_MAX_HIDDEN)
-			OptionError("hidden", psprintf("an array of at most %d layer sizes", VC_MAX_HIDDEN));
-		opt->hidden[n++] = (int) IntValue(&v, "hidden", 1, VC_MAX_WIDTH,
-										  psprintf("an array of integers between 1 and %d", VC_MAX_WIDTH));
+			OptionError(def);
+		val.i = IntValue(&v, def);
+		CheckValue(def, &val);
+		opt->hidden[n++] = (int) val.i;
 	}
 	opt->n_hidden = n;
 }
 
+/* one key: its jsonb type by the table, then the table's check */
 static void
-ParseKey(const char *key, JsonbValue *v, VcOptions *opt)
+ParseKey(const char *key, int keylen, JsonbValue *v, VcOptions *opt)
 {
-	if (strcmp(key, "hidden") == 0)
-	{
-		ParseHidden(v, opt);
-		return;
-	}
-	if (strcmp(key, "latent_dim") == 0)
-		opt->latent_dim = (int) IntValue(v, key, 1, VC_MAX_WIDTH, psprintf("an integer between 1 and %d", VC_MAX_WIDTH));
-	else if (strcmp(key, "likelihood") == 0)
-		opt->likelihood = ChoiceValue(v, key, likelihoods, 2, "'gaussian' or 'bernoulli'");
-	else if (strcmp(key, "activation") == 0)
-		opt->activation = ChoiceValue(v, key, activations, 2, "'relu' or 'tanh'");
-	else if (strcmp(key, "normalize") == 0)
-		opt->normalize = ChoiceValue(v, key, normalizations, 3, "'standard', 'minmax' or 'none'");
-	else if (strcmp(key, "epochs") == 0)
-		opt->epochs = (int) IntValue(v, key, 1, VC_MAX_EPOCHS, psprintf("an integer between 1 and %d", VC_MAX_EPOCHS));
-	else if (strcmp(key, "batch_size") == 0)
-		opt->batch_size = (int) IntValue(v, key, 1, 65536, "an integer between 1 and 65536");
-	else if (strcmp(key, "learning_rate") == 0)
-		opt->learning_rate = RealValue(v, key, 0, 10, true, "a number greater than 0 and at most 10");
-	else if (strcmp(key, "beta") == 0)
-		opt->beta = RealValue(v, key, 0, 1e6, false, "a number between 0 and 1000000");
-	else if (strcmp(key, "weight_decay") == 0)
-		opt->weight_decay = RealValue(v, key, 0, 1, false, "a number between 0 and 1");
-	else if (strcmp(key, "seed") == 0)
-		opt->seed = (uint64_t) IntValue(v, key, 0, INT64CONST(9007199254740991),
-										"an integer between 0 and 2^53 - 1");
-	else if (strcmp(key, "validation_fraction") == 0)
-		opt->validation_fraction = RealValue(v, key, 0, 0.9, false, "a number between 0 and 0.9");
-	else if (strcmp(key, "patience") == 0)
-		opt->patience = (int) IntValue(v, key, 0, VC_MAX_EPOCHS, "an integer >= 0 (0 disables early stopping)");
-	else if (strcmp(key, "max_rows") == 0)
-	{
-		opt->max_rows = IntValue(v, key, 0, PG_INT64_MAX, "an integer >= 0 (0 means no cap)");
-		if (opt->max_rows > 0 && opt->max_rows < VC_MIN_ROWS)
-			OptionError(key, psprintf("0 (no cap) or at least %d", VC_MIN_ROWS));
-	}
-	else if (strcmp(key, "mc_samples") == 0)
-		opt->mc_samples = (int) IntValue(v, key, 1, VC_MAX_MC_SAMPLES, psprintf("an integer between 1 and %d", VC_MAX_MC_SAMPLES));
-	else if (strcmp(key, "verbose") == 0)
-	{
-		if (v->type != jbvBool)
-			OptionError(key, "true or false");
-		opt->verbose = v->val.boolean;
-	}
-	else if (strcmp(key, "device") == 0)
-	{
-		opt->device = ChoiceValue(v, key, devices, 3, "'cpu', 'gpu' or 'auto'");
-	}
-	else
+	const VcOptionDef *def = vc_option_find(key, keylen);
+	VcOptionValue val = {0};
+
+	if (def == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown vae_train option \"%s\"", key),
-				 errhint("Valid options are: %s.", VALID_KEYS)));
+				 errmsg("unknown vae_train option \"%s\"", VaeEchoText(key, keylen)),
+				 errhint("Valid options are: %s.", ValidKeys())));
+	switch (def->type)
+	{
+		case VC_OPT_HIDDEN:
+			ParseHidden(def, v, opt);
+			return;
+		case VC_OPT_INT:
+		case VC_OPT_INT64:
+			val.i = IntValue(v, def);
+			break;
+		case VC_OPT_UINT64:
+			val.i = IntValue(v, def);
+			if (val.i < 0)
+				OptionError(def);
+			val.u = (uint64) val.i;
+			break;
+		case VC_OPT_REAL:
+			if (v->type != jbvNumeric)
+				OptionError(def);
+			val.d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+													   NumericGetDatum(v->val.numeric)));
+			break;
+		case VC_OPT_BOOL:
+			if (v->type != jbvBool)
+				OptionError(def);
+			val.i = v->val.boolean ? 1 : 0;
+			break;
+		case VC_OPT_ENUM:
+			if (v->type != jbvString ||
+				(val.i = vc_option_enum_index(def, v->val.string.val, v->val.string.len)) < 0)
+				OptionError(def);
+			break;
+	}
+	CheckValue(def, &val);
+	vc_option_set(def, opt, &val);
 }
 
 void
@@ -178,7 +164,8 @@ VaeParseOptions(Jsonb *jb, VcOptions *opt)
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
-	char	   *key = NULL;
+	const char *key = NULL;
+	int			keylen = 0;
 
 	vc_options_init(opt);
 
@@ -194,13 +181,103 @@ VaeParseOptions(Jsonb *jb, VcOptions *opt)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("vae_train options must be a jsonb object"),
-				 errhint("Valid options are: %s.", VALID_KEYS)));
+				 errhint("Valid options are: %s.", ValidKeys())));
 	it = JsonbIteratorInit(&jb->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		if (tok == WJB_KEY)
-			key = pnstrdup(v.val.string.val, v.val.string.len);
+		{
+			key = v.val.string.val;
+			keylen = v.val.string.len;
+		}
 		else if (tok == WJB_VALUE)
-			ParseKey(key, &v, opt);
+			ParseKey(key, keylen, &v, opt);
 	}
+}
+
+/* ---- vae_options(): the table, for users ---- */
+
+/* the option's type as jsonb spells it */
+static const char *
+JsonTypeName(const VcOptionDef *def)
+{
+	switch (def->type)
+	{
+		case VC_OPT_HIDDEN:
+			return "integer[]";
+		case VC_OPT_REAL:
+			return "number";
+		case VC_OPT_BOOL:
+			return "boolean";
+		case VC_OPT_ENUM:
+			return "string";
+		default:
+			return "integer";
+	}
+}
+
+static Datum
+NumericFromText(const char *s)
+{
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+/* the choices of an enum or boolean option as text[] */
+static Datum
+AllowedArray(const VcOptionDef *def)
+{
+	static const char *const booleans[] = {"true", "false"};
+	const char *const *names = def->type == VC_OPT_BOOL ? booleans : def->names;
+	int			n = def->type == VC_OPT_BOOL ? 2 : vc_option_n_names(def);
+	Datum	   *d = palloc(sizeof(Datum) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(names[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * One row per option, straight from the core's table: what the jsonb parser,
+ * the GPU worker and the model reader check is what users read here.
+ */
+Datum
+vae_options(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < VC_N_OPTIONS; i++)
+	{
+		const VcOptionDef *def = &vc_option_defs[i];
+		Datum		values[8];
+		bool		nulls[8] = {false};
+		char		buf[160];
+
+		values[0] = CStringGetTextDatum(def->name);
+		values[1] = CStringGetTextDatum(JsonTypeName(def));
+		values[2] = CStringGetTextDatum(def->default_rule);
+		if (def->type == VC_OPT_REAL)
+		{
+			values[3] = NumericFromText(vc_format_double(def->dmin, buf, sizeof(buf)));
+			values[4] = NumericFromText(vc_format_double(def->dmax, buf, sizeof(buf)));
+		}
+		else if (def->type == VC_OPT_ENUM || def->type == VC_OPT_BOOL)
+			nulls[3] = nulls[4] = true;
+		else
+		{
+			values[3] = NumericFromText(psprintf(INT64_FORMAT, def->imin));
+			values[4] = NumericFromText(psprintf(INT64_FORMAT, def->imax));
+		}
+		if (def->type == VC_OPT_ENUM || def->type == VC_OPT_BOOL)
+			values[5] = AllowedArray(def);
+		else
+			nulls[5] = true;
+		values[6] = CStringGetTextDatum(vc_option_describe(def, buf, sizeof(buf)));
+		values[7] = CStringGetTextDatum(def->description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

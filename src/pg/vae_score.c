@@ -15,6 +15,8 @@
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
+#include "vc_options.h"
+
 PG_FUNCTION_INFO_V1(vae_score);
 PG_FUNCTION_INFO_V1(vae_threshold);
 PG_FUNCTION_INFO_V1(vae_encode);
@@ -22,18 +24,21 @@ PG_FUNCTION_INFO_V1(vae_reconstruct);
 PG_FUNCTION_INFO_V1(vae_explain);
 PG_FUNCTION_INFO_V1(vae_generate);
 
+/* a scoring method by name; an unknown one is quoted by its prefix only */
 static int
 ParseMethod(text *t)
 {
-	char	   *s = text_to_cstring(t);
+	const char *s = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
 	int			m;
 
 	for (m = 0; m < VC_N_METHODS; m++)
-		if (strcmp(s, vc_method_name(m)) == 0)
+		if (strlen(vc_method_name(m)) == (size_t) len &&
+			memcmp(s, vc_method_name(m), len) == 0)
 			return m;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown scoring method \"%s\"", s),
+			 errmsg("unknown scoring method \"%s\"", VaeEchoText(s, len)),
 			 errhint("Valid methods are recon_prob, elbo and mse.")));
 	return -1;					/* unreachable */
 }
@@ -76,10 +81,14 @@ vae_threshold(PG_FUNCTION_ARGS)
 	double		contamination = PG_GETARG_FLOAT8(1);
 	int			method = PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB;
 
+	char		buf[32];
+
+	/* the shortest exact digits: 1.0000000001 must not read "got 1" */
 	if (!(contamination >= 0.0 && contamination <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("contamination must be between 0 and 1, got %g", contamination)));
+				 errmsg("contamination must be between 0 and 1, got %s",
+						vc_format_double(contamination, buf, sizeof(buf)))));
 	PG_RETURN_FLOAT8(vc_threshold(c->model, method, contamination));
 }
 
