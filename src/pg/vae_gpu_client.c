@@ -20,7 +20,7 @@
  * the job's (the worker says the data or options are bad: the CPU would say
  * the same, so the caller reports it as the CPU path would).
  */
-#include "vae_gpu_client.h"
+#include "vae_gpu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,24 +53,6 @@ typedef struct GpuConn
 	TimestampTz deadline;		/* 0 = wait as long as it takes */
 	char	   *msg;			/* VC_ERRMSG_LEN bytes */
 } GpuConn;
-
-char *
-VaeGpuSocketDir(void)
-{
-	if (vae_gpu_socket_dir && vae_gpu_socket_dir[0] != '\0')
-		return pstrdup(vae_gpu_socket_dir);
-	return psprintf("%s/vae_gpud", DataDir);
-}
-
-const char *
-VaeGpuWorkerTarget(void)
-{
-	if (vae_gpu_worker && vae_gpu_worker[0] != '\0')
-		return vae_gpu_worker;
-	if (vae_gpu_worker_autostart)
-		return psprintf("%s/vae_gpud.sock", VaeGpuSocketDir());
-	return NULL;
-}
 
 static bool
 Fail(GpuConn *c, const char *fmt,...) pg_attribute_printf(2, 3);
@@ -486,7 +468,8 @@ WorkerStatus(VcStatus st)
 
 /* PROGRESS ... then RESULT or ERROR */
 static VcStatus
-ReadOutcome(GpuConn *c, int dim, VcModel **out, bool *worker_failed)
+ReadOutcome(GpuConn *c, int dim, const VcCallbacks *cb, VcModel **out,
+			bool *worker_failed)
 {
 	uint64		limit = (uint64) MaxAllocSize + VGP_RESULT_PREFIX_SIZE +
 		vgp_result_history_size(VC_MAX_HISTORY);
@@ -508,7 +491,8 @@ ReadOutcome(GpuConn *c, int dim, VcModel **out, bool *worker_failed)
 				Fail(c, "invalid PROGRESS from the worker: %s", err);
 				return VC_EDEVICE;
 			}
-			VaeEpochNotice(p.epoch, p.train_loss, p.val_loss, p.elapsed);
+			if (cb != NULL && cb->epoch_done != NULL)
+				cb->epoch_done(cb->arg, (int) p.epoch, p.train_loss, p.val_loss, p.elapsed);
 			pfree(payload);
 			continue;
 		}
@@ -591,8 +575,8 @@ ReadRefusal(GpuConn *c, bool *worker_failed)
 
 VcStatus
 VaeGpuTrain(const char *target, VaeGpuRowFn row, void *row_arg, int64 n_rows,
-			int dim, const VcOptions *opt, VcModel **out, char *msg,
-			bool *worker_failed)
+			int dim, const VcOptions *opt, const VcCallbacks *cb, VcModel **out,
+			char *msg, bool *worker_failed)
 {
 	GpuConn		c;
 	VcStatus	status = VC_EDEVICE;
@@ -633,7 +617,7 @@ VaeGpuTrain(const char *target, VaeGpuRowFn row, void *row_arg, int64 n_rows,
 				/* connected: from here on the job takes as long as it takes */
 				c.deadline = 0;
 				if (SendTrain(&c, row, row_arg, n_rows, dim, opt))
-					status = ReadOutcome(&c, dim, out, worker_failed);
+					status = ReadOutcome(&c, dim, cb, out, worker_failed);
 				else
 					status = ReadRefusal(&c, worker_failed);
 			}

@@ -26,7 +26,7 @@
  * No shared memory of our own, no database connection.  The postmaster
  * restarts the supervisor 5 s after it exits with an error.
  */
-#include "vae_gpu_client.h"
+#include "vae_gpu.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -316,7 +316,7 @@ VaeGpuSupervisorMain(Datum arg)
 
 	dir = VaeGpuSocketDir();
 	program = DaemonPath();
-	socket_path = psprintf("%s/vae_gpud.sock", dir);
+	socket_path = VaeGpuSocketPath();
 	PrepareSocketDir(dir);
 
 	/* whatever ends this process takes the daemon with it */
