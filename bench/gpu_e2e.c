@@ -10,7 +10,7 @@
  * Sends ROWS KDD-like rows (DIM must be 118; the same generator as
  * gpu_bench) for a 118-60-10 gaussian tanh model and prints one key=value
  * line: backend (the VcDevice the daemon reported), seconds, rows x epochs
- * / s, model bytes.  Needs src/gpu/vgp_protocol.c (the gpud branch).
+ * / s, model bytes.  Needs src/protocol/vgp_protocol.c.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
- * test_protocol.c - the vae_gpud wire protocol (src/gpu/vgp_protocol.c) and
- * its hash (src/gpu/vgp_sha256.c): FIPS 180-4 and RFC 4231 vectors, round
+ * test_protocol.c - the vae_gpud wire protocol (src/protocol/vgp_protocol.c) and
+ * its hash (src/protocol/vgp_sha256.c): FIPS 180-4 and RFC 4231 vectors, round
  * trips of every message, rejection of every malformed field, and 100,000
  * random corruptions that must be rejected or decoded without a crash
  * (this program runs under ASan + UBSan).

@@ -3,6 +3,11 @@
  * vae_gpud (server).  Plain C99; no postgres.h, so the daemon, the backend
  * and the unit tests share one implementation (vgp_protocol.c).
  *
+ * "vgp" stands for "vae GPU protocol": the prefix of everything defined here
+ * (vgp_ functions, Vgp types, VGP_ constants), which the daemon's own code
+ * in src/gpu/ shares.  src/protocol/ is the one folder both vae.so and
+ * vae_gpud build from; neither side includes the other's files.
+ *
  * Every integer is little-endian and fixed-width; floats are IEEE-754
  * binary32/binary64 little-endian.  Nothing is sent as a C struct: each
  * field is encoded and decoded explicitly, and every decoder validates.
