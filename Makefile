@@ -32,6 +32,8 @@ export PG_CONFIG
 
 OPTFLAGS ?= -march=native
 BLAS_LIBS ?= -lopenblas
+# OpenSSL (libssl-dev): the protocol's HMAC and TLS on the worker's TCP path
+SSL_LIBS ?= -lssl -lcrypto
 CSTD ?= -std=gnu11
 
 CORE_SRCS := $(sort $(wildcard src/core/*.c))
@@ -53,7 +55,7 @@ REGRESS_OPTS = --inputdir=.
 PG_CPPFLAGS = -Isrc/core -Isrc/protocol -MMD -MP
 # -O3: the elementwise loops of the core (vc_math.h) must vectorize
 PG_CFLAGS = $(CSTD) -O3 $(OPTFLAGS)
-SHLIB_LINK = $(BLAS_LIBS) -lm
+SHLIB_LINK = $(BLAS_LIBS) -lm $(SSL_LIBS)
 
 EXTRA_CLEAN = build/ $(OBJS:.o=.d) results/ regression.diffs regression.out \
 	log/ tmp_check/ output_iso/
@@ -93,7 +95,7 @@ UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:test/unit/%.c=$(UNIT_DIR)/helpers/%.o)
 SAN_FLAGS   ?= -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_CFLAGS ?= $(CSTD) -g -O1 -fno-omit-frame-pointer -Wall -Wextra -pthread $(OPTFLAGS)
 UNIT_CPPFLAGS = -Isrc/core -Isrc/protocol -Itest/unit -MMD -MP
-UNIT_LDLIBS ?= $(BLAS_LIBS) -lm
+UNIT_LDLIBS ?= $(BLAS_LIBS) -lm $(SSL_LIBS)
 
 .PHONY: deps unit unit-build test demo
 
@@ -145,7 +147,7 @@ GPUD_CORE_OBJS := $(CORE_SRCS:src/core/%.c=$(GPUD_DIR)/core/%.o)
 GPUD_PROTO_OBJS := $(PROTO_SRCS:src/protocol/%.c=$(GPUD_DIR)/protocol/%.o)
 GPUD_CFLAGS   ?= $(CSTD) -O3 $(OPTFLAGS) -g -Wall -Wextra -pthread
 GPUD_CPPFLAGS := -Isrc/core -Isrc/protocol -Isrc/gpu -Isrc/gpu/cuda -MMD -MP
-GPUD_LDLIBS   := $(BLAS_LIBS) -lm -pthread
+GPUD_LDLIBS   := $(BLAS_LIBS) -lm $(SSL_LIBS) -pthread
 
 VGP_CUDA  ?= 1
 ifndef NVCC

@@ -59,7 +59,7 @@ CFLAGS="-std=gnu11 -O2 -Wall -Isrc/core -Isrc/gpu -Isrc/gpu/cuda"
 gcc $CFLAGS -o "$tmp/gpu_bench" bench/gpu_bench.c build/gpu/core/*.o build/gpu/cuda/*.o $LIBS
 have_e2e=0
 if [ -f src/protocol/vgp_protocol.c ]; then
-	gcc $CFLAGS -o "$tmp/gpu_e2e" bench/gpu_e2e.c src/protocol/*.c -Isrc/protocol build/gpu/core/*.o $LIBS \
+	gcc $CFLAGS -o "$tmp/gpu_e2e" bench/gpu_e2e.c src/protocol/*.c -Isrc/protocol build/gpu/core/*.o $LIBS -lssl -lcrypto \
 		&& have_e2e=1
 fi
 

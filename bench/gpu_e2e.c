@@ -167,8 +167,8 @@ main(int argc, char **argv)
 		}
 		slen = fread(secret, 1, sizeof(secret), f);
 		fclose(f);
-		vgp_auth_mac(secret, slen, hello.nonce, mac);
-		if (SendFrame(fd, VGP_MSG_AUTH, mac, sizeof(mac)) < 0 ||
+		if (vgp_auth_mac(secret, slen, hello.nonce, mac) != 0 ||
+			SendFrame(fd, VGP_MSG_AUTH, mac, sizeof(mac)) < 0 ||
 			ReadFrame(fd, &fh, &payload, err) < 0)
 			goto fail;
 		if (fh.type != VGP_MSG_OK)

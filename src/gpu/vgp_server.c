@@ -479,7 +479,11 @@ HandleFrame(Conn *c)
 			{
 				uint8_t		mac[VGP_MAC_LEN];
 
-				vgp_auth_mac(cfg->secret, cfg->secret_len, c->nonce, mac);
+				if (vgp_auth_mac(cfg->secret, cfg->secret_len, c->nonce, mac) != 0)
+				{
+					FailConn(c, VC_EDEVICE, "vae_gpud: cannot compute the HMAC (libcrypto failed)");
+					return;
+				}
 				if (!vgp_mac_equal(mac, c->small))
 				{
 					FailConn(c, VC_EINVAL, "vae_gpud: authentication failed (wrong secret)");

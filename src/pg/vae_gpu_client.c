@@ -363,7 +363,9 @@ Handshake(GpuConn *c, VgpHello *hello)
 
 		if (vae_gpu_secret == NULL || vae_gpu_secret[0] == '\0')
 			return Fail(c, "the worker requires authentication and vae.gpu_secret is not set");
-		vgp_auth_mac((const uint8 *) vae_gpu_secret, strlen(vae_gpu_secret), hello->nonce, mac);
+		if (vgp_auth_mac((const uint8 *) vae_gpu_secret, strlen(vae_gpu_secret),
+						 hello->nonce, mac) != 0)
+			return Fail(c, "could not compute the HMAC for the worker's challenge (libcrypto failed)");
 		if (!SendFrame(c, VGP_MSG_AUTH, mac, sizeof(mac)))
 			return false;
 		if (!RecvFrame(c, 0, &h, &payload))

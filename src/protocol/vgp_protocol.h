@@ -196,11 +196,14 @@ VcStatus	vgp_decode_result_history(const uint8_t *buf, size_t len,
 									  double *train_loss, double *val_loss,
 									  char *errmsg);
 
-/* ---- authentication ---- */
-/* mac = HMAC-SHA256(secret, nonce || VGP_AUTH_CONTEXT) */
-void		vgp_auth_mac(const uint8_t *secret, size_t secret_len,
+/* ---- authentication (OpenSSL's libcrypto) ---- */
+/* mac = HMAC-SHA256(key, data); 0 on success, -1 when libcrypto failed */
+int			vgp_hmac_sha256(const uint8_t *key, size_t key_len, const void *data,
+							size_t len, uint8_t mac[VGP_MAC_LEN]);
+/* mac = HMAC-SHA256(secret, nonce || VGP_AUTH_CONTEXT); 0 on success, -1 on failure */
+int			vgp_auth_mac(const uint8_t *secret, size_t secret_len,
 						 const uint8_t nonce[VGP_NONCE_LEN], uint8_t mac[VGP_MAC_LEN]);
-/* constant-time comparison */
+/* constant-time comparison (CRYPTO_memcmp); 1 when equal */
 int			vgp_mac_equal(const uint8_t a[VGP_MAC_LEN], const uint8_t b[VGP_MAC_LEN]);
 
 #endif							/* VGP_PROTOCOL_H */

@@ -243,7 +243,11 @@ Handshake(int fd, VgpHello *h)
 		uint8_t		mac[VGP_MAC_LEN];
 		const char *s = opt_secret ? opt_secret : "";
 
-		vgp_auth_mac((const uint8_t *) s, strlen(s), h->nonce, mac);
+		if (vgp_auth_mac((const uint8_t *) s, strlen(s), h->nonce, mac) != 0)
+		{
+			printf("HMAC FAILED\n");
+			exit(2);
+		}
 		SendFrame(fd, VGP_MSG_AUTH, mac, sizeof(mac));
 		if (RecvFrame(fd, &fh, &p) < 0)
 		{
