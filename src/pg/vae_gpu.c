@@ -3,7 +3,7 @@
  * the worker, and the registration of the supervisor.
  *
  * VaeGpuInit() is called from _PG_init.  The settings every backend reads
- * (the worker's address, its secret, the connect timeout)
+ * (the worker's address, its secret, the TLS CA file, the connect timeout)
  * always exist; the supervisor's settings exist only when vae is in
  * shared_preload_libraries, the only time the supervisor can run.
  */
@@ -18,6 +18,8 @@
 char	   *vae_gpu_worker = NULL;
 /* shared secret for a worker that asks for authentication (TCP) */
 char	   *vae_gpu_secret = NULL;
+/* CA file that verifies a TCP worker's certificate; set = TLS on TCP */
+char	   *vae_gpu_tls_ca_file = NULL;
 /* milliseconds to connect and authenticate */
 int			vae_gpu_connect_timeout = 5000;
 /* run vae_gpud under a background worker (needs shared_preload_libraries) */
@@ -117,6 +119,19 @@ VaeGpuInit(void)
 							   PGC_SUSET,
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
+	/*
+	 * Superuser-only like vae.gpu_worker: which certificates are trusted is
+	 * part of choosing the worker.
+	 */
+	DefineCustomStringVariable("vae.gpu_tls_ca_file",
+							   "CA certificates (PEM) that verify the GPU worker's TLS certificate.",
+							   "Set: TCP connections to the worker use TLS and check its certificate "
+							   "and host name.  Empty: plain TCP, to a loopback address only.",
+							   &vae_gpu_tls_ca_file,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   CheckAbsolutePathOrEmpty, NULL, NULL);
 	DefineCustomIntVariable("vae.gpu_connect_timeout",
 							"Time allowed to connect to the GPU worker and authenticate.",
 							NULL,

@@ -17,6 +17,7 @@
 /* settings (vae_gpu.c defines them) */
 extern char *vae_gpu_worker;
 extern char *vae_gpu_secret;
+extern char *vae_gpu_tls_ca_file;
 extern int	vae_gpu_connect_timeout;
 extern bool vae_gpu_worker_autostart;
 extern char *vae_gpu_socket_dir;
