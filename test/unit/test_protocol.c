@@ -13,6 +13,10 @@
 #include "tap.h"
 #include "vc.h"
 #include "vgp_protocol.h"
+#include "vgp_tls.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 static void
 Hex(const uint8_t *b, size_t n, char *out)
@@ -72,6 +76,42 @@ TestHmac(void)
 				"9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
 		   "HMAC-SHA256 RFC 4231 test case 7");
 	}
+}
+
+/* vgp_addr_is_loopback on the text form of an address */
+static int
+Loopback(const char *text)
+{
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+
+	memset(&in4, 0, sizeof(in4));
+	memset(&in6, 0, sizeof(in6));
+	if (inet_pton(AF_INET, text, &in4.sin_addr) == 1)
+	{
+		in4.sin_family = AF_INET;
+		return vgp_addr_is_loopback((struct sockaddr *) &in4);
+	}
+	if (inet_pton(AF_INET6, text, &in6.sin6_addr) == 1)
+	{
+		in6.sin6_family = AF_INET6;
+		return vgp_addr_is_loopback((struct sockaddr *) &in6);
+	}
+	return -1;
+}
+
+/* what plain TCP is allowed to: 127.0.0.0/8, ::1 and IPv4-mapped 127.x */
+static void
+TestLoopback(void)
+{
+	ok(Loopback("127.0.0.1") == 1 && Loopback("127.255.3.4") == 1,
+	   "127.0.0.0/8 is loopback");
+	ok(Loopback("::1") == 1 && Loopback("::ffff:127.0.0.1") == 1,
+	   "::1 and ::ffff:127.0.0.1 are loopback");
+	ok(Loopback("0.0.0.0") == 0 && Loopback("10.0.0.5") == 0 && Loopback("128.0.0.1") == 0 &&
+	   Loopback("192.0.2.1") == 0, "0.0.0.0, 10.0.0.5, 128.0.0.1, 192.0.2.1 are not");
+	ok(Loopback("::") == 0 && Loopback("::2") == 0 && Loopback("::ffff:10.0.0.1") == 0 &&
+	   Loopback("fe80::1") == 0, ":: , ::2, ::ffff:10.0.0.1, fe80::1 are not");
 }
 
 static void
@@ -536,6 +576,7 @@ int
 main(void)
 {
 	TestHmac();
+	TestLoopback();
 	TestAuth();
 	TestFrameHeader();
 	TestHello();
