@@ -39,6 +39,7 @@
 #define DEFAULT_REQUEST_TIMEOUT 3600
 #define MAX_SECRET_LEN 4096
 
+/* the --help text */
 static void
 Usage(FILE *f)
 {

@@ -45,11 +45,7 @@ _PG_init(void)
 {
 	vc_set_allocator(VaeAlloc, VaeFree);
 	VaeGpuInit();
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("vae");
-#else
-	EmitWarningsOnPlaceholders("vae");
-#endif
 }
 
 /* raise the ERROR of a core status, with the SQLSTATE that fits it */

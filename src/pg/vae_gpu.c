@@ -13,6 +13,9 @@
 
 #include "miscadmin.h"
 #include "utils/guc.h"
+#if PG_VERSION_NUM >= 170000
+#include "utils/wait_event.h"
+#endif
 
 /* where the backends find vae_gpud: a socket path (starting with /) or host:port */
 char	   *vae_gpu_worker = NULL;
@@ -223,3 +226,16 @@ VaeGpuWorkerTarget(void)
 		return VaeGpuSocketPath();
 	return NULL;
 }
+
+#if PG_VERSION_NUM >= 170000
+/* the VaeGpuWorker wait event, registered on first use (PostgreSQL 17+) */
+uint32
+VaeGpuWaitEvent(void)
+{
+	static uint32 wait_event = 0;
+
+	if (wait_event == 0)
+		wait_event = WaitEventExtensionNew("VaeGpuWorker");
+	return wait_event;
+}
+#endif

@@ -40,6 +40,18 @@ extern char *VaeGpuSocketPath(void);
  */
 extern const char *VaeGpuWorkerTarget(void);
 
+/*
+ * The wait event of a backend waiting for the worker: from PostgreSQL 17 a
+ * named one (VaeGpuWorker in pg_stat_activity.wait_event), before that the
+ * generic Extension event.
+ */
+#if PG_VERSION_NUM >= 170000
+extern uint32 VaeGpuWaitEvent(void);
+#define VAE_GPU_WAIT_EVENT VaeGpuWaitEvent()
+#else
+#define VAE_GPU_WAIT_EVENT PG_WAIT_EXTENSION
+#endif
+
 /* vae_gpu_client.c */
 
 /* the raw (unnormalized) row i, 0 <= i < n_rows, dim floats */

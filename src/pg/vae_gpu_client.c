@@ -104,7 +104,7 @@ WaitSocket(GpuConn *c, int events, const char *what)
 	}
 	rc = WaitLatchOrSocket(MyLatch,
 						   WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | WL_TIMEOUT | events,
-						   c->sock, timeout, PG_WAIT_EXTENSION);
+						   c->sock, timeout, VAE_GPU_WAIT_EVENT);
 	if (rc & WL_LATCH_SET)
 		ResetLatch(MyLatch);
 	CHECK_FOR_INTERRUPTS();
@@ -327,7 +327,7 @@ ConnectUnix(GpuConn *c, const char *path)
 			return Fail(c, "timed out after %d ms connecting (the worker's backlog is full)",
 						vae_gpu_connect_timeout);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 10, PG_WAIT_EXTENSION);
+						 10, VAE_GPU_WAIT_EVENT);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}

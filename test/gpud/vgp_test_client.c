@@ -82,6 +82,7 @@ StartTls(int fd, const char *host)
 	}
 }
 
+/* connect to --socket or --tcp (then TLS with --tls-ca); exits on failure */
 static int
 Connect(void)
 {
@@ -160,6 +161,7 @@ SendAll(int fd, const void *buf, size_t len)
 	}
 }
 
+/* receive exactly len bytes; -1 on close, error or timeout */
 static int
 RecvAll(int fd, void *buf, size_t len)
 {
@@ -200,6 +202,7 @@ RecvFrame(int fd, VgpFrameHeader *fh, uint8_t **payload)
 	return 0;
 }
 
+/* send one frame: header, then payload */
 static void
 SendFrame(int fd, uint16_t type, const uint8_t *payload, size_t len)
 {
@@ -311,6 +314,7 @@ Handshake(int fd, VgpHello *h)
 	return 0;
 }
 
+/* n deterministic rows of dim floats */
 static float *
 MakeRows(long n, long dim)
 {
@@ -325,6 +329,7 @@ MakeRows(long n, long dim)
 	return rows;
 }
 
+/* the job's options from the command line */
 static void
 MakeOptions(VcOptions *o)
 {
@@ -348,6 +353,7 @@ Normalized(VcModel *m, size_t *len)
 	return b;
 }
 
+/* --compare: train the same job with the core and compare models and history */
 static int
 Compare(const uint8_t *model, size_t model_len, const float *rows, const VcOptions *opt,
 		const uint8_t *result, size_t result_len)
@@ -406,6 +412,7 @@ Compare(const uint8_t *model, size_t model_len, const float *rows, const VcOptio
 	return same ? 0 : 1;
 }
 
+/* send one TRAIN and read PROGRESS until RESULT or ERROR; prints the outcome */
 static int
 TrainJob(int fd)
 {
@@ -682,6 +689,7 @@ Garbage(int fd, const char *kind)
 	return Outcome(fd, 1);
 }
 
+/* parse the arguments, connect, handshake, then a job or garbage */
 int
 main(int argc, char **argv)
 {
