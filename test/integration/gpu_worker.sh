@@ -307,20 +307,9 @@ check "plain TCP to a non-loopback worker is refused, naming vae.gpu_tls_ca_file
 # a CA, a server certificate it signs for 127.0.0.1 and localhost, and an
 # unrelated CA; the server's user must be able to read the CA files
 mkcert() {
-	local d=$work/tls
-	mkdir -p "$d" && chmod 755 "$d" &&
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj "/CN=vae test CA" -keyout "$d/ca.key" -out "$d/ca.crt" &&
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj "/CN=vae other CA" -keyout "$d/other.key" -out "$d/other.crt" &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-subj "/CN=localhost" -keyout "$d/srv.key" -out "$d/srv.csr" &&
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/srv.ext" &&
-	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
-		-days 2 -extfile "$d/srv.ext" -out "$d/srv.crt" &&
-	chmod 644 "$d/ca.crt" "$d/other.crt" "$d/srv.crt" &&
-	chmod 600 "$d/srv.key" && chown "$owner" "$d/srv.key" 2>/dev/null
-	return 0
+	mkdir -p "$work/tls" && chmod 755 "$work/tls" &&
+		"$root/test/gpud/make_test_certs.sh" "$work/tls" &&
+		{ chown "$owner" "$work/tls/srv.key" 2>/dev/null || true; }
 }
 tport=$((port + 1))
 while ss -Htln "sport = :$tport" 2>/dev/null | grep -q .; do tport=$((tport + 1)); done

@@ -243,19 +243,7 @@ fi
 # ---- TLS ---------------------------------------------------------------------
 # a CA, a server certificate it signs for 127.0.0.1 and localhost, and an
 # unrelated CA that must not be trusted
-mkcert() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj "/CN=vae test CA" -keyout "$T/ca.key" -out "$T/ca.crt" &&
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj "/CN=vae other CA" -keyout "$T/other.key" -out "$T/other.crt" &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-subj "/CN=localhost" -keyout "$T/srv.key" -out "$T/srv.csr" &&
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/srv.ext" &&
-	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
-		-days 2 -extfile "$T/srv.ext" -out "$T/srv.crt" &&
-	chmod 600 "$T/srv.key"
-}
-if ! mkcert >"$T/mkcert.out" 2>&1; then
+if ! test/gpud/make_test_certs.sh "$T" >"$T/mkcert.out" 2>&1; then
 	cat "$T/mkcert.out"
 	ok 1 "made a test CA and server certificate with openssl"
 else
