@@ -108,7 +108,8 @@ Connect(void)
 		char		host[256];
 		const char *colon = strrchr(opt_tcp, ':');
 		struct addrinfo hints,
-				   *res;
+				   *res,
+				   *ai;
 
 		snprintf(host, sizeof(host), "%.*s", (int) (colon - opt_tcp), opt_tcp);
 		memset(&hints, 0, sizeof(hints));
@@ -118,8 +119,18 @@ Connect(void)
 			fprintf(stderr, "cannot resolve %s\n", opt_tcp);
 			exit(2);
 		}
-		fd = socket(res->ai_family, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) < 0)
+		/* every address in turn: localhost may be ::1 and 127.0.0.1 */
+		fd = -1;
+		for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
+		{
+			fd = socket(ai->ai_family, SOCK_STREAM, 0);
+			if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+			{
+				close(fd);
+				fd = -1;
+			}
+		}
+		if (fd < 0)
 		{
 			perror("connect");
 			exit(2);

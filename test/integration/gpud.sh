@@ -243,18 +243,27 @@ fi
 # ---- TLS ---------------------------------------------------------------------
 # a CA, a server certificate it signs for 127.0.0.1 and localhost, and an
 # unrelated CA that must not be trusted
+
+# start_tls NAME: a daemon with $T/NAME.crt and .key on 127.0.0.1, logging to
+# $T/NAME.log; sets TLS_PID and TLS_PORT; 0 once it is ready
+start_tls() {
+	"$GPUD" --listen 127.0.0.1:0 --secret-file "$T/secret" --tls-cert "$T/$1.crt" \
+		--tls-key "$T/$1.key" --backend cpu --log-file "$T/$1.log" &
+	TLS_PID=$!
+	PIDS+=("$TLS_PID")
+	wait_log "$T/$1.log" "ready" 10 || return 1
+	TLS_PORT=$(sed -n 's/.*listening on tcp 127.0.0.1 port \([0-9]*\) (TLS).*/\1/p' "$T/$1.log" |
+		head -n1)
+}
 if ! test/gpud/make_test_certs.sh "$T" >"$T/mkcert.out" 2>&1; then
 	cat "$T/mkcert.out"
 	ok 1 "made a test CA and server certificate with openssl"
 else
-	LOG5="$T/log5"
-	"$GPUD" --listen 127.0.0.1:0 --secret-file "$T/secret" --tls-cert "$T/srv.crt" \
-		--tls-key "$T/srv.key" --backend cpu --log-file "$LOG5" &
-	G5=$!
-	PIDS+=("$G5")
-	wait_log "$LOG5" "ready" 10
+	LOG5="$T/srv.log"
+	start_tls srv
 	ok $? "daemon starts with --tls-cert and --tls-key"
-	TPORT=$(sed -n 's/.*listening on tcp 127.0.0.1 port \([0-9]*\) (TLS).*/\1/p' "$LOG5" | head -n1)
+	G5=$TLS_PID
+	TPORT=$TLS_PORT
 	client --tcp "127.0.0.1:$TPORT" --tls-ca "$T/ca.crt" --secret right-secret --rows 400 --dim 6 \
 		--epochs 3 --verbose --compare
 	[ $? -eq 0 ] && grep -q identical "$T/out" && grep -q "3 epochs, 3 progress frames" "$T/out"
@@ -286,6 +295,19 @@ else
 	kill -INT "$G5"
 	wait "$G5"
 	ok $? "SIGINT: clean exit (TLS daemon)"
+
+	# the right CA but a certificate for another host: refused
+	start_tls elsewhere
+	G6=$TLS_PID
+	WPORT=$TLS_PORT
+	client --tcp "127.0.0.1:$WPORT" --tls-ca "$T/ca.crt" --secret right-secret --rows 300 --dim 5 \
+		--expect-error "IP address mismatch"
+	ok $? "a certificate for another host is refused (127.0.0.1): $(head -n1 "$T/out")"
+	client --tcp "localhost:$WPORT" --tls-ca "$T/ca.crt" --secret right-secret --rows 300 --dim 5 \
+		--expect-error "hostname mismatch"
+	ok $? "... and by name (localhost): $(head -n1 "$T/out")"
+	kill -INT "$G6"
+	wait "$G6"
 fi
 
 # ---- a second daemon, stale sockets, shutdown -----------------------------------
