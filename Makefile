@@ -32,12 +32,14 @@ export PG_CONFIG
 
 OPTFLAGS ?= -march=native
 BLAS_LIBS ?= -lopenblas
+# OpenSSL (libssl-dev): the protocol's HMAC and TLS on the worker's TCP path
+SSL_LIBS ?= -lssl -lcrypto
 CSTD ?= -std=gnu11
 
 CORE_SRCS := $(sort $(wildcard src/core/*.c))
 PG_SRCS   := $(sort $(wildcard src/pg/*.c))
-# the protocol and its hash are shared by the daemon and the client in vae.so
-PROTO_SRCS := src/gpu/vgp_protocol.c src/gpu/vgp_sha256.c
+# the wire protocol between vae.so and vae_gpud (src/protocol/): both link it
+PROTO_SRCS := $(sort $(wildcard src/protocol/*.c))
 
 MODULE_big = vae
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o) $(PROTO_SRCS:.c=.o)
@@ -50,10 +52,10 @@ REGRESS_OPTS = --inputdir=.
 
 # -MMD -MP: header dependency files next to the objects, so a change to
 # src/core/*.h rebuilds what includes it.
-PG_CPPFLAGS = -Isrc/core -Isrc/gpu -MMD -MP
+PG_CPPFLAGS = -Isrc/core -Isrc/protocol -MMD -MP
 # -O3: the elementwise loops of the core (vc_math.h) must vectorize
 PG_CFLAGS = $(CSTD) -O3 $(OPTFLAGS)
-SHLIB_LINK = $(BLAS_LIBS) -lm
+SHLIB_LINK = $(BLAS_LIBS) -lm $(SSL_LIBS)
 
 EXTRA_CLEAN = build/ $(OBJS:.o=.d) results/ regression.diffs regression.out \
 	log/ tmp_check/ output_iso/
@@ -87,13 +89,13 @@ UNIT_HELPER_SRCS := $(sort $(filter-out test/unit/test_%.c test/unit/fuzz_%.c,$(
 UNIT_BINS        := $(UNIT_SRCS:test/unit/%.c=$(UNIT_DIR)/%)
 UNIT_TEST_OBJS   := $(UNIT_BINS:=.o)
 UNIT_CORE_OBJS   := $(CORE_SRCS:src/core/%.c=$(UNIT_DIR)/core/%.o)
-UNIT_PROTO_OBJS  := $(PROTO_SRCS:src/gpu/%.c=$(UNIT_DIR)/gpu/%.o)
+UNIT_PROTO_OBJS  := $(PROTO_SRCS:src/protocol/%.c=$(UNIT_DIR)/protocol/%.o)
 UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:test/unit/%.c=$(UNIT_DIR)/helpers/%.o)
 
 SAN_FLAGS   ?= -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_CFLAGS ?= $(CSTD) -g -O1 -fno-omit-frame-pointer -Wall -Wextra -pthread $(OPTFLAGS)
-UNIT_CPPFLAGS = -Isrc/core -Isrc/gpu -Itest/unit -MMD -MP
-UNIT_LDLIBS ?= $(BLAS_LIBS) -lm
+UNIT_CPPFLAGS = -Isrc/core -Isrc/protocol -Itest/unit -MMD -MP
+UNIT_LDLIBS ?= $(BLAS_LIBS) -lm $(SSL_LIBS)
 
 .PHONY: deps unit unit-build test demo
 
@@ -111,7 +113,7 @@ $(UNIT_CORE_OBJS): $(UNIT_DIR)/core/%.o: src/core/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CPPFLAGS) $(UNIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
-$(UNIT_PROTO_OBJS): $(UNIT_DIR)/gpu/%.o: src/gpu/%.c
+$(UNIT_PROTO_OBJS): $(UNIT_DIR)/protocol/%.o: src/protocol/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CPPFLAGS) $(UNIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
@@ -126,11 +128,12 @@ $(UNIT_TEST_OBJS): $(UNIT_DIR)/%.o: test/unit/%.c
 $(UNIT_BINS): $(UNIT_DIR)/%: $(UNIT_DIR)/%.o $(UNIT_CORE_OBJS) $(UNIT_PROTO_OBJS) $(UNIT_HELPER_OBJS)
 	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(UNIT_LDLIBS)
 
--include $(wildcard $(UNIT_DIR)/*.d $(UNIT_DIR)/core/*.d $(UNIT_DIR)/gpu/*.d $(UNIT_DIR)/helpers/*.d)
+-include $(wildcard $(UNIT_DIR)/*.d $(UNIT_DIR)/core/*.d $(UNIT_DIR)/protocol/*.d $(UNIT_DIR)/helpers/*.d)
 
 # ---------------------------------------------------------------------------
 # vae_gpud, the GPU worker daemon (docs/gpu-worker-protocol.md): built into
-# build/vae_gpud from src/gpu/*.c and its own copy of the core objects
+# build/vae_gpud from src/gpu/*.c, the protocol (src/protocol/*.c) and its
+# own copy of the core objects
 # (normal flags, -pthread; the extension's objects are -fPIC for a
 # shared library), plus the CUDA engine when nvcc is there.  Installed into
 # the server's bindir by `make install`.
@@ -141,9 +144,10 @@ GPUD_CLIENT   := build/vgp_test_client
 GPUD_SRCS     := $(sort $(wildcard src/gpu/*.c))
 GPUD_OBJS     := $(GPUD_SRCS:src/gpu/%.c=$(GPUD_DIR)/gpu/%.o)
 GPUD_CORE_OBJS := $(CORE_SRCS:src/core/%.c=$(GPUD_DIR)/core/%.o)
+GPUD_PROTO_OBJS := $(PROTO_SRCS:src/protocol/%.c=$(GPUD_DIR)/protocol/%.o)
 GPUD_CFLAGS   ?= $(CSTD) -O3 $(OPTFLAGS) -g -Wall -Wextra -pthread
-GPUD_CPPFLAGS := -Isrc/core -Isrc/gpu -Isrc/gpu/cuda -MMD -MP
-GPUD_LDLIBS   := $(BLAS_LIBS) -lm -pthread
+GPUD_CPPFLAGS := -Isrc/core -Isrc/protocol -Isrc/gpu -Isrc/gpu/cuda -MMD -MP
+GPUD_LDLIBS   := $(BLAS_LIBS) -lm $(SSL_LIBS) -pthread
 
 VGP_CUDA  ?= 1
 ifndef NVCC
@@ -185,20 +189,23 @@ $(GPUD_OBJS): $(GPUD_DIR)/gpu/%.o: src/gpu/%.c $(GPUD_DIR)/config
 	@mkdir -p $(@D)
 	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
 
+$(GPUD_PROTO_OBJS): $(GPUD_DIR)/protocol/%.o: src/protocol/%.c $(GPUD_DIR)/config
+	@mkdir -p $(@D)
+	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
+
 $(CUDA_OBJS): build/gpu/%.o: src/gpu/cuda/%.cu $(wildcard src/gpu/cuda/*.h src/gpu/cuda/*.cuh \
 	src/core/vc.h src/core/vc_math.h src/core/vc_rng.h)
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCC_FLAGS) -c -o $@ $<
 
-$(GPUD_BIN): $(GPUD_OBJS) $(GPUD_CORE_OBJS) $(CUDA_OBJS)
+$(GPUD_BIN): $(GPUD_OBJS) $(GPUD_PROTO_OBJS) $(GPUD_CORE_OBJS) $(CUDA_OBJS)
 	$(CC) $(GPUD_CFLAGS) -o $@ $^ $(CUDA_LIBS) $(GPUD_LDLIBS) $(if $(CUDA_ON),-lstdc++)
 
 # the integration test's client: the protocol, plus the core objects of
 # vae.so itself (PGXS flags) to train the reference model it compares the
 # daemon's against, so "byte-identical to the CPU path" means vae.so's
 # build of the core (not installed)
-GPUD_CLIENT_OBJS := $(GPUD_DIR)/test/vgp_test_client.o \
-	$(GPUD_DIR)/gpu/vgp_protocol.o $(GPUD_DIR)/gpu/vgp_sha256.o
+GPUD_CLIENT_OBJS := $(GPUD_DIR)/test/vgp_test_client.o $(GPUD_PROTO_OBJS)
 
 $(GPUD_DIR)/test/vgp_test_client.o: test/gpud/vgp_test_client.c
 	@mkdir -p $(@D)

@@ -58,8 +58,8 @@ LIBS="-L$CUDA_HOME/lib64 -Wl,-rpath,$CUDA_HOME/lib64 -lcublas -lcudart -lopenbla
 CFLAGS="-std=gnu11 -O2 -Wall -Isrc/core -Isrc/gpu -Isrc/gpu/cuda"
 gcc $CFLAGS -o "$tmp/gpu_bench" bench/gpu_bench.c build/gpu/core/*.o build/gpu/cuda/*.o $LIBS
 have_e2e=0
-if [ -f src/gpu/vgp_protocol.c ]; then
-	gcc $CFLAGS -o "$tmp/gpu_e2e" bench/gpu_e2e.c src/gpu/vgp_protocol.c build/gpu/core/*.o $LIBS \
+if [ -f src/protocol/vgp_protocol.c ]; then
+	gcc $CFLAGS -o "$tmp/gpu_e2e" bench/gpu_e2e.c src/protocol/*.c -Isrc/protocol build/gpu/core/*.o $LIBS -lssl -lcrypto \
 		&& have_e2e=1
 fi
 

@@ -108,7 +108,7 @@ def e2e_one(backend, rows, epochs, batch):
 
 def e2e():
     if os.environ.get("BENCH_HAVE_E2E") != "1":
-        print("e2e: src/gpu/vgp_protocol.c not present (gpud branch not merged): skipped")
+        print("e2e: src/protocol/vgp_protocol.c not present: skipped")
         return True
     rows = int(os.environ.get("E2E_ROWS", "200000" if QUICK else "1000000"))
     # -1: as a user who gives no options gets them (batch 128, epochs from the rows)

@@ -10,7 +10,7 @@
  * Sends ROWS KDD-like rows (DIM must be 118; the same generator as
  * gpu_bench) for a 118-60-10 gaussian tanh model and prints one key=value
  * line: backend (the VcDevice the daemon reported), seconds, rows x epochs
- * / s, model bytes.  Needs src/gpu/vgp_protocol.c (the gpud branch).
+ * / s, model bytes.  Needs src/protocol/vgp_protocol.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -171,8 +171,8 @@ main(int argc, char **argv)
 		}
 		slen = fread(secret, 1, sizeof(secret), f);
 		fclose(f);
-		vgp_auth_mac(secret, slen, hello.nonce, mac);
-		if (SendFrame(fd, VGP_MSG_AUTH, mac, sizeof(mac)) < 0 ||
+		if (vgp_auth_mac(secret, slen, hello.nonce, mac) != 0 ||
+			SendFrame(fd, VGP_MSG_AUTH, mac, sizeof(mac)) < 0 ||
 			ReadFrame(fd, &fh, &payload, err) < 0)
 			goto fail;
 		if (fh.type != VGP_MSG_OK)

@@ -10,6 +10,8 @@ PACKAGES=(
 	postgresql-15
 	postgresql-server-dev-15
 	libopenblas-dev
+	libssl-dev
+	openssl
 	build-essential
 	python3
 	python3-numpy

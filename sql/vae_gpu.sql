@@ -28,11 +28,18 @@ SET ROLE regress_vae_gpu_user;
 SHOW vae.gpu_secret;
 SET vae.gpu_secret = 'x';
 SET vae.gpu_worker = '/tmp/somewhere/vae_gpud.sock';
+SET vae.gpu_tls_ca_file = '/tmp/ca.crt';
 SET vae.gpu_connect_timeout = '2s';
 SHOW vae.gpu_connect_timeout;
 RESET ROLE;
 DROP ROLE regress_vae_gpu_user;
 RESET vae.gpu_connect_timeout;
+
+-- the TLS CA file is an absolute path (or empty: plain TCP, loopback only)
+SET vae.gpu_tls_ca_file = 'ca.crt';
+SET vae.gpu_tls_ca_file = '/etc/vae/ca.crt';
+SHOW vae.gpu_tls_ca_file;
+RESET vae.gpu_tls_ca_file;
 
 -- no worker configured: 'gpu' is an ERROR, 'auto' (the default) and 'cpu'
 -- train on the CPU without a word

@@ -6,7 +6,9 @@
  * cannot take the database down with it, and so one CUDA context serves
  * every backend.  Start-up refuses anything that would expose training to
  * other users: a Unix socket directory that others can open, a TCP listener
- * without a secret, a secret file others can read.
+ * without a secret, a secret or key file others can read, and plain TCP
+ * (rows and models in the clear) on anything but a loopback address, and
+ * there only with --insecure-loopback.
  */
 #include "vgp_daemon.h"
 
@@ -37,6 +39,7 @@
 #define DEFAULT_REQUEST_TIMEOUT 3600
 #define MAX_SECRET_LEN 4096
 
+/* the --help text */
 static void
 Usage(FILE *f)
 {
@@ -44,14 +47,20 @@ Usage(FILE *f)
 			"vae_gpud - training worker for the vae PostgreSQL extension\n"
 			"\n"
 			"Usage: vae_gpud --socket PATH [options]\n"
-			"       vae_gpud --listen HOST:PORT --secret-file FILE [options]\n"
+			"       vae_gpud --listen HOST:PORT --secret-file FILE --tls-cert FILE --tls-key FILE [options]\n"
+			"       vae_gpud --listen 127.0.0.1:PORT --secret-file FILE --insecure-loopback [options]\n"
 			"\n"
 			"  --socket PATH            serve on a Unix socket; its directory must be\n"
 			"                           owned by this user and closed to others (0700);\n"
 			"                           it is created 0700 when missing\n"
-			"  --listen HOST:PORT       serve on TCP too (needs a secret; port 0 = any)\n"
+			"  --listen HOST:PORT       serve on TCP too (needs a secret, and TLS or\n"
+			"                           --insecure-loopback; port 0 = any)\n"
 			"  --secret-file FILE       the TCP shared secret (file must be mode 0600 or\n"
 			"                           stricter); or set VAE_GPUD_SECRET\n"
+			"  --tls-cert FILE          TLS (1.2 or later) on TCP: the certificate chain (PEM)\n"
+			"  --tls-key FILE           ... and its private key (PEM, mode 0600 or stricter)\n"
+			"  --insecure-loopback      plain TCP without TLS, allowed on a loopback\n"
+			"                           address (127.0.0.0/8, ::1) only\n"
 			"  --backend cpu|cuda|auto  where to train (default auto: cuda if built in\n"
 			"                           and a device is present, else cpu)\n"
 			"  --device N               CUDA device ordinal (default 0)\n"
@@ -73,6 +82,7 @@ Usage(FILE *f)
 		);
 }
 
+/* print "vae_gpud: <fmt with arg>" to stderr and exit 1 (start-up refusals) */
 static void
 Die(const char *fmt, const char *arg)
 {
@@ -93,6 +103,7 @@ typedef struct ValueOption
 				hi;
 } ValueOption;
 
+/* a decimal number in lo..hi, or Die naming the option */
 static uint64_t
 ParseSize(const char *s, const char *opt, uint64_t lo, uint64_t hi)
 {
@@ -108,6 +119,7 @@ ParseSize(const char *s, const char *opt, uint64_t lo, uint64_t hi)
 	return (uint64_t) v;
 }
 
+/* store an option's value where its ValueOption says */
 static void
 SetOption(const ValueOption *o, const char *value)
 {
@@ -178,6 +190,11 @@ RemoveStaleSocket(const char *path)
 		Die("cannot remove the stale socket \"%s\"", path);
 }
 
+/*
+ * The TCP secret: --secret-file (a regular file closed to group and others)
+ * or VAE_GPUD_SECRET, without trailing newlines, into cfg.  Nothing when
+ * neither is given.
+ */
 static void
 ReadSecret(const char *path, VgpConfig *cfg)
 {
@@ -230,6 +247,36 @@ ReadSecret(const char *path, VgpConfig *cfg)
 	cfg->secret_len = n;
 }
 
+/*
+ * TLS and plain TCP: a listener needs --tls-cert and --tls-key (the key file
+ * closed to group and others) or --insecure-loopback; vgp_serve() checks
+ * that a plain listener's address is a loopback one.
+ */
+static void
+SetupTls(const char *cert, const char *key, VgpConfig *cfg)
+{
+	char		msg[VC_ERRMSG_LEN];
+	struct stat st;
+
+	if ((cert == NULL) != (key == NULL))
+		Die("%s", "--tls-cert and --tls-key go together");
+	if (cert && cfg->listen_addr == NULL)
+		Die("%s", "--tls-cert and --tls-key need --listen (TLS is for TCP; the Unix socket does not use it)");
+	if (cert && cfg->insecure_loopback)
+		Die("%s", "--insecure-loopback serves plain TCP: leave it out with --tls-cert");
+	if (cfg->listen_addr && cert == NULL && !cfg->insecure_loopback)
+		Die("%s", "--listen without TLS would send rows and models in the clear: give "
+			"--tls-cert FILE and --tls-key FILE, or, for a listener on a loopback "
+			"address only, --insecure-loopback");
+	if (cert == NULL)
+		return;
+	if (stat(key, &st) == 0 && (st.st_mode & 077))
+		Die("TLS key file \"%s\" is accessible by other users; chmod 600 it", key);
+	cfg->tls = vgp_tls_server_ctx(cert, key, msg);
+	if (cfg->tls == NULL)
+		Die("%s", msg);
+}
+
 /* pick and prepare the engine; exits with a clear message when it cannot */
 static void
 SetupBackend(const char *backend, VgpConfig *cfg, VcEngine *engine)
@@ -265,6 +312,10 @@ SetupBackend(const char *backend, VgpConfig *cfg, VcEngine *engine)
 	cfg->backend = VC_DEVICE_CPU;
 }
 
+/*
+ * Parse the command line, refuse unsafe set-ups, pick the backend, then
+ * serve until SIGTERM or SIGINT.
+ */
 int
 main(int argc, char **argv)
 {
@@ -273,12 +324,16 @@ main(int argc, char **argv)
 	const char *secret_file = NULL;
 	const char *backend = "auto";
 	const char *log_file = NULL;
+	const char *tls_cert = NULL;
+	const char *tls_key = NULL;
 	const ValueOption values[] = {
 		{"socket", .text = &cfg.socket_path},
 		{"listen", .text = &cfg.listen_addr},
 		{"secret-file", .text = &secret_file},
 		{"backend", .text = &backend},
 		{"log-file", .text = &log_file},
+		{"tls-cert", .text = &tls_cert},
+		{"tls-key", .text = &tls_key},
 		{"device", .number = &cfg.device, .lo = 0, .hi = 1024},
 		{"max-request-bytes", .size = &cfg.max_request_bytes, .lo = VGP_TRAIN_HEADER_SIZE,
 		.hi = INT64_MAX},
@@ -293,7 +348,7 @@ main(int argc, char **argv)
 		N_VALUES = sizeof(values) / sizeof(values[0]),
 		VALUE_BASE = 256		/* getopt_long's answer for values[i] */
 	};
-	struct option longopts[N_VALUES + 3];
+	struct option longopts[N_VALUES + 4];
 	int			ch,
 				i,
 				rc;
@@ -308,6 +363,7 @@ main(int argc, char **argv)
 		longopts[i] = (struct option) {values[i].name, required_argument, NULL, VALUE_BASE + i};
 	longopts[i++] = (struct option) {"help", no_argument, NULL, 'h'};
 	longopts[i++] = (struct option) {"version", no_argument, NULL, 'V'};
+	longopts[i++] = (struct option) {"insecure-loopback", no_argument, NULL, 'L'};
 	longopts[i] = (struct option) {NULL, 0, NULL, 0};
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1)
 	{
@@ -318,6 +374,9 @@ main(int argc, char **argv)
 		}
 		switch (ch)
 		{
+			case 'L':
+				cfg.insecure_loopback = 1;
+				break;
 			case 'h':
 				Usage(stdout);
 				return 0;
@@ -349,6 +408,7 @@ main(int argc, char **argv)
 	}
 	else if (secret_file)
 		ReadSecret(secret_file, &cfg);	/* still checked, though unused */
+	SetupTls(tls_cert, tls_key, &cfg);
 	if (cfg.socket_path)
 	{
 		CheckSocketDir(cfg.socket_path);
@@ -365,5 +425,6 @@ main(int argc, char **argv)
 		memset(cfg.secret, 0, cfg.secret_len);
 		free(cfg.secret);
 	}
+	SSL_CTX_free(cfg.tls);
 	return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "vc.h"
 #include "vgp_protocol.h"
+#include "vgp_tls.h"
 
 #define VGP_GPUD_VERSION "1.0"
 
@@ -26,6 +27,8 @@ typedef struct VgpConfig
 	const char *listen_addr;	/* HOST:PORT for TCP, or NULL */
 	uint8_t    *secret;			/* TCP shared secret */
 	size_t		secret_len;
+	SSL_CTX    *tls;			/* TLS on TCP (--tls-cert/--tls-key), or NULL */
+	int			insecure_loopback;	/* plain TCP allowed, on loopback only */
 	int			backend;		/* VC_DEVICE_CPU or VC_DEVICE_GPU, resolved */
 	int			device;			/* CUDA device ordinal */
 	uint64_t	max_request_bytes;	/* TRAIN payload limit */

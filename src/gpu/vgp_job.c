@@ -42,6 +42,7 @@ static VcEngine *engine;
 static const VgpConfig *config;
 static uint64_t last_job_id;
 
+/* a new job id (event loop thread only) */
 uint64_t
 vgp_jobs_next_id(void)
 {
@@ -81,6 +82,7 @@ PostFrame(uint64_t conn_id, uint8_t *buf, size_t len, int final)
 		vgp_log("cannot wake the event loop: %s", strerror(errno));
 }
 
+/* post an ERROR frame, the job's last word, for a connection */
 static void
 PostError(uint64_t conn_id, VcStatus st, const char *msg)
 {
@@ -100,6 +102,7 @@ typedef struct JobContext
 	double		t0;
 } JobContext;
 
+/* the core's check_interrupts: nonzero when the client left or the daemon stops */
 static int
 CheckCancel(void *arg)
 {
@@ -108,6 +111,7 @@ CheckCancel(void *arg)
 	return atomic_load(&ctx->job->cancel) || atomic_load(&stop_flag);
 }
 
+/* the core's epoch_done: post a PROGRESS frame (best effort) */
 static void
 EpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
 {
@@ -170,6 +174,7 @@ typedef struct HashPart
 	uint64_t	seed;
 } HashPart;
 
+/* hash rows [lo, hi) of one part into their refs (a hashing thread's body) */
 static void *
 HashPartMain(void *arg)
 {
@@ -223,6 +228,10 @@ HashRows(VcRowRef *refs, float *rows, uint64_t n, int dim, uint64_t seed)
 	return (int) k;
 }
 
+/*
+ * Train one job on the engine: hash its rows, run vc_train_engine with the
+ * cancel and progress callbacks, and post RESULT or ERROR; logs the outcome.
+ */
 static void
 RunJob(VgpJob *job)
 {
@@ -280,6 +289,7 @@ RunJob(VgpJob *job)
 	}
 }
 
+/* free a job and its rows */
 static void
 FreeJob(VgpJob *job)
 {
@@ -287,6 +297,7 @@ FreeJob(VgpJob *job)
 	free(job);
 }
 
+/* the job thread: take queued jobs one at a time until vgp_jobs_stop() */
 static void *
 JobMain(void *arg)
 {
@@ -322,6 +333,7 @@ JobMain(void *arg)
 	return NULL;
 }
 
+/* start the job thread on engine e; fd is the event loop's wake pipe */
 int
 vgp_jobs_start(VcEngine *e, const VgpConfig *cfg, int fd)
 {
@@ -334,6 +346,7 @@ vgp_jobs_start(VcEngine *e, const VgpConfig *cfg, int fd)
 	return 0;
 }
 
+/* take a queue place and row_bytes of the byte budget, or VC_ELIMIT */
 VcStatus
 vgp_jobs_reserve(uint64_t row_bytes, char *errmsg)
 {
@@ -365,6 +378,7 @@ vgp_jobs_reserve(uint64_t row_bytes, char *errmsg)
 	return st;
 }
 
+/* give back a place vgp_jobs_reserve() took (an upload that failed) */
 void
 vgp_jobs_unreserve(uint64_t row_bytes)
 {
@@ -374,6 +388,7 @@ vgp_jobs_unreserve(uint64_t row_bytes)
 	pthread_mutex_unlock(&lock);
 }
 
+/* append a reserved job to the queue and wake the job thread */
 void
 vgp_jobs_submit(VgpJob *job)
 {
@@ -388,6 +403,7 @@ vgp_jobs_submit(VgpJob *job)
 	pthread_mutex_unlock(&lock);
 }
 
+/* flag the running job to stop, or drop it from the queue */
 void
 vgp_jobs_cancel(uint64_t job_id)
 {
@@ -425,6 +441,7 @@ vgp_jobs_cancel(uint64_t job_id)
 	}
 }
 
+/* detach every frame the job thread posted, oldest first */
 VgpOut *
 vgp_jobs_take_output(void)
 {
@@ -437,6 +454,7 @@ vgp_jobs_take_output(void)
 	return o;
 }
 
+/* cancel the running job, join the job thread, free the queue and outbox */
 void
 vgp_jobs_stop(void)
 {

@@ -15,6 +15,7 @@
 static FILE *log_file;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* log to the file at path (appending, line-buffered), or stderr when NULL */
 int
 vgp_log_open(const char *path)
 {
@@ -33,6 +34,7 @@ vgp_log_open(const char *path)
 	return 0;
 }
 
+/* one timestamped line (UTC, pid), whole even with both threads logging */
 void
 vgp_log(const char *fmt,...)
 {

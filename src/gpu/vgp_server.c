@@ -15,6 +15,15 @@
  * (the whole request, from connect, however steadily its bytes trickle in).
  * Neither applies once the request is complete: a job takes as long as it
  * takes.  poll() sleeps until the nearest deadline.
+ *
+ * TLS (--tls-cert): every TCP connection starts with a TLS handshake, driven
+ * by the same loop (SSL_accept until it stops asking to read or write); the
+ * HELLO queued at accept goes out once it is done.  All I/O goes through
+ * ConnRead/ConnWrite, which turn SSL_ERROR_WANT_READ/WANT_WRITE into "would
+ * block" and remember which way the session wants the socket, so poll()
+ * waits for that.  Bytes OpenSSL has already decrypted (SSL_has_pending) do
+ * not show up in poll(), so the loop does not sleep while a session holds
+ * some.
  */
 #include "vgp_daemon.h"
 
@@ -36,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <math.h>
+
+#include <openssl/err.h>
 
 /* how long a closing connection may keep sending bytes we discard */
 #define DRAIN_MS 5000
@@ -69,6 +80,12 @@ typedef struct Conn
 	int64_t		drain_until;
 	int64_t		request_deadline;	/* the request must be complete by then */
 	int			shut_wr;
+
+	/* TLS (TCP with --tls-cert): the session, and where it stands */
+	SSL		   *ssl;
+	int			tls_handshaking;	/* SSL_accept not done yet */
+	int			tls_want_write; /* the session waits for the socket to take bytes */
+	char		tls_error[VC_ERRMSG_LEN];	/* why the last ConnRead/ConnWrite failed */
 
 	uint8_t		nonce[VGP_NONCE_LEN];
 
@@ -106,6 +123,7 @@ static int	sig_pipe[2] = {-1, -1};
 
 /* ---- helpers ---- */
 
+/* SIGTERM/SIGINT: wake the loop through the signal pipe */
 static void
 HandleSignal(int signo)
 {
@@ -129,6 +147,7 @@ NowMs(void)
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* O_NONBLOCK and FD_CLOEXEC on fd; -1 on failure */
 static int
 SetNonblocking(int fd)
 {
@@ -139,6 +158,7 @@ SetNonblocking(int fd)
 	return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/* len bytes from the kernel's CSPRNG (getrandom); -1 on failure */
 static int
 RandomBytes(uint8_t *buf, size_t len)
 {
@@ -159,6 +179,7 @@ RandomBytes(uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* the open connection with this id, or NULL */
 static Conn *
 FindConn(uint64_t id)
 {
@@ -170,6 +191,7 @@ FindConn(uint64_t id)
 	return NULL;
 }
 
+/* append buf (malloc'd, now owned by c) to c's output */
 static void
 QueueOut(Conn *c, uint8_t *buf, size_t len)
 {
@@ -191,6 +213,7 @@ QueueOut(Conn *c, uint8_t *buf, size_t len)
 	c->out_tail = o;
 }
 
+/* queue one frame: the header, then a copy of the payload */
 static void
 SendFrame(Conn *c, uint16_t type, const uint8_t *payload, size_t len)
 {
@@ -231,6 +254,7 @@ FailConn(Conn *c, VcStatus st, const char *msg)
 	c->last_active = NowMs();
 }
 
+/* close c now: cancel its job, free what it holds, unlink it */
 static void
 CloseConn(Conn *c)
 {
@@ -247,6 +271,7 @@ CloseConn(Conn *c)
 		free(o->buf);
 		free(o);
 	}
+	SSL_free(c->ssl);
 	close(c->fd);
 	for (pp = &conns; *pp; pp = &(*pp)->next)
 		if (*pp == c)
@@ -260,6 +285,11 @@ CloseConn(Conn *c)
 
 /* ---- accepting ---- */
 
+/*
+ * Accept every pending connection on lfd: set each up (its nonce, its TLS
+ * session on a TLS listener) and queue its HELLO, or refuse it when
+ * --max-connections are open.
+ */
 static void
 AcceptOn(int lfd, int is_tcp)
 {
@@ -281,6 +311,13 @@ AcceptOn(int lfd, int is_tcp)
 		}
 		if (SetNonblocking(fd) < 0)
 		{
+			close(fd);
+			continue;
+		}
+		if (n_conns >= cfg->max_connections && is_tcp && cfg->tls)
+		{
+			/* a TLS client could not read a plain ERROR: just close */
+			vgp_log("refused a connection: %d connections open", n_conns);
 			close(fd);
 			continue;
 		}
@@ -307,6 +344,22 @@ AcceptOn(int lfd, int is_tcp)
 			close(fd);
 			continue;
 		}
+		if (is_tcp && cfg->tls)
+		{
+			ERR_clear_error();
+			c->ssl = SSL_new(cfg->tls);
+			if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1)
+			{
+				vgp_log("cannot set up a TLS session");
+				ERR_clear_error();
+				SSL_free(c->ssl);
+				free(c);
+				close(fd);
+				continue;
+			}
+			SSL_set_accept_state(c->ssl);
+			c->tls_handshaking = 1;
+		}
 		c->id = ++last_conn_id;
 		c->fd = fd;
 		c->is_tcp = is_tcp;
@@ -321,7 +374,8 @@ AcceptOn(int lfd, int is_tcp)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			if (getnameinfo((struct sockaddr *) &ss, sl, host, sizeof(host), serv,
 							sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-				snprintf(c->peer, sizeof(c->peer), "tcp %.50s:%.10s", host, serv);
+				snprintf(c->peer, sizeof(c->peer), "%s %.50s:%.10s", c->ssl ? "tls" : "tcp",
+						 host, serv);
 			else
 				snprintf(c->peer, sizeof(c->peer), "tcp");
 		}
@@ -383,6 +437,7 @@ CheckNewFloats(Conn *c)
 	return 0;
 }
 
+/* the rows are all in: hand the job to the job thread's queue */
 static void
 SubmitJob(Conn *c)
 {
@@ -479,7 +534,11 @@ HandleFrame(Conn *c)
 			{
 				uint8_t		mac[VGP_MAC_LEN];
 
-				vgp_auth_mac(cfg->secret, cfg->secret_len, c->nonce, mac);
+				if (vgp_auth_mac(cfg->secret, cfg->secret_len, c->nonce, mac) != 0)
+				{
+					FailConn(c, VC_EDEVICE, "vae_gpud: cannot compute the HMAC (libcrypto failed)");
+					return;
+				}
 				if (!vgp_mac_equal(mac, c->small))
 				{
 					FailConn(c, VC_EINVAL, "vae_gpud: authentication failed (wrong secret)");
@@ -561,7 +620,109 @@ IoFailed(Conn *c)
 		return 1;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return 0;
-	return LostClient(c, strerror(errno));
+	return LostClient(c, c->tls_error[0] ? c->tls_error : strerror(errno));
+}
+
+/*
+ * What an SSL_read/SSL_write that returned ret means, in read()/send()
+ * terms: -1 with errno EAGAIN when it would block (and which way the
+ * session waits), 0 when the client closed, -1 with errno EPROTO and
+ * c->tls_error set when TLS failed.
+ */
+static ssize_t
+TlsResult(Conn *c, int ret)
+{
+	switch (SSL_get_error(c->ssl, ret))
+	{
+		case SSL_ERROR_WANT_READ:
+			c->tls_want_write = 0;
+			errno = EAGAIN;
+			return -1;
+		case SSL_ERROR_WANT_WRITE:
+			c->tls_want_write = 1;
+			errno = EAGAIN;
+			return -1;
+		case SSL_ERROR_ZERO_RETURN:
+			ERR_clear_error();
+			return 0;
+		case SSL_ERROR_SYSCALL:
+			if (ret == 0 || errno == 0)
+			{
+				ERR_clear_error();
+				return 0;
+			}
+			/* errno says why */
+			ERR_clear_error();
+			return -1;
+		default:
+			vgp_tls_describe(c->ssl, ret, "TLS", c->tls_error);
+			errno = EPROTO;
+			return -1;
+	}
+}
+
+/* read() or SSL_read(): >0 bytes, 0 the client closed, -1 and errno */
+static ssize_t
+ConnRead(Conn *c, void *buf, size_t want)
+{
+	int			n;
+
+	if (c->ssl == NULL)
+		return read(c->fd, buf, want);
+	ERR_clear_error();
+	n = SSL_read(c->ssl, buf, want > INT_MAX ? INT_MAX : (int) want);
+	return n > 0 ? n : TlsResult(c, n);
+}
+
+/* send() or SSL_write(): >0 bytes taken, -1 and errno */
+static ssize_t
+ConnWrite(Conn *c, const void *buf, size_t len)
+{
+	int			n;
+
+	if (c->ssl == NULL)
+		return send(c->fd, buf, len, MSG_NOSIGNAL);
+	ERR_clear_error();
+	n = SSL_write(c->ssl, buf, len > (1 << 30) ? (1 << 30) : (int) len);
+	if (n > 0)
+		return n;
+	if (TlsResult(c, n) == 0)
+		errno = EPIPE;			/* closed while we were writing */
+	return -1;
+}
+
+/*
+ * Drive the TLS handshake: 1 when done, 0 when it waits for the socket, -1
+ * when it failed (logged, connection closed).
+ */
+static int
+TlsAccept(Conn *c)
+{
+	int			r;
+
+	ERR_clear_error();
+	r = SSL_accept(c->ssl);
+	if (r == 1)
+	{
+		c->tls_handshaking = 0;
+		c->tls_want_write = 0;
+		return 1;
+	}
+	switch (SSL_get_error(c->ssl, r))
+	{
+		case SSL_ERROR_WANT_READ:
+			c->tls_want_write = 0;
+			return 0;
+		case SSL_ERROR_WANT_WRITE:
+			c->tls_want_write = 1;
+			return 0;
+		default:
+			vgp_tls_describe(c->ssl, r, "TLS handshake failed", c->tls_error);
+			vgp_log("connection %llu (%s): %s", (unsigned long long) c->id, c->peer,
+					c->tls_error);
+			CloseConn(c);
+			return -1;
+	}
 }
 
 /* bytes of the small frame (or of the TRAIN header) being read */
@@ -576,6 +737,15 @@ static int
 ReadConn(Conn *c)
 {
 	int			rounds = 0;
+
+	if (c->tls_handshaking)
+	{
+		int			r = TlsAccept(c);
+
+		if (r <= 0)
+			return r;
+		c->last_active = NowMs();
+	}
 
 	/* a bounded amount per wakeup, so one fast upload cannot starve the rest */
 	while (rounds++ < 8)
@@ -612,7 +782,7 @@ ReadConn(Conn *c)
 				want = sizeof(discard);
 				break;
 		}
-		n = read(c->fd, dst, want);
+		n = ConnRead(c, dst, want);
 		if (n == 0)
 		{
 			if (c->state != CS_JOB && c->state != CS_CLOSING)
@@ -674,10 +844,12 @@ ReadConn(Conn *c)
 static int
 WriteConn(Conn *c)
 {
+	if (c->tls_handshaking)
+		return 0;				/* the HELLO waits for the handshake */
 	while (c->out_head)
 	{
 		OutBuf	   *o = c->out_head;
-		ssize_t		n = send(c->fd, o->buf + o->off, o->len - o->off, MSG_NOSIGNAL);
+		ssize_t		n = ConnWrite(c, o->buf + o->off, o->len - o->off);
 
 		if (n < 0)
 		{
@@ -702,8 +874,15 @@ WriteConn(Conn *c)
 		/*
 		 * Half-close and drain rather than close: closing a TCP socket
 		 * with unread input sends a reset that can destroy the ERROR we
-		 * just wrote before the client reads it.
+		 * just wrote before the client reads it.  A TLS session says
+		 * close_notify first (best effort: the socket may be full).
 		 */
+		if (c->ssl)
+		{
+			ERR_clear_error();
+			(void) SSL_shutdown(c->ssl);
+			ERR_clear_error();
+		}
 		shutdown(c->fd, SHUT_WR);
 		c->shut_wr = 1;
 		c->drain_until = NowMs() + DRAIN_MS;
@@ -787,6 +966,14 @@ CheckTimeouts(void)
 				CloseConn(c);
 				continue;
 			}
+			if (c->tls_handshaking)
+			{
+				/* no session to carry an ERROR in */
+				vgp_log("connection %llu (%s): TLS handshake timed out",
+						(unsigned long long) c->id, c->peer);
+				CloseConn(c);
+				continue;
+			}
 			if (now >= c->request_deadline)
 			{
 				char		msg[VC_ERRMSG_LEN];
@@ -810,6 +997,7 @@ CheckTimeouts(void)
 
 /* ---- listening ---- */
 
+/* bind and listen on the Unix socket (created 0600); -1 on failure, logged */
 static int
 ListenUnix(const char *path)
 {
@@ -853,6 +1041,11 @@ ListenUnix(const char *path)
 	return fd;
 }
 
+/*
+ * Bind and listen on HOST:PORT ([v6]:PORT); -1 on failure, logged.  Without
+ * TLS only a loopback address will do: anything else would carry rows and
+ * models in the clear.
+ */
 static int
 ListenTcp(const char *addr)
 {
@@ -903,6 +1096,14 @@ ListenTcp(const char *addr)
 		char		h[NI_MAXHOST],
 					s[NI_MAXSERV];
 
+		if (cfg->tls == NULL && !vgp_addr_is_loopback(ai->ai_addr))
+		{
+			vgp_log("refusing to serve plain TCP on %s: not a loopback address "
+					"(--insecure-loopback allows 127.0.0.0/8 and ::1 only); give "
+					"--tls-cert and --tls-key", addr);
+			fd = -1;
+			break;
+		}
 		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 		if (fd < 0)
 			continue;
@@ -914,7 +1115,8 @@ ListenTcp(const char *addr)
 			if (getsockname(fd, (struct sockaddr *) &ss, &sl) == 0 &&
 				getnameinfo((struct sockaddr *) &ss, sl, h, sizeof(h), s, sizeof(s),
 							NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-				vgp_log("listening on tcp %s port %s", h, s);
+				vgp_log("listening on tcp %s port %s%s", h, s,
+						cfg->tls ? " (TLS)" : " (plain, loopback only)");
 			break;
 		}
 		vgp_log("cannot listen on %s: %s", addr, strerror(errno));
@@ -927,6 +1129,17 @@ ListenTcp(const char *addr)
 
 /* ---- the loop ---- */
 
+/* 1 when c's TLS session holds bytes poll() cannot see */
+static int
+TlsPending(const Conn *c)
+{
+	return c->ssl != NULL && !c->tls_handshaking && SSL_has_pending(c->ssl);
+}
+
+/*
+ * Serve until SIGTERM/SIGINT: listen, start the job thread, then poll the
+ * signal and wake pipes, the listeners and every connection.
+ */
 int
 vgp_serve(const VgpConfig *config, VcEngine *engine)
 {
@@ -1023,8 +1236,12 @@ vgp_serve(const VgpConfig *config, VcEngine *engine)
 		{
 			pfds[n].fd = c->fd;
 			/* always watch for input: that is how a hang-up is noticed */
-			pfds[n].events = POLLIN | (c->out_head ? POLLOUT : 0);
+			pfds[n].events = POLLIN;
+			if ((c->out_head && !c->tls_handshaking) || c->tls_want_write)
+				pfds[n].events |= POLLOUT;
 			pconn[n++] = c;
+			if (TlsPending(c))
+				timeout = 0;
 		}
 		if (poll(pfds, n, timeout) < 0 && errno != EINTR)
 		{
@@ -1062,13 +1279,15 @@ vgp_serve(const VgpConfig *config, VcEngine *engine)
 		{
 			Conn	   *cc = pconn[i];
 
-			if (cc == NULL || pfds[i].revents == 0)
+			if (cc == NULL)
 				continue;
 			for (c = conns; c && c != cc; c = c->next)
 				;
-			if (c == NULL)
+			if (c == NULL || (pfds[i].revents == 0 && !TlsPending(c)))
 				continue;
-			if ((pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) && ReadConn(c) < 0)
+			/* a TLS session may want the socket either way for a read */
+			if ((pfds[i].revents & (POLLIN | POLLHUP | POLLERR) || c->ssl != NULL) &&
+				ReadConn(c) < 0)
 				continue;
 			if (c->out_head && WriteConn(c) < 0)
 				continue;

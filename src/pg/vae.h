@@ -17,8 +17,12 @@
 
 #include "vc.h"
 
-/* vae.c */
+/* vae.c; PostgreSQL 18 spells "does not return" as a prefix, pg_noreturn */
+#if PG_VERSION_NUM >= 180000
+extern pg_noreturn void VaeReportStatus(VcStatus st, const char *msg);
+#else
 extern void VaeReportStatus(VcStatus st, const char *msg) pg_attribute_noreturn();
+#endif
 /* user text quoted in a message: a prefix of at most VAE_ECHO_MAX bytes */
 #define VAE_ECHO_MAX 64
 extern char *VaeEchoText(const char *s, int len);

@@ -14,7 +14,7 @@
 
 #include <math.h>
 
-#include "vae_gpu_client.h"
+#include "vae_gpu.h"
 
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -398,8 +398,9 @@ TrainCheckInterrupts(void *arg)
 	return 0;
 }
 
-void
-VaeEpochNotice(int epoch, double train_loss, double val_loss, double elapsed)
+/* the NOTICE of one epoch, for the CPU's training loop and the worker's PROGRESS */
+static void
+TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
 {
 	if (isnan(val_loss))
 		ereport(NOTICE,
@@ -408,12 +409,6 @@ VaeEpochNotice(int epoch, double train_loss, double val_loss, double elapsed)
 		ereport(NOTICE,
 				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.3f s",
 						epoch, train_loss, val_loss, elapsed)));
-}
-
-static void
-TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
-{
-	VaeEpochNotice(epoch, train_loss, val_loss, elapsed);
 }
 
 static const float *
@@ -430,7 +425,7 @@ StateRow(void *arg, int64 i)
  * here, so they are intact for the CPU after a failure.
  */
 static VcModel *
-TrainOnWorker(VaeTrainState *st)
+TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 {
 	const char *target;
 	VcModel    *model;
@@ -452,7 +447,7 @@ TrainOnWorker(VaeTrainState *st)
 		return NULL;
 	}
 
-	status = VaeGpuTrain(target, StateRow, st, st->n_rows, st->dim, &st->opt,
+	status = VaeGpuTrain(target, StateRow, st, st->n_rows, st->dim, &st->opt, cb,
 						 &model, msg, &worker_failed);
 	if (status == VC_OK)
 		return model;
@@ -511,7 +506,7 @@ vae_train_final(PG_FUNCTION_ARGS)
 	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_ctx);
-	model = TrainOnWorker(st);
+	model = TrainOnWorker(st, &cb);
 	if (model == NULL)
 	{
 		refs = BuildRefs(st);

@@ -1,16 +1,24 @@
 /*
  * vae_gpu_client.c - train a model on the GPU worker, vae_gpud.
  *
- * One connection carries one job (src/gpu/vgp_protocol.h): read HELLO,
+ * One connection carries one job (src/protocol/vgp_protocol.h): read HELLO,
  * answer AUTH when asked, send the TRAIN header and the rows, then read
  * PROGRESS frames until RESULT or ERROR.
+ *
+ * Transport: a Unix socket, or TCP.  With vae.gpu_tls_ca_file set, TCP
+ * runs TLS (src/protocol/vgp_tls.h): the worker's certificate must chain to
+ * that CA and name the host or IP address of vae.gpu_worker, and the HMAC
+ * challenge still runs inside the session.  Without it, plain TCP is
+ * refused unless every address the host resolves to is a loopback one.
  *
  * Interrupts: the socket is nonblocking and every wait goes through
  * WaitLatchOrSocket() on MyLatch, followed by CHECK_FOR_INTERRUPTS(), so a
  * cancel, statement_timeout or terminate raises its ERROR as soon as it
- * arrives.  The connection is closed on that path (PG_FINALLY), and the
- * worker takes the hangup as the cancel of the job: it drops it between two
- * minibatches.
+ * arrives.  TLS keeps this: SSL_connect/SSL_read/SSL_write are called on the
+ * nonblocking socket and their WANT_READ/WANT_WRITE become the same waits.
+ * The connection (and its TLS session) is closed on that path
+ * (PG_FINALLY), and the worker takes the hangup as the cancel of the job:
+ * it drops it between two minibatches.
  *
  * Memory: the rows are streamed from the aggregate's buffer through a
  * bounded send buffer, never copied whole; what comes back is the model.
@@ -20,7 +28,7 @@
  * the job's (the worker says the data or options are bad: the CPU would say
  * the same, so the caller reports it as the CPU path would).
  */
-#include "vae_gpu_client.h"
+#include "vae_gpu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +47,9 @@
 #include "utils/timestamp.h"
 
 #include "vgp_protocol.h"
+#include "vgp_tls.h"
+
+#include <openssl/err.h>
 
 /* rows are packed into this much memory before each send() */
 #define SEND_BUFFER_BYTES (256 * 1024)
@@ -46,35 +57,21 @@
 /* longest wait between two checks of the deadline */
 #define WAIT_SLICE_MS 1000
 
+/* the connection of one job */
 typedef struct GpuConn
 {
 	pgsocket	sock;
+	SSL_CTX    *tls_ctx;		/* TLS over TCP, or NULL */
+	SSL		   *tls;
 	const char *target;
 	TimestampTz deadline;		/* 0 = wait as long as it takes */
 	char	   *msg;			/* VC_ERRMSG_LEN bytes */
 } GpuConn;
 
-char *
-VaeGpuSocketDir(void)
-{
-	if (vae_gpu_socket_dir && vae_gpu_socket_dir[0] != '\0')
-		return pstrdup(vae_gpu_socket_dir);
-	return psprintf("%s/vae_gpud", DataDir);
-}
-
-const char *
-VaeGpuWorkerTarget(void)
-{
-	if (vae_gpu_worker && vae_gpu_worker[0] != '\0')
-		return vae_gpu_worker;
-	if (vae_gpu_worker_autostart)
-		return psprintf("%s/vae_gpud.sock", VaeGpuSocketDir());
-	return NULL;
-}
-
 static bool
 Fail(GpuConn *c, const char *fmt,...) pg_attribute_printf(2, 3);
 
+/* put the failure's message into c->msg; returns false for "return Fail(...)" */
 static bool
 Fail(GpuConn *c, const char *fmt,...)
 {
@@ -107,49 +104,76 @@ WaitSocket(GpuConn *c, int events, const char *what)
 	}
 	rc = WaitLatchOrSocket(MyLatch,
 						   WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | WL_TIMEOUT | events,
-						   c->sock, timeout, PG_WAIT_EXTENSION);
+						   c->sock, timeout, VAE_GPU_WAIT_EVENT);
 	if (rc & WL_LATCH_SET)
 		ResetLatch(MyLatch);
 	CHECK_FOR_INTERRUPTS();
 	return true;
 }
 
-static bool
-SendAll(GpuConn *c, const void *buf, size_t len)
+/*
+ * Move some bytes over the connection, plain or TLS: returns how many, 0
+ * when the worker closed it, -1 when the caller must wait for *events
+ * (0: just retry) or -2 on an error (c->msg says it).
+ */
+static ssize_t
+Transfer(GpuConn *c, bool sending, char *buf, size_t len, int *events)
 {
-	const char *p = buf;
+	ssize_t		n;
+	int			err;
 
-	while (len > 0)
+	*events = 0;
+	if (c->tls == NULL)
 	{
-		ssize_t		n = send(c->sock, p, len, MSG_NOSIGNAL);
-
-		if (n > 0)
+		n = sending ? send(c->sock, buf, len, MSG_NOSIGNAL) : recv(c->sock, buf, len, 0);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			return -1;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
 		{
-			p += n;
-			len -= n;
-			continue;
+			*events = sending ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE;
+			return -1;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		{
-			if (!WaitSocket(c, WL_SOCKET_WRITEABLE, "sending to the worker"))
-				return false;
-			continue;
-		}
-		return Fail(c, "could not send to the worker: %s", strerror(errno));
+		Fail(c, sending ? "could not send to the worker: %s" :
+			 "could not receive from the worker: %s", strerror(errno));
+		return -2;
 	}
-	return true;
+
+	len = Min(len, (size_t) 1 << 30);
+	ERR_clear_error();
+	n = sending ? SSL_write(c->tls, buf, (int) len) : SSL_read(c->tls, buf, (int) len);
+	if (n > 0)
+		return n;
+	err = SSL_get_error(c->tls, (int) n);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+	{
+		*events = err == SSL_ERROR_WANT_READ ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+		return -1;
+	}
+	if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && n == 0))
+	{
+		ERR_clear_error();
+		return 0;
+	}
+	{
+		char		why[VC_ERRMSG_LEN];
+
+		vgp_tls_describe(c->tls, (int) n, sending ? "could not send to the worker" :
+						 "could not receive from the worker", why);
+		Fail(c, "%s", why);
+	}
+	return -2;
 }
 
+/* send or receive exactly len bytes, waiting (interruptibly) as needed */
 static bool
-RecvAll(GpuConn *c, void *buf, size_t len)
+TransferAll(GpuConn *c, bool sending, char *p, size_t len)
 {
-	char	   *p = buf;
-
 	while (len > 0)
 	{
-		ssize_t		n = recv(c->sock, p, len, 0);
+		int			events;
+		ssize_t		n = Transfer(c, sending, p, len, &events);
 
 		if (n > 0)
 		{
@@ -159,17 +183,27 @@ RecvAll(GpuConn *c, void *buf, size_t len)
 		}
 		if (n == 0)
 			return Fail(c, "the worker closed the connection");
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-		{
-			if (!WaitSocket(c, WL_SOCKET_READABLE, "waiting for the worker"))
-				return false;
-			continue;
-		}
-		return Fail(c, "could not receive from the worker: %s", strerror(errno));
+		if (n == -2)
+			return false;
+		if (events != 0 &&
+			!WaitSocket(c, events, sending ? "sending to the worker" : "waiting for the worker"))
+			return false;
 	}
 	return true;
+}
+
+/* send all of buf */
+static bool
+SendAll(GpuConn *c, const void *buf, size_t len)
+{
+	return TransferAll(c, true, (char *) buf, len);
+}
+
+/* receive exactly len bytes into buf */
+static bool
+RecvAll(GpuConn *c, void *buf, size_t len)
+{
+	return TransferAll(c, false, buf, len);
 }
 
 /*
@@ -191,6 +225,7 @@ RecvFrame(GpuConn *c, uint64 limit, VgpFrameHeader *h, uint8 **payload)
 	return RecvAll(c, *payload, h->length);
 }
 
+/* send one frame: its header, then the payload */
 static bool
 SendFrame(GpuConn *c, uint16 type, const uint8 *payload, size_t len)
 {
@@ -219,6 +254,7 @@ DecodeWorkerError(GpuConn *c, const uint8 *payload, size_t len)
 
 /* ---- connecting ---- */
 
+/* make c->sock nonblocking: every wait is then a latch wait */
 static bool
 SetNonblocking(GpuConn *c)
 {
@@ -255,6 +291,10 @@ FinishConnect(GpuConn *c)
 	return Fail(c, "could not connect: %s", strerror(errno));
 }
 
+/*
+ * Connect to the Unix socket at path, retrying while the worker's backlog
+ * is full, until the connect deadline.
+ */
 static bool
 ConnectUnix(GpuConn *c, const char *path)
 {
@@ -287,13 +327,55 @@ ConnectUnix(GpuConn *c, const char *path)
 			return Fail(c, "timed out after %d ms connecting (the worker's backlog is full)",
 						vae_gpu_connect_timeout);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 10, PG_WAIT_EXTENSION);
+						 10, VAE_GPU_WAIT_EVENT);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
 
-/* host:port, [v6addr]:port */
+/*
+ * The TLS handshake over the connected TCP socket: the worker's certificate
+ * must chain to vae.gpu_tls_ca_file and name host.  Waits are interruptible
+ * and bounded by the connect deadline.
+ */
+static bool
+StartTls(GpuConn *c, const char *host)
+{
+	char		err[VC_ERRMSG_LEN];
+
+	c->tls_ctx = vgp_tls_client_ctx(vae_gpu_tls_ca_file, err);
+	if (c->tls_ctx == NULL)
+		return Fail(c, "%s (vae.gpu_tls_ca_file)", err);
+	c->tls = vgp_tls_client_new(c->tls_ctx, c->sock, host, err);
+	if (c->tls == NULL)
+		return Fail(c, "%s", err);
+	for (;;)
+	{
+		int			r;
+		int			e;
+
+		ERR_clear_error();
+		r = SSL_connect(c->tls);
+		if (r == 1)
+			return true;
+		e = SSL_get_error(c->tls, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		{
+			vgp_tls_describe(c->tls, r, "TLS handshake with the worker failed", err);
+			return Fail(c, "%s", err);
+		}
+		if (!WaitSocket(c, e == SSL_ERROR_WANT_READ ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE,
+						"in the TLS handshake"))
+			return false;
+	}
+}
+
+/*
+ * Connect to host:port or [v6addr]:port, trying each address it resolves
+ * to, then start TLS when vae.gpu_tls_ca_file is set.  Without TLS only
+ * loopback addresses are dialled: anything else would carry the rows, the
+ * model and the worker's challenge in the clear.
+ */
 static bool
 ConnectTcp(GpuConn *c, const char *target)
 {
@@ -321,6 +403,17 @@ ConnectTcp(GpuConn *c, const char *target)
 	if (rc != 0)
 		return Fail(c, "could not resolve \"%s\": %s", VaeEchoText(host, strlen(host)),
 					gai_strerror(rc));
+	if (vae_gpu_tls_ca_file == NULL || vae_gpu_tls_ca_file[0] == '\0')
+	{
+		for (ai = res; ai != NULL; ai = ai->ai_next)
+			if (!vgp_addr_is_loopback(ai->ai_addr))
+			{
+				freeaddrinfo(res);
+				return Fail(c, "refusing plain TCP to \"%s\", which is not a loopback address: "
+							"set vae.gpu_tls_ca_file to connect with TLS",
+							VaeEchoText(target, strlen(target)));
+			}
+	}
 
 	for (ai = res; ai != NULL; ai = ai->ai_next)
 	{
@@ -341,7 +434,9 @@ ConnectTcp(GpuConn *c, const char *target)
 			((errno == EINPROGRESS || errno == EINTR) && FinishConnect(c)))
 		{
 			freeaddrinfo(res);
-			return true;
+			if (vae_gpu_tls_ca_file == NULL || vae_gpu_tls_ca_file[0] == '\0')
+				return true;
+			return StartTls(c, host);
 		}
 		saved_errno = errno;
 		closesocket(c->sock);
@@ -356,7 +451,10 @@ ConnectTcp(GpuConn *c, const char *target)
 	return false;
 }
 
-/* HELLO, and AUTH when the worker asks for it */
+/*
+ * HELLO, and AUTH when the worker asks for it.  A plain connection to a
+ * worker that speaks TLS never sees a HELLO: the timeout says so.
+ */
 static bool
 Handshake(GpuConn *c, VgpHello *hello)
 {
@@ -365,7 +463,12 @@ Handshake(GpuConn *c, VgpHello *hello)
 	char		err[VC_ERRMSG_LEN];
 
 	if (!RecvFrame(c, 0, &h, &payload))
+	{
+		if (c->tls == NULL && c->target[0] != '/' && strncmp(c->msg, "timed out", 9) == 0)
+			return Fail(c, "%s (a worker started with --tls-cert needs vae.gpu_tls_ca_file)",
+						pstrdup(c->msg));
 		return false;
+	}
 	if (h.type == VGP_MSG_ERROR)
 	{
 		DecodeWorkerError(c, payload, h.length);
@@ -383,7 +486,9 @@ Handshake(GpuConn *c, VgpHello *hello)
 
 		if (vae_gpu_secret == NULL || vae_gpu_secret[0] == '\0')
 			return Fail(c, "the worker requires authentication and vae.gpu_secret is not set");
-		vgp_auth_mac((const uint8 *) vae_gpu_secret, strlen(vae_gpu_secret), hello->nonce, mac);
+		if (vgp_auth_mac((const uint8 *) vae_gpu_secret, strlen(vae_gpu_secret),
+						 hello->nonce, mac) != 0)
+			return Fail(c, "could not compute the HMAC for the worker's challenge (libcrypto failed)");
 		if (!SendFrame(c, VGP_MSG_AUTH, mac, sizeof(mac)))
 			return false;
 		if (!RecvFrame(c, 0, &h, &payload))
@@ -470,7 +575,7 @@ SendTrain(GpuConn *c, VaeGpuRowFn row, void *row_arg, int64 n_rows, int dim,
 }
 
 /*
- * Job errors the CPU would raise too: the caller reports them as such.
+ * Job errors the CPU would raise too (true): the caller reports them as such.
  * Anything else the worker says (out of resources, queue full, shutting
  * down) is the worker's failure.
  */
@@ -480,6 +585,7 @@ IsJobError(VcStatus st)
 	return st == VC_EINVAL || st == VC_EDATA || st == VC_EDIVERGED;
 }
 
+/* the status of a worker's own failure: out of memory or limits, else EDEVICE */
 static VcStatus
 WorkerStatus(VcStatus st)
 {
@@ -488,7 +594,8 @@ WorkerStatus(VcStatus st)
 
 /* PROGRESS ... then RESULT or ERROR */
 static VcStatus
-ReadOutcome(GpuConn *c, int dim, VcModel **out, bool *worker_failed)
+ReadOutcome(GpuConn *c, int dim, const VcCallbacks *cb, VcModel **out,
+			bool *worker_failed)
 {
 	uint64		limit = (uint64) MaxAllocSize + VGP_RESULT_PREFIX_SIZE +
 		vgp_result_history_size(VC_MAX_HISTORY);
@@ -510,7 +617,8 @@ ReadOutcome(GpuConn *c, int dim, VcModel **out, bool *worker_failed)
 				Fail(c, "invalid PROGRESS from the worker: %s", err);
 				return VC_EDEVICE;
 			}
-			VaeEpochNotice(p.epoch, p.train_loss, p.val_loss, p.elapsed);
+			if (cb != NULL && cb->epoch_done != NULL)
+				cb->epoch_done(cb->arg, (int) p.epoch, p.train_loss, p.val_loss, p.elapsed);
 			pfree(payload);
 			continue;
 		}
@@ -591,10 +699,11 @@ ReadRefusal(GpuConn *c, bool *worker_failed)
 	return WorkerStatus(st);
 }
 
+/* train on the worker at target (see vae_gpu.h) */
 VcStatus
 VaeGpuTrain(const char *target, VaeGpuRowFn row, void *row_arg, int64 n_rows,
-			int dim, const VcOptions *opt, VcModel **out, char *msg,
-			bool *worker_failed)
+			int dim, const VcOptions *opt, const VcCallbacks *cb, VcModel **out,
+			char *msg, bool *worker_failed)
 {
 	GpuConn		c;
 	VcStatus	status = VC_EDEVICE;
@@ -603,6 +712,8 @@ VaeGpuTrain(const char *target, VaeGpuRowFn row, void *row_arg, int64 n_rows,
 	*worker_failed = true;
 	msg[0] = '\0';
 	c.sock = PGINVALID_SOCKET;
+	c.tls_ctx = NULL;
+	c.tls = NULL;
 	c.target = target;
 	c.msg = msg;
 	c.deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), vae_gpu_connect_timeout);
@@ -635,7 +746,7 @@ VaeGpuTrain(const char *target, VaeGpuRowFn row, void *row_arg, int64 n_rows,
 				/* connected: from here on the job takes as long as it takes */
 				c.deadline = 0;
 				if (SendTrain(&c, row, row_arg, n_rows, dim, opt))
-					status = ReadOutcome(&c, dim, out, worker_failed);
+					status = ReadOutcome(&c, dim, cb, out, worker_failed);
 				else
 					status = ReadRefusal(&c, worker_failed);
 			}
@@ -644,6 +755,9 @@ VaeGpuTrain(const char *target, VaeGpuRowFn row, void *row_arg, int64 n_rows,
 	PG_FINALLY();
 	{
 		/* also on a cancel: the hangup tells the worker to drop the job */
+		SSL_free(c.tls);
+		SSL_CTX_free(c.tls_ctx);
+		ERR_clear_error();
 		if (c.sock != PGINVALID_SOCKET)
 			closesocket(c.sock);
 	}

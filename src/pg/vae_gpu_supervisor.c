@@ -26,7 +26,7 @@
  * No shared memory of our own, no database connection.  The postmaster
  * restarts the supervisor 5 s after it exits with an error.
  */
-#include "vae_gpu_client.h"
+#include "vae_gpu.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -56,6 +56,7 @@ static volatile sig_atomic_t got_sigterm = false;
 static pid_t child_pid = 0;
 static TimestampTz child_started;
 
+/* register the supervisor background worker (from VaeGpuInit, at preload) */
 void
 VaeGpuSupervisorRegister(void)
 {
@@ -73,6 +74,7 @@ VaeGpuSupervisorRegister(void)
 	RegisterBackgroundWorker(&worker);
 }
 
+/* SIGTERM: stop (the main loop stops the daemon first) */
 static void
 SupervisorSigterm(SIGNAL_ARGS)
 {
@@ -83,6 +85,7 @@ SupervisorSigterm(SIGNAL_ARGS)
 	errno = save_errno;
 }
 
+/* SIGCHLD: wake the main loop to reap the daemon */
 static void
 SupervisorSigchld(SIGNAL_ARGS)
 {
@@ -117,6 +120,7 @@ PrepareSocketDir(const char *dir)
 				 errmsg("could not set permissions of directory \"%s\": %m", dir)));
 }
 
+/* the program to run: vae.gpud_path, else vae_gpud next to postgres */
 static char *
 DaemonPath(void)
 {
@@ -129,6 +133,7 @@ DaemonPath(void)
 	return psprintf("%s/vae_gpud", bindir);
 }
 
+/* write the daemon's pid to <dir>/vae_gpud.pid for operators (best effort) */
 static void
 WritePidFile(const char *dir, pid_t pid)
 {
@@ -169,6 +174,10 @@ DaemonArgv(const char *program, const char *socket_path)
 	return argv;
 }
 
+/*
+ * Fork and exec vae_gpud on socket_path, its signals reset and its own
+ * session, dying with the supervisor (PR_SET_PDEATHSIG); logs the start.
+ */
 static void
 StartChild(const char *dir, const char *program, const char *socket_path)
 {
@@ -272,6 +281,7 @@ ReapChild(void)
 	return true;
 }
 
+/* SIGTERM the daemon, SIGKILL it after STOP_GRACE_MS, and reap it */
 static void
 StopChild(void)
 {
@@ -294,12 +304,18 @@ StopChild(void)
 	child_pid = 0;
 }
 
+/* before_shmem_exit callback: however the supervisor exits, the daemon goes too */
 static void
 StopChildAtExit(int code, Datum arg)
 {
 	StopChild();
 }
 
+/*
+ * The background worker: prepare the socket directory, then start the
+ * daemon, restart it with backoff when it exits, and stop it on SIGTERM or
+ * postmaster death.  Never returns.
+ */
 void
 VaeGpuSupervisorMain(Datum arg)
 {
@@ -316,7 +332,7 @@ VaeGpuSupervisorMain(Datum arg)
 
 	dir = VaeGpuSocketDir();
 	program = DaemonPath();
-	socket_path = psprintf("%s/vae_gpud.sock", dir);
+	socket_path = VaeGpuSocketPath();
 	PrepareSocketDir(dir);
 
 	/* whatever ends this process takes the daemon with it */

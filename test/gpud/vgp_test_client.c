@@ -1,7 +1,8 @@
 /*
  * vgp_test_client.c - a small vae_gpud client for test/integration/gpud.sh.
  *
- *   vgp_test_client (--socket PATH | --tcp HOST:PORT) [--secret S] [--no-auth]
+ *   vgp_test_client (--socket PATH | --tcp HOST:PORT [--tls-ca FILE])
+ *                   [--secret S] [--no-auth]
  *                   [--rows N] [--dim D] [--epochs E] [--seed S] [--verbose]
  *                   [--compare] [--out FILE] [--disconnect-after-progress]
  *                   [--garbage KIND] [--expect-error TEXT] [--timeout S]
@@ -15,6 +16,9 @@
  * request instead; --garbage trickle sends a valid TRAIN header and then
  * its rows one byte every 0.5 s (printing TRICKLING once the header is
  * out) until the server answers, or gives up after --timeout seconds.
+ * --tls-ca FILE speaks TLS over --tcp, verifying the daemon's certificate
+ * against FILE and HOST; a failed handshake prints "TLS FAILED: <why>"
+ * and counts as an ERROR for --expect-error.
  * Exit status: 0 when the outcome is the expected one
  * (a RESULT, or with --expect-error / --garbage an ERROR containing TEXT,
  * or for --garbage a close), 1 otherwise; the outcome is printed.
@@ -22,6 +26,7 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +38,15 @@
 
 #include "vc.h"
 #include "vgp_protocol.h"
+#include "vgp_tls.h"
 
 static const char *opt_socket,
 		   *opt_tcp,
 		   *opt_secret,
 		   *opt_out,
 		   *opt_garbage,
-		   *opt_expect;
+		   *opt_expect,
+		   *opt_tls_ca;
 static int	opt_no_auth,
 			opt_verbose,
 			opt_compare,
@@ -50,6 +57,32 @@ static long opt_rows = 500,
 static unsigned long long opt_seed = 7;
 static int	opt_timeout = 60;
 
+/* the TLS session over the one connection, with --tls-ca */
+static SSL *tls;
+
+/* TLS over the connected fd to host (blocking); exits on failure */
+static void
+StartTls(int fd, const char *host)
+{
+	char		err[VC_ERRMSG_LEN];
+	SSL_CTX    *ctx = vgp_tls_client_ctx(opt_tls_ca, err);
+	int			r;
+
+	if (ctx == NULL || (tls = vgp_tls_client_new(ctx, fd, host, err)) == NULL)
+	{
+		printf("TLS FAILED: %s\n", err);
+		exit(2);
+	}
+	r = SSL_connect(tls);
+	if (r != 1)
+	{
+		vgp_tls_describe(tls, r, "TLS handshake failed", err);
+		printf("TLS FAILED: %s\n", err);
+		exit(opt_expect && strstr(err, opt_expect) ? 0 : 1);
+	}
+}
+
+/* connect to --socket or --tcp (then TLS with --tls-ca); exits on failure */
 static int
 Connect(void)
 {
@@ -75,7 +108,8 @@ Connect(void)
 		char		host[256];
 		const char *colon = strrchr(opt_tcp, ':');
 		struct addrinfo hints,
-				   *res;
+				   *res,
+				   *ai;
 
 		snprintf(host, sizeof(host), "%.*s", (int) (colon - opt_tcp), opt_tcp);
 		memset(&hints, 0, sizeof(hints));
@@ -85,8 +119,18 @@ Connect(void)
 			fprintf(stderr, "cannot resolve %s\n", opt_tcp);
 			exit(2);
 		}
-		fd = socket(res->ai_family, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) < 0)
+		/* every address in turn: localhost may be ::1 and 127.0.0.1 */
+		fd = -1;
+		for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
+		{
+			fd = socket(ai->ai_family, SOCK_STREAM, 0);
+			if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+			{
+				close(fd);
+				fd = -1;
+			}
+		}
+		if (fd < 0)
 		{
 			perror("connect");
 			exit(2);
@@ -96,6 +140,14 @@ Connect(void)
 	tv.tv_sec = opt_timeout;
 	tv.tv_usec = 0;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (opt_tcp && opt_tls_ca)
+	{
+		char		host[256];
+		const char *colon = strrchr(opt_tcp, ':');
+
+		snprintf(host, sizeof(host), "%.*s", (int) (colon - opt_tcp), opt_tcp);
+		StartTls(fd, host);
+	}
 	return fd;
 }
 
@@ -107,11 +159,11 @@ SendAll(int fd, const void *buf, size_t len)
 
 	while (len > 0)
 	{
-		ssize_t		n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t		n = tls ? SSL_write(tls, p, (int) len) : send(fd, p, len, MSG_NOSIGNAL);
 
-		if (n < 0)
+		if (n <= 0)
 		{
-			if (errno == EINTR)
+			if (!tls && n < 0 && errno == EINTR)
 				continue;
 			return;
 		}
@@ -120,6 +172,7 @@ SendAll(int fd, const void *buf, size_t len)
 	}
 }
 
+/* receive exactly len bytes; -1 on close, error or timeout */
 static int
 RecvAll(int fd, void *buf, size_t len)
 {
@@ -127,9 +180,9 @@ RecvAll(int fd, void *buf, size_t len)
 
 	while (len > 0)
 	{
-		ssize_t		n = recv(fd, p, len, 0);
+		ssize_t		n = tls ? SSL_read(tls, p, (int) len) : recv(fd, p, len, 0);
 
-		if (n < 0 && errno == EINTR)
+		if (!tls && n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
@@ -160,6 +213,7 @@ RecvFrame(int fd, VgpFrameHeader *fh, uint8_t **payload)
 	return 0;
 }
 
+/* send one frame: header, then payload */
 static void
 SendFrame(int fd, uint16_t type, const uint8_t *payload, size_t len)
 {
@@ -243,7 +297,11 @@ Handshake(int fd, VgpHello *h)
 		uint8_t		mac[VGP_MAC_LEN];
 		const char *s = opt_secret ? opt_secret : "";
 
-		vgp_auth_mac((const uint8_t *) s, strlen(s), h->nonce, mac);
+		if (vgp_auth_mac((const uint8_t *) s, strlen(s), h->nonce, mac) != 0)
+		{
+			printf("HMAC FAILED\n");
+			exit(2);
+		}
 		SendFrame(fd, VGP_MSG_AUTH, mac, sizeof(mac));
 		if (RecvFrame(fd, &fh, &p) < 0)
 		{
@@ -267,6 +325,7 @@ Handshake(int fd, VgpHello *h)
 	return 0;
 }
 
+/* n deterministic rows of dim floats */
 static float *
 MakeRows(long n, long dim)
 {
@@ -281,6 +340,7 @@ MakeRows(long n, long dim)
 	return rows;
 }
 
+/* the job's options from the command line */
 static void
 MakeOptions(VcOptions *o)
 {
@@ -304,6 +364,7 @@ Normalized(VcModel *m, size_t *len)
 	return b;
 }
 
+/* --compare: train the same job with the core and compare models and history */
 static int
 Compare(const uint8_t *model, size_t model_len, const float *rows, const VcOptions *opt,
 		const uint8_t *result, size_t result_len)
@@ -362,6 +423,7 @@ Compare(const uint8_t *model, size_t model_len, const float *rows, const VcOptio
 	return same ? 0 : 1;
 }
 
+/* send one TRAIN and read PROGRESS until RESULT or ERROR; prints the outcome */
 static int
 TrainJob(int fd)
 {
@@ -638,6 +700,7 @@ Garbage(int fd, const char *kind)
 	return Outcome(fd, 1);
 }
 
+/* parse the arguments, connect, handshake, then a job or garbage */
 int
 main(int argc, char **argv)
 {
@@ -655,6 +718,8 @@ main(int argc, char **argv)
 			opt_socket = v;
 		else if (ARG("--tcp"))
 			opt_tcp = v;
+		else if (ARG("--tls-ca"))
+			opt_tls_ca = v;
 		else if (ARG("--secret"))
 			opt_secret = v;
 		else if (ARG("--out"))
@@ -692,6 +757,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vgp_test_client: give --socket or --tcp\n");
 		return 2;
 	}
+	signal(SIGPIPE, SIG_IGN);	/* SSL_write to a closed peer: an error, not a signal */
 	fd = Connect();
 	Handshake(fd, &h);
 	if (opt_garbage && strcmp(opt_garbage, "nan") != 0)

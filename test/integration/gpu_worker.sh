@@ -2,8 +2,10 @@
 # gpu_worker.sh - the extension's side of the GPU worker, end to end, with
 # the daemon's CPU backend (vae_gpud --backend cpu):
 #
-#   device 'gpu' through a daemon started by hand (Unix socket, then TCP with
-#   a secret) trains the same model as the CPU; no worker / a dead worker /
+#   device 'gpu' through a daemon started by hand (Unix socket, then plain
+#   TCP on loopback with a secret, then TLS with a certificate made here)
+#   trains the same model as the CPU; a certificate from another CA, a wrong
+#   secret and plain TCP to a non-loopback address are refused; no worker / a dead worker /
 #   a worker killed mid-job gives 'gpu' an ERROR and 'auto' a NOTICE and a
 #   CPU model; statement_timeout and pg_cancel_backend abort a GPU job within
 #   about a second and free the daemon; the worker's data errors keep the
@@ -278,8 +280,8 @@ secret_file=$work/secret
 printf 'correct horse battery staple' >"$secret_file"
 chown "$owner" "$secret_file" 2>/dev/null
 chmod 600 "$secret_file"
-if start_gpud --listen "127.0.0.1:$port" --secret-file "$secret_file"; then
-	ok "vae_gpud listens on TCP with a secret"
+if start_gpud --listen "127.0.0.1:$port" --secret-file "$secret_file" --insecure-loopback; then
+	ok "vae_gpud listens on plain TCP (loopback) with a secret"
 	TCP="SET vae.gpu_worker = '127.0.0.1:$port';"
 	out=$(psql_a -At -c "$TCP" -c "SET vae.gpu_secret = 'correct horse battery staple'" -c "SELECT score_bytes(vae_train(f, '{$OPTS, \"device\": \"gpu\"}')) = (SELECT score_bytes(m) FROM models WHERE dev = 'cpu') FROM small" 2>&1)
 	check "TCP with the right secret trains the same model" [ "$out" = t ]
@@ -292,6 +294,53 @@ if start_gpud --listen "127.0.0.1:$port" --secret-file "$secret_file"; then
 		grep -q "NOTICE:  vae_train is training on the CPU" <<<"$out" && [ "$(tail -n 1 <<<"$out")" = cpu ]
 else
 	not_ok "vae_gpud listens on TCP with a secret"
+	tail -n 5 "$gpud_log"
+fi
+stop_gpud
+
+# plain TCP to anything but loopback: refused before connecting
+out=$(psql_a -At -c "SET vae.gpu_worker = '192.0.2.1:5499'" -c "SET vae.gpu_secret = 'x'" -c "SELECT vae_train(f, '{$OPTS, \"device\": \"gpu\"}') FROM small" 2>&1)
+check "plain TCP to a non-loopback worker is refused, naming vae.gpu_tls_ca_file" \
+	grep -q "refusing plain TCP to \"192.0.2.1:5499\", which is not a loopback address: set vae.gpu_tls_ca_file" <<<"$out"
+
+# ---- TLS ---------------------------------------------------------------------
+# a CA, a server certificate it signs for 127.0.0.1 and localhost, and an
+# unrelated CA; the server's user must be able to read the CA files
+mkcert() {
+	mkdir -p "$work/tls" && chmod 755 "$work/tls" &&
+		"$root/test/gpud/make_test_certs.sh" "$work/tls" &&
+		{ chown "$owner" "$work/tls/srv.key" 2>/dev/null || true; }
+}
+tport=$((port + 1))
+while ss -Htln "sport = :$tport" 2>/dev/null | grep -q .; do tport=$((tport + 1)); done
+if ! mkcert >"$work/mkcert.out" 2>&1; then
+	not_ok "make a test CA and server certificate with openssl"
+	cat "$work/mkcert.out"
+elif start_gpud --listen "127.0.0.1:$tport" --secret-file "$secret_file" \
+	--tls-cert "$work/tls/srv.crt" --tls-key "$work/tls/srv.key"; then
+	ok "vae_gpud listens with TLS (--tls-cert, --tls-key)"
+	TLS="SET vae.gpu_secret = 'correct horse battery staple'; SET vae.gpu_tls_ca_file = '$work/tls/ca.crt';"
+	for host in 127.0.0.1 localhost; do
+		out=$(psql_a -At -c "SET vae.gpu_worker = '$host:$tport'; $TLS" -c "SELECT score_bytes(vae_train(f, '{$OPTS, \"device\": \"gpu\"}')) = (SELECT score_bytes(m) FROM models WHERE dev = 'cpu') FROM small" 2>&1)
+		check "TLS to $host:port trains the same model as the CPU (scores bit for bit)" [ "$out" = t ]
+	done
+	out=$(psql_a -At -c "SET vae.gpu_worker = '127.0.0.1:$tport'; $TLS" -c "SET vae.gpu_tls_ca_file = '$work/tls/other.crt'" -c "SELECT vae_train(f, '{$OPTS, \"device\": \"gpu\"}') FROM small" 2>&1)
+	check "a worker certificate from another CA: ERROR, certificate verify failed" \
+		grep -q "TLS handshake with the worker failed: certificate verify failed" <<<"$out"
+	echo "# $(grep ERROR <<<"$out")"
+	out=$(psql_a -At -c "SET vae.gpu_worker = '127.0.0.1:$tport'; $TLS" -c "SET vae.gpu_secret = 'wrong'" -c "SELECT vae_train(f, '{$OPTS, \"device\": \"gpu\"}') FROM small" 2>&1)
+	check "TLS with a wrong secret: ERROR, the worker refused authentication" grep -q "refused authentication" <<<"$out"
+	out=$(psql_a -At -c "SET vae.gpu_worker = '127.0.0.1:$tport'; $TLS" -c "SET vae.gpu_tls_ca_file = ''" -c "SET vae.gpu_connect_timeout = '1s'" -c "SELECT vae_train(f, '{$OPTS, \"device\": \"gpu\"}') FROM small" 2>&1)
+	check "plain TCP to a TLS worker: ERROR naming vae.gpu_tls_ca_file" grep -q "needs vae.gpu_tls_ca_file" <<<"$out"
+	t0=$(now)
+	out=$(psql_a -At -c "SET vae.gpu_worker = '127.0.0.1:$tport'; $TLS" -c "SET statement_timeout = '1s'" -c "$LONG" 2>&1)
+	t1=$(now)
+	tls_canceled() { grep -q "canceling statement due to statement timeout" <<<"$out" && elapsed_lt "$t0" "$t1" 2.5; }
+	check "statement_timeout = 1s cancels a long GPU job over TLS within 2.5 s" tls_canceled
+	out=$(psql_a -At -c "SET vae.gpu_worker = '127.0.0.1:$tport'; $TLS" -c "SELECT length(vae_train(f, '{$OPTS, \"device\": \"gpu\"}')) > 0 FROM small" 2>&1)
+	check "... and the worker takes the next TLS job" [ "$out" = t ]
+else
+	not_ok "vae_gpud listens with TLS"
 	tail -n 5 "$gpud_log"
 fi
 stop_gpud

@@ -114,11 +114,24 @@ chmod 644 "$T/secret"
 ok $? "refuses a secret file readable by others"
 chmod 600 "$T/secret"
 
+# plain TCP: only with --insecure-loopback, and only on a loopback address
+"$GPUD" --listen 127.0.0.1:0 --secret-file "$T/secret" --backend cpu >"$T/plain.out" 2>&1
+[ $? -ne 0 ] && grep -q "in the clear" "$T/plain.out" && grep -q -- "--tls-cert" "$T/plain.out"
+ok $? "refuses --listen without TLS or --insecure-loopback: $(head -n1 "$T/plain.out")"
+"$GPUD" --listen 0.0.0.0:0 --secret-file "$T/secret" --insecure-loopback --backend cpu \
+	>"$T/plainany.out" 2>&1
+[ $? -ne 0 ] && grep -q "not a loopback address" "$T/plainany.out"
+ok $? "refuses plain TCP on a non-loopback address (0.0.0.0): $(head -n1 "$T/plainany.out")"
+"$GPUD" --listen 127.0.0.1:0 --secret-file "$T/secret" --tls-cert "$T/secret" --backend cpu \
+	>"$T/halftls.out" 2>&1
+[ $? -ne 0 ] && grep -q "go together" "$T/halftls.out"
+ok $? "refuses --tls-cert without --tls-key"
+
 # ---- the daemon --------------------------------------------------------------
 D="$T/run"
 SOCK="$D/gpud.sock"
 LOG="$T/gpud.log"
-"$GPUD" --socket "$SOCK" --listen 127.0.0.1:0 --secret-file "$T/secret" \
+"$GPUD" --socket "$SOCK" --listen 127.0.0.1:0 --secret-file "$T/secret" --insecure-loopback \
 	--backend cpu --max-queue 1 --max-request-bytes 1000000 --idle-timeout 2 \
 	--log-file "$LOG" &
 GPID=$!
@@ -225,6 +238,76 @@ if [ -n "$PORT" ]; then
 	ok $? "TCP with the right secret: model byte-identical to the core's"
 else
 	ok 1 "TCP port found in the log"
+fi
+
+# ---- TLS ---------------------------------------------------------------------
+# a CA, a server certificate it signs for 127.0.0.1 and localhost, and an
+# unrelated CA that must not be trusted
+
+# start_tls NAME: a daemon with $T/NAME.crt and .key on 127.0.0.1, logging to
+# $T/NAME.log; sets TLS_PID and TLS_PORT; 0 once it is ready
+start_tls() {
+	"$GPUD" --listen 127.0.0.1:0 --secret-file "$T/secret" --tls-cert "$T/$1.crt" \
+		--tls-key "$T/$1.key" --backend cpu --log-file "$T/$1.log" &
+	TLS_PID=$!
+	PIDS+=("$TLS_PID")
+	wait_log "$T/$1.log" "ready" 10 || return 1
+	TLS_PORT=$(sed -n 's/.*listening on tcp 127.0.0.1 port \([0-9]*\) (TLS).*/\1/p' "$T/$1.log" |
+		head -n1)
+}
+if ! test/gpud/make_test_certs.sh "$T" >"$T/mkcert.out" 2>&1; then
+	cat "$T/mkcert.out"
+	ok 1 "made a test CA and server certificate with openssl"
+else
+	LOG5="$T/srv.log"
+	start_tls srv
+	ok $? "daemon starts with --tls-cert and --tls-key"
+	G5=$TLS_PID
+	TPORT=$TLS_PORT
+	client --tcp "127.0.0.1:$TPORT" --tls-ca "$T/ca.crt" --secret right-secret --rows 400 --dim 6 \
+		--epochs 3 --verbose --compare
+	[ $? -eq 0 ] && grep -q identical "$T/out" && grep -q "3 epochs, 3 progress frames" "$T/out"
+	ok $? "TLS to 127.0.0.1: model byte-identical to the core's, with progress"
+	client --tcp "localhost:$TPORT" --tls-ca "$T/ca.crt" --secret right-secret --rows 30000 --dim 20 \
+		--epochs 1 --compare
+	[ $? -eq 0 ] && grep -q identical "$T/out"
+	ok $? "TLS to localhost, 2.4 MB of rows: model byte-identical to the core's"
+	client --tcp "127.0.0.1:$TPORT" --tls-ca "$T/other.crt" --secret right-secret --rows 300 --dim 5 \
+		--expect-error "certificate verify failed"
+	ok $? "a certificate from another CA is refused: $(head -n1 "$T/out")"
+	grep -q "TLS handshake failed" "$LOG5"
+	ok $? "the failed handshake is logged: $(grep -m1 "TLS handshake failed" "$LOG5" | sed 's/.*] //')"
+	client --tcp "127.0.0.1:$TPORT" --tls-ca "$T/ca.crt" --secret wrong-secret --rows 300 --dim 5 \
+		--expect-error "authentication failed"
+	ok $? "TLS with a wrong secret rejected: $(head -n1 "$T/out")"
+	client --tcp "127.0.0.1:$TPORT" --secret right-secret --rows 300 --dim 5 --timeout 2
+	[ $? -ne 0 ] && ! grep -q RESULT "$T/out"
+	ok $? "a plain client gets nothing from a TLS listener"
+	"$CLIENT" --tcp "127.0.0.1:$TPORT" --tls-ca "$T/ca.crt" --secret right-secret --rows 900 --dim 32 \
+		--epochs 100000 >"$T/tlslong.out" 2>&1 &
+	TL=$!
+	wait_log "$LOG5" "job [0-9]* started: 900 rows" 10
+	JT=$(sed -n 's/.*job \([0-9]*\) started: 900 rows.*/\1/p' "$LOG5" | tail -n1)
+	kill "$TL"
+	wait "$TL" 2>/dev/null
+	wait_log "$LOG5" "job $JT canceled after" 5
+	ok $? "a TLS client that disconnects mid-job cancels its job"
+	kill -INT "$G5"
+	wait "$G5"
+	ok $? "SIGINT: clean exit (TLS daemon)"
+
+	# the right CA but a certificate for another host: refused
+	start_tls elsewhere
+	G6=$TLS_PID
+	WPORT=$TLS_PORT
+	client --tcp "127.0.0.1:$WPORT" --tls-ca "$T/ca.crt" --secret right-secret --rows 300 --dim 5 \
+		--expect-error "IP address mismatch"
+	ok $? "a certificate for another host is refused (127.0.0.1): $(head -n1 "$T/out")"
+	client --tcp "localhost:$WPORT" --tls-ca "$T/ca.crt" --secret right-secret --rows 300 --dim 5 \
+		--expect-error "hostname mismatch"
+	ok $? "... and by name (localhost): $(head -n1 "$T/out")"
+	kill -INT "$G6"
+	wait "$G6"
 fi
 
 # ---- a second daemon, stale sockets, shutdown -----------------------------------

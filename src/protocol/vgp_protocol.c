@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vgp_sha256.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 /* ---- byte order helpers: little-endian, unaligned ---- */
 
@@ -314,21 +316,38 @@ vgp_decode_result_history(const uint8_t *buf, size_t len, double *train_loss,
 
 /* ---- authentication ---- */
 
-void
+/* HMAC-SHA256 by libcrypto; 0 on success, -1 (and a zeroed mac) if it failed */
+int
+vgp_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
+				uint8_t mac[VGP_MAC_LEN])
+{
+	unsigned int mac_len = 0;
+
+	if (key_len > INT32_MAX ||
+		HMAC(EVP_sha256(), key, (int) key_len, data, len, mac, &mac_len) == NULL ||
+		mac_len != VGP_MAC_LEN)
+	{
+		memset(mac, 0, VGP_MAC_LEN);
+		return -1;
+	}
+	return 0;
+}
+
+/* the AUTH answer: HMAC-SHA256(secret, nonce || VGP_AUTH_CONTEXT) */
+int
 vgp_auth_mac(const uint8_t *secret, size_t secret_len,
 			 const uint8_t nonce[VGP_NONCE_LEN], uint8_t mac[VGP_MAC_LEN])
 {
-	vgp_hmac_sha256_2(secret, secret_len, nonce, VGP_NONCE_LEN,
-					  VGP_AUTH_CONTEXT, strlen(VGP_AUTH_CONTEXT), mac);
+	uint8_t		msg[VGP_NONCE_LEN + sizeof(VGP_AUTH_CONTEXT) - 1];
+
+	memcpy(msg, nonce, VGP_NONCE_LEN);
+	memcpy(msg + VGP_NONCE_LEN, VGP_AUTH_CONTEXT, sizeof(VGP_AUTH_CONTEXT) - 1);
+	return vgp_hmac_sha256(secret, secret_len, msg, sizeof(msg), mac);
 }
 
+/* constant-time comparison of two macs (CRYPTO_memcmp): 1 when equal */
 int
 vgp_mac_equal(const uint8_t a[VGP_MAC_LEN], const uint8_t b[VGP_MAC_LEN])
 {
-	volatile uint8_t diff = 0;
-	int			i;
-
-	for (i = 0; i < VGP_MAC_LEN; i++)
-		diff |= a[i] ^ b[i];
-	return diff == 0;
+	return CRYPTO_memcmp(a, b, VGP_MAC_LEN) == 0;
 }

@@ -3,6 +3,11 @@
  * vae_gpud (server).  Plain C99; no postgres.h, so the daemon, the backend
  * and the unit tests share one implementation (vgp_protocol.c).
  *
+ * "vgp" stands for "vae GPU protocol": the prefix of everything defined here
+ * (vgp_ functions, Vgp types, VGP_ constants), which the daemon's own code
+ * in src/gpu/ shares.  src/protocol/ is the one folder both vae.so and
+ * vae_gpud build from; neither side includes the other's files.
+ *
  * Every integer is little-endian and fixed-width; floats are IEEE-754
  * binary32/binary64 little-endian.  Nothing is sent as a C struct: each
  * field is encoded and decoded explicitly, and every decoder validates.
@@ -196,11 +201,14 @@ VcStatus	vgp_decode_result_history(const uint8_t *buf, size_t len,
 									  double *train_loss, double *val_loss,
 									  char *errmsg);
 
-/* ---- authentication ---- */
-/* mac = HMAC-SHA256(secret, nonce || VGP_AUTH_CONTEXT) */
-void		vgp_auth_mac(const uint8_t *secret, size_t secret_len,
+/* ---- authentication (OpenSSL's libcrypto) ---- */
+/* mac = HMAC-SHA256(key, data); 0 on success, -1 when libcrypto failed */
+int			vgp_hmac_sha256(const uint8_t *key, size_t key_len, const void *data,
+							size_t len, uint8_t mac[VGP_MAC_LEN]);
+/* mac = HMAC-SHA256(secret, nonce || VGP_AUTH_CONTEXT); 0 on success, -1 on failure */
+int			vgp_auth_mac(const uint8_t *secret, size_t secret_len,
 						 const uint8_t nonce[VGP_NONCE_LEN], uint8_t mac[VGP_MAC_LEN]);
-/* constant-time comparison */
+/* constant-time comparison (CRYPTO_memcmp); 1 when equal */
 int			vgp_mac_equal(const uint8_t a[VGP_MAC_LEN], const uint8_t b[VGP_MAC_LEN]);
 
 #endif							/* VGP_PROTOCOL_H */
