@@ -66,6 +66,7 @@ NonNeg(int64_t v)
 	return v > 0 ? (size_t) v : 0;
 }
 
+/* bytes vc_model_serialize() writes for m: header, sections and CRC trailer */
 size_t
 vc_model_serialized_size(const VcModel *m)
 {
@@ -77,6 +78,7 @@ vc_model_serialized_size(const VcModel *m)
 		+ TRAILER_SIZE;
 }
 
+/* n f32 values of a, or n times 'missing' when a is NULL; returns the end */
 static uint8_t *
 PutF32Array(uint8_t *p, const float *a, size_t n, float missing)
 {
@@ -87,6 +89,7 @@ PutF32Array(uint8_t *p, const float *a, size_t n, float missing)
 	return p;
 }
 
+/* n f64 values of a, or n NaNs when a is NULL; returns the end */
 static uint8_t *
 PutF64Array(uint8_t *p, const double *a, size_t n)
 {
@@ -143,6 +146,7 @@ vc_model_serialize(const VcModel *m, uint8_t *buf)
 
 static VcStatus Fail(char *errmsg, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 
+/* the message into errmsg (when not NULL); returns VC_EFORMAT */
 static VcStatus
 Fail(char *errmsg, const char *fmt,...)
 {
@@ -173,6 +177,7 @@ typedef struct Header
 	int32_t		hidden_raw[VC_MAX_HIDDEN];	/* including the unused slots */
 } Header;
 
+/* the header fields after magic and version, decoded but not checked */
 static void
 ReadHeader(const uint8_t *buf, Header *h)
 {
@@ -236,6 +241,13 @@ CheckRecord(const Header *h, char *errmsg)
 	return VC_OK;
 }
 
+/*
+ * Decodes and validates a serialized model: identity (magic, version), the
+ * exact length the header implies, the CRC, every header field, then every
+ * value of the sections.  On success *out is a new model; otherwise *out is
+ * NULL, errmsg (when not NULL) says why, and the status is VC_EFORMAT for
+ * bad bytes or VC_ENOMEM.
+ */
 VcStatus
 vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
 {
@@ -440,6 +452,10 @@ fail:
 	return st;
 }
 
+/*
+ * The stored CRC-32C trailer, not verified (0 when len is too short): a cheap
+ * identity of the bytes for caches.
+ */
 uint32_t
 vc_model_bytes_crc(const uint8_t *buf, size_t len)
 {

@@ -15,6 +15,7 @@
 static VcAllocFn alloc_hook = malloc;
 static VcFreeFn free_hook = free;
 
+/* routes vc_alloc()/vc_free() to the host; NULL restores malloc/free */
 void
 vc_set_allocator(VcAllocFn alloc_fn, VcFreeFn free_fn)
 {
@@ -22,6 +23,7 @@ vc_set_allocator(VcAllocFn alloc_fn, VcFreeFn free_fn)
 	free_hook = free_fn ? free_fn : free;
 }
 
+/* seconds on the monotonic clock: only differences mean anything */
 double
 vc_now(void)
 {
@@ -31,12 +33,14 @@ vc_now(void)
 	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* via the hook; size 0 asks for 1 byte, so NULL always means out of memory */
 void *
 vc_alloc(size_t size)
 {
 	return alloc_hook(size ? size : 1);
 }
 
+/* vc_alloc() with the memory zeroed */
 void *
 vc_alloc0(size_t size)
 {
@@ -47,6 +51,7 @@ vc_alloc0(size_t size)
 	return p;
 }
 
+/* through the free hook; NULL is ignored */
 void
 vc_free(void *ptr)
 {
@@ -56,6 +61,7 @@ vc_free(void *ptr)
 
 /* ---- names (the option enums' names are in the option table) ---- */
 
+/* SQL name of a scoring method (VC_METHOD_*); others get "recon_prob" */
 const char *
 vc_method_name(int v)
 {
@@ -72,6 +78,7 @@ vc_method_name(int v)
 
 /* ---- options ---- */
 
+/* v clamped to [lo, hi] */
 static int
 ClampInt(int64_t v, int lo, int hi)
 {
@@ -149,6 +156,10 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 
 /* ---- model layout ---- */
 
+/*
+ * Appends an in -> out layer: its weights (in x out, row-major), then its
+ * bias, take the next parameters.
+ */
 static void
 AddLayer(VcModel *m, int in, int out)
 {
@@ -206,6 +217,11 @@ vc_layout_param_count(const VcOptions *opt, int dim)
 	return tmp.n_params;
 }
 
+/*
+ * A new model for resolved options and dim: the layout, zeroed parameters,
+ * centers 0 and scales 1, no history or scores yet.  VC_ENOMEM with a
+ * message in errmsg (which must not be NULL) when an allocation fails.
+ */
 VcStatus
 vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg)
 {
@@ -235,6 +251,7 @@ oom:
 	return VC_ENOMEM;
 }
 
+/* frees m and every array it owns; NULL is a no-op */
 void
 vc_model_free(VcModel *m)
 {

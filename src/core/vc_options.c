@@ -37,6 +37,7 @@ const VcOptionDef vc_option_defs[VC_N_OPTIONS] = {
 
 /* ---- lookup ---- */
 
+/* the table entry named name[0..len) (not NUL-terminated), or NULL */
 const VcOptionDef *
 vc_option_find(const char *name, size_t len)
 {
@@ -49,6 +50,7 @@ vc_option_find(const char *name, size_t len)
 	return NULL;
 }
 
+/* how many names def->names holds (0 for an option that is not an enum) */
 int
 vc_option_n_names(const VcOptionDef *def)
 {
@@ -60,6 +62,7 @@ vc_option_n_names(const VcOptionDef *def)
 	return n;
 }
 
+/* position of the name s[0..len) in def->names (exact match), or -1 */
 int
 vc_option_enum_index(const VcOptionDef *def, const char *s, size_t len)
 {
@@ -95,6 +98,10 @@ IntBounds(const VcOptionDef *def, int64_t *lo, int64_t *hi)
 
 /* ---- words ---- */
 
+/*
+ * The shortest of %.15g, %.16g and %.17g that reads back as d; NaN and the
+ * infinities as SQL's float8 writes them.  Returns buf.
+ */
 const char *
 vc_format_double(double d, char *buf, size_t len)
 {
@@ -173,6 +180,7 @@ vc_option_describe(const VcOptionDef *def, char *buf, size_t len)
 	return buf;
 }
 
+/* 'option "NAME" must be ...' into errmsg (when not NULL) */
 void
 vc_option_error(const VcOptionDef *def, char *errmsg)
 {
@@ -185,6 +193,12 @@ vc_option_error(const VcOptionDef *def, char *errmsg)
 
 /* ---- the check ---- */
 
+/*
+ * The one range check of an explicit value: a real must be finite and within
+ * [dmin, dmax] (dmin excluded with VC_OPTF_MIN_OPEN), any other value within
+ * its integer bounds (or 0 with VC_OPTF_ZERO_OK).  VC_EINVAL with the
+ * option's message otherwise.
+ */
 VcStatus
 vc_option_check(const VcOptionDef *def, const VcOptionValue *v, char *errmsg)
 {
@@ -217,6 +231,7 @@ vc_option_check(const VcOptionDef *def, const VcOptionValue *v, char *errmsg)
 #define FIELD(opt, def, type) ((type *) ((char *) (opt) + (def)->field))
 #define CFIELD(opt, def, type) ((const type *) ((const char *) (opt) + (def)->field))
 
+/* def's field of opt into v's i, u or d, by type (hidden: n_hidden) */
 void
 vc_option_get(const VcOptionDef *def, const VcOptions *opt, VcOptionValue *v)
 {
@@ -238,6 +253,7 @@ vc_option_get(const VcOptionDef *def, const VcOptions *opt, VcOptionValue *v)
 	}
 }
 
+/* v's member for def's type into def's field of opt (hidden: n_hidden only) */
 void
 vc_option_set(const VcOptionDef *def, VcOptions *opt, const VcOptionValue *v)
 {
@@ -277,6 +293,11 @@ vc_option_is_unset(const VcOptionDef *def, const VcOptions *opt)
 	return v.i == -1;
 }
 
+/*
+ * Every option of opt through vc_option_check (hidden: its count, then each
+ * used width); with allow_unset a "not given" marker passes too.  Stops at
+ * the first failure.
+ */
 VcStatus
 vc_options_check(const VcOptions *opt, int allow_unset, char *errmsg)
 {
@@ -335,6 +356,7 @@ vc_options_init(VcOptions *opt)
 
 /* ---- the options block ---- */
 
+/* writes opt as the options block, each option at its table offset */
 void
 vc_options_encode(uint8_t *block, const VcOptions *opt)
 {
@@ -372,6 +394,10 @@ vc_options_encode(uint8_t *block, const VcOptions *opt)
 	}
 }
 
+/*
+ * The options block into opt, checking nothing; hidden_raw (when not NULL)
+ * gets all VC_MAX_HIDDEN stored widths, opt->hidden only the first n_hidden.
+ */
 void
 vc_options_decode(const uint8_t *block, VcOptions *opt, int32_t *hidden_raw)
 {
@@ -418,6 +444,10 @@ vc_options_decode(const uint8_t *block, VcOptions *opt, int32_t *hidden_raw)
 
 /* ---- JSON ---- */
 
+/*
+ * The option's value in opt as JSON, in the form vae_train accepts
+ * (non-finite reals as null).  Returns buf.
+ */
 const char *
 vc_option_json(const VcOptionDef *def, const VcOptions *opt, char *buf, size_t len)
 {

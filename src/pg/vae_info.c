@@ -23,6 +23,7 @@ AppendNumber(StringInfo s, double v)
 		appendStringInfoString(s, "null");
 }
 
+/* a JSON array of n numbers, non-finite ones as null */
 static void
 AppendDoubles(StringInfo s, const double *v, int n)
 {
@@ -47,6 +48,11 @@ AppendOption(StringInfo s, const VcOptions *o, VcOptionId id)
 	appendStringInfoString(s, vc_option_json(&vc_option_defs[id], o, buf, sizeof(buf)));
 }
 
+/*
+ * vae_model_info(model bytea) returns jsonb: the model's shape, size,
+ * training record (losses per epoch, time, device, rows) and every option as
+ * training resolved it.
+ */
 Datum
 vae_model_info(PG_FUNCTION_ARGS)
 {

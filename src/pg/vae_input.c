@@ -39,6 +39,7 @@ typedef enum VaeElemKind
 	VAE_ELEM_NUMERIC
 } VaeElemKind;
 
+/* the conversion to float32 of this element type, or VAE_ELEM_OTHER */
 static VaeElemKind
 KindOf(Oid elemtype)
 {
@@ -61,6 +62,7 @@ KindOf(Oid elemtype)
 	}
 }
 
+/* the kind of a's elements (a domain's: its base type's); ERROR for others */
 static VaeElemKind
 ElementKind(ArrayType *a, const char *what)
 {
@@ -79,6 +81,11 @@ ElementKind(ArrayType *a, const char *what)
 	return kind;
 }
 
+/*
+ * Length of a feature array, after checking that its elements are numeric,
+ * that it is one-dimensional with 1 to VC_MAX_INPUT_DIM elements and that
+ * none is NULL; ERROR otherwise.
+ */
 int
 VaeArrayDim(ArrayType *a, const char *what)
 {

@@ -19,6 +19,7 @@
 #include "access/detoast.h"
 #include "utils/memutils.h"
 
+/* does entry c hold a model decoded from exactly these bytes */
 static bool
 SameBytes(const VaeModelCache *c, const char *data, Size len)
 {
@@ -39,6 +40,7 @@ typedef struct VaeModelCacheSet
 	VaeModelCache entries[CACHE_ENTRIES];
 } VaeModelCacheSet;
 
+/* frees what entry c owns and leaves it empty */
 static void
 ClearEntry(VaeModelCache *c)
 {
@@ -80,6 +82,12 @@ DecodeInto(FunctionCallInfo fcinfo, VaeModelCache *c, const char *data, Size len
 		VaeReportStatus(st, msg);
 }
 
+/*
+ * The decoded model of argument argno: a cached entry when this call site
+ * already decoded the same model in this query (see the top of the file),
+ * else decoded now into the next entry round robin; bad bytes raise the
+ * reader's error.
+ */
 VaeModelCache *
 VaeGetModel(FunctionCallInfo fcinfo, int argno)
 {

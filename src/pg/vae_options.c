@@ -158,6 +158,11 @@ ParseKey(const char *key, int keylen, JsonbValue *v, VcOptions *opt)
 	vc_option_set(def, opt, &val);
 }
 
+/*
+ * vae_train's jsonb options (NULL: none) into opt: each key must be in the
+ * option table and its value pass the table's check, or ERROR.  Keys not
+ * given keep vc_options_init's values; device defaults to 'auto'.
+ */
 void
 VaeParseOptions(Jsonb *jb, VcOptions *opt)
 {
@@ -216,6 +221,7 @@ JsonTypeName(const VcOptionDef *def)
 	}
 }
 
+/* a numeric from decimal text: exact for every bound, int64 ones included */
 static Datum
 NumericFromText(const char *s)
 {

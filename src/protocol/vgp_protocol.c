@@ -20,6 +20,7 @@
 
 /* ---- byte order helpers: little-endian, unaligned ---- */
 
+/* what into errmsg; returns st, for "return Fail(...)" */
 static VcStatus
 Fail(char *errmsg, VcStatus st, const char *what)
 {
@@ -29,6 +30,7 @@ Fail(char *errmsg, VcStatus st, const char *what)
 
 /* ---- frame header ---- */
 
+/* the 16-byte frame header: magic, type, this side's version, payload length */
 void
 vgp_encode_frame_header(uint8_t *buf, uint16_t type, uint64_t length)
 {
@@ -38,6 +40,11 @@ vgp_encode_frame_header(uint8_t *buf, uint16_t type, uint64_t length)
 	vc_put_u64(buf + 8, length);
 }
 
+/*
+ * Decodes a 16-byte frame header and checks magic, version and type; the
+ * payload may have up to limit bytes for TRAIN and RESULT and
+ * VGP_MAX_SMALL_PAYLOAD for the others (VC_ELIMIT beyond).
+ */
 VcStatus
 vgp_decode_frame_header(const uint8_t *buf, uint64_t limit, VgpFrameHeader *out,
 						char *errmsg)
@@ -77,6 +84,7 @@ vgp_decode_frame_header(const uint8_t *buf, uint64_t limit, VgpFrameHeader *out,
 
 /* ---- HELLO ---- */
 
+/* HELLO payload: flags, nonce, backend, max_request_bytes */
 size_t
 vgp_encode_hello(uint8_t *buf, const VgpHello *h)
 {
@@ -87,6 +95,10 @@ vgp_encode_hello(uint8_t *buf, const VgpHello *h)
 	return VGP_HELLO_SIZE;
 }
 
+/*
+ * HELLO payload of exactly VGP_HELLO_SIZE bytes: only known flags, a known
+ * backend, and a request limit that fits at least a TRAIN header.
+ */
 VcStatus
 vgp_decode_hello(const uint8_t *buf, size_t len, VgpHello *out, char *errmsg)
 {
@@ -160,6 +172,7 @@ vgp_decode_train_header(const uint8_t *buf, size_t len, VgpTrainHeader *out,
 
 /* ---- PROGRESS ---- */
 
+/* PROGRESS payload: epoch, train loss, val loss, elapsed seconds */
 size_t
 vgp_encode_progress(uint8_t *buf, const VgpProgress *p)
 {
@@ -170,6 +183,11 @@ vgp_encode_progress(uint8_t *buf, const VgpProgress *p)
 	return VGP_PROGRESS_SIZE;
 }
 
+/*
+ * PROGRESS payload of exactly VGP_PROGRESS_SIZE bytes: epoch within
+ * 1..VC_MAX_EPOCHS, finite train loss, val loss finite or NaN (no validation
+ * set), elapsed time finite and >= 0.
+ */
 VcStatus
 vgp_decode_progress(const uint8_t *buf, size_t len, VgpProgress *out, char *errmsg)
 {
@@ -189,6 +207,10 @@ vgp_decode_progress(const uint8_t *buf, size_t len, VgpProgress *out, char *errm
 
 /* ---- ERROR ---- */
 
+/*
+ * ERROR payload: status, length, then msg cut to VC_ERRMSG_LEN - 1 bytes,
+ * without a NUL.  Returns its size.
+ */
 size_t
 vgp_encode_error(uint8_t *buf, VcStatus status, const char *msg)
 {
@@ -203,6 +225,10 @@ vgp_encode_error(uint8_t *buf, VcStatus status, const char *msg)
 	return 8 + n;
 }
 
+/*
+ * ERROR payload into *status and msg_out (NUL-terminated): a known failure
+ * status, a length that matches the payload, no NUL inside the message.
+ */
 VcStatus
 vgp_decode_error(const uint8_t *buf, size_t len, VcStatus *status, char *msg_out,
 				 char *errmsg)
@@ -229,6 +255,7 @@ vgp_decode_error(const uint8_t *buf, size_t len, VcStatus *status, char *msg_out
 
 /* ---- RESULT ---- */
 
+/* RESULT's 12-byte prefix: the device it trained on, then the model's length */
 void
 vgp_encode_result_prefix(uint8_t *buf, uint32_t device, uint64_t model_len)
 {
@@ -236,12 +263,14 @@ vgp_encode_result_prefix(uint8_t *buf, uint32_t device, uint64_t model_len)
 	vc_put_u64(buf + 4, model_len);
 }
 
+/* bytes of RESULT's history: the epoch count, then two f64 losses per epoch */
 size_t
 vgp_result_history_size(uint32_t epochs)
 {
 	return 4 + (size_t) epochs * 16;
 }
 
+/* RESULT's history: epochs, then each epoch's train and val loss */
 void
 vgp_encode_result_history(uint8_t *buf, uint32_t epochs, const double *train_loss,
 						  const double *val_loss)
@@ -256,6 +285,11 @@ vgp_encode_result_history(uint8_t *buf, uint32_t epochs, const double *train_los
 	}
 }
 
+/*
+ * Splits a RESULT payload: a known device, a model length within the
+ * payload, and an epoch count (at most VC_MAX_HISTORY) that matches the bytes
+ * left.  *model points into buf; the losses are not read here.
+ */
 VcStatus
 vgp_decode_result(const uint8_t *buf, size_t len, uint32_t *device,
 				  const uint8_t **model, uint64_t *model_len, uint32_t *epochs,
@@ -283,6 +317,10 @@ vgp_decode_result(const uint8_t *buf, size_t len, uint32_t *device,
 	return VC_OK;
 }
 
+/*
+ * The losses of a RESULT payload, after vgp_decode_result's checks: each
+ * train loss finite, each val loss finite or NaN.  Either output may be NULL.
+ */
 VcStatus
 vgp_decode_result_history(const uint8_t *buf, size_t len, double *train_loss,
 						  double *val_loss, char *errmsg)
