@@ -496,7 +496,8 @@ vc_option_json(const VcOptionDef *def, const VcOptions *opt, char *buf, size_t l
 
 /*
  * Name of an enum value; an out-of-range value (only a hand-built model can
- * have one) gets the first name, as the old per-enum functions did.
+ * have one) gets the first name, so that messages and vae_model_info always
+ * print a valid name.
  */
 const char *
 vc_option_enum_name(const VcOptionDef *def, int v)
@@ -504,7 +505,7 @@ vc_option_enum_name(const VcOptionDef *def, int v)
 	return v >= 0 && v < vc_option_n_names(def) ? def->names[v] : def->names[0];
 }
 
-/* the names vc.h has always offered, now read from the table */
+/* vc.h's vc_likelihood_name() and friends: the names, read from the table */
 #define VC_ENUM_NAME_FUNCTION(function, id) \
 	const char *function(int v) \
 	{ \

@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-/* ---- byte order helpers: little-endian, unaligned ---- */
+/* ---- errors ---- */
 
 /* what into errmsg; returns st, for "return Fail(...)" */
 static VcStatus

@@ -26,6 +26,7 @@
 #include "tap.h"
 #include "vc.h"
 #include "vc_bytes.h"
+#include "vc_crc32c.h"
 #include "vc_options.h"
 #include "vgp_protocol.h"
 
