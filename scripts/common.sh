@@ -15,14 +15,16 @@ as_root() {
 	fi
 }
 
-# Locate pg_config: $PG_CONFIG, else the PostgreSQL 15 one, else PATH.
+# Locate pg_config the way the Makefile does: $PG_CONFIG, else pg_config on
+# PATH (Debian's wrapper: the newest server-dev installed), else the
+# PostgreSQL 15 one.
 find_pg_config() {
 	if [ -n "${PG_CONFIG:-}" ] && command -v "$PG_CONFIG" >/dev/null 2>&1; then
 		command -v "$PG_CONFIG"
-	elif [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
-		echo /usr/lib/postgresql/15/bin/pg_config
 	elif command -v pg_config >/dev/null 2>&1; then
 		command -v pg_config
+	elif [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+		echo /usr/lib/postgresql/15/bin/pg_config
 	else
 		echo "error: pg_config not found (run 'make deps')" >&2
 		return 1
