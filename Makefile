@@ -7,7 +7,9 @@
 #   make installcheck pg_regress against a running server (PGHOST/PGPORT)
 #   make test         deps + build + install + unit + pg_regress +
 #                     integration tests in throwaway clusters; last line is
-#                     "N passed, N failed[, N skipped]"
+#                     "N passed, N failed[, N skipped]"; TEST_PACKAGE=1 adds
+#                     the package test (make test-package) to the run and to
+#                     the counts (what CI runs: .ci/run)
 #   make demo         deps + build + install + demo/demo.sql in a throwaway
 #                     cluster
 #   make deps         install missing system packages (scripts/install-deps.sh);
@@ -54,7 +56,8 @@ CSTD ?= -std=gnu11
 
 # -MMD -MP: header dependency files next to the objects, so a change to
 # src/core/*.h rebuilds what includes it.
-PG_CPPFLAGS = -Isrc/core -Isrc/gpu -MMD -MP
+# VAE_VERSION: the module's version for PostgreSQL 18's PG_MODULE_MAGIC_EXT
+PG_CPPFLAGS = -Isrc/core -Isrc/gpu -MMD -MP -DVAE_VERSION='"$(EXTVERSION)"'
 # -O3: the elementwise loops of the core (vc_math.h) must vectorize
 PG_CFLAGS = $(CSTD) -O3 $(OPTFLAGS)
 SHLIB_LINK = $(BLAS_LIBS) -lm
@@ -97,7 +100,7 @@ deps:
 # which re-invokes make (so a pg_config installed by `deps` is picked up).
 test:
 	$(if $(filter 1,$(VAE_NO_DEPS)),@echo "deps: skipped (VAE_NO_DEPS=1)",scripts/install-deps.sh --why "make test")
-	MAKE="$(MAKE)" scripts/run-tests.sh
+	MAKE="$(MAKE)" scripts/run-tests.sh $(if $(filter 1,$(TEST_PACKAGE)),scripts/test-package.sh)
 
 demo:
 	$(if $(filter 1,$(VAE_NO_DEPS)),@echo "deps: skipped (VAE_NO_DEPS=1)",scripts/install-deps.sh --why "make demo")
