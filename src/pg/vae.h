@@ -17,8 +17,17 @@
 
 #include "vc.h"
 
-/* vae.c */
+/* InitMaterializedSRF() and MarkGUCPrefixReserved() are new in 15 */
+#if PG_VERSION_NUM < 150000
+#error "vae needs PostgreSQL 15 or later"
+#endif
+
+/* vae.c; PostgreSQL 18 replaced pg_attribute_noreturn() by pg_noreturn */
+#if PG_VERSION_NUM >= 180000
+pg_noreturn extern void VaeReportStatus(VcStatus st, const char *msg);
+#else
 extern void VaeReportStatus(VcStatus st, const char *msg) pg_attribute_noreturn();
+#endif
 
 /*
  * vae_input.c: a one-dimensional SQL array of real, double precision, smallint,
