@@ -31,25 +31,34 @@ finish() {
 	exit $?
 }
 
-# Stop the cluster, remove the work directory and any private root.
+# Stop the cluster, remove the work directory and the private root if this
+# test made it (one inherited from scripts/run-tests.sh serves the next).
 it_cleanup() {
 	[ -n "${it_work:-}" ] || return 0
 	"$root/scripts/pgcluster.sh" stop "$it_work/c" >/dev/null 2>&1 || true
-	remove_private_root
+	[ "${it_own_root:-0}" = 1 ] && remove_private_root
 	rm -rf "$it_work"
 }
 
-# Make a work directory (it_work), install privately if asked, and start a
-# throwaway cluster in it; sets bindir.  Reports and finishes on failure.
+# With VAE_PRIVATE_INSTALL=1 and no private root inherited, install the
+# built extension into one (it_own_root=1: the test removes it at exit);
+# then set bindir, the server's binaries.  Reports and finishes on failure.
+it_install() {
+	if [ -z "${VAE_PGROOT:-}" ] && [ "${VAE_PRIVATE_INSTALL:-0}" = 1 ]; then
+		MAKE="${MAKE:-make} --no-print-directory"
+		it_own_root=1
+		install_ext >/dev/null || { not_ok "private install"; finish; }
+	fi
+	bindir=$(pg_bindir) || { not_ok "find the server"; finish; }
+}
+
+# Make a work directory (it_work), it_install, and start a throwaway
+# cluster in it.  Reports and finishes on failure.
 it_cluster_start() {
 	it_work=$(mktemp -d /tmp/vae-it.XXXXXX) || { not_ok "make a work directory"; finish; }
 	chmod 755 "$it_work"
 	trap it_cleanup EXIT
-	if [ -z "${VAE_PGROOT:-}" ] && [ "${VAE_PRIVATE_INSTALL:-0}" = 1 ]; then
-		MAKE="${MAKE:-make} --no-print-directory"
-		install_ext >/dev/null || { not_ok "private install"; finish; }
-	fi
-	bindir=$(pg_bindir) || { not_ok "find the server"; finish; }
+	it_install
 	"$root/scripts/pgcluster.sh" start "$it_work/c" >/dev/null ||
 		{ not_ok "start a throwaway cluster"; finish; }
 }
