@@ -34,7 +34,7 @@
 # machine.  The default (system-wide `make install`) is what CI uses.
 
 EXTENSION = vae
-EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 CORE_SRCS := $(sort $(wildcard src/core/*.c))
 PG_SRCS   := $(sort $(wildcard src/pg/*.c))
