@@ -92,10 +92,13 @@ RETURNS jsonb AS 'MODULE_PATHNAME', 'vae_model_info'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- ---------------------------------------------------------------------------
+-- 1.1: the objects added since 1.0 (the same statements as
+-- vae--1.0--1.1.sql, which upgrades a 1.0 installation).
+-- ---------------------------------------------------------------------------
+
 -- vae_options(): every vae_train option, its type, default, range and
 -- meaning, generated from the option table the parser and the model reader
--- check against (version 1.1)
--- ---------------------------------------------------------------------------
+-- check against
 CREATE FUNCTION vae_options()
 RETURNS TABLE(name text, type text, default_rule text, min_value numeric, max_value numeric,
               allowed text[], accepts text, description text)

@@ -15,14 +15,16 @@ as_root() {
 	fi
 }
 
-# Locate pg_config: $PG_CONFIG, else the PostgreSQL 15 one, else PATH.
+# Locate pg_config the way the Makefile does: $PG_CONFIG, else pg_config on
+# PATH (Debian's wrapper: the newest server-dev installed), else the
+# PostgreSQL 15 one.
 find_pg_config() {
 	if [ -n "${PG_CONFIG:-}" ] && command -v "$PG_CONFIG" >/dev/null 2>&1; then
 		command -v "$PG_CONFIG"
-	elif [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
-		echo /usr/lib/postgresql/15/bin/pg_config
 	elif command -v pg_config >/dev/null 2>&1; then
 		command -v pg_config
+	elif [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+		echo /usr/lib/postgresql/15/bin/pg_config
 	else
 		echo "error: pg_config not found (run 'make deps')" >&2
 		return 1
@@ -87,4 +89,29 @@ install_ext() {
 	else
 		as_root $MAKE install PG_CONFIG="$(find_pg_config)"
 	fi
+}
+
+# regress_counts LOG N_SQL: print "PASSED FAILED" for a pg_regress run whose
+# output is in LOG and that should have run N_SQL tests; a test that did not
+# run counts as failed.  pg_regress lines: "test NAME ... ok",
+# "     NAME ... FAILED", "... failed (ignored)", with timings after.
+regress_counts() {
+	local p f
+	p=$(grep -cE '\.\.\. +ok( |$)' "$1" || true)
+	f=$(grep -cE '\.\.\. +(FAILED|failed)( |$)' "$1" || true)
+	[ $(($2 - p - f)) -gt 0 ] && f=$(($2 - p))
+	echo "$p $f"
+}
+
+# suite_counts LOG RC: print "PASSED FAILED SKIPPED" from the last
+# "# N passed, N failed[, N skipped]" line of a test script's output in LOG
+# (exit status RC; non-zero with 0 failed counts 1 failed); no such line
+# prints nothing and returns 1.
+suite_counts() {
+	local line p f s
+	line=$(grep -E '^# [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$1" | tail -n 1)
+	[ -n "$line" ] || return 1
+	read -r p f s <<<"$(echo "$line" | sed -E 's/^# ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/')"
+	[ "$2" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	echo "$p $f ${s:-0}"
 }

@@ -7,8 +7,9 @@
 #   2. build and run the sanitized unit tests (scripts/run-unit.sh);
 #   3. run pg_regress (`make installcheck`) in a throwaway cluster
 #      (scripts/with-cluster.sh), which is stopped even on failure;
-#   4. run the integration tests, test/integration/*.sh (the GPU worker:
-#      vae_gpud and its client in the server); each prints
+#   4. run the integration tests, test/integration/*.sh (the GPU worker,
+#      upgrades, the model fixture), then any extra suite scripts given as
+#      arguments (scripts/test-package.sh with TEST_PACKAGE=1); each prints
 #      "# N passed, N failed[, N skipped]" as its last line, like the unit
 #      programs, and starts whatever cluster or daemon it needs;
 #   5. print a summary whose LAST line is "N passed, N failed[, N skipped]":
@@ -81,12 +82,7 @@ else
 	scripts/with-cluster.sh timeout -k 30 "${REGRESS_TIMEOUT:-3000}" \
 		$MAKE installcheck 2>&1 | tee "$reg_log"
 	reg_rc=${PIPESTATUS[0]}
-	# pg_regress lines: "test NAME ... ok", "     NAME ... FAILED",
-	# "... failed (ignored)", with timings after.
-	reg_p=$(grep -cE '\.\.\. +ok( |$)' "$reg_log" || true)
-	reg_f=$(grep -cE '\.\.\. +(FAILED|failed)( |$)' "$reg_log" || true)
-	missing=$((n_sql - reg_p - reg_f))
-	[ $missing -gt 0 ] && reg_f=$((reg_f + missing))
+	read -r reg_p reg_f <<<"$(regress_counts "$reg_log" "$n_sql")"
 	if [ "$reg_rc" -ne 0 ] && [ "$reg_f" -eq 0 ]; then
 		reg_f=1
 		infra_notes+=("pg_regress exited with status $reg_rc")
@@ -97,15 +93,19 @@ else
 	fi
 fi
 
-# ---- 4. integration tests -----------------------------------------------
+# ---- 4. integration tests and extra suites -------------------------------
+# test/integration/*.sh, then the scripts named on the command line (e.g.
+# scripts/test-package.sh for `make test TEST_PACKAGE=1`); all print
+# "# N passed, N failed[, N skipped]" last.
 section "integration tests"
 int_p=0
 int_f=0
 int_s=0
 shopt -s nullglob
-for t in test/integration/*.sh; do
+for t in test/integration/*.sh "$@"; do
 	name=$(basename "$t" .sh)
 	log=build/integration-$name.log
+	[ "${t#test/integration/}" = "$t" ] && section "$t"
 	if [ $build_ok -eq 0 ]; then
 		echo "$name: skipped (extension not built)" | tee "$log"
 		int_f=$((int_f + 1))
@@ -114,17 +114,15 @@ for t in test/integration/*.sh; do
 	timeout -k 30 "${INTEGRATION_TIMEOUT:-900}" bash "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
-	line=$(grep -E '^# [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1 || true)
-	if [ -z "$line" ]; then
+	if ! counts=$(suite_counts "$log" "$rc"); then
 		echo "$name: no summary line (exit status $rc)"
 		int_f=$((int_f + 1))
 		continue
 	fi
-	read -r p f s <<<"$(echo "$line" | sed -E 's/^# ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/')"
-	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	read -r p f s <<<"$counts"
 	int_p=$((int_p + p))
 	int_f=$((int_f + f))
-	int_s=$((int_s + ${s:-0}))
+	int_s=$((int_s + s))
 done
 shopt -u nullglob
 

@@ -13,7 +13,12 @@
 
 #include "vae_gpu.h"
 
+/* 18 reports the module's name and version in pg_get_loaded_modules() */
+#if PG_VERSION_NUM >= 180000
+PG_MODULE_MAGIC_EXT(.name = "vae", .version = VAE_VERSION);
+#else
 PG_MODULE_MAGIC;
+#endif
 
 void		_PG_init(void);
 

@@ -17,9 +17,14 @@
 
 #include "vc.h"
 
-/* vae.c; PostgreSQL 18 spells "does not return" as a prefix, pg_noreturn */
+/* InitMaterializedSRF() and MarkGUCPrefixReserved() are new in 15 */
+#if PG_VERSION_NUM < 150000
+#error "vae needs PostgreSQL 15 or later"
+#endif
+
+/* vae.c; PostgreSQL 18 replaced pg_attribute_noreturn() by pg_noreturn */
 #if PG_VERSION_NUM >= 180000
-extern pg_noreturn void VaeReportStatus(VcStatus st, const char *msg);
+pg_noreturn extern void VaeReportStatus(VcStatus st, const char *msg);
 #else
 extern void VaeReportStatus(VcStatus st, const char *msg) pg_attribute_noreturn();
 #endif

@@ -22,26 +22,9 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-. "$root/scripts/common.sh"
+# ok, not_ok, skip, check, finish (and scripts/common.sh)
+. "$here/lib/tap.sh"
 cd "$root"
-
-n=0
-n_pass=0
-n_fail=0
-n_skip=0
-ok() { n=$((n + 1)); n_pass=$((n_pass + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); n_fail=$((n_fail + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); n_skip=$((n_skip + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-finish() {
-	echo "# $n_pass passed, $n_fail failed, $n_skip skipped"
-	[ "$n_fail" -eq 0 ]
-	exit $?
-}
 
 # ---- setup ----------------------------------------------------------------
 work=$(mktemp -d /tmp/vae-gw.XXXXXX) || exit 1
@@ -56,16 +39,14 @@ cleanup() {
 	done
 	"$root/scripts/pgcluster.sh" stop "$cl_a" >/dev/null 2>&1 || true
 	"$root/scripts/pgcluster.sh" stop "$cl_b" >/dev/null 2>&1 || true
-	remove_private_root
+	# only a private root made here: one from scripts/run-tests.sh serves
+	# the tests after this one
+	[ "${it_own_root:-0}" = 1 ] && remove_private_root
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ -z "${VAE_PGROOT:-}" ] && [ "${VAE_PRIVATE_INSTALL:-0}" = 1 ]; then
-	MAKE="${MAKE:-make} --no-print-directory"
-	install_ext >/dev/null || { not_ok "private install"; finish; }
-fi
-bindir=$(pg_bindir) || { not_ok "find the server"; finish; }
+it_install
 
 gpud=${VAE_GPUD:-}
 if [ -z "$gpud" ]; then
