@@ -14,14 +14,15 @@ GPUD_OBJS     := $(GPUD_SRCS:src/gpu/%.c=$(GPUD_DIR)/gpu/%.o)
 GPUD_CORE_OBJS := $(CORE_SRCS:src/core/%.c=$(GPUD_DIR)/core/%.o)
 GPUD_PROTO_OBJS := $(PROTO_SRCS:src/protocol/%.c=$(GPUD_DIR)/protocol/%.o)
 GPUD_CFLAGS   ?= $(CSTD) -O3 $(OPTFLAGS) -g -Wall -Wextra -pthread
-GPUD_CPPFLAGS := -Isrc/core -Isrc/protocol -Isrc/gpu -Isrc/gpu/cuda -MMD -MP
+GPUD_CPPFLAGS := -Isrc/core -Isrc/protocol -Isrc/gpu -Isrc/gpu/cuda -MMD -MP \
+	-DVAE_VERSION='"$(EXTVERSION)"'
 GPUD_LDLIBS   := $(BLAS_LIBS) -lm $(SSL_LIBS) -pthread
 
 .PHONY: gpud install-gpud uninstall-gpud FORCE
 
 # rebuild the daemon when CUDA is switched on or off (make VGP_CUDA=0);
 # recursive: CUDA_ON and NVCC come from mk/cuda.mk, included after this file
-GPUD_CONFIG = cuda=$(CUDA_ON) nvcc=$(NVCC)
+GPUD_CONFIG = cuda=$(CUDA_ON) nvcc=$(NVCC) version=$(EXTVERSION)
 $(GPUD_DIR)/config: FORCE
 	@mkdir -p $(@D)
 	@echo '$(GPUD_CONFIG)' | cmp -s - $@ || echo '$(GPUD_CONFIG)' >$@

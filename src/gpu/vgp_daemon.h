@@ -19,7 +19,12 @@
 #include "vgp_protocol.h"
 #include "vgp_tls.h"
 
-#define VGP_GPUD_VERSION "1.0"
+/* the extension's version (default_version of vae.control, from the Makefile) */
+#ifdef VAE_VERSION
+#define VGP_GPUD_VERSION VAE_VERSION
+#else
+#define VGP_GPUD_VERSION "unknown"
+#endif
 
 typedef struct VgpConfig
 {
