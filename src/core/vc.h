@@ -133,14 +133,23 @@ typedef struct VcLayer
 /* layer index layout: encoder hidden..., encoder head (2*latent), decoder hidden..., decoder head */
 #define VC_MAX_LAYERS (2 * VC_MAX_HIDDEN + 2)
 
+typedef struct VcSchema VcSchema;	/* vc_schema.h */
+
 typedef struct VcModel
 {
 	VcOptions	opt;			/* resolved options */
-	int			dim;			/* input features */
+	int			dim;			/* network input units: the features of an array
+								 * model, schema->input_width of a row model */
+	VcSchema   *schema;			/* row models (format 2): the columns; NULL for
+								 * array models */
+	int			n_cols;			/* width of a raw row as the caller passes it: dim
+								 * for array models, schema->n_columns for row models */
+	int			head_dim;		/* decoder head units: 2*dim gaussian, dim bernoulli,
+								 * schema->head_width for row models */
 	int			n_layers;
 	VcLayer		layers[VC_MAX_LAYERS];
 	int			enc_head;		/* index of the encoder head layer (out = 2*latent) */
-	int			dec_head;		/* index of the decoder head (out = dim or 2*dim) */
+	int			dec_head;		/* index of the decoder head (out = head_dim) */
 	size_t		n_params;
 	float	   *params;
 	float	   *center;			/* normalization: xn = (x - center) / scale */
@@ -175,6 +184,12 @@ void		vc_free(void *ptr);
 /* ---- model lifetime ---- */
 /* allocates a model for the resolved options and dim; params zeroed */
 VcStatus	vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg);
+/*
+ * The same for a row model: a deep copy of the schema (laid out, with its
+ * scaling filled in) is kept in the model; dim = schema->input_width.
+ */
+VcStatus	vc_model_create_rows(VcModel **out, const VcOptions *opt, const VcSchema *schema,
+								 char *errmsg);
 void		vc_model_free(VcModel *m);
 /* parameter count of the layout for these (valid) options, allocating nothing */
 size_t		vc_layout_param_count(const VcOptions *opt, int dim);
@@ -221,6 +236,18 @@ typedef struct VcRowRef
  */
 VcStatus	vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt,
 					 const VcCallbacks *cb, VcModel **out, char *errmsg);
+
+/*
+ * Train a row model on compact rows (vc_schema.h) of schema->n_columns
+ * floats, in any order, with the CPU engine.  The schema gives each column's
+ * name, kind, source and (categorical) categories; training fills in the
+ * robust scaling of continuous columns, each column's NULL share and whether
+ * it gets a missing-indicator unit, all from the rows trained on (after
+ * max_rows sampling).  Rows are normalized in place.
+ */
+VcStatus	vc_train_rows(VcRowRef *refs, int64_t n_rows, const VcSchema *schema,
+						  const VcOptions *opt, const VcCallbacks *cb, VcModel **out,
+						  char *errmsg);
 
 /*
  * A training engine runs the minibatch steps on some device.  vc_train keeps
@@ -284,7 +311,18 @@ void		vc_canonical_sort(VcRowRef *refs, int64_t n, int dim);
 int64_t		vc_bottom_k(VcRowRef *refs, int64_t n, int64_t k, int dim);
 int			vc_row_compare(const VcRowRef *a, const VcRowRef *b, int dim);
 
-/* ---- scoring (one row at a time; deterministic per row) ---- */
+/*
+ * ---- scoring (one row at a time; deterministic per row) ----
+ *
+ * A raw row x has m->n_cols floats: the features of an array model, or the
+ * compact row of a row model (vc_schema.h: category codes, VC_NULL_VALUE for
+ * NULL).  For a row model the scores are over the mixed likelihood: the
+ * reconstruction term is the sum of the columns' terms (vc_schema.h), mse is
+ * the mean squared difference between the network input units of the row
+ * (one-hot categories, 0/1 booleans and NULL flags, scaled numbers) and what
+ * the decoder expects of them (means, probabilities), over the units of
+ * non-NULL values and every NULL flag.
+ */
 typedef struct VcScratch VcScratch;
 VcScratch  *vc_scratch_create(const VcModel *m);
 void		vc_scratch_free(VcScratch *s);
@@ -299,13 +337,39 @@ VcStatus	vc_score_row(const VcModel *m, VcScratch *s, const float *x,
 VcStatus	vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *errmsg);
 /* decoder mean at the latent mean, in input units; contrib[i] (may be NULL) the
  * per-feature negative log-likelihood at the latent mean (sums to the
- * reconstruction term) */
+ * reconstruction term); array models only (row models: vc_explain_columns) */
 VcStatus	vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x,
 							   float *recon, double *contrib, char *errmsg);
-/* decoder mean at z ~ N(0, I) drawn from (seed, index), in input units */
+/*
+ * decoder mean at z ~ N(0, I) drawn from (seed, index), in input units, m->n_cols
+ * floats; for a row model a compact row: the most probable category and
+ * boolean, VC_NULL_VALUE where NULL is more probable than not
+ */
 void		vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, float *out);
 /* score above which a fraction c of the training rows lie */
 double		vc_threshold(const VcModel *m, int method, double contamination);
+
+/*
+ * What the decoder says of one column of a row model, at the row's latent
+ * mean: vc_explain_columns fills one per schema column.
+ */
+typedef struct VcColumnExpect
+{
+	double		value;			/* continuous, cyclic: the decoder mean in input units;
+								 * boolean: P(true); categorical: the code of the most
+								 * probable category */
+	double		prob;			/* categorical: that category's probability;
+								 * boolean: P(true); else 0 */
+	double		p_null;			/* probability of NULL: the null unit's, or the
+								 * Laplace estimate 1 / (rows + 2) without one */
+	double		contribution;	/* NLL of the row's value (0 when NULL) plus that of
+								 * its NULL flag; the contributions of all columns
+								 * sum to the reconstruction term */
+} VcColumnExpect;
+
+/* per-column explanation of a raw compact row of a row model */
+VcStatus	vc_explain_columns(const VcModel *m, VcScratch *s, const float *x,
+							   VcColumnExpect *out, char *errmsg);
 
 /* ---- model format (docs/model-format.md) ---- */
 #define VC_FORMAT_MAGIC		0x4d454156u	/* "VAEM" little-endian */
