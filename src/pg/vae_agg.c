@@ -117,9 +117,49 @@ BuildRefs(VaeTrainState *st)
 
 		memcpy(&refs[i].hash, rec, sizeof(uint64));
 		refs[i].row = (float *) (rec + sizeof(uint64));
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	return refs;
 }
+
+/* ---- the core's callbacks: interrupts, phases, epochs ---- */
+
+static int
+TrainCheckInterrupts(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+	return 0;
+}
+
+/* in the server log at DEBUG1: when each phase began, to tell where time goes */
+static void
+TrainPhase(void *arg, int phase, int64_t rows)
+{
+	elog(DEBUG1, "vae_train: %s phase, %lld rows", vc_phase_name(phase), (long long) rows);
+}
+
+void
+VaeEpochNotice(int epoch, double train_loss, double val_loss, double elapsed)
+{
+	if (isnan(val_loss))
+		ereport(NOTICE,
+				(errmsg("vae_train epoch %d: loss %.4f, %.3f s", epoch, train_loss, elapsed)));
+	else
+		ereport(NOTICE,
+				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.3f s",
+						epoch, train_loss, val_loss, elapsed)));
+}
+
+static void
+TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
+{
+	VaeEpochNotice(epoch, train_loss, val_loss, elapsed);
+}
+
+static const VcCallbacks train_callbacks = {
+	TrainCheckInterrupts, TrainEpochDone, NULL, TrainPhase
+};
 
 /*
  * Keep only the max_rows records of smallest (hash, values) once the buffer
@@ -138,7 +178,14 @@ CompactIfNeeded(MemoryContext aggctx, VaeTrainState *st)
 	if (k <= 0 || st->n_rows < 2 * k)
 		return;
 	refs = BuildRefs(st);
-	k = vc_bottom_k(refs, st->n_rows, k, st->dim);
+	{
+		char		msg[VC_ERRMSG_LEN];
+		VcStatus	status = vc_bottom_k(refs, st->n_rows, k, st->dim, &train_callbacks,
+										 &k, msg);
+
+		if (status != VC_OK)
+			VaeReportStatus(status, msg);
+	}
 	old_chunks = st->chunks;
 	old_n = st->n_chunks;
 	st->chunks = MemoryContextAlloc(aggctx, sizeof(char *) * st->max_chunks);
@@ -151,6 +198,8 @@ CompactIfNeeded(MemoryContext aggctx, VaeTrainState *st)
 
 		memcpy(rec, &refs[i].hash, sizeof(uint64));
 		memcpy(rec + sizeof(uint64), refs[i].row, sizeof(float) * st->dim);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	for (c = 0; c < old_n; c++)
 		pfree(old_chunks[c]);
@@ -391,31 +440,6 @@ vae_train_deserialize(PG_FUNCTION_ARGS)
 
 /* ---- final: train ---- */
 
-static int
-TrainCheckInterrupts(void *arg)
-{
-	CHECK_FOR_INTERRUPTS();
-	return 0;
-}
-
-void
-VaeEpochNotice(int epoch, double train_loss, double val_loss, double elapsed)
-{
-	if (isnan(val_loss))
-		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, %.3f s", epoch, train_loss, elapsed)));
-	else
-		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.3f s",
-						epoch, train_loss, val_loss, elapsed)));
-}
-
-static void
-TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
-{
-	VaeEpochNotice(epoch, train_loss, val_loss, elapsed);
-}
-
 static const float *
 StateRow(void *arg, int64 i)
 {
@@ -481,7 +505,6 @@ vae_train_final(PG_FUNCTION_ARGS)
 				old;
 	VcRowRef   *refs;
 	VcModel    *model = NULL;
-	VcCallbacks cb = {TrainCheckInterrupts, TrainEpochDone, NULL};
 	char		msg[VC_ERRMSG_LEN];
 	VcStatus	status;
 	Size		size;
@@ -515,7 +538,7 @@ vae_train_final(PG_FUNCTION_ARGS)
 	if (model == NULL)
 	{
 		refs = BuildRefs(st);
-		status = vc_train(refs, st->n_rows, st->dim, &st->opt, &cb, &model, msg);
+		status = vc_train(refs, st->n_rows, st->dim, &st->opt, &train_callbacks, &model, msg);
 		if (status != VC_OK)
 			VaeReportStatus(status, msg);
 	}
