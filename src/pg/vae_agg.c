@@ -205,6 +205,62 @@ CompactIfNeeded(MemoryContext aggctx, VaeTrainState *st)
 		pfree(old_chunks[c]);
 	pfree(old_chunks);
 	pfree(refs);
+	elog(DEBUG1, "vae_train: scan phase, %lld rows kept", (long long) k);
+}
+
+/* bytes for messages, in binary units as PostgreSQL's own size limits are */
+static char *
+FormatBytes(double bytes)
+{
+	if (bytes >= 1024.0 * 1024 * 1024)
+		return psprintf("%.3f GB", bytes / (1024.0 * 1024 * 1024));
+	return psprintf("%.1f MB", bytes / (1024.0 * 1024));
+}
+
+/*
+ * Refuse, before any work, a run whose model could not be stored in a
+ * bytea: at the first row (the row count unknown, so with the longest loss
+ * history and score sample the options allow) and again in the final
+ * function with the row count.  Until this check, such a run trained to the
+ * end (seconds to hours, gigabytes of weights and optimizer state) and
+ * failed when serializing.  The message says what would fit.
+ */
+static void
+CheckTrainingLimits(VaeTrainState *st, int64 n_rows)
+{
+	VcOptions	opt = st->opt;
+	char		msg[VC_ERRMSG_LEN];
+	size_t		limit = MaxAllocSize - VARHDRSZ,
+				size,
+				workspace;
+	StringInfoData hidden;
+	int			i,
+				width;
+
+	/* a bad option is reported by training itself, with its own message */
+	if (vc_options_resolve(&opt, Max(n_rows, VC_MIN_ROWS), st->dim, msg) != VC_OK)
+		return;
+	size = vc_model_size_bound(&opt, st->dim, Max(n_rows, VC_MIN_ROWS));
+	if (size <= limit)
+		return;
+	initStringInfo(&hidden);
+	for (i = 0; i < opt.n_hidden; i++)
+		appendStringInfo(&hidden, "%s%d", i ? ", " : "", opt.hidden[i]);
+	n_rows = Max(n_rows, VC_MIN_ROWS);
+	width = vc_max_width_for(&opt, st->dim, n_rows, limit);
+	workspace = vc_train_workspace_bytes(&opt, st->dim, n_rows);
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("vae_train: the model would take %zu bytes (%s), more than the %zu bytes "
+					"(1 GB) a bytea can hold", size, FormatBytes((double) size), limit),
+			 errdetail("%zu parameters for %d features, hidden [%s], latent_dim %d; "
+					   "training would also allocate about %s besides the rows.",
+					   vc_layout_param_count(&opt, st->dim), st->dim, hidden.data,
+					   opt.latent_dim, FormatBytes((double) workspace)),
+			 width > 0 ?
+			 errhint("Use at most %d units in each hidden layer and in latent_dim, "
+					 "or fewer hidden layers.", width) :
+			 errhint("Use fewer features.")));
 }
 
 static bool
@@ -252,7 +308,10 @@ vae_train_trans(PG_FUNCTION_ARGS)
 	dim = VaeArrayDim(arr, "features");
 
 	if (st == NULL)
+	{
 		st = CreateState(aggctx, dim, options);
+		CheckTrainingLimits(st, VC_MAX_SCORE_SAMPLE);
+	}
 	else
 		CheckSameOptions(st->options, options);
 	st->seen++;
@@ -526,6 +585,7 @@ vae_train_final(PG_FUNCTION_ARGS)
 	 */
 	if (st->result)
 		PG_RETURN_BYTEA_P(st->result);
+	CheckTrainingLimits(st, st->n_rows);
 
 	/*
 	 * Everything the core allocates lives in this context: an ERROR or a
