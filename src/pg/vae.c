@@ -31,6 +31,8 @@ char	   *vae_gpu_socket_dir = NULL;
 char	   *vae_gpud_path = NULL;
 char	   *vae_gpu_backend = NULL;
 char	   *vae_gpud_options = NULL;
+/* the most rows one vae_generate call may return */
+int			vae_max_generate_rows = 1000000;
 
 /*
  * The core allocates through these hooks.  They allocate in whatever memory
@@ -147,6 +149,22 @@ _PG_init(void)
 							INT_MAX / 1000,
 							PGC_USERSET,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	/*
+	 * In FROM, a set-returning function's rows are all computed into a
+	 * tuplestore before LIMIT applies, so vae_generate(m, 2147483647) would
+	 * fill the disk with temporary files: n has a bound a user raises on
+	 * purpose.
+	 */
+	DefineCustomIntVariable("vae.max_generate_rows",
+							"The most rows one vae_generate call may return.",
+							"A larger n is an error (SQLSTATE 54000).",
+							&vae_max_generate_rows,
+							1000000,
+							0,
+							INT_MAX,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 	/*
 	 * The supervisor's settings exist only when vae is preloaded: the
