@@ -193,6 +193,16 @@ VcStatus	vc_model_create_rows(VcModel **out, const VcOptions *opt, const VcSchem
 void		vc_model_free(VcModel *m);
 /* parameter count of the layout for these (valid) options, allocating nothing */
 size_t		vc_layout_param_count(const VcOptions *opt, int dim);
+/*
+ * Sizes of a run for resolved options, dim and row count, before any work
+ * (vc_limits.c): the serialized model (an upper bound: the full loss history
+ * and score sample), what training allocates besides the rows, and the
+ * largest width w such that capping every hidden and latent layer at w gives
+ * a model of at most limit bytes (0 if none does).
+ */
+size_t		vc_model_size_bound(const VcOptions *opt, int dim, int64_t n_rows);
+size_t		vc_train_workspace_bytes(const VcOptions *opt, int dim, int64_t n_rows);
+int			vc_max_width_for(const VcOptions *opt, int dim, int64_t n_rows, size_t limit);
 /* He (relu) or Glorot (tanh) uniform init from the seed */
 void		vc_model_init_params(VcModel *m);
 
@@ -205,19 +215,37 @@ double		vc_uniform(uint64_t key, uint64_t counter);
 void		vc_normals(uint64_t key, uint64_t counter0, float *out, size_t n);
 
 /* ---- training ---- */
+
+/* the phases of a training run, in order (VcCallbacks.phase) */
+typedef enum VcPhase
+{
+	VC_PHASE_SORT = 0,			/* canonical order of the rows */
+	VC_PHASE_SAMPLE,			/* bottom-k sample (max_rows) */
+	VC_PHASE_NORMALIZE,			/* statistics and normalization in place */
+	VC_PHASE_EPOCHS,			/* split, shuffles, minibatch steps, validation */
+	VC_PHASE_SCORE_SAMPLE		/* training-row scores kept for vae_threshold */
+} VcPhase;
+#define VC_N_PHASES 5
+
 typedef struct VcCallbacks
 {
 	/*
-	 * Called between minibatches.  It may longjmp (the backend's
-	 * CHECK_FOR_INTERRUPTS) or return nonzero to stop training with
-	 * VC_ECANCELED (the GPU worker, when its client went away).
+	 * Called from the calling thread, with no helper thread running, at
+	 * least every few milliseconds of work in every phase (between
+	 * minibatches while training).  It may longjmp (the backend's
+	 * CHECK_FOR_INTERRUPTS) or return nonzero to stop with VC_ECANCELED
+	 * (the GPU worker, when its client went away).
 	 */
 	int			(*check_interrupts) (void *arg);
 	/* called at the end of every epoch when opt.verbose */
 	void		(*epoch_done) (void *arg, int epoch, double train_loss,
 							   double val_loss, double elapsed_seconds);
 	void	   *arg;
+	/* optional: a phase (VcPhase) begins, over this many rows */
+	void		(*phase) (void *arg, int phase, int64_t rows);
 } VcCallbacks;
+
+const char *vc_phase_name(int phase);
 
 /* a row and its seeded hash (vc_hash_row with the training seed) */
 typedef struct VcRowRef
@@ -306,9 +334,19 @@ VcStatus	vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOption
 							const VcCallbacks *cb, VcEngine *engine, VcModel **out,
 							char *errmsg);
 
-void		vc_canonical_sort(VcRowRef *refs, int64_t n, int dim);
-/* keep the k refs of smallest (hash, values), in canonical order; returns the new count */
-int64_t		vc_bottom_k(VcRowRef *refs, int64_t n, int64_t k, int dim);
+/*
+ * Sort refs into canonical order, asking cb's check_interrupts as it goes:
+ * VC_OK, or VC_ECANCELED (refs' order is then undefined).
+ */
+VcStatus	vc_canonical_sort(VcRowRef *refs, int64_t n, int dim, const VcCallbacks *cb,
+							  char *errmsg);
+/*
+ * Keep the k refs of smallest (hash, values), in canonical order, in
+ * refs[0, *kept); as vc_canonical_sort for interrupts.
+ */
+VcStatus	vc_bottom_k(VcRowRef *refs, int64_t n, int64_t k, int dim,
+						const VcCallbacks *cb, int64_t *kept, char *errmsg);
+/* the canonical order: a total order (rows equal under it have the same bits) */
 int			vc_row_compare(const VcRowRef *a, const VcRowRef *b, int dim);
 
 /*

@@ -9,6 +9,17 @@
  *   elbo       negative ELBO (KL weight 1): mean_l -log p(xn | z_l) + KL(q || p)
  * The L latent draws are keyed by a hash of the row's own (normalized) bits,
  * so a row always gets the same score whatever the query, plan or call order.
+ *
+ * An overflowing score is +Infinity.  The network and the likelihood terms
+ * run in float: for a row far enough from the training data a term exceeds
+ * FLT_MAX (+Inf) or the network computes Inf - Inf (NaN).  Either way the row
+ * is less likely than any row with a finite score, so every method reports
+ * +Infinity there, never NaN, and scores stay ordered: +Infinity above every
+ * finite score.  The methods overflow at different distances (mse sums
+ * squared float differences in double, so it stays finite until the
+ * decoder's output itself overflows; recon_prob and elbo overflow once one
+ * feature's float negative log-likelihood does, from about 1e18 standard
+ * deviations out).
  */
 #include <math.h>
 #include <stdio.h>
@@ -108,6 +119,34 @@ BadFeature(const VcModel *m, const float *x, int j, char *errmsg)
 	return VC_EDATA;
 }
 
+/* a score or a sample's negative log-likelihood: NaN only from overflow, so +Inf */
+static inline double
+Overflowed(double v)
+{
+	return isnan(v) ? INFINITY : v;
+}
+
+/*
+ * -log (1/L) sum_l exp(logp[l]), by log-sum-exp; +Inf when every sample's
+ * likelihood underflows (every logp is -Inf: the row overflowed).
+ */
+static double
+ReconProb(const double *logp, int L)
+{
+	double		maxlp = -INFINITY,
+				sum = 0.0;
+	int			l;
+
+	for (l = 0; l < L; l++)
+		if (logp[l] > maxlp)
+			maxlp = logp[l];
+	if (maxlp == -INFINITY)
+		return INFINITY;
+	for (l = 0; l < L; l++)
+		sum += exp(logp[l] - maxlp);
+	return -(maxlp + log(sum / L));
+}
+
 /* decoder mean of row r of the decoder head, in normalized units */
 static inline float
 DecoderMean(const VcModel *m, const float *head, int r, int j)
@@ -150,14 +189,12 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 
 			sse += r * r;
 		}
-		out[VC_METHOD_MSE] = sse / d;
+		out[VC_METHOD_MSE] = Overflowed(sse / d);
 	}
 	if (methods & ((1u << VC_METHOD_RECON_PROB) | (1u << VC_METHOD_ELBO)))
 	{
 		uint64_t	key = vc_hash_row(xn, d, m->opt.seed ^ KEY_SCORE);
-		double		maxlp = -INFINITY,
-					sum = 0.0,
-					mean_nll = 0.0,
+		double		mean_nll = 0.0,
 					kl = 0.0;
 
 		/* L samples z_l = mu + sigma * eps_l, decoded as one batch */
@@ -176,17 +213,15 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 		vc_net_losses(net, net->x, L, 0);
 		for (l = 0; l < L; l++)
 		{
-			s->logp[l] = -net->row_recon[l];
-			if (s->logp[l] > maxlp)
-				maxlp = s->logp[l];
-			mean_nll += net->row_recon[l];
+			double		nll = Overflowed(net->row_recon[l]);
+
+			s->logp[l] = -nll;
+			mean_nll += nll;
 		}
-		for (l = 0; l < L; l++)
-			sum += exp(s->logp[l] - maxlp);
 		for (j = 0; j < zd; j++)
 			kl += -0.5 * (1.0 + lvz[j] - (double) mu[j] * mu[j] - exp((double) lvz[j]));
-		out[VC_METHOD_RECON_PROB] = -(maxlp + log(sum / L));
-		out[VC_METHOD_ELBO] = mean_nll / L + kl;
+		out[VC_METHOD_RECON_PROB] = ReconProb(s->logp, L);
+		out[VC_METHOD_ELBO] = Overflowed(mean_nll / L + kl);
 	}
 }
 
@@ -202,6 +237,31 @@ vc_score_row(const VcModel *m, VcScratch *s, const float *x, unsigned methods,
 	return VC_OK;
 }
 
+/*
+ * Encodings and reconstructions are values, not scores: where the network
+ * overflows for a row far from the training data there is no meaningful
+ * value to return (Infinity or NaN), so that is an error naming the cause.
+ */
+static VcStatus
+OutputOverflow(const char *what, int j, char *errmsg)
+{
+	snprintf(errmsg, VC_ERRMSG_LEN,
+			 "the row lies too far from the training data: its %s overflows "
+			 "(element %d is not finite)", what, j + 1);
+	return VC_EDATA;
+}
+
+static VcStatus
+CheckFiniteOutput(const float *v, int n, const char *what, char *errmsg)
+{
+	int			j;
+
+	for (j = 0; j < n; j++)
+		if (!isfinite(v[j]))
+			return OutputOverflow(what, j, errmsg);
+	return VC_OK;
+}
+
 VcStatus
 vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *errmsg)
 {
@@ -211,7 +271,7 @@ vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *e
 		return BadFeature(m, x, bad, errmsg);
 	vc_net_encode(&s->net, 1);
 	memcpy(mu, s->net.out[m->enc_head], sizeof(float) * m->opt.latent_dim);
-	return VC_OK;
+	return CheckFiniteOutput(mu, m->opt.latent_dim, "encoding", errmsg);
 }
 
 VcStatus
@@ -231,14 +291,19 @@ vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
 	head = net->out[m->dec_head];
 	for (j = 0; j < m->dim; j++)
 	{
+		float		mean = DecoderMean(m, head, 0, j);
+
+		if (!isfinite(mean))
+			return OutputOverflow("reconstruction", j, errmsg);
 		if (recon)
-			recon[j] = DecoderMean(m, head, 0, j) * m->scale[j] + m->center[j];
+			recon[j] = mean * m->scale[j] + m->center[j];
+		/* a contribution is a score's term: it overflows to +Inf, as scores do */
 		if (contrib)
-			contrib[j] = m->opt.likelihood == VC_LIK_GAUSSIAN
-				? 0.5 * (VC_LOG_2PI + vc_gauss_term(net->x[j], head[j], net->lvx[j]))
-				: vc_bernoulli_nll(net->x[j], head[j]);
+			contrib[j] = Overflowed(m->opt.likelihood == VC_LIK_GAUSSIAN
+									? 0.5 * (VC_LOG_2PI + vc_gauss_term(net->x[j], head[j], net->lvx[j]))
+									: vc_bernoulli_nll(net->x[j], head[j]));
 	}
-	return VC_OK;
+	return recon ? CheckFiniteOutput(recon, m->dim, "reconstruction", errmsg) : VC_OK;
 }
 
 void
@@ -355,8 +420,6 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 	{
 		const float *xn = rows[b];
 		double		sse = 0.0,
-					maxlp = -INFINITY,
-					sum = 0.0,
 					mean_nll = 0.0;
 		double	   *logp = net->row_recon + n + b * L;
 
@@ -368,18 +431,14 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 		}
 		for (l = 0; l < L; l++)
 		{
-			double		nll = vc_net_row_nll(net, n + b * L + l, xn);
+			double		nll = Overflowed(vc_net_row_nll(net, n + b * L + l, xn));
 
 			logp[l] = -nll;
-			if (logp[l] > maxlp)
-				maxlp = logp[l];
 			mean_nll += nll;
 		}
-		for (l = 0; l < L; l++)
-			sum += exp(logp[l] - maxlp);
-		out[b][VC_METHOD_MSE] = sse / d;
-		out[b][VC_METHOD_RECON_PROB] = -(maxlp + log(sum / L));
-		out[b][VC_METHOD_ELBO] = mean_nll / L + vc_net_row_kl(net, b);
+		out[b][VC_METHOD_MSE] = Overflowed(sse / d);
+		out[b][VC_METHOD_RECON_PROB] = ReconProb(logp, L);
+		out[b][VC_METHOD_ELBO] = Overflowed(mean_nll / L + vc_net_row_kl(net, b));
 	}
 }
 

@@ -7,9 +7,6 @@
  * multiset of rows, the options and the seed -- never on scan order or on
  * how a parallel plan split the input.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE				/* qsort_r */
-#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +14,7 @@
 
 #include "vc_math.h"
 #include "vc_score.h"
+#include "vc_sort.h"
 #include "vc_train.h"
 
 /* keys of the independent random streams */
@@ -25,12 +23,31 @@
 #define KEY_EPS		0x455053ULL		/* "EPS" */
 #define KEY_VAL		0x56414cULL		/* "VAL" */
 
+const char *
+vc_phase_name(int phase)
+{
+	static const char *const names[VC_N_PHASES] = {
+		"sort", "sample", "normalize", "epochs", "score sample"
+	};
+
+	return phase >= 0 && phase < VC_N_PHASES ? names[phase] : "?";
+}
+
 /* ---- canonical order ---- */
 
+/*
+ * Rows by seeded hash, then by value.  Rows equal in value can still differ
+ * in bits only by the sign of a zero (the hash treats -0 as 0); their bit
+ * patterns break that tie, so this is a total order and the sorted order is
+ * unique: the same whatever the scan order or the sort algorithm.  (Before,
+ * such rows kept their scan order, and a minmax center of 0 or -0 could
+ * depend on it.)
+ */
 int
 vc_row_compare(const VcRowRef *a, const VcRowRef *b, int dim)
 {
-	int			i;
+	int			i,
+				c;
 
 	if (a->hash != b->hash)
 		return a->hash < b->hash ? -1 : 1;
@@ -39,7 +56,8 @@ vc_row_compare(const VcRowRef *a, const VcRowRef *b, int dim)
 		if (a->row[i] != b->row[i])
 			return a->row[i] < b->row[i] ? -1 : 1;
 	}
-	return 0;
+	c = memcmp(a->row, b->row, sizeof(float) * (size_t) dim);
+	return (c > 0) - (c < 0);
 }
 
 static int
@@ -48,22 +66,35 @@ RowRefCmp(const void *a, const void *b, void *dim)
 	return vc_row_compare(a, b, *(const int *) dim);
 }
 
-/* qsort_r: the dimension travels with the call, so sorts may run at once */
-void
-vc_canonical_sort(VcRowRef *refs, int64_t n, int dim)
+/*
+ * Interruptible (vc_sort): at 20 million rows this sort takes seconds.  A
+ * comparison reads the rows' values only when the hashes tie (duplicate
+ * rows), so it counts as one unit plus one per 64 features.
+ */
+VcStatus
+vc_canonical_sort(VcRowRef *refs, int64_t n, int dim, const VcCallbacks *cb, char *errmsg)
 {
-	qsort_r(refs, (size_t) n, sizeof(VcRowRef), RowRefCmp, &dim);
+	VcTicker	t;
+
+	vc_ticker_init(&t, cb);
+	return vc_sort(refs, (size_t) n, sizeof(VcRowRef), RowRefCmp, &dim, 1 + dim / 64,
+				   &t, errmsg);
 }
 
 /*
  * Bottom-k by (hash, values).  Sorting is O(n log n) but the aggregate calls
  * this only when its buffer doubles past k, so the amortized cost is small.
  */
-int64_t
-vc_bottom_k(VcRowRef *refs, int64_t n, int64_t k, int dim)
+VcStatus
+vc_bottom_k(VcRowRef *refs, int64_t n, int64_t k, int dim, const VcCallbacks *cb,
+			int64_t *kept, char *errmsg)
 {
-	vc_canonical_sort(refs, n, dim);
-	return n < k ? n : k;
+	VcStatus	st;
+
+	vc_phase(cb, VC_PHASE_SAMPLE, n);
+	st = vc_canonical_sort(refs, n, dim, cb, errmsg);
+	*kept = n < k ? n : k;
+	return st;
 }
 
 /* ---- normalization ---- */
@@ -73,11 +104,12 @@ vc_bottom_k(VcRowRef *refs, int64_t n, int64_t k, int dim)
  * scale 1 so it normalizes to 0 instead of dividing by zero.
  */
 static VcStatus
-Normalize(VcModel *m, VcRowRef *refs, int64_t n, char *errmsg)
+Normalize(VcModel *m, VcRowRef *refs, int64_t n, VcTicker *t, char *errmsg)
 {
 	int			d = m->dim,
 				j;
 	int64_t		i;
+	int64_t		row_units = 1 + d / 16;
 	double	   *sum = vc_alloc0(sizeof(double) * d);
 	double	   *sq = vc_alloc0(sizeof(double) * d);
 	float	   *lo = vc_alloc(sizeof(float) * d);
@@ -104,6 +136,8 @@ Normalize(VcModel *m, VcRowRef *refs, int64_t n, char *errmsg)
 			if (x[j] > hi[j])
 				hi[j] = x[j];
 		}
+		if (vc_tick(t, row_units))
+			goto canceled;
 	}
 	for (i = 0; i < n; i++)
 	{
@@ -115,6 +149,8 @@ Normalize(VcModel *m, VcRowRef *refs, int64_t n, char *errmsg)
 
 			sq[j] += dev * dev;
 		}
+		if (vc_tick(t, row_units))
+			goto canceled;
 	}
 	for (j = 0; j < d; j++)
 	{
@@ -153,7 +189,13 @@ Normalize(VcModel *m, VcRowRef *refs, int64_t n, char *errmsg)
 			st = VC_EDATA;
 			goto done;
 		}
+		if (vc_tick(t, row_units))
+			goto canceled;
 	}
+	goto done;
+canceled:
+	snprintf(errmsg, VC_ERRMSG_LEN, "training was canceled");
+	st = VC_ECANCELED;
 done:
 	vc_free(sum);
 	vc_free(sq);
@@ -165,11 +207,12 @@ done:
 /* ---- training ---- */
 
 static int
-DoubleCmp(const void *a, const void *b)
+DoubleCmp(const void *a, const void *b, void *arg)
 {
 	double		x = *(const double *) a,
 				y = *(const double *) b;
 
+	(void) arg;
 	return x < y ? -1 : x > y;
 }
 
@@ -183,39 +226,49 @@ DoubleCmp(const void *a, const void *b)
  * (seen on KDD Cup 99: the kept epoch swung between 3 and 9 of 9 with the
  * seed, F1 0.935 to 0.962).  Trimming the tail measures how well the bulk
  * of the data is modeled, which is what the anomaly scores rely on.
- * Sorts row_loss in place; NaN if any loss is not finite (divergence).
+ * Sorts row_loss in place (the same stable merge sort as glibc's qsort, so
+ * the same bits; interruptible through t, which may be NULL); NaN if any
+ * loss is not finite (divergence) or if t's host asked to stop.
  */
 double
-vc_validation_criterion(double *row_loss, int64_t n)
+vc_validation_criterion(double *row_loss, int64_t n, VcTicker *t)
 {
 	int64_t		keep = n - n / VC_VAL_TRIM_DIVISOR;
 	double		sum = 0.0;
+	char		errmsg[VC_ERRMSG_LEN];
 
 	if (n < 1)
 		return NAN;
 	for (int64_t i = 0; i < n; i++)
 		if (!isfinite(row_loss[i]))
 			return NAN;
-	qsort(row_loss, (size_t) n, sizeof(double), DoubleCmp);
+	if (vc_sort(row_loss, (size_t) n, sizeof(double), DoubleCmp, NULL, 1, t, errmsg) != VC_OK)
+		return NAN;
 	for (int64_t i = 0; i < keep; i++)
 		sum += row_loss[i];
 	return sum / (double) keep;
 }
 
-/* Fisher-Yates driven by the counter-based generator */
-static void
-Shuffle(int64_t *idx, int64_t n, uint64_t key)
+/*
+ * Fisher-Yates driven by the counter-based generator; a swap is a random
+ * access, a unit of work for the interrupt checks.  Nonzero if canceled.
+ */
+static int
+Shuffle(int64_t *idx, int64_t n, uint64_t key, VcTicker *t)
 {
 	int64_t		i;
 
 	for (i = n - 1; i > 0; i--)
 	{
 		int64_t		j = (int64_t) (vc_uniform(key, (uint64_t) i) * (double) (i + 1));
-		int64_t		t = idx[i];
+		int64_t		tmp = idx[i];
 
 		idx[i] = idx[j];
-		idx[j] = t;
+		idx[j] = tmp;
+		if ((i & 1023) == 0 && vc_tick(t, 1024))
+			return 1;
 	}
+	return 0;
 }
 
 VcStatus
@@ -249,6 +302,7 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 	uint64_t	eps_key,
 				val_key;
 	VcStatus	st;
+	VcTicker	ticker;
 
 	*out = NULL;
 	if (n_rows < VC_MIN_ROWS)
@@ -262,14 +316,19 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 		return st;
 
 	/* canonical order, then the seeded sample cap */
-	vc_canonical_sort(refs, n_rows, dim);
+	vc_ticker_init(&ticker, cb);
+	vc_phase(cb, VC_PHASE_SORT, n_rows);
+	st = vc_canonical_sort(refs, n_rows, dim, cb, errmsg);
+	if (st != VC_OK)
+		return st;
 	n = opt.max_rows > 0 && n_rows > opt.max_rows ? opt.max_rows : n_rows;
 
 	st = vc_model_create(&m, &opt, dim, errmsg);
 	if (st != VC_OK)
 		return st;
 	m->rows = n;
-	st = Normalize(m, refs, n, errmsg);
+	vc_phase(cb, VC_PHASE_NORMALIZE, n);
+	st = Normalize(m, refs, n, &ticker, errmsg);
 	if (st != VC_OK)
 		goto done;
 	vc_model_init_params(m);
@@ -298,9 +357,11 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 		goto done;
 
 	/* validation rows first, training rows after, by one seeded permutation */
+	vc_phase(cb, VC_PHASE_EPOCHS, n);
 	for (int64_t i = 0; i < n; i++)
 		order[i] = i;
-	Shuffle(order, n, vc_mix64(opt.seed ^ KEY_SPLIT));
+	if (Shuffle(order, n, vc_mix64(opt.seed ^ KEY_SPLIT), &ticker))
+		goto canceled;
 	eps_key = vc_mix64(opt.seed ^ KEY_EPS);
 	val_key = vc_mix64(opt.seed ^ KEY_VAL);
 
@@ -310,7 +371,9 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 		double		total,
 					val = NAN;
 
-		Shuffle(train_idx, n_train, vc_mix64(opt.seed ^ KEY_SHUFFLE ^ ((uint64_t) epoch << 40)));
+		if (Shuffle(train_idx, n_train,
+					vc_mix64(opt.seed ^ KEY_SHUFFLE ^ ((uint64_t) epoch << 40)), &ticker))
+			goto canceled;
 		st = engine->train_epoch(engine, train_idx, n_train, eps_key, &step, &total, cb, errmsg);
 		if (st != VC_OK)
 			goto done;
@@ -330,7 +393,9 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 			st = engine->validation_loss(engine, order, n_val, val_key, val_rows, cb, errmsg);
 			if (st != VC_OK)
 				goto done;
-			val = vc_validation_criterion(val_rows, n_val);
+			val = vc_validation_criterion(val_rows, n_val, &ticker);
+			if (ticker.canceled)
+				goto canceled;
 			if (!isfinite(val))
 			{
 				snprintf(errmsg, VC_ERRMSG_LEN,
@@ -371,11 +436,17 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 		st = VC_EDIVERGED;
 		goto done;
 	}
+	vc_phase(cb, VC_PHASE_SCORE_SAMPLE, n < VC_MAX_SCORE_SAMPLE ? n : VC_MAX_SCORE_SAMPLE);
 	st = vc_record_score_distribution(m, refs, order, n, cb, errmsg);
 	if (st != VC_OK)
 		goto done;
 	m->train_seconds = vc_now() - t0;
 	m->device = engine->device;
+	goto done;
+
+canceled:
+	snprintf(errmsg, VC_ERRMSG_LEN, "training was canceled");
+	st = VC_ECANCELED;
 
 done:
 	if (begun)

@@ -6,9 +6,10 @@
 #define VC_TRAIN_H
 
 #include "vc.h"
+#include "vc_sort.h"
 
 /* early stopping's validation loss: the mean without the worst 1/VC_VAL_TRIM_DIVISOR */
 #define VC_VAL_TRIM_DIVISOR 100
-double		vc_validation_criterion(double *row_loss, int64_t n);
+double		vc_validation_criterion(double *row_loss, int64_t n, VcTicker *t);
 
 #endif							/* VC_TRAIN_H */

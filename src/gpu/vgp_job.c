@@ -172,7 +172,11 @@ typedef struct HashPart
 				hi;
 	int			dim;
 	uint64_t	seed;
+	JobContext *ctx;			/* its cancel flag, read every HASH_CHECK_ROWS */
 } HashPart;
+
+/* rows between two reads of the cancel flag: about a millisecond at 118 features */
+#define HASH_CHECK_ROWS 4096
 
 /* hash rows [lo, hi) of one part into their refs (a hashing thread's body) */
 static void *
@@ -185,13 +189,16 @@ HashPartMain(void *arg)
 	{
 		p->refs[i].row = p->rows + i * (uint64_t) p->dim;
 		p->refs[i].hash = vc_hash_row(p->refs[i].row, p->dim, p->seed);
+		/* an atomic read, safe from any thread: stop early, RunJob sees it too */
+		if ((i - p->lo) % HASH_CHECK_ROWS == HASH_CHECK_ROWS - 1 && CheckCancel(p->ctx))
+			break;
 	}
 	return NULL;
 }
 
-/* returns the number of threads used */
+/* returns the number of threads used; the job may have been canceled meanwhile */
 static int
-HashRows(VcRowRef *refs, float *rows, uint64_t n, int dim, uint64_t seed)
+HashRows(VcRowRef *refs, float *rows, uint64_t n, int dim, uint64_t seed, JobContext *ctx)
 {
 	HashPart	part[HASH_MAX_THREADS];
 	pthread_t	tid[HASH_MAX_THREADS];
@@ -213,6 +220,7 @@ HashRows(VcRowRef *refs, float *rows, uint64_t n, int dim, uint64_t seed)
 		part[t].hi = n * (t + 1) / k;
 		part[t].dim = dim;
 		part[t].seed = seed;
+		part[t].ctx = ctx;
 	}
 	/* part 0 runs here; a part whose thread cannot start runs here too */
 	for (uint64_t t = 1; t < k; t++)
@@ -257,14 +265,17 @@ RunJob(VgpJob *job)
 		PostError(job->conn_id, VC_ENOMEM, "vae_gpud: out of memory for the row index");
 		return;
 	}
-	hash_threads = HashRows(refs, job->rows, n, dim, job->hdr.opt.seed);
+	hash_threads = HashRows(refs, job->rows, n, dim, job->hdr.opt.seed, &ctx);
 	t_hashed = vc_now();
 	memset(&cb, 0, sizeof(cb));
 	cb.check_interrupts = CheckCancel;
 	cb.epoch_done = EpochDone;
 	cb.arg = &ctx;
 	msg[0] = '\0';
-	st = vc_train_engine(refs, (int64_t) n, dim, &job->hdr.opt, &cb, engine, &model, msg);
+	if (CheckCancel(&ctx))
+		st = VC_ECANCELED;
+	else
+		st = vc_train_engine(refs, (int64_t) n, dim, &job->hdr.opt, &cb, engine, &model, msg);
 	free(refs);
 	if (st == VC_OK)
 	{

@@ -22,6 +22,9 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+/* the most rows one vae_generate call may return (vae.max_generate_rows) */
+int			vae_max_generate_rows = 1000000;
+
 /*
  * The core allocates through these hooks.  They allocate in whatever memory
  * context is current, so each caller decides the lifetime (aggregate state,
@@ -54,6 +57,23 @@ _PG_init(void)
 {
 	vc_set_allocator(VaeAlloc, VaeFree);
 	VaeGpuInit();
+
+	/*
+	 * In FROM, a set-returning function's rows are all computed into a
+	 * tuplestore before LIMIT applies, so vae_generate(m, 2147483647) would
+	 * fill the disk with temporary files: n has a bound a user raises on
+	 * purpose.
+	 */
+	DefineCustomIntVariable("vae.max_generate_rows",
+							"The most rows one vae_generate call may return.",
+							"A larger n is an error (SQLSTATE 54000).",
+							&vae_max_generate_rows,
+							1000000,
+							0,
+							INT_MAX,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("vae");
 }
 

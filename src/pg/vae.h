@@ -42,6 +42,9 @@ extern void VaeArrayToFloats(ArrayType *a, const char *what, float *out, int dim
 /* vae_options.c */
 extern void VaeParseOptions(Jsonb *jb, VcOptions *opt);
 
+/* GUC vae.max_generate_rows (vae.c) */
+extern int	vae_max_generate_rows;
+
 /* vae_model_cache.c */
 typedef struct VaeModelCache
 {

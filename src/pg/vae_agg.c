@@ -117,9 +117,44 @@ BuildRefs(VaeTrainState *st)
 
 		memcpy(&refs[i].hash, rec, sizeof(uint64));
 		refs[i].row = (float *) (rec + sizeof(uint64));
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	return refs;
 }
+
+/* ---- the core's callbacks: interrupts, phases, epochs ---- */
+
+static int
+TrainCheckInterrupts(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+	return 0;
+}
+
+/* in the server log at DEBUG1: when each phase began, to tell where time goes */
+static void
+TrainPhase(void *arg, int phase, int64_t rows)
+{
+	elog(DEBUG1, "vae_train: %s phase, %lld rows", vc_phase_name(phase), (long long) rows);
+}
+
+/* the NOTICE of one epoch, for the CPU's training loop and the worker's PROGRESS */
+static void
+TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
+{
+	if (isnan(val_loss))
+		ereport(NOTICE,
+				(errmsg("vae_train epoch %d: loss %.4f, %.3f s", epoch, train_loss, elapsed)));
+	else
+		ereport(NOTICE,
+				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.3f s",
+						epoch, train_loss, val_loss, elapsed)));
+}
+
+static const VcCallbacks train_callbacks = {
+	TrainCheckInterrupts, TrainEpochDone, NULL, TrainPhase
+};
 
 /*
  * Keep only the max_rows records of smallest (hash, values) once the buffer
@@ -138,7 +173,14 @@ CompactIfNeeded(MemoryContext aggctx, VaeTrainState *st)
 	if (k <= 0 || st->n_rows < 2 * k)
 		return;
 	refs = BuildRefs(st);
-	k = vc_bottom_k(refs, st->n_rows, k, st->dim);
+	{
+		char		msg[VC_ERRMSG_LEN];
+		VcStatus	status = vc_bottom_k(refs, st->n_rows, k, st->dim, &train_callbacks,
+										 &k, msg);
+
+		if (status != VC_OK)
+			VaeReportStatus(status, msg);
+	}
 	old_chunks = st->chunks;
 	old_n = st->n_chunks;
 	st->chunks = MemoryContextAlloc(aggctx, sizeof(char *) * st->max_chunks);
@@ -151,11 +193,69 @@ CompactIfNeeded(MemoryContext aggctx, VaeTrainState *st)
 
 		memcpy(rec, &refs[i].hash, sizeof(uint64));
 		memcpy(rec + sizeof(uint64), refs[i].row, sizeof(float) * st->dim);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	for (c = 0; c < old_n; c++)
 		pfree(old_chunks[c]);
 	pfree(old_chunks);
 	pfree(refs);
+	elog(DEBUG1, "vae_train: scan phase, %lld rows kept", (long long) k);
+}
+
+/* bytes for messages, in binary units as PostgreSQL's own size limits are */
+static char *
+FormatBytes(double bytes)
+{
+	if (bytes >= 1024.0 * 1024 * 1024)
+		return psprintf("%.3f GB", bytes / (1024.0 * 1024 * 1024));
+	return psprintf("%.1f MB", bytes / (1024.0 * 1024));
+}
+
+/*
+ * Refuse, before any work, a run whose model could not be stored in a
+ * bytea: at the first row (the row count unknown, so with the longest loss
+ * history and score sample the options allow) and again in the final
+ * function with the row count.  Until this check, such a run trained to the
+ * end (seconds to hours, gigabytes of weights and optimizer state) and
+ * failed when serializing.  The message says what would fit.
+ */
+static void
+CheckTrainingLimits(VaeTrainState *st, int64 n_rows)
+{
+	VcOptions	opt = st->opt;
+	char		msg[VC_ERRMSG_LEN];
+	size_t		limit = MaxAllocSize - VARHDRSZ,
+				size,
+				workspace;
+	StringInfoData hidden;
+	int			i,
+				width;
+
+	/* a bad option is reported by training itself, with its own message */
+	if (vc_options_resolve(&opt, Max(n_rows, VC_MIN_ROWS), st->dim, msg) != VC_OK)
+		return;
+	size = vc_model_size_bound(&opt, st->dim, Max(n_rows, VC_MIN_ROWS));
+	if (size <= limit)
+		return;
+	initStringInfo(&hidden);
+	for (i = 0; i < opt.n_hidden; i++)
+		appendStringInfo(&hidden, "%s%d", i ? ", " : "", opt.hidden[i]);
+	n_rows = Max(n_rows, VC_MIN_ROWS);
+	width = vc_max_width_for(&opt, st->dim, n_rows, limit);
+	workspace = vc_train_workspace_bytes(&opt, st->dim, n_rows);
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("vae_train: the model would take %zu bytes (%s), more than the %zu bytes "
+					"(1 GB) a bytea can hold", size, FormatBytes((double) size), limit),
+			 errdetail("%zu parameters for %d features, hidden [%s], latent_dim %d; "
+					   "training would also allocate about %s besides the rows.",
+					   vc_layout_param_count(&opt, st->dim), st->dim, hidden.data,
+					   opt.latent_dim, FormatBytes((double) workspace)),
+			 width > 0 ?
+			 errhint("Use at most %d units in each hidden layer and in latent_dim, "
+					 "or fewer hidden layers.", width) :
+			 errhint("Use fewer features.")));
 }
 
 static bool
@@ -203,7 +303,10 @@ vae_train_trans(PG_FUNCTION_ARGS)
 	dim = VaeArrayDim(arr, "features");
 
 	if (st == NULL)
+	{
 		st = CreateState(aggctx, dim, options);
+		CheckTrainingLimits(st, VC_MAX_SCORE_SAMPLE);
+	}
 	else
 		CheckSameOptions(st->options, options);
 	st->seen++;
@@ -391,26 +494,6 @@ vae_train_deserialize(PG_FUNCTION_ARGS)
 
 /* ---- final: train ---- */
 
-static int
-TrainCheckInterrupts(void *arg)
-{
-	CHECK_FOR_INTERRUPTS();
-	return 0;
-}
-
-/* the NOTICE of one epoch, for the CPU's training loop and the worker's PROGRESS */
-static void
-TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
-{
-	if (isnan(val_loss))
-		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, %.3f s", epoch, train_loss, elapsed)));
-	else
-		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.3f s",
-						epoch, train_loss, val_loss, elapsed)));
-}
-
 static const float *
 StateRow(void *arg, int64 i)
 {
@@ -476,7 +559,6 @@ vae_train_final(PG_FUNCTION_ARGS)
 				old;
 	VcRowRef   *refs;
 	VcModel    *model = NULL;
-	VcCallbacks cb = {TrainCheckInterrupts, TrainEpochDone, NULL};
 	char		msg[VC_ERRMSG_LEN];
 	VcStatus	status;
 	Size		size;
@@ -498,6 +580,7 @@ vae_train_final(PG_FUNCTION_ARGS)
 	 */
 	if (st->result)
 		PG_RETURN_BYTEA_P(st->result);
+	CheckTrainingLimits(st, st->n_rows);
 
 	/*
 	 * Everything the core allocates lives in this context: an ERROR or a
@@ -506,11 +589,11 @@ vae_train_final(PG_FUNCTION_ARGS)
 	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_ctx);
-	model = TrainOnWorker(st, &cb);
+	model = TrainOnWorker(st, &train_callbacks);
 	if (model == NULL)
 	{
 		refs = BuildRefs(st);
-		status = vc_train(refs, st->n_rows, st->dim, &st->opt, &cb, &model, msg);
+		status = vc_train(refs, st->n_rows, st->dim, &st->opt, &train_callbacks, &model, msg);
 		if (status != VC_OK)
 			VaeReportStatus(status, msg);
 	}

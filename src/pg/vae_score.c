@@ -181,6 +181,14 @@ vae_generate(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("vae_generate needs n >= 0, got %d", n)));
+		if (n > vae_max_generate_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("vae_generate: n = %d is more than vae.max_generate_rows (%d)",
+							n, vae_max_generate_rows),
+					 errhint("SET vae.max_generate_rows to at least %d to generate that many rows.  "
+							 "In FROM, every row is generated (into temporary files past "
+							 "work_mem) before LIMIT applies.", n)));
 		funcctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		gs = palloc0(sizeof(GenerateState));

@@ -28,34 +28,34 @@ CheckCriterion(void)
 	for (i = 0; i < 100; i++)
 		v[i] = (double) ((i * 37) % 100);	/* a permutation of 0..99 */
 	v[100] = 1e12;
-	ok(vc_validation_criterion(v, 101) == 49.5,
+	ok(vc_validation_criterion(v, 101, NULL) == 49.5,
 	   "101 rows: the worst one is left out (mean 49.5)");
 
 	/* fewer than 100 rows: the plain mean, outlier included */
 	for (i = 0; i < 9; i++)
 		v[i] = 1.0;
 	v[9] = 91.0;
-	ok(vc_validation_criterion(v, 10) == 10.0, "10 rows: nothing is left out (mean 10)");
+	ok(vc_validation_criterion(v, 10, NULL) == 10.0, "10 rows: nothing is left out (mean 10)");
 
 	/* 1000 rows: exactly the 10 largest go, wherever they are */
 	for (i = 0; i < 1000; i++)
 		v[i] = (i % 100 == 7) ? 1e9 + i : 2.0;
-	ok(vc_validation_criterion(v, 1000) == 2.0, "1000 rows: the 10 worst are left out");
+	ok(vc_validation_criterion(v, 1000, NULL) == 2.0, "1000 rows: the 10 worst are left out");
 
 	/* negative losses (densities above 1) are ordinary values */
 	for (i = 0; i < 200; i++)
 		v[i] = -100.0 - i;
-	ok(vc_validation_criterion(v, 200) == -100.0 - (2.0 + 199.0) / 2.0,
+	ok(vc_validation_criterion(v, 200, NULL) == -100.0 - (2.0 + 199.0) / 2.0,
 	   "negative losses: the two largest go (mean -200.5)");
 
 	/* a non-finite row loss is divergence, not an outlier to drop */
 	for (i = 0; i < 500; i++)
 		v[i] = 1.0;
 	v[250] = NAN;
-	ok(isnan(vc_validation_criterion(v, 500)), "a NaN row loss gives NaN");
+	ok(isnan(vc_validation_criterion(v, 500, NULL)), "a NaN row loss gives NaN");
 	v[250] = INFINITY;
-	ok(isnan(vc_validation_criterion(v, 500)), "an infinite row loss gives NaN");
-	ok(isnan(vc_validation_criterion(v, 0)), "no rows give NaN");
+	ok(isnan(vc_validation_criterion(v, 500, NULL)), "an infinite row loss gives NaN");
+	ok(isnan(vc_validation_criterion(v, 0, NULL)), "no rows give NaN");
 }
 
 /* n rows of d gaussian-ish features, deterministic */

@@ -1,0 +1,100 @@
+--
+-- vae_limits: limits are checked before the work, every score is a number,
+-- and vae_generate has a bound.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS vae;
+RESET client_min_messages;
+\set VERBOSITY default
+
+-- SQLSTATE and message of the error q raises, and whether it came quickly
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz := clock_timestamp();
+BEGIN
+	EXECUTE q;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM ||
+		CASE WHEN clock_timestamp() - t0 < interval '3 s' THEN ' (within 3 s)' ELSE ' (too late)' END;
+END $$;
+
+--
+-- A model that cannot be stored is refused at the first row: 16,384
+-- features, hidden [4096, 4096], latent 4096 is 1.1 GB of weights (this
+-- used to train for 13 s and 5.6 GB before failing).  The message says
+-- what would fit.
+--
+-- (byte counts masked: they move with the model format's header)
+CREATE FUNCTION pg_temp.limit_err(q text) RETURNS TABLE(error text, detail text, hint text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz := clock_timestamp();
+	d text;
+	h text;
+BEGIN
+	EXECUTE q;
+	RETURN QUERY SELECT 'no error', NULL::text, NULL::text;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+	RETURN QUERY SELECT SQLSTATE || ': ' || regexp_replace(SQLERRM, '[0-9]{6,}', 'N', 'g') ||
+		CASE WHEN clock_timestamp() - t0 < interval '3 s' THEN ' (within 3 s)' ELSE ' (too late)' END,
+		regexp_replace(d, '[0-9]{6,}', 'N', 'g'), h;
+END $$;
+\x on
+SELECT * FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [4096, 4096], "latent_dim": 4096}')
+	FROM (SELECT array_fill(0.5::real, ARRAY[16384]) AS f FROM generate_series(1, 3)) s$$);
+-- the default history (up to 100 epochs) counts too
+SELECT * FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [4096, 4096, 4096], "latent_dim": 2}')
+	FROM (SELECT array_fill(0.5::real, ARRAY[16384]) AS f FROM generate_series(1, 3)) s$$);
+\x off
+-- the width the hint names passes the check: the second row's NULL element
+-- is then the first error
+SELECT pg_temp.err($$SELECT vae_train(f, '{"hidden": [3906, 3906], "latent_dim": 3906}')
+	FROM (VALUES (array_fill(0.5::real, ARRAY[16384])),
+	             (array_fill(NULL::real, ARRAY[16384]))) v(f)$$);
+SELECT error FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [3907, 3907], "latent_dim": 3907}')
+	FROM (VALUES (array_fill(0.5::real, ARRAY[16384])),
+	             (array_fill(NULL::real, ARRAY[16384]))) v(f)$$);
+
+--
+-- Scores: an overflowing score is +Infinity, never NaN, for every method,
+-- and far rows score at least as high as near ones.
+--
+CREATE TABLE lim_data AS
+SELECT i, ARRAY(SELECT (3 * sin(i * 0.37 + j * 1.3))::real FROM generate_series(1, 8) AS j) AS f
+FROM generate_series(1, 400) AS i;
+CREATE TABLE lim_model AS SELECT vae_train(f, '{"epochs": 5}') AS m FROM lim_data;
+CREATE TABLE lim_far AS
+SELECT v, ARRAY[v, 0, 0, 0, 0, 0, 0, 0]::real[] AS f
+FROM unnest(ARRAY[1, 1e3, 1e9, 1e18, 1e30, 3e38]::real[]) AS v;
+SELECT meth, count(*) AS rows,
+       count(*) FILTER (WHERE s = 'NaN') AS nan,
+       count(*) FILTER (WHERE s = 'Infinity') > 0 AS some_infinite,
+       bool_and(s >= prev) AS never_decreasing
+FROM (SELECT meth, v, s, coalesce(lag(s) OVER (PARTITION BY meth ORDER BY v), '-Infinity') AS prev
+      FROM (SELECT meth, v, vae_score(m, f, meth) AS s
+            FROM lim_model, lim_far, unnest(ARRAY['recon_prob', 'elbo', 'mse']) AS meth) a) b
+GROUP BY meth ORDER BY meth;
+-- the reported case: recon_prob at 1e18 in one of 8 features
+SELECT meth, vae_score(m, ARRAY[1e18, 0, 0, 0, 0, 0, 0, 0]::real[], meth) = 'NaN' AS nan,
+       vae_score(m, ARRAY[1e18, 0, 0, 0, 0, 0, 0, 0]::real[], meth) > vae_threshold(m, 0, meth)
+         AS above_every_training_row
+FROM lim_model, unnest(ARRAY['recon_prob', 'elbo', 'mse']) AS meth;
+-- explanations: contributions overflow to Infinity like scores, never NaN
+SELECT count(*) FILTER (WHERE e.contribution = 'NaN') AS nan_contributions
+FROM lim_model, lim_far, vae_explain(m, f) e;
+
+--
+-- vae_generate: n is bounded by vae.max_generate_rows (default 1,000,000),
+-- so that a huge n in FROM (where every row is made before LIMIT applies)
+-- answers at once instead of filling the disk.
+--
+SELECT * FROM vae_generate((SELECT m FROM lim_model), 2147483647) LIMIT 3;
+SELECT pg_temp.err($$SELECT * FROM vae_generate((SELECT m FROM lim_model), 2147483647) LIMIT 3$$);
+SHOW vae.max_generate_rows;
+SET vae.max_generate_rows = 5;
+SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 5);
+SELECT pg_temp.err($$SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 6)$$);
+RESET vae.max_generate_rows;
+SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 1000);

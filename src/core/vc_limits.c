@@ -1,0 +1,101 @@
+/*
+ * vc_limits.c - the sizes a training run will need, computed from the
+ * options and the row shape before any work, so that a model that cannot be
+ * stored is refused at the first row instead of after hours of training and
+ * gigabytes of memory.
+ */
+#include <string.h>
+
+#include "vc.h"
+
+/* the model's layout for these options, with nothing allocated */
+static void
+Layout(VcModel *tmp, const VcOptions *opt, int dim, int64_t n_rows)
+{
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->opt = *opt;
+	tmp->dim = dim;
+	tmp->n_params = vc_layout_param_count(opt, dim);
+	/* the loss history holds at most opt->epochs entries, the score sample 10,000 rows */
+	tmp->epochs_run = opt->epochs;
+	tmp->n_scores = (int) (n_rows < VC_MAX_SCORE_SAMPLE ? n_rows : VC_MAX_SCORE_SAMPLE);
+}
+
+size_t
+vc_model_size_bound(const VcOptions *opt, int dim, int64_t n_rows)
+{
+	VcModel		tmp;
+
+	Layout(&tmp, opt, dim, n_rows);
+	return vc_model_serialized_size(&tmp);
+}
+
+/*
+ * What vc_train allocates besides the rows themselves: the weights, Adam's
+ * two moments, the two halves' gradients and the best epoch's copy (six
+ * floats per parameter), the two halves' minibatch buffers, the score
+ * sample's two block buffers, and per row the index, the canonical sort's
+ * merge buffer (freed before the epochs, counted anyway) and the validation
+ * losses.
+ */
+size_t
+vc_train_workspace_bytes(const VcOptions *opt, int dim, int64_t n_rows)
+{
+	VcModel		tmp;
+	size_t		per_row_floats = 0,
+				widest = (size_t) dim * 2,
+				head,
+				bytes;
+	int			l,
+				half = (opt->batch_size + 1) / 2,
+				block;
+
+	Layout(&tmp, opt, dim, n_rows);
+	/* vc_net_init's buffers per row of capacity: every layer's output, ... */
+	for (l = 0; l < opt->n_hidden; l++)
+	{
+		per_row_floats += 2 * (size_t) opt->hidden[l];	/* encoder and decoder */
+		if ((size_t) opt->hidden[l] > widest)
+			widest = (size_t) opt->hidden[l];
+	}
+	head = (size_t) dim * (opt->likelihood == VC_LIK_GAUSSIAN ? 2 : 1);
+	if (2 * (size_t) opt->latent_dim > widest)
+		widest = 2 * (size_t) opt->latent_dim;
+	if (head > widest)
+		widest = head;
+	/* ... the two heads, x and lvx, eps, z and lvz */
+	per_row_floats += 2 * (size_t) opt->latent_dim + head + 2 * (size_t) dim +
+		3 * (size_t) opt->latent_dim;
+	block = 64 * (1 + opt->mc_samples);
+	bytes = 6 * tmp.n_params * sizeof(float);
+	bytes += 2 * (size_t) half * (per_row_floats + 2 * widest) * sizeof(float);
+	bytes += 2 * (size_t) block * per_row_floats * sizeof(float);
+	bytes += (size_t) n_rows * (sizeof(VcRowRef) + sizeof(int64_t) + sizeof(double));
+	return bytes;
+}
+
+int
+vc_max_width_for(const VcOptions *opt, int dim, int64_t n_rows, size_t limit)
+{
+	int			lo = 0,
+				hi = VC_MAX_WIDTH;
+
+	/* the size grows with the cap: bisect for the largest that fits */
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo + 1) / 2,
+					i;
+		VcOptions	o = *opt;
+
+		for (i = 0; i < o.n_hidden; i++)
+			if (o.hidden[i] > mid)
+				o.hidden[i] = mid;
+		if (o.latent_dim > mid)
+			o.latent_dim = mid;
+		if (vc_model_size_bound(&o, dim, n_rows) <= limit)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# cancel.sh - statement_timeout ends vae_train promptly in the phases
+# between the scan and the first epoch: the canonical sort (qsort_r could
+# not be interrupted: 8 s at 20M rows), the bottom-k sample of max_rows and
+# normalization.  Runs bench/cancel_latency.sh (MODE=timeout) on 2,000,000
+# rows in a throwaway cluster and requires every ERROR within 1 s of the
+# deadline, in the phase aimed at.  The per-phase checks by amount of work
+# are in test/unit/test_cancel.c; this is the end-to-end path.
+#
+# Needs the extension installed where scripts/pgcluster.sh finds the server
+# (scripts/run-tests.sh does that; run alone, VAE_PRIVATE_INSTALL=1 installs
+# into a private root here).  The last line is "# N passed, N failed, N skipped".
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$root/scripts/common.sh"
+cd "$root"
+
+if [ -z "${VAE_PGROOT:-}" ] && [ "${VAE_PRIVATE_INSTALL:-0}" = 1 ]; then
+	MAKE="${MAKE:-make} --no-print-directory"
+	trap remove_private_root EXIT
+	install_ext >/dev/null || { echo "not ok 1 - private install"; echo "# 0 passed, 1 failed, 0 skipped"; exit 1; }
+fi
+
+out=$(ROWS=2000000 TABLE=cancel_rows MODE=timeout PHASES="sort sample normalize" MAX_LATENCY=1 \
+	"$root/scripts/with-cluster.sh" "$root/bench/cancel_latency.sh" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+n=0
+n_pass=0
+n_fail=0
+for phase in sort sample normalize; do
+	n=$((n + 1))
+	lat=$(echo "$out" | awk -v p="$phase" '$1 == p && $2 ~ /^[0-9.]+$/ { print $2 }' | tail -n 1)
+	if [ -n "$lat" ] && awk -v l="$lat" 'BEGIN { exit !(l <= 1) }'; then
+		n_pass=$((n_pass + 1))
+		echo "ok $n - statement_timeout in the $phase phase: ERROR $lat s after the deadline"
+	else
+		n_fail=$((n_fail + 1))
+		echo "not ok $n - statement_timeout in the $phase phase: ERROR within 1 s (got '${lat:-none}')"
+	fi
+done
+n=$((n + 1))
+if [ "$rc" -eq 0 ]; then
+	n_pass=$((n_pass + 1))
+	echo "ok $n - cancel_latency.sh exits 0"
+else
+	n_fail=$((n_fail + 1))
+	echo "not ok $n - cancel_latency.sh exits 0 (got $rc)"
+fi
+echo "# $n_pass passed, $n_fail failed, 0 skipped"
+[ "$n_fail" -eq 0 ]
