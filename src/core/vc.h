@@ -335,7 +335,9 @@ VcStatus	vc_score_row(const VcModel *m, VcScratch *s, const float *x,
 VcStatus	vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *errmsg);
 /* decoder mean at the latent mean, in input units; contrib[i] (may be NULL) the
  * per-feature negative log-likelihood at the latent mean (sums to the
- * reconstruction term) */
+ * reconstruction term).  Where the reconstruction overflows (a row far from
+ * the data, docs/scoring.md): an error without contrib; with contrib, recon is
+ * NaN there and contrib +Inf */
 VcStatus	vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x,
 							   float *recon, double *contrib, char *errmsg);
 /* decoder mean at z ~ N(0, I) drawn from (seed, index), in input units */
