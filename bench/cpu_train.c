@@ -67,7 +67,7 @@ main(int argc, char **argv)
 	float	   *data;
 	VcRowRef   *refs;
 	VcOptions	opt;
-	VcCallbacks cb = {NULL, EpochDone, NULL};
+	VcCallbacks cb = {NULL, EpochDone, NULL, NULL};
 	VcModel    *m;
 	char		err[VC_ERRMSG_LEN];
 	double		t0,
