@@ -6,7 +6,9 @@
 #   1. training throughput (rows x epochs / s) of SELECT vae_train(f, opts)
 #      FROM t, wall time client-side, against a PyTorch CPU training loop of
 #      the same network (best of 1 and 2 threads), for an MNIST-like
-#      784-400-20 and a KDD-like 118-60-10 network;
+#      784-400-20 network on MNIST-like rows (80% zeros) and on dense uniform
+#      rows (the same speed expected: no data-dependent slow path), and a
+#      KDD-like 118-60-10 network;
 #   2. scoring throughput (rows / s) of vae_score 'mse' and the default
 #      'recon_prob' in one backend and with 2 parallel workers, against
 #      PyTorch's batched forward pass on 1 thread;

@@ -72,7 +72,7 @@ main(int argc, char **argv)
 	VcOptions	o;
 	VcEngine	e;
 	VcModel    *m = NULL;
-	VcCallbacks cb = {NULL, EpochDone, NULL};
+	VcCallbacks cb = {NULL, EpochDone, NULL, NULL};
 	char		err[VC_ERRMSG_LEN] = "";
 	VcStatus	st;
 	double		t0,

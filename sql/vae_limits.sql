@@ -7,25 +7,14 @@ CREATE EXTENSION IF NOT EXISTS vae;
 RESET client_min_messages;
 \set VERBOSITY default
 
--- SQLSTATE and message of the error q raises, and whether it came quickly
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz := clock_timestamp();
-BEGIN
-	EXECUTE q;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM ||
-		CASE WHEN clock_timestamp() - t0 < interval '3 s' THEN ' (within 3 s)' ELSE ' (too late)' END;
-END $$;
-
 --
 -- A model that cannot be stored is refused at the first row: 16,384
 -- features, hidden [4096, 4096], latent 4096 is 1.1 GB of weights (this
 -- used to train for 13 s and 5.6 GB before failing).  The message says
 -- what would fit.
 --
--- (byte counts masked: they move with the model format's header)
+-- The error q raises: SQLSTATE and message (byte counts masked: they move
+-- with the model format's header), whether it came quickly, detail, hint.
 CREATE FUNCTION pg_temp.limit_err(q text) RETURNS TABLE(error text, detail text, hint text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -37,9 +26,9 @@ BEGIN
 	RETURN QUERY SELECT 'no error', NULL::text, NULL::text;
 EXCEPTION WHEN OTHERS THEN
 	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-	RETURN QUERY SELECT SQLSTATE || ': ' || regexp_replace(SQLERRM, '[0-9]{6,}', 'N', 'g') ||
+	RETURN QUERY SELECT SQLSTATE || ': ' || regexp_replace(SQLERRM, '[0-9]{6,} bytes', 'N bytes', 'g') ||
 		CASE WHEN clock_timestamp() - t0 < interval '3 s' THEN ' (within 3 s)' ELSE ' (too late)' END,
-		regexp_replace(d, '[0-9]{6,}', 'N', 'g'), h;
+		regexp_replace(d, '[0-9]{6,} parameters', 'N parameters', 'g'), h;
 END $$;
 \x on
 SELECT * FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [4096, 4096], "latent_dim": 4096}')
@@ -50,7 +39,7 @@ SELECT * FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [4096, 4096, 4
 \x off
 -- the width the hint names passes the check: the second row's NULL element
 -- is then the first error
-SELECT pg_temp.err($$SELECT vae_train(f, '{"hidden": [3906, 3906], "latent_dim": 3906}')
+SELECT error FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [3906, 3906], "latent_dim": 3906}')
 	FROM (VALUES (array_fill(0.5::real, ARRAY[16384])),
 	             (array_fill(NULL::real, ARRAY[16384]))) v(f)$$);
 SELECT error FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [3907, 3907], "latent_dim": 3907}')
@@ -91,10 +80,10 @@ FROM lim_model, lim_far, vae_explain(m, f) e;
 -- answers at once instead of filling the disk.
 --
 SELECT * FROM vae_generate((SELECT m FROM lim_model), 2147483647) LIMIT 3;
-SELECT pg_temp.err($$SELECT * FROM vae_generate((SELECT m FROM lim_model), 2147483647) LIMIT 3$$);
+SELECT error FROM pg_temp.limit_err($$SELECT * FROM vae_generate((SELECT m FROM lim_model), 2147483647) LIMIT 3$$);
 SHOW vae.max_generate_rows;
 SET vae.max_generate_rows = 5;
 SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 5);
-SELECT pg_temp.err($$SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 6)$$);
+SELECT error FROM pg_temp.limit_err($$SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 6)$$);
 RESET vae.max_generate_rows;
 SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 1000);

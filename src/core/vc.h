@@ -375,7 +375,10 @@ VcStatus	vc_score_row(const VcModel *m, VcScratch *s, const float *x,
 VcStatus	vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *errmsg);
 /* decoder mean at the latent mean, in input units; contrib[i] (may be NULL) the
  * per-feature negative log-likelihood at the latent mean (sums to the
- * reconstruction term); array models only (row models: vc_explain_columns) */
+ * reconstruction term); array models only (row models: vc_explain_columns).
+ * Where the reconstruction overflows (a row far from the data,
+ * docs/scoring.md): an error without contrib; with contrib, recon is NaN
+ * there and contrib +Inf */
 VcStatus	vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x,
 							   float *recon, double *contrib, char *errmsg);
 /*

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vc_adam.h"
+#include "vc_fpenv.h"
 #include "vc_nn.h"
 #include "vc_team.h"
 
@@ -40,6 +41,7 @@ typedef struct CpuEngine
 	int			train;			/* 0: validation loss only */
 	double	   *row_loss;		/* validation: the minibatch's per-row losses */
 	double		loss[2];		/* summed loss of each half */
+	VcFpEnv		host_fp;		/* the caller's FP setting, restored for callbacks */
 } CpuEngine;
 
 /* interrupt checks (with the helper stopped) at most this often */
@@ -140,7 +142,9 @@ Canceled(char *errmsg)
 
 /*
  * The host's interrupt check, at most every CHECK_INTERVAL_S, with the helper
- * thread stopped around it (the check may longjmp out of the core).
+ * thread stopped and the host's floating-point setting back around it (the
+ * check may longjmp out of the core: the host must not go on with
+ * flush-to-zero, vc_fpenv.h).
  */
 static int
 CheckInterrupts(CpuEngine *c, const VcCallbacks *cb, double *last)
@@ -153,9 +157,11 @@ CheckInterrupts(CpuEngine *c, const VcCallbacks *cb, double *last)
 	if (now - *last < CHECK_INTERVAL_S)
 		return 0;
 	vc_team_stop(&c->team);
+	vc_fp_restore(c->host_fp);
 	if (cb->check_interrupts(cb->arg))
 		return 1;
 	*last = vc_now();
+	(void) vc_fp_flush_denormals();
 	vc_team_start(&c->team);
 	return 0;
 }
@@ -176,13 +182,15 @@ RunBatches(CpuEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key,
 	int64_t		at;
 
 	c->train = step != NULL;
+	/* flush-to-zero for the steps, here and in the helper (vc_fpenv.h) */
+	c->host_fp = vc_fp_flush_denormals();
 	vc_team_start(&c->team);
 	for (at = 0; at < n_idx; at += bs)
 	{
 		double		loss;
 
 		if (CheckInterrupts(c, cb, &last))
-			return Canceled(errmsg);
+			return Canceled(errmsg);	/* the helper stopped, the setting restored */
 		c->idx = idx + at;
 		c->n = (int) (n_idx - at < bs ? n_idx - at : bs);
 		c->row_loss = row_loss ? row_loss + at : NULL;
@@ -201,6 +209,7 @@ RunBatches(CpuEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key,
 		(*step)++;
 	}
 	vc_team_stop(&c->team);
+	vc_fp_restore(c->host_fp);
 	if (loss_sum)
 		*loss_sum = total;
 	return VC_OK;

@@ -291,19 +291,28 @@ vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
 	head = net->out[m->dec_head];
 	for (j = 0; j < m->dim; j++)
 	{
-		float		mean = DecoderMean(m, head, 0, j);
+		float		r = DecoderMean(m, head, 0, j) * m->scale[j] + m->center[j];
 
-		if (!isfinite(mean))
-			return OutputOverflow("reconstruction", j, errmsg);
+		/*
+		 * An overflowing reconstruction is no value: an error for
+		 * vae_reconstruct; an explanation marks it NaN (the caller shows no
+		 * value) and still ranks the feature by its contribution.
+		 */
+		if (!isfinite(r))
+		{
+			if (!contrib)
+				return OutputOverflow("reconstruction", j, errmsg);
+			r = NAN;
+		}
 		if (recon)
-			recon[j] = mean * m->scale[j] + m->center[j];
+			recon[j] = r;
 		/* a contribution is a score's term: it overflows to +Inf, as scores do */
 		if (contrib)
 			contrib[j] = Overflowed(m->opt.likelihood == VC_LIK_GAUSSIAN
 									? 0.5 * (VC_LOG_2PI + vc_gauss_term(net->x[j], head[j], net->lvx[j]))
 									: vc_bernoulli_nll(net->x[j], head[j]));
 	}
-	return recon ? CheckFiniteOutput(recon, m->dim, "reconstruction", errmsg) : VC_OK;
+	return VC_OK;
 }
 
 void

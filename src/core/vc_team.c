@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "vc_fpenv.h"
 #include "vc_team.h"
 
 /*
@@ -78,6 +79,8 @@ TeamHelper(void *arg)
 	VcTeam	   *t = arg;
 	unsigned	seen = 0;
 
+	/* the caller's floating-point setting (flush-to-zero while training) */
+	vc_fp_set(t->fp_env);
 	for (;;)
 	{
 		TeamWait(t, &t->go, seen);
@@ -135,6 +138,7 @@ vc_team_start(VcTeam *t)
 	atomic_store(&t->done, 0);
 	t->quit = 0;
 	t->fn = NULL;
+	t->fp_env = vc_fp_get();
 
 	/*
 	 * The helper takes no signals: the host's handlers (PostgreSQL's) must

@@ -21,7 +21,8 @@
  * a host callback (which may longjmp) in that window; the helper blocks all
  * signals, calls no vc_alloc and nothing of the host, only arithmetic on
  * memory allocated beforehand.  While the helper runs, OpenBLAS is set to
- * one thread per call.  If the thread cannot be created, vc_team_run runs
+ * one thread per call, and the helper runs with the floating-point setting
+ * (flush-to-zero or not) the caller had at vc_team_start.  If the thread cannot be created, vc_team_run runs
  * both members in the caller, one after the other, with the same results.
  */
 typedef struct VcTeam
@@ -36,6 +37,7 @@ typedef struct VcTeam
 	int			running;
 	int			initialized;
 	int			blas_threads;	/* OpenBLAS's count to restore, or 0 */
+	unsigned int fp_env;		/* the caller's FP control word (vc_fpenv.h) at start */
 	pthread_t	thread;
 } VcTeam;
 

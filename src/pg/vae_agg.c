@@ -437,7 +437,11 @@ vae_train_serialize(PG_FUNCTION_ARGS)
 		memcpy(p, st->options, opt_len);
 	p += opt_len;
 	for (i = 0; i < st->n_rows; i++, p += st->rec_size)
+	{
 		memcpy(p, Record(st, i), st->rec_size);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -486,7 +490,11 @@ vae_train_deserialize(PG_FUNCTION_ARGS)
 	if ((Size) n_rows != len / st->rec_size || len % st->rec_size != 0)
 		elog(ERROR, "vae_train state is inconsistent");
 	for (i = 0; i < n_rows; i++, p += st->rec_size)
+	{
 		memcpy(NewRecord(aggctx, st), p, st->rec_size);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 	st->seen = seen;
 	st->transient = true;
 	PG_RETURN_POINTER(st);

@@ -120,6 +120,8 @@ vae_reconstruct(PG_FUNCTION_ARGS)
  * One row per feature: its value, the reconstruction at the latent mean (both
  * in input units) and its share of the reconstruction negative
  * log-likelihood; the shares sum to the reconstruction term at the latent mean.
+ * For a row so far out that the decoder overflows, expected is NULL and the
+ * contribution Infinity (docs/scoring.md).
  */
 Datum
 vae_explain(PG_FUNCTION_ARGS)
@@ -145,6 +147,7 @@ vae_explain(PG_FUNCTION_ARGS)
 		v[0] = Int32GetDatum(j + 1);
 		v[1] = Float4GetDatum(values[j]);
 		v[2] = Float4GetDatum(recon[j]);
+		nulls[2] = isnan(recon[j]);	/* the reconstruction overflowed: no value */
 		v[3] = Float8GetDatum(contrib[j]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}

@@ -125,7 +125,7 @@ Train(const Data *d, const VcOptions *o, VcEngine *e, VcModel **out, char *errms
 {
 	float	   *copy = malloc(sizeof(float) * d->n * d->dim);
 	VcRowRef   *refs = malloc(sizeof(VcRowRef) * d->n);
-	VcCallbacks cb = {CheckInterrupts, NULL, NULL};
+	VcCallbacks cb = {CheckInterrupts, NULL, NULL, NULL};
 	VcStatus	st;
 	int64_t		r;
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "vc_fpenv.h"
 #include "vc_sort.h"
 #include "vc_train.h"
 
@@ -30,6 +31,8 @@ typedef struct Probe
 	int			cancel_phase;	/* ask to stop at the first check of this phase */
 	int			cancel_at_check;	/* ... or at this many checks (sort test) */
 	int64_t		total_checks;
+	VcFpEnv		host_fp;		/* the FP setting the host had */
+	int64_t		foreign_fp;		/* callbacks that ran with flush-to-zero on */
 } Probe;
 
 static int
@@ -39,6 +42,7 @@ ProbeCheck(void *arg)
 	double		now = vc_now();
 
 	p->total_checks++;
+	p->foreign_fp += vc_fp_flushing();
 	if (p->phase >= 0)
 	{
 		p->checks[p->phase]++;
@@ -66,6 +70,7 @@ ProbeInit(Probe *p, VcCallbacks *cb)
 {
 	memset(p, 0, sizeof(*p));
 	p->phase = -1;
+	p->host_fp = vc_fp_get();
 	p->cancel_phase = -1;
 	memset(cb, 0, sizeof(*cb));
 	cb->check_interrupts = ProbeCheck;
@@ -212,6 +217,13 @@ CheckPhases(void)
 		   "phase %s reaches the interrupt check (%lld times, max gap %.1f ms)",
 		   vc_phase_name(ph), (long long) p.checks[ph], p.max_gap[ph] * 1e3);
 	}
+	/*
+	 * The minibatch steps run with flush-to-zero (vc_fpenv.h), but the host
+	 * never sees it: not in a callback (which may longjmp), not afterwards.
+	 */
+	ok(p.foreign_fp == 0 && !vc_fp_flushing() && (vc_fp_get() & ~0x3fu) == (p.host_fp & ~0x3fu),
+	   "callbacks and the caller keep the host's floating-point setting (%lld differed)",
+	   (long long) p.foreign_fp);
 	/* by work: the sort at least n log2(n/16) units, normalization 3 passes */
 	ok(p.checks[VC_PHASE_SORT] >= (int64_t) (n * log2(n / 16.0) / VC_TICK_WORK),
 	   "sort checks by work: %lld", (long long) p.checks[VC_PHASE_SORT]);
@@ -230,8 +242,10 @@ CheckPhases(void)
 		p.cancel_phase = ph;
 		m = NULL;
 		st = vc_train(refs, n, d, &opt, &cb, &m, err);
-		ok(st == VC_ECANCELED && m == NULL && p.phase == ph && p.checks[ph] == 1,
-		   "a cancel in phase %s stops training in it (%s)", vc_phase_name(ph), err);
+		ok(st == VC_ECANCELED && m == NULL && p.phase == ph && p.checks[ph] == 1 &&
+		   !vc_fp_flushing() && p.foreign_fp == 0,
+		   "a cancel in phase %s stops training in it, FP setting restored (%s)",
+		   vc_phase_name(ph), err);
 		vc_model_free(m);
 		free(x);
 	}
