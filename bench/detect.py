@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+"""bench/detect.py - the detection benchmark over prepared arrays; run it
+through bench/detect.sh, which exports and loads the data sets and provides
+the database (PGHOST etc. in the environment, tables and views loaded by
+bench/datasets/load.sh, the vae extension created).
+
+For every set of detect_lib.SETS and every split seed: the vae extension
+with DEFAULT options (vae_train over the training rows of the prepared view,
+vae_score with the default method on the test rows, through SQL), the four
+sklearn detectors with default settings, and the reference PyTorch VAE over
+a small grid of (epochs, latent) whose best mean test AUC per set is
+reported (an optimistic ceiling: tuned on the test set).  Also the vae with
+several model seeds on the first split (seed spread = max - min AUC) and the
+precision/recall of the flags vae_score > vae_threshold(model, 0.05).
+
+Environment: SPLIT_SEEDS ("1 2 3 4 5"), MODEL_SEEDS ("1 2 3 4 5"),
+TORCH_EPOCHS ("20 50 100 200 500"), TORCH_LATENTS ("2 5 10"), SETS (all; a
+space-separated subset), VAE_OPTIONS (a JSON object of vae_train options for
+the vae detector, e.g. '{"epochs": 1000}'; default none), QUICK=1 (1 split seed, 2 model seeds, epochs
+"20 50", latent "2"), OUT_JSON=file.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import detect_lib as dl  # noqa: E402
+
+QUICK = os.environ.get("QUICK", "0") == "1"
+
+
+def env_ints(name, default, quick):
+    """Integers from a space-separated environment variable."""
+    return [int(v) for v in os.environ.get(name, quick if QUICK else default).split()]
+
+
+SPLIT_SEEDS = env_ints("SPLIT_SEEDS", "1 2 3 4 5", "1")
+MODEL_SEEDS = env_ints("MODEL_SEEDS", "1 2 3 4 5", "1 2")
+TORCH_EPOCHS = env_ints("TORCH_EPOCHS", "20 50 100 200 500", "20 50")
+TORCH_LATENTS = env_ints("TORCH_LATENTS", "2 5 10", "2")
+SET_NAMES = os.environ.get("SETS", " ".join(s["name"] for s in dl.SETS)).split()
+# options for the vae detector: {} (the defaults) unless VAE_OPTIONS is set
+VAE_OPTIONS = json.loads(os.environ.get("VAE_OPTIONS") or "{}")
+DETECTORS = ["vae", "iforest", "lof", "ocsvm", "pca", "torch_vae"]
+DEFAULT_DETECTORS = DETECTORS[:-1]
+THRESHOLD_CONTAMINATION = 0.05
+
+
+def log(msg):
+    """A timestamped progress line on stderr."""
+    print(time.strftime("[%H:%M:%S] ") + msg, file=sys.stderr, flush=True)
+
+
+def store_split(name, seed, split):
+    """Write a split into detect_split (set, seed, id, role, anomaly)."""
+    rows = [f"{name}\t{seed}\t{i}\ttrain\tf" for i in split["train"]]
+    rows += [f"{name}\t{seed}\t{i}\ttest\t{'t' if a else 'f'}"
+             for i, a in zip(split["test"], split["y_test"])]
+    dl.psql(f"DELETE FROM detect_split WHERE set = '{name}' AND seed = {seed}",
+            "\\copy detect_split FROM pstdin", stdin="\n".join(rows) + "\n")
+
+
+def vae_run(spec, seed, model_seed=None):
+    """Train the extension's VAE on the training rows of split `seed`
+    (default options, or {"seed": model_seed}) and score the test rows.
+    Returns (ids, scores, flags, train_seconds), where flags are the test
+    rows with vae_score > vae_threshold(model, THRESHOLD_CONTAMINATION)."""
+    name, table = spec["name"], spec["table"]
+    options = dict(VAE_OPTIONS)
+    if model_seed is not None:
+        options["seed"] = model_seed
+    opts = f", '{json.dumps(options)}'::jsonb" if options else ""
+    ms = -1 if model_seed is None else model_seed
+    key = f"set = '{name}' AND split = {seed} AND model_seed = {ms}"
+    t0 = time.time()
+    dl.psql(f"DELETE FROM detect_model WHERE {key}",
+            f"""INSERT INTO detect_model (set, split, model_seed, model)
+                SELECT '{name}', {seed}, {ms}, vae_train(p.features{opts})
+                FROM {table}_prepared p JOIN detect_split s USING (id)
+                WHERE s.set = '{name}' AND s.seed = {seed} AND s.role = 'train'""")
+    train_s = time.time() - t0
+    # ---- automatic threshold hook (issue "Detection quality", item 5) ----
+    # vae_threshold(model, c) takes the contamination c for now; when
+    # vae_threshold(model) without contamination exists, use it here and
+    # report its precision/recall in place of (or beside) c = 0.05.
+    threshold_sql = f"vae_threshold(model, {THRESHOLD_CONTAMINATION})"
+    out = dl.psql(f"""COPY (WITH m AS (SELECT model, {threshold_sql} AS thr
+                                      FROM detect_model WHERE {key})
+                  SELECT id, sc, sc > thr FROM (
+                      SELECT s.id, vae_score(m.model, p.features) AS sc, m.thr
+                      FROM detect_split s JOIN {table}_prepared p USING (id), m
+                      WHERE s.set = '{name}' AND s.seed = {seed} AND s.role = 'test') q
+                  ORDER BY id) TO STDOUT""")
+    ids, scores, flags = [], [], []
+    for line in out.splitlines():
+        i, sc, fl = line.split("\t")
+        ids.append(int(i))
+        scores.append(float(sc))
+        flags.append(fl == "t")
+    return np.array(ids), np.array(scores), np.array(flags), train_s
+
+
+def run_set(spec):
+    """All detectors on one set: per split seed AUC/AP of each detector,
+    torch grid results, vae threshold counts and seed spread."""
+    name = spec["name"]
+    ids, classes, X = dl.fetch_prepared(spec["table"])
+    pos = {i: k for k, i in enumerate(ids)}
+    res = dict(auc={d: [] for d in DETECTORS}, ap={d: [] for d in DETECTORS},
+               grid={}, thr=dict(tp=0, fp=0, fn=0, tn=0), vae_train_s=[])
+    grid_scores = {}
+    for seed in SPLIT_SEEDS:
+        sp = dl.make_split(spec, ids, classes, seed)
+        store_split(name, seed, sp)
+        Xtr = X[[pos[i] for i in sp["train"]]]
+        Xte = X[[pos[i] for i in sp["test"]]]
+        y = sp["y_test"]
+        if seed == SPLIT_SEEDS[0]:
+            res.update(n_train=len(sp["train"]), n_test=len(y), n_anomalies=int(y.sum()),
+                       n_features=X.shape[1])
+        vid, vsc, vfl, ts = vae_run(spec, seed)
+        assert np.array_equal(vid, sp["test"]), "vae test rows differ from the split"
+        res["vae_train_s"].append(ts)
+        for k, v in zip(("auc", "ap"), dl.metrics(y, vsc)):
+            res[k]["vae"].append(v)
+        t = res["thr"]
+        t["tp"] += int((vfl & (y == 1)).sum())
+        t["fp"] += int((vfl & (y == 0)).sum())
+        t["fn"] += int((~vfl & (y == 1)).sum())
+        t["tn"] += int((~vfl & (y == 0)).sum())
+        for d, s in dl.sklearn_scores(Xtr, Xte, seed).items():
+            for k, v in zip(("auc", "ap"), dl.metrics(y, s)):
+                res[k][d].append(v)
+        for lat in TORCH_LATENTS:
+            for ep, s in dl.torch_vae_scores(Xtr, Xte, lat, TORCH_EPOCHS, seed).items():
+                grid_scores.setdefault((ep, lat), []).append(dl.metrics(y, s))
+        log(f"  {name} split {seed}: vae AUC {res['auc']['vae'][-1]:.3f} "
+            f"(train {ts:.1f} s), iforest {res['auc']['iforest'][-1]:.3f}, "
+            f"lof {res['auc']['lof'][-1]:.3f}, ocsvm {res['auc']['ocsvm'][-1]:.3f}, "
+            f"pca {res['auc']['pca'][-1]:.3f}")
+    # the grid point with the best mean test AUC over the splits
+    for (ep, lat), m in grid_scores.items():
+        res["grid"][f"epochs={ep},latent={lat}"] = dict(
+            auc=float(np.mean([a for a, _ in m])), ap=float(np.mean([p for _, p in m])))
+    best = max(grid_scores, key=lambda k: (np.mean([a for a, _ in grid_scores[k]]), -k[0]))
+    res["torch_best"] = dict(epochs=best[0], latent=best[1])
+    res["auc"]["torch_vae"] = [a for a, _ in grid_scores[best]]
+    res["ap"]["torch_vae"] = [p for _, p in grid_scores[best]]
+    # model seed spread on the first split
+    seed = SPLIT_SEEDS[0]
+    sp = dl.make_split(spec, ids, classes, seed)
+    aucs = []
+    for ms in MODEL_SEEDS:
+        _, vsc, _, _ = vae_run(spec, seed, ms)
+        aucs.append(dl.metrics(sp["y_test"], vsc)[0])
+    res["seed_aucs"] = aucs
+    res["seed_spread"] = float(max(aucs) - min(aucs))
+    return res
+
+
+def fmt(v, digits=3):
+    """A number for the tables, '-' when missing."""
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def report(results, total_s):
+    """Print the markdown tables: per-set AUC and AP, means, mean ranks,
+    seed spread, threshold precision/recall; return the JSON summary."""
+    names = list(results)
+    mean = {k: {n: {d: float(np.mean(results[n][k][d])) for d in DETECTORS} for n in names}
+            for k in ("auc", "ap")}
+    if VAE_OPTIONS:
+        print(f"\nvae options: {json.dumps(VAE_OPTIONS)} (not the defaults)")
+    summary = dict(vae_options=VAE_OPTIONS, split_seeds=SPLIT_SEEDS, model_seeds=MODEL_SEEDS, torch_epochs=TORCH_EPOCHS,
+                   torch_latents=TORCH_LATENTS, total_seconds=round(total_s, 1), sets={})
+    hdr = "| set | " + " | ".join(DETECTORS) + " |"
+    sep = "|---" * (len(DETECTORS) + 1) + "|"
+    for k, title in (("auc", "ROC AUC"), ("ap", "average precision")):
+        print(f"\n{title} (mean over split seeds {' '.join(map(str, SPLIT_SEEDS))}); "
+              f"torch_vae: best grid point on test (optimistic ceiling)\n")
+        print(hdr)
+        print(sep)
+        for n in names:
+            row = mean[k][n]
+            print(f"| {n} | " + " | ".join(fmt(row[d]) for d in DETECTORS) + " |")
+        print("| **mean** | " + " | ".join(
+            fmt(np.mean([mean[k][n][d] for n in names])) for d in DETECTORS) + " |")
+        r5 = dl.mean_ranks(mean[k], DEFAULT_DETECTORS)
+        r6 = dl.mean_ranks(mean[k], DETECTORS)
+        print("| mean rank (5 default detectors) | " + " | ".join(
+            fmt(r5[d], 2) if d in r5 else "" for d in DETECTORS) + " |")
+        print("| mean rank (all 6) | " + " | ".join(fmt(r6[d], 2) for d in DETECTORS) + " |")
+        summary["mean_" + k] = {d: float(np.mean([mean[k][n][d] for n in names])) for d in DETECTORS}
+        summary["mean_rank_" + k] = r5
+        summary["mean_rank_all_" + k] = r6
+    print("\nvae: seed spread, threshold flags, training time\n")
+    print("| set | features | train | test (anomalies) | vae AUC over model seeds | seed spread "
+          "| torch best (epochs, latent) | precision @ thr(0.05) | recall @ thr(0.05) "
+          "| flagged normals | vae train s |")
+    print("|---" * 11 + "|")
+    for n in names:
+        r = results[n]
+        t = r["thr"]
+        prec = t["tp"] / (t["tp"] + t["fp"]) if t["tp"] + t["fp"] else None
+        rec = t["tp"] / (t["tp"] + t["fn"])
+        fpr = t["fp"] / (t["fp"] + t["tn"])
+        print(f"| {n} | {r['n_features']} | {r['n_train']} | {r['n_test']} ({r['n_anomalies']}) | "
+              + " ".join(fmt(a) for a in r["seed_aucs"])
+              + f" | {fmt(r['seed_spread'])} | {r['torch_best']['epochs']}, {r['torch_best']['latent']} "
+              f"| {fmt(prec)} | {fmt(rec)} | {fmt(fpr)} | {np.mean(r['vae_train_s']):.2f} |")
+        summary["sets"][n] = dict(
+            auc={d: mean["auc"][n][d] for d in DETECTORS}, ap={d: mean["ap"][n][d] for d in DETECTORS},
+            auc_per_split=r["auc"], ap_per_split=r["ap"], torch_grid=r["grid"],
+            torch_best=r["torch_best"], seed_aucs=r["seed_aucs"], seed_spread=r["seed_spread"],
+            threshold=dict(contamination=THRESHOLD_CONTAMINATION, precision=prec, recall=rec,
+                           flagged_normals=fpr, **t),
+            n_train=r["n_train"], n_test=r["n_test"], n_anomalies=r["n_anomalies"],
+            n_features=r["n_features"], vae_train_seconds=float(np.mean(r["vae_train_s"])))
+    sp = [results[n]["seed_spread"] for n in names]
+    print(f"\nvae seed spread: mean {np.mean(sp):.3f}, max {np.max(sp):.3f}")
+    print(f"total run time {total_s:.0f} s")
+    return summary
+
+
+def main():
+    """Run every selected set, print the tables, write OUT_JSON."""
+    import torch
+    torch.set_num_threads(1)
+    dl.psql("""CREATE TABLE IF NOT EXISTS detect_split (set text, seed int, id bigint,
+                   role text, anomaly boolean, PRIMARY KEY (set, seed, id))""",
+            """CREATE TABLE IF NOT EXISTS detect_model (set text, split int, model_seed int,
+                   model bytea, PRIMARY KEY (set, split, model_seed))""")
+    t0 = time.time()
+    results = {}
+    for n in SET_NAMES:
+        if n not in dl.SET_BY_NAME:
+            raise SystemExit(f"detect: unknown set {n}")
+        log(f"{n}")
+        results[n] = run_set(dl.SET_BY_NAME[n])
+    summary = report(results, time.time() - t0)
+    if os.environ.get("OUT_JSON"):
+        with open(os.environ["OUT_JSON"], "w") as f:
+            json.dump(summary, f, indent=1)
+        print(f"wrote {os.environ['OUT_JSON']}")
+
+
+if __name__ == "__main__":
+    main()
