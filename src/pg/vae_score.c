@@ -151,6 +151,24 @@ vae_explain(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* n rows to generate: at least 0 and at most vae.max_generate_rows, or ERROR */
+void
+VaeCheckGenerateCount(const char *fn, int32 n)
+{
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs n >= 0, got %d", fn, n)));
+	if (n > vae_max_generate_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: n = %d is more than vae.max_generate_rows (%d)",
+						fn, n, vae_max_generate_rows),
+				 errhint("SET vae.max_generate_rows to at least %d to generate that many rows.  "
+						 "In FROM, every row is generated (into temporary files past "
+						 "work_mem) before LIMIT applies.", n)));
+}
+
 typedef struct GenerateState
 {
 	VcModel    *model;
@@ -177,18 +195,7 @@ vae_generate(PG_FUNCTION_ARGS)
 		char		msg[VC_ERRMSG_LEN];
 		VcStatus	st;
 
-		if (n < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("vae_generate needs n >= 0, got %d", n)));
-		if (n > vae_max_generate_rows)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("vae_generate: n = %d is more than vae.max_generate_rows (%d)",
-							n, vae_max_generate_rows),
-					 errhint("SET vae.max_generate_rows to at least %d to generate that many rows.  "
-							 "In FROM, every row is generated (into temporary files past "
-							 "work_mem) before LIMIT applies.", n)));
+		VaeCheckGenerateCount("vae_generate", n);
 		funcctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		gs = palloc0(sizeof(GenerateState));
@@ -202,6 +209,11 @@ vae_generate(PG_FUNCTION_ARGS)
 		}
 		MemoryContextSwitchTo(old);
 		CheckStatus(st, msg);
+		if (gs->model->schema != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("this model was trained on rows: use vae_generate_rows(model, n, seed)"),
+					 errhint("vae_generate_rows returns each generated row as jsonb, column name -> value.")));
 		if (gs->scratch == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		funcctx->max_calls = n;
