@@ -411,7 +411,8 @@ VcStatus	vc_explain_columns(const VcModel *m, VcScratch *s, const float *x,
 
 /* ---- model format (docs/model-format.md) ---- */
 #define VC_FORMAT_MAGIC		0x4d454156u	/* "VAEM" little-endian */
-#define VC_FORMAT_VERSION	1
+#define VC_FORMAT_VERSION	1	/* array models */
+#define VC_FORMAT_VERSION_ROWS 2	/* row models: a column schema (vc_schema.h) */
 size_t		vc_model_serialized_size(const VcModel *m);
 /* writes exactly vc_model_serialized_size() bytes */
 void		vc_model_serialize(const VcModel *m, uint8_t *buf);

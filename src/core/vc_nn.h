@@ -19,12 +19,17 @@ typedef struct VcNet
 	const VcModel *m;
 	int			cap;			/* rows the buffers hold */
 	int			latent;
-	float	   *x;				/* [cap x dim] normalized input */
+	float	   *x;				/* [cap x dim] normalized input (a row model's:
+								 * expanded, vc_schema_expand) */
+	float	   *xt;				/* row models: [cap x n_cols] normalized compact
+								 * rows, the decoder's targets; NULL for arrays */
 	float	   *out[VC_MAX_LAYERS];	/* layer outputs (post-activation for hidden) */
 	float	   *eps;			/* [cap x latent] standard normals */
 	float	   *z;				/* [cap x latent] */
 	float	   *lvz;			/* [cap x latent] bounded latent log-variance */
-	float	   *lvx;			/* [cap x dim] bounded decoder log-variance (gaussian) */
+	float	   *lvx;			/* [cap x dim] bounded decoder log-variance (gaussian);
+								 * row models: [cap x head_dim], at the index of
+								 * each raw log-variance unit of the head */
 	float	   *delta[2];		/* [cap x max width] backward ping-pong */
 	float	   *grads;			/* [n_params] */
 	double	   *row_recon;		/* [cap] per-row reconstruction NLL */
@@ -44,13 +49,24 @@ void		vc_net_decode(VcNet *net, int n);
 void		vc_net_decode_mean(VcNet *net, int n);
 void		vc_net_decoder_logvar(VcNet *net, int n);
 /*
- * Per-row reconstruction NLL of target rows xt (stride dim) against the
- * decoder head rows [0, n) -> row_recon; KL of rows' latent -> row_kl
- * (ignored when kl_rows is 0).
+ * Per-row reconstruction NLL of target rows xt (stride dim; a row model's:
+ * normalized compact rows, stride n_cols) against the decoder head rows
+ * [0, n) -> row_recon; KL of rows' latent -> row_kl (ignored when kl_rows
+ * is 0).
  */
 void		vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows);
-/* the two terms for one row: NLL of x against decoder-head row r; KL of encoder row r */
+/*
+ * the two terms for one row: NLL of x (a row model's: a normalized compact
+ * row) against decoder-head row r; KL of encoder row r
+ */
 double		vc_net_row_nll(const VcNet *net, int r, const float *x);
+/*
+ * A row model's column ci of normalized compact row xt against decoder-head
+ * row r: the NLL of its value (0 when NULL) plus that of its NULL flag (or
+ * log(rows + 2) for a NULL without a flag).  vc_net_row_nll is their sum,
+ * in column order.
+ */
+double		vc_net_column_nll(const VcNet *net, int r, const float *xt, int ci);
 double		vc_net_row_kl(const VcNet *net, int r);
 /*
  * The training forward pass on rows [0, n) of net->x with net->eps: returns
