@@ -83,6 +83,7 @@ typedef struct VaeRowsState
 {
 	Oid			typid;
 	int32		typmod;
+	TupleDesc	tupdesc;		/* a copy, in the aggregate context */
 	int			natts;
 	RowAttr    *attrs;
 	VaeRowBuffer buf;
@@ -263,6 +264,9 @@ CreateRowsState(MemoryContext aggctx, HeapTupleHeader rec, Jsonb *options)
 		CheckOptionNames("exclude", st->ro.exclude, st->ro.n_exclude, tupdesc);
 		CheckOptionNames("kind", st->ro.kind_names, st->ro.n_kinds, tupdesc);
 		st->natts = tupdesc->natts;
+		old = MemoryContextSwitchTo(aggctx);
+		st->tupdesc = CreateTupleDescCopy(tupdesc);
+		MemoryContextSwitchTo(old);
 		st->attrs = MemoryContextAllocZero(aggctx, sizeof(RowAttr) * Max(st->natts, 1));
 		for (i = 0; i < st->natts; i++)
 			PlanAttribute(aggctx, st, i, tupdesc);
@@ -471,7 +475,7 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 	ItemPointerSetInvalid(&(tuple.t_self));
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = rec;
-	heap_deform_tuple(&tuple, NULL, st->values, st->isnull);
+	heap_deform_tuple(&tuple, st->tupdesc, st->values, st->isnull);
 	for (i = 0; i < st->natts; i++)
 		all_null &= st->isnull[i];
 	/* a row whose every column is NULL (t IS NULL) is skipped, as a NULL row is */
@@ -669,7 +673,7 @@ static VcSchema *
 BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 {
 	VcSchema   *s = palloc0(sizeof(VcSchema));
-	TupleDesc	tupdesc = lookup_rowtype_tupdesc_copy(st->typid, st->typmod);
+	TupleDesc	tupdesc = st->tupdesc;
 	StringInfoData notice,
 				names;
 	int			i,

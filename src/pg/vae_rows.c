@@ -368,7 +368,7 @@ struct VaeRowMap
 {
 	Oid			typid;
 	int32		typmod;
-	int			natts;
+	TupleDesc	tupdesc;		/* a copy */
 	VaeColumnRead *cols;
 	Datum	   *values;			/* deform buffers */
 	bool	   *isnull;
@@ -454,7 +454,7 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 
 	map->typid = typid;
 	map->typmod = typmod;
-	map->natts = tupdesc->natts;
+	map->tupdesc = CreateTupleDescCopy(tupdesc);
 	map->cols = palloc0(sizeof(VaeColumnRead) * s->n_columns);
 	map->values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
 	map->isnull = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
@@ -560,8 +560,7 @@ VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec, floa
 	ItemPointerSetInvalid(&(tuple.t_self));
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = rec;
-	/* a record of a row type with fewer attributes than the map was built for cannot come */
-	heap_deform_tuple(&tuple, NULL, map->values, map->isnull);
+	heap_deform_tuple(&tuple, map->tupdesc, map->values, map->isnull);
 	for (i = 0; i < s->n_columns; i++)
 	{
 		const VcColumn *c = &s->columns[i];
