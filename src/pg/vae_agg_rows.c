@@ -401,19 +401,18 @@ EncodeValue(VaeRowsState *st, RowAttr *a, Datum d)
 	uint64		item = 0;
 	int			j;
 
-	switch (a->cls)
+	if (a->kind == VC_COL_CONTINUOUS || a->kind == VC_COL_BOOLEAN)
 	{
-		case VAE_CLASS_NUMBER:
-			x[0] = VaeReadNumber(d, a->num, a->name, st->seen);
-			return FloatItem(x[0]);
-		case VAE_CLASS_BOOL:
-			x[0] = DatumGetBool(d) ? 1.0f : 0.0f;
-			return FloatItem(x[0]);
-		case VAE_CLASS_ARRAY:
+		if (a->cls == VAE_CLASS_ARRAY)
+		{
 			VaeReadArray(d, a->name, st->seen, a->width, x);
 			return vc_hash_row(x, a->width, 0);
-		default:
-			break;
+		}
+		if (a->cls == VAE_CLASS_BOOL)
+			x[0] = DatumGetBool(d) ? 1.0f : 0.0f;
+		else
+			x[0] = VaeReadNumber(d, a->num, a->name, st->seen);
+		return FloatItem(x[0]);
 	}
 	if (a->kind == VC_COL_CYCLIC)
 	{
@@ -637,9 +636,6 @@ AppendExclusion(StringInfo s, const RowAttr *a, Oid typid)
 	appendStringInfo(s, "%s\"%s\": ", s->len ? "\n" : "", a->name);
 	switch (a->excluded)
 	{
-		case VC_EXCL_OPTION:
-			appendStringInfoString(s, "left out by the options");
-			break;
 		case VC_EXCL_IDENTIFIER:
 			appendStringInfo(s, "every value is distinct (an identifier?); to include it: "
 							 "\"kind\": {\"%s\": \"%s\"}", a->name,
@@ -679,7 +675,8 @@ BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 	int			i,
 				j,
 				n = 0,
-				n_excl = 0;
+				n_excl = 0,
+				n_notice = 0;
 
 	for (i = 0; i < st->natts; i++)
 	{
@@ -715,8 +712,13 @@ BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 		{
 			s->excluded[n_excl].name = a->name;
 			s->excluded[n_excl++].reason = a->excluded;
-			AppendExclusion(&notice, a, TupleDescAttr(tupdesc, i)->atttypid);
-			appendStringInfo(&names, "%s%s", names.len ? ", " : "", a->name);
+			/* what the options left out needs no telling */
+			if (a->excluded != VC_EXCL_OPTION)
+			{
+				AppendExclusion(&notice, a, TupleDescAttr(tupdesc, i)->atttypid);
+				appendStringInfo(&names, "%s%s", names.len ? ", " : "", a->name);
+				n_notice++;
+			}
 			continue;
 		}
 		for (j = 0; j < a->width; j++, n++)
@@ -756,16 +758,16 @@ BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 	}
 	s->n_columns = n;
 	s->n_excluded = n_excl;
-	if (n_excl > 0)
+	if (n_notice > 0)
 		ereport(NOTICE,
-				(errmsg("vae_train left out %d column%s: %s", n_excl, n_excl > 1 ? "s" : "",
+				(errmsg("vae_train left out %d column%s: %s", n_notice, n_notice > 1 ? "s" : "",
 						names.data),
 				 errdetail("%s", notice.data)));
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("vae_train: no column of the rows can be modelled"),
-				 errhint("The columns are: %s.  The NOTICE above says why each was left out.",
+				 errhint("The columns are: %s; the options and the NOTICE above leave out every one.",
 						 VaeAttributeList(tupdesc))));
 	return s;
 }

@@ -396,7 +396,7 @@ Expects(const VcColumn *c)
 		return "a boolean";
 	if (c->kind == VC_COL_CYCLIC)
 		return "a date or time";
-	return "a value read as text (categorical)";
+	return "a category (any type, read as text)";
 }
 
 /* "a (continuous), b (categorical), ...": the model's attributes, for messages */
