@@ -333,10 +333,11 @@ oom:
 
 /*
  * Version 2 (row models): the schema section has no length field of its
- * own, so the checksum comes first (it needs only the length), then the
- * schema, whose size makes the exact length, then the header's fields
- * against the schema's layout, then the shared sections.  tail is the size
- * of those sections and the trailer.
+ * own; its size comes from a walk over its counts and text lengths, which
+ * makes the exact length, checked before the checksum as in version 1.
+ * Then the schema is read and validated, the header's fields checked
+ * against its layout, and the shared sections read.  tail is the size of
+ * those sections and the trailer.
  */
 static VcStatus
 DeserializeRows(const uint8_t *buf, size_t len, const Header *h, uint64_t tail,
@@ -346,27 +347,31 @@ DeserializeRows(const uint8_t *buf, size_t len, const Header *h, uint64_t tail,
 	VcModel    *m = NULL;
 	VcStatus	st;
 	char		msg[VC_ERRMSG_LEN];
-	size_t		used;
+	size_t		size,
+				used;
 	uint64_t	expected;
 
-	if ((uint64_t) len < HEADER_SIZE + tail)
-		return Fail(errmsg, "model is truncated: %zu bytes, expected more than %" PRIu64,
-					len, (uint64_t) HEADER_SIZE + tail);
+	if ((uint64_t) len < HEADER_SIZE + tail ||
+		vc_schema_section_size(buf + HEADER_SIZE, len - HEADER_SIZE - (size_t) tail,
+							   &size) != VC_OK)
+		return Fail(errmsg, "model is truncated or its column schema is damaged: %zu bytes "
+					"do not hold the header, the schema and the sections", len);
+	expected = HEADER_SIZE + (uint64_t) size + tail;
+	if ((uint64_t) len > expected)
+		return Fail(errmsg, "model has trailing garbage: %zu bytes, expected %" PRIu64,
+					len, expected);
 	if (vc_crc32c(0, buf, len - TRAILER_SIZE) != vc_get_u32(buf + len - TRAILER_SIZE))
 		return Fail(errmsg, "model checksum mismatch");
-	st = vc_schema_deserialize(buf + HEADER_SIZE, len - HEADER_SIZE - (size_t) tail, &used,
-							   &schema, msg);
+	st = vc_schema_deserialize(buf + HEADER_SIZE, size, &used, &schema, msg);
 	if (st != VC_OK)
 	{
 		if (errmsg)
 			snprintf(errmsg, VC_ERRMSG_LEN, "%s", msg);
 		return st;
 	}
-	expected = HEADER_SIZE + (uint64_t) used + tail;
-	if ((uint64_t) len != expected)
+	if (used != size)
 	{
-		st = Fail(errmsg, "model has trailing garbage: %zu bytes, expected %" PRIu64,
-				  len, expected);
+		st = Fail(errmsg, "model section sizes are inconsistent");
 		goto done;
 	}
 	if (h->reserved != 0)

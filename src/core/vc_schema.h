@@ -186,6 +186,11 @@ size_t		vc_schema_param_count(const VcOptions *opt, const VcSchema *s);
 /* serialized size of the schema section, and its writer/reader (vc_format.c) */
 size_t		vc_schema_serialized_size(const VcSchema *s);
 void		vc_schema_serialize(const VcSchema *s, uint8_t *buf);
+/*
+ * the size of a schema section from its counts and text lengths alone,
+ * nothing validated (VC_EFORMAT when it does not fit in len bytes)
+ */
+VcStatus	vc_schema_section_size(const uint8_t *buf, size_t len, size_t *size);
 /* reads and validates; *used = bytes consumed; *out allocated with vc_alloc */
 VcStatus	vc_schema_deserialize(const uint8_t *buf, size_t len, size_t *used,
 								  VcSchema **out, char *errmsg);

@@ -209,6 +209,65 @@ GetColumn(Reader *r, VcColumn *c)
 	return VC_OK;
 }
 
+/* skips a text at *p (before end); 0 when it does not fit */
+static int
+SkipText(const uint8_t **p, const uint8_t *end)
+{
+	uint16_t	len;
+
+	if (end - *p < 2)
+		return 0;
+	len = vc_get_u16(*p);
+	if (len > end - *p - 2)
+		return 0;
+	*p += 2 + len;
+	return 1;
+}
+
+/*
+ * The size of the section at buf[0, len) from its counts and text lengths
+ * alone, nothing validated: the model reader's exact-length check, made
+ * before the checksum as for version 1.  VC_EFORMAT when it does not fit.
+ */
+VcStatus
+vc_schema_section_size(const uint8_t *buf, size_t len, size_t *size)
+{
+	const uint8_t *p = buf,
+			   *end = buf + len;
+	uint32_t	nc,
+				ne,
+				i;
+	int32_t		k;
+
+	*size = 0;
+	if (len < SCHEMA_HEAD)
+		return VC_EFORMAT;
+	nc = vc_get_u32(buf);
+	ne = vc_get_u32(buf + 4);
+	if (nc > VC_MAX_COLUMNS || ne > VC_MAX_COLUMNS)
+		return VC_EFORMAT;
+	p += SCHEMA_HEAD;
+	for (i = 0; i < nc; i++)
+	{
+		if (end - p < COLUMN_FIXED)
+			return VC_EFORMAT;
+		k = vc_get_i32(p + 8);
+		if (k < 0 || k > VC_MAX_CATEGORIES)
+			return VC_EFORMAT;
+		p += COLUMN_FIXED;
+		if (!SkipText(&p, end) || !SkipText(&p, end))
+			return VC_EFORMAT;
+		for (; k > 1; k--)
+			if (!SkipText(&p, end))
+				return VC_EFORMAT;
+	}
+	for (i = 0; i < ne; i++)
+		if (p >= end || (p++, !SkipText(&p, end)))
+			return VC_EFORMAT;
+	*size = (size_t) (p - buf);
+	return VC_OK;
+}
+
 /*
  * Reads the section at buf[0, len) (len may extend past it) and validates
  * it with vc_schema_layout; *used is the section's size.
