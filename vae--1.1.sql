@@ -137,15 +137,15 @@ CREATE AGGREGATE vae_train(record, jsonb) (
 
 -- Scoring a row by column name.  Deterministic: IMMUTABLE, STRICT, PARALLEL SAFE.
 CREATE FUNCTION vae_score(model bytea, r record)
-RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score_row'
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION vae_score(model bytea, r record, method text)
-RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score_row'
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION vae_encode(model bytea, r record)
-RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode_row'
+RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION vae_reconstruct(model bytea, r record)
@@ -158,5 +158,5 @@ AS 'MODULE_PATHNAME', 'vae_explain_row'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 
 CREATE FUNCTION vae_generate_rows(model bytea, n integer, seed bigint DEFAULT 0)
-RETURNS SETOF jsonb AS 'MODULE_PATHNAME', 'vae_generate_rows'
+RETURNS SETOF jsonb AS 'MODULE_PATHNAME', 'vae_generate'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -103,11 +103,12 @@ extern const VcCallbacks vae_train_callbacks;
 extern void VaeCheckTrainingLimits(const VcOptions *opt, int dim, int64 n_rows);
 extern bytea *VaeModelToBytea(const VcModel *model, MemoryContext cxt);
 extern void VaeCheckSameOptions(const Jsonb *a, const Jsonb *b);
+extern void VaeCheckHasRows(const VaeRowBuffer *b);
 
 /* GUC vae.max_generate_rows (vae.c) */
 extern int	vae_max_generate_rows;
-/* vae_score.c: n within [0, vae.max_generate_rows], or ERROR */
-extern void VaeCheckGenerateCount(const char *fn, int32 n);
+/* vae_score_rows.c: a row model's compact row as jsonb, column name -> value */
+extern Datum VaeCompactRowJsonb(const VcSchema *schema, const float *x);
 
 /* vae_model_cache.c */
 typedef struct VaeModelCache
@@ -131,6 +132,7 @@ extern VaeModelCache *VaeGetModel(FunctionCallInfo fcinfo, int argno);
 extern const float *VaeGetScoringRow(FunctionCallInfo fcinfo, VaeModelCache *c, int argno);
 extern const float *VaeGetScoringRecord(FunctionCallInfo fcinfo, VaeModelCache *c, int argno,
 										char **texts);
+extern const float *VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno);
 extern void VaeCheckArrayModel(const VcModel *m, const char *fn);
 
 #endif							/* VAE_H */

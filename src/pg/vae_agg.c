@@ -439,11 +439,7 @@ vae_train_final(PG_FUNCTION_ARGS)
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "vae_train_final called in non-aggregate context");
 	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
-	if (st == NULL || st->buf.n_rows == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vae_train needs at least %d rows, got none", VC_MIN_ROWS),
-				 errdetail("NULL rows are skipped.")));
+	VaeCheckHasRows(st ? &st->buf : NULL);
 
 	/*
 	 * Training sorts and normalizes the rows in place, so a second call on
@@ -476,6 +472,17 @@ vae_train_final(PG_FUNCTION_ARGS)
 	MemoryContextDelete(train_ctx);
 	st->result = out;
 	PG_RETURN_BYTEA_P(out);
+}
+
+/* a final function's state must hold rows (NULL: no row came) */
+void
+VaeCheckHasRows(const VaeRowBuffer *b)
+{
+	if (b == NULL || b->n_rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vae_train needs at least %d rows, got none", VC_MIN_ROWS),
+				 errdetail("NULL rows are skipped.")));
 }
 
 /* the serialized model as a bytea allocated in cxt (it outlives the training context) */

@@ -440,7 +440,6 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 	MemoryContext aggctx;
 	VaeRowsState *st;
 	HeapTupleHeader rec;
-	HeapTupleData tuple;
 	Jsonb	   *options;
 	uint64		hash;
 	bool		all_null = true;
@@ -448,13 +447,14 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "vae_train_rows_trans called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (VaeRowsState *) PG_GETARG_POINTER(0);
+	/* a NULL row is skipped, as every built-in aggregate does */
 	if (PG_ARGISNULL(1))
 	{
-		if (st == NULL)
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
+	st = PG_ARGISNULL(0) ? NULL : (VaeRowsState *) PG_GETARG_POINTER(0);
 	rec = PG_GETARG_HEAPTUPLEHEADER(1);
 	options = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
 	if (st == NULL)
@@ -470,11 +470,7 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 	}
 	st->seen++;
 
-	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
-	ItemPointerSetInvalid(&(tuple.t_self));
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = rec;
-	heap_deform_tuple(&tuple, st->tupdesc, st->values, st->isnull);
+	VaeDeformRecord(rec, st->tupdesc, st->values, st->isnull);
 	for (i = 0; i < st->natts; i++)
 		all_null &= st->isnull[i];
 	/* a row whose every column is NULL (t IS NULL) is skipped, as a NULL row is */
@@ -804,37 +800,22 @@ Recode(VaeRowsState *st, const VcSchema *s, const int *src_col, int **final_of)
 	pfree(tmp);
 }
 
-Datum
-vae_train_rows_final(PG_FUNCTION_ARGS)
+/*
+ * Decide the columns, recode the rows and train (in the current context,
+ * which the caller deletes).
+ */
+static VcModel *
+TrainRows(VaeRowsState *st)
 {
-	VaeRowsState *st;
-	MemoryContext train_ctx,
-				old;
-	VcSchema   *schema;
-	VcSchema   *laid_out;
+	VcSchema   *schema,
+			   *laid_out;
 	VcRowRef   *refs;
 	VcModel    *model = NULL;
 	int		   *src_col;
 	int		  **final_of;
 	char		msg[VC_ERRMSG_LEN];
 	VcStatus	status;
-	bytea	   *out;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "vae_train_rows_final called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (VaeRowsState *) PG_GETARG_POINTER(0);
-	if (st == NULL || st->buf.n_rows == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vae_train needs at least %d rows, got none", VC_MIN_ROWS),
-				 errdetail("NULL rows are skipped.")));
-	/* the rows are recoded in place: a second call returns the first call's model */
-	if (st->result)
-		PG_RETURN_BYTEA_P(st->result);
-
-	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
-									  ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(train_ctx);
 	schema = BuildSchema(st, &src_col, &final_of);
 	laid_out = vc_schema_copy(schema);
 	if (laid_out == NULL)
@@ -854,9 +835,32 @@ vae_train_rows_final(PG_FUNCTION_ARGS)
 						   &model, msg);
 	if (status != VC_OK)
 		VaeReportStatus(status, msg);
+	return model;
+}
+
+Datum
+vae_train_rows_final(PG_FUNCTION_ARGS)
+{
+	VaeRowsState *st;
+	MemoryContext train_ctx,
+				old;
+	VcModel    *model;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "vae_train_rows_final called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (VaeRowsState *) PG_GETARG_POINTER(0);
+	VaeCheckHasRows(st ? &st->buf : NULL);
+	/* the rows are recoded in place: a second call returns the first call's model */
+	if (st->result)
+		PG_RETURN_BYTEA_P(st->result);
+
+	/* everything training allocates goes with this context, on ERROR too */
+	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
+									  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(train_ctx);
+	model = TrainRows(st);
 	MemoryContextSwitchTo(old);
-	out = VaeModelToBytea(model, GetMemoryChunkContext(st));
+	st->result = VaeModelToBytea(model, GetMemoryChunkContext(st));
 	MemoryContextDelete(train_ctx);
-	st->result = out;
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(st->result);
 }

@@ -228,3 +228,17 @@ VaeGetScoringRecord(FunctionCallInfo fcinfo, VaeModelCache *c, int argno, char *
 	VaeReadRecord(c->rowmap, c->model->schema, rec, c->row, texts);
 	return c->row;
 }
+
+/*
+ * The argument to score as the model's raw row, whichever form the function
+ * was given: a row (matched by column name) or a feature array.
+ */
+const float *
+VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
+{
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, argno);
+
+	if (OidIsValid(type) && type_is_rowtype(type))
+		return VaeGetScoringRecord(fcinfo, c, argno, NULL);
+	return VaeGetScoringRow(fcinfo, c, argno);
+}

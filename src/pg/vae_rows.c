@@ -314,6 +314,19 @@ VaeHashBytes(const char *s, int len)
 	return vc_mix64(h ^ (uint64) len);
 }
 
+/* the attributes of a record (a composite Datum's header) of row type tupdesc */
+void
+VaeDeformRecord(HeapTupleHeader rec, TupleDesc tupdesc, Datum *values, bool *isnull)
+{
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&(tuple.t_self));
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	heap_deform_tuple(&tuple, tupdesc, values, isnull);
+}
+
 int
 VaeFindAttribute(TupleDesc tupdesc, const char *name)
 {
@@ -552,15 +565,10 @@ void
 VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec, float *x,
 			  char **texts)
 {
-	HeapTupleData tuple;
 	int			i,
 				elems_attno = -1;
 
-	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
-	ItemPointerSetInvalid(&(tuple.t_self));
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = rec;
-	heap_deform_tuple(&tuple, map->tupdesc, map->values, map->isnull);
+	VaeDeformRecord(rec, map->tupdesc, map->values, map->isnull);
 	for (i = 0; i < s->n_columns; i++)
 	{
 		const VcColumn *c = &s->columns[i];

@@ -60,6 +60,8 @@ extern char *VaeCategoryText(FmgrInfo *out, Datum d, int *len);
 /* 64-bit hash of bytes, the same on every platform */
 extern uint64 VaeHashBytes(const char *s, int len);
 
+/* the attributes of a record of row type tupdesc */
+extern void VaeDeformRecord(HeapTupleHeader rec, TupleDesc tupdesc, Datum *values, bool *isnull);
 /* the attribute named name in tupdesc (not dropped), or -1 */
 extern int	VaeFindAttribute(TupleDesc tupdesc, const char *name);
 /* "a, b, c": the attribute names of tupdesc, for messages */

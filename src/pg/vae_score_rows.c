@@ -1,7 +1,9 @@
 /*
- * vae_score_rows.c - the SQL functions that use a model trained on rows,
- * with a row (a record) as input: vae_score, vae_encode, vae_explain,
- * vae_reconstruct; and vae_generate_rows.
+ * vae_score_rows.c - the SQL functions of models trained on rows that
+ * differ from the array ones in what they return: vae_explain and
+ * vae_reconstruct of a row (a record), and the jsonb of generated rows.
+ * (vae_score and vae_encode take either form, and vae_generate_rows is
+ * vae_generate's C function: vae_score.c.)
  *
  * Columns are matched by name (vae_rows.c), so the same table, a view, a
  * subquery with the columns in another order or with more columns, or a
@@ -19,71 +21,14 @@
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 
-PG_FUNCTION_INFO_V1(vae_score_row);
-PG_FUNCTION_INFO_V1(vae_encode_row);
 PG_FUNCTION_INFO_V1(vae_explain_row);
 PG_FUNCTION_INFO_V1(vae_reconstruct_row);
-PG_FUNCTION_INFO_V1(vae_generate_rows);
-
-/* a scoring method by name (the same names as the array functions take) */
-static int
-MethodArg(FunctionCallInfo fcinfo, int argno)
-{
-	text	   *t;
-	int			m;
-
-	if (PG_NARGS() <= argno)
-		return VC_METHOD_RECON_PROB;
-	t = PG_GETARG_TEXT_PP(argno);
-	for (m = 0; m < VC_N_METHODS; m++)
-		if (strlen(vc_method_name(m)) == VARSIZE_ANY_EXHDR(t) &&
-			memcmp(VARDATA_ANY(t), vc_method_name(m), VARSIZE_ANY_EXHDR(t)) == 0)
-			return m;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown scoring method \"%s\"",
-					VaeEchoText(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))),
-			 errhint("Valid methods are recon_prob, elbo and mse.")));
-	return -1;
-}
 
 static void
 Check(VcStatus st, const char *msg)
 {
 	if (st != VC_OK)
 		VaeReportStatus(st, msg);
-}
-
-/* vae_score(model, r record [, method]): the score of the row, by column name */
-Datum
-vae_score_row(PG_FUNCTION_ARGS)
-{
-	VaeModelCache *c = VaeGetModel(fcinfo, 0);
-	const float *x = VaeGetScoringRecord(fcinfo, c, 1, NULL);
-	int			method = MethodArg(fcinfo, 2);
-	double		out[VC_N_METHODS];
-	char		msg[VC_ERRMSG_LEN];
-
-	Check(vc_score_row(c->model, c->scratch, x, 1u << method, out, msg), msg);
-	PG_RETURN_FLOAT8(out[method]);
-}
-
-/* vae_encode(model, r record): the latent mean of the row */
-Datum
-vae_encode_row(PG_FUNCTION_ARGS)
-{
-	VaeModelCache *c = VaeGetModel(fcinfo, 0);
-	const float *x = VaeGetScoringRecord(fcinfo, c, 1, NULL);
-	int			n = c->model->opt.latent_dim,
-				i;
-	float	   *mu = palloc(sizeof(float) * n);
-	Datum	   *d = palloc(sizeof(Datum) * n);
-	char		msg[VC_ERRMSG_LEN];
-
-	Check(vc_encode_row(c->model, c->scratch, x, mu, msg), msg);
-	for (i = 0; i < n; i++)
-		d[i] = Float4GetDatum(mu[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(d, n, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT));
 }
 
 /* a number for JSON: shortest float4 text, non-finite as null */
@@ -124,8 +69,8 @@ AppendJsonValue(StringInfo s, const VcColumn *c, float v)
 }
 
 /* {"column": value, ...} of a compact row as jsonb */
-static Datum
-CompactRowJsonb(const VcSchema *schema, const float *x)
+Datum
+VaeCompactRowJsonb(const VcSchema *schema, const float *x)
 {
 	StringInfoData s;
 	int			i;
@@ -188,7 +133,7 @@ vae_reconstruct_row(PG_FUNCTION_ARGS)
 	const float *x = VaeGetScoringRecord(fcinfo, c, 1, NULL);
 	VcColumnExpect *e = Explain(c, x);
 
-	PG_RETURN_DATUM(CompactRowJsonb(c->model->schema, ExpectedRow(c->model->schema, e)));
+	PG_RETURN_DATUM(VaeCompactRowJsonb(c->model->schema, ExpectedRow(c->model->schema, e)));
 }
 
 /*
@@ -254,64 +199,4 @@ vae_explain_row(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 	return (Datum) 0;
-}
-
-typedef struct GenerateRowsState
-{
-	VcModel    *model;
-	VcScratch  *scratch;
-	float	   *row;
-	uint64		seed;
-} GenerateRowsState;
-
-/*
- * vae_generate_rows(model, n, seed): n rows sampled from a row model, each
- * as jsonb (column name -> value), bounded by vae.max_generate_rows like
- * vae_generate.  Value-per-call, so LIMIT stops early.
- */
-Datum
-vae_generate_rows(PG_FUNCTION_ARGS)
-{
-	FuncCallContext *funcctx;
-	GenerateRowsState *gs;
-
-	if (SRF_IS_FIRSTCALL())
-	{
-		bytea	   *b = PG_GETARG_BYTEA_PP(0);
-		int32		n = PG_GETARG_INT32(1);
-		MemoryContext old;
-		char		msg[VC_ERRMSG_LEN];
-		VcStatus	st;
-
-		VaeCheckGenerateCount("vae_generate_rows", n);
-		funcctx = SRF_FIRSTCALL_INIT();
-		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		gs = palloc0(sizeof(GenerateRowsState));
-		gs->seed = (uint64) PG_GETARG_INT64(2);
-		st = vc_model_deserialize((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
-								  &gs->model, msg);
-		if (st == VC_OK && gs->model->schema != NULL)
-		{
-			gs->scratch = vc_scratch_create(gs->model);
-			gs->row = palloc(sizeof(float) * gs->model->n_cols);
-		}
-		MemoryContextSwitchTo(old);
-		Check(st, msg);
-		if (gs->model->schema == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("this model was trained on feature arrays: use vae_generate(model, n, seed)")));
-		if (gs->scratch == NULL)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		funcctx->max_calls = n;
-		funcctx->user_fctx = gs;
-	}
-	funcctx = SRF_PERCALL_SETUP();
-	gs = funcctx->user_fctx;
-	if (funcctx->call_cntr < funcctx->max_calls)
-	{
-		vc_generate_row(gs->model, gs->scratch, gs->seed, (int64) funcctx->call_cntr, gs->row);
-		SRF_RETURN_NEXT(funcctx, CompactRowJsonb(gs->model->schema, gs->row));
-	}
-	SRF_RETURN_DONE(funcctx);
 }
