@@ -192,6 +192,25 @@ FROM (SELECT vae_train(t, '{"epochs": 5, "seed": 3}' ORDER BY id) AS m FROM rows
       SELECT vae_train(t, '{"epochs": 5, "seed": 3}' ORDER BY md5(id::text)) FROM rows_data t
       UNION ALL
       SELECT vae_train(t, '{"epochs": 5, "seed": 3}' ORDER BY host, cpu DESC) FROM rows_data t) x;
+-- with a max_rows sample too, and with the scan in parallel workers
+SELECT count(DISTINCT pg_temp.md5_but_time(m)) AS distinct_sampled_models
+FROM (SELECT vae_train(t, '{"epochs": 5, "max_rows": 100}' ORDER BY id) AS m FROM rows_data t
+      UNION ALL
+      SELECT vae_train(t, '{"epochs": 5, "max_rows": 100}' ORDER BY md5(id::text)) FROM rows_data t) x;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+CREATE TEMP TABLE rows_parallel AS
+SELECT vae_train(t, '{"epochs": 5, "max_rows": 100}') AS m FROM rows_data t;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+SELECT pg_temp.md5_but_time(p.m) = pg_temp.md5_but_time(s.m) AS parallel_same,
+       vae_model_info(p.m)->'rows' AS rows
+FROM rows_parallel p,
+     (SELECT vae_train(t, '{"epochs": 5, "max_rows": 100}' ORDER BY -id) AS m FROM rows_data t) s;
 RESET client_min_messages;
 
 -- options: columns, exclude, kind, max_categories
