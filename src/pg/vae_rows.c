@@ -409,7 +409,7 @@ Expects(const VcColumn *c)
 		return "a boolean";
 	if (c->kind == VC_COL_CYCLIC)
 		return "a date or time";
-	return "a category (any type, read as text)";
+	return "a category, of any type but an array";
 }
 
 /* "a (continuous), b (categorical), ...": the model's attributes, for messages */
@@ -446,7 +446,8 @@ Readable(const VcColumn *c, VaeTypeClass cls)
 		case VC_COL_CYCLIC:
 			return VaeCyclicHasSource(cls, c->source);
 		default:
-			return cls != VAE_CLASS_ARRAY && cls != VAE_CLASS_OTHER;
+			/* as training reads a column given kind categorical: any type but arrays */
+			return cls != VAE_CLASS_ARRAY;
 	}
 }
 
