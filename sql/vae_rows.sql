@@ -254,9 +254,16 @@ FROM (SELECT CASE WHEN i % 2 = 0 THEN i % 5 END AS a, CASE WHEN i % 2 = 0 THEN i
       FROM generate_series(1, 40) i) x;
 SELECT vae_train(x) FROM (SELECT NULL::int AS a FROM generate_series(1, 3)) x;
 
--- row models train on the CPU
+-- row models train on the CPU: with device 'gpu', or 'auto' and a worker
+-- configured, a NOTICE says so (and no worker is asked)
 SELECT length(vae_train(x, '{"epochs": 2, "device": "gpu"}')) > 0 AS trained
 FROM (SELECT i % 5 AS a, i % 3 AS b FROM generate_series(1, 40) i) x;
+SET vae.gpu_worker = '/nonexistent/vae_gpud.sock';
+SELECT length(vae_train(x, '{"epochs": 2}')) > 0 AS trained
+FROM (SELECT i % 5 AS a, i % 3 AS b FROM generate_series(1, 40) i) x;
+SELECT length(vae_train(x, '{"epochs": 2, "device": "cpu"}')) > 0 AS trained_quietly
+FROM (SELECT i % 5 AS a, i % 3 AS b FROM generate_series(1, 40) i) x;
+RESET vae.gpu_worker;
 
 -- the row functions are immutable, strict and parallel safe like the array ones
 SELECT p.oid::regprocedure AS function, p.provolatile, p.proisstrict, p.proparallel
