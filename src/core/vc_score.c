@@ -312,7 +312,7 @@ ScoreRowModel(const VcModel *m, VcScratch *s, const float *xn, unsigned methods,
 	const float *mu;
 	const float *lvz;
 
-	vc_schema_expand(m->schema, xn, net->x);
+	vc_rows_expand(net, xn, net->x);
 	vc_net_encode(net, 1);
 	mu = net->out[m->enc_head];
 	lvz = net->lvz;
@@ -476,7 +476,7 @@ vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *e
 	if (bad >= 0)
 		return BadFeature(m, x, bad, errmsg);
 	if (m->schema)
-		vc_schema_expand(m->schema, s->net.xt, s->net.x);
+		vc_rows_expand(&s->net, s->net.xt, s->net.x);
 	vc_net_encode(&s->net, 1);
 	memcpy(mu, s->net.out[m->enc_head], sizeof(float) * m->opt.latent_dim);
 	return CheckFiniteOutput(mu, m->opt.latent_dim, "encoding", errmsg);
@@ -625,7 +625,7 @@ vc_explain_columns(const VcModel *m, VcScratch *s, const float *x, VcColumnExpec
 	bad = vc_normalize_row(m, x, net->xt);
 	if (bad >= 0)
 		return BadFeature(m, x, bad, errmsg);
-	vc_schema_expand(m->schema, net->xt, net->x);
+	vc_rows_expand(net, net->xt, net->x);
 	vc_net_encode(net, 1);
 	vc_net_sample_z(net, 1, 0);
 	vc_net_decode(net, 1);
@@ -732,7 +732,7 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 	for (b = 0; b < n; b++)
 	{
 		if (m->schema)
-			vc_schema_expand(m->schema, rows[b], net->x + (size_t) b * d);
+			vc_rows_expand(net, rows[b], net->x + (size_t) b * d);
 		else
 			memcpy(net->x + (size_t) b * d, rows[b], sizeof(float) * d);
 	}

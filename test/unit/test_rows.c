@@ -339,6 +339,19 @@ TestGradient(void)
 	xt[2 * 5 + 3] = vc_null_value();
 	vc_normals(13, 0, eps, GROWS * 3);
 	vc_net_init(&net, m, GROWS, 1);
+	{
+		float		a[16],
+					b[16];
+		int			same = 1;
+
+		for (int r = 0; r < GROWS; r++)
+		{
+			vc_schema_expand(m->schema, xt + r * 5, a);
+			vc_rows_expand(&net, xt + r * 5, b);
+			same &= memcmp(a, b, sizeof(float) * m->dim) == 0;
+		}
+		ok(same, "the training loop's expansion is vc_schema_expand's, bit for bit");
+	}
 	MixedLoss(&net, xt, eps, GROWS);
 	vc_net_backward(&net, GROWS, 1.0);
 	analytic = malloc(sizeof(float) * m->n_params);
