@@ -179,24 +179,34 @@ vc_rows_decoder_logvar(VcNet *net, int n)
 }
 
 /*
- * -log softmax(logits)[k] over n logits: float exponentials around the
- * largest (vc_expf, as the rest of the loss), their sum and log in double
+ * e[j] = exp(logits[j] - max) by vc_expf, in a loop of its own (it
+ * vectorizes), and the max into *mx; returns their sum, added in order in
+ * double
  */
 static inline double
-SoftmaxNll(const float *logits, int n, int k)
+SoftmaxExp(const float *logits, int n, float *e, float *mx)
 {
-	float		mx = logits[0],
-				e[VC_MAX_CATEGORIES];
 	double		sum = 0.0;
 	int			j;
 
+	*mx = logits[0];
 	for (j = 1; j < n; j++)
-		mx = logits[j] > mx ? logits[j] : mx;
-	/* the exponentials in a loop of their own, which vectorizes; the sum is in order */
+		*mx = logits[j] > *mx ? logits[j] : *mx;
 	for (j = 0; j < n; j++)
-		e[j] = vc_expf(logits[j] - mx);
+		e[j] = vc_expf(logits[j] - *mx);
 	for (j = 0; j < n; j++)
 		sum += e[j];
+	return sum;
+}
+
+/* -log softmax(logits)[k] over n logits, exact however improbable k is */
+static inline double
+SoftmaxNll(const float *logits, int n, int k)
+{
+	float		e[VC_MAX_CATEGORIES],
+				mx;
+	double		sum = SoftmaxExp(logits, n, e, &mx);
+
 	return log(sum) - ((double) logits[k] - mx);
 }
 
@@ -327,21 +337,12 @@ GaussGrad(float x, float mean, float lv, float s, float *dm, float *dl)
 static void
 SoftmaxGrad(const VcColumn *c, const float *head, float v, float s, float *dh)
 {
-	const float *l = head + c->head_off;
 	float	   *d = dh + c->head_off;
 	int			n = c->n_categories,
 				k;
-	float		mx = l[0],
-				scale;
-	double		sum = 0.0;
+	float		mx,
+				scale = (float) (1.0 / SoftmaxExp(head + c->head_off, n, d, &mx)) * s;
 
-	for (k = 1; k < n; k++)
-		mx = l[k] > mx ? l[k] : mx;
-	for (k = 0; k < n; k++)
-		d[k] = vc_expf(l[k] - mx);
-	for (k = 0; k < n; k++)
-		sum += d[k];
-	scale = (float) (1.0 / sum) * s;
 	for (k = 0; k < n; k++)
 		d[k] *= scale;
 	d[Code(v, n)] -= s;
