@@ -641,10 +641,15 @@ vc_explain_columns(const VcModel *m, VcScratch *s, const float *x, VcColumnExpec
 	if ((st = DecodeAtMean(m, s, x, 1, errmsg)) != VC_OK)
 		return st;
 	Expectations(m, net, out);
+	/*
+	 * As for an array model's explanation, a row far from the data is no
+	 * error: an expectation that overflows is NaN (no value to show), and
+	 * the contribution, a score's term, +Infinity.
+	 */
 	for (i = 0; i < m->n_cols; i++)
 	{
-		if (m->schema->columns[i].kind != VC_COL_CATEGORICAL && !isfinite(out[i].value))
-			return OutputOverflow("expectation", i, errmsg);
+		if (!isfinite(out[i].value))
+			out[i].value = NAN;
 		out[i].contribution = Overflowed(vc_net_column_nll(net, 0, net->xt, i));
 	}
 	return VC_OK;
