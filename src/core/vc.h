@@ -393,9 +393,10 @@ double		vc_threshold(const VcModel *m, int method, double contamination);
  */
 typedef struct VcColumnExpect
 {
-	double		value;			/* continuous, cyclic: the decoder mean in input units;
-								 * boolean: P(true); categorical: the code of the most
-								 * probable category */
+	double		value;			/* continuous, cyclic: the decoder mean in input units
+								 * (NaN where it overflows, for a row far from the
+								 * data); boolean: P(true); categorical: the code of
+								 * the most probable category */
 	double		prob;			/* categorical: that category's probability;
 								 * boolean: P(true); else 0 */
 	double		p_null;			/* probability of NULL: the null unit's, or the

@@ -83,7 +83,7 @@ HalfStep(void *arg, int member)
 		{
 			const float *row = c->refs[c->idx[r0 + r]].row;
 
-			vc_schema_expand(c->m->schema, row, net->x + (size_t) r * d);
+			vc_rows_expand(net, row, net->x + (size_t) r * d);
 			memcpy(net->xt + (size_t) r * nc, row, sizeof(float) * nc);
 		}
 	}

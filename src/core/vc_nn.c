@@ -10,8 +10,8 @@
  *
  * A row model (m->schema) has a mixed head instead (vc_schema.h): a term per
  * column by its kind, NULL values skipped, NULL flags as Bernoulli terms.
- * Its code is separate from the array path's loops, which stay as they are
- * (their bits are pinned by tests).
+ * Its code is in vc_nn_rows.c, apart from the array path's loops, which stay
+ * as they are (their bits are pinned by tests).
  */
 #include <math.h>
 #include <string.h>
@@ -19,7 +19,6 @@
 #include <cblas.h>
 
 #include "vc_nn.h"
-#include "vc_schema.h"
 
 #define LOSS_BLOCK 256
 
@@ -80,7 +79,8 @@ vc_net_init(VcNet *net, const VcModel *m, int cap, int with_grads)
 	if (m->schema)
 	{
 		net->xt = vc_alloc((size_t) cap * m->n_cols * sizeof(float));
-		ok &= net->xt != NULL;
+		net->plan = vc_row_plan_create(m);
+		ok &= net->xt != NULL && net->plan != NULL;
 	}
 	net->row_recon = vc_alloc((size_t) cap * sizeof(double));
 	net->row_kl = vc_alloc((size_t) cap * sizeof(double));
@@ -111,6 +111,7 @@ vc_net_free(VcNet *net)
 		vc_free(net->out[l]);
 	vc_free(net->x);
 	vc_free(net->xt);
+	vc_row_plan_free(net->plan);
 	vc_free(net->eps);
 	vc_free(net->z);
 	vc_free(net->lvz);
@@ -221,33 +222,6 @@ vc_net_decode_mean(VcNet *net, int n)
 		LayerForward(net, l, n);
 }
 
-/* a row model's bounded log-variances: continuous and cyclic columns */
-static void
-RowDecoderLogvar(VcNet *net, int n)
-{
-	const VcModel *m = net->m;
-	const VcSchema *sc = m->schema;
-	int			hd = m->head_dim,
-				r,
-				i;
-
-	for (r = 0; r < n; r++)
-	{
-		const float *head = net->out[m->dec_head] + (size_t) r * hd;
-		float	   *lv = net->lvx + (size_t) r * hd;
-
-		for (i = 0; i < sc->n_columns; i++)
-		{
-			int			h = sc->columns[i].head_off;
-
-			if (sc->columns[i].kind == VC_COL_CYCLIC)
-				lv[h + 3] = vc_bound_logvar(head[h + 3], VC_DECODER_LOGVAR_BOUND);
-			if (sc->columns[i].kind == VC_COL_CYCLIC || sc->columns[i].kind == VC_COL_CONTINUOUS)
-				lv[h + 1] = vc_bound_logvar(head[h + 1], VC_DECODER_LOGVAR_BOUND);
-		}
-	}
-}
-
 /* bounded decoder log-variances of the gaussian head (no-op for bernoulli) */
 void
 vc_net_decoder_logvar(VcNet *net, int n)
@@ -256,7 +230,7 @@ vc_net_decoder_logvar(VcNet *net, int n)
 	int			d = m->dim;
 
 	if (m->schema)
-		RowDecoderLogvar(net, n);
+		vc_rows_decoder_logvar(net, n);
 	else if (m->opt.likelihood == VC_LIK_GAUSSIAN)
 	{
 		const float *head = net->out[m->dec_head];
@@ -269,76 +243,6 @@ vc_net_decoder_logvar(VcNet *net, int n)
 					vc_bound_logvar(head[(size_t) r * 2 * d + d + j],
 									VC_DECODER_LOGVAR_BOUND);
 	}
-}
-
-/* -log softmax(logits)[k] over n logits, in double around the largest */
-static double
-SoftmaxNll(const float *logits, int n, int k)
-{
-	float		mx = logits[0];
-	double		sum = 0.0;
-	int			j;
-
-	for (j = 1; j < n; j++)
-		mx = logits[j] > mx ? logits[j] : mx;
-	for (j = 0; j < n; j++)
-		sum += exp((double) logits[j] - mx);
-	return log(sum) - ((double) logits[k] - mx);
-}
-
-/* a code read from a compact row, clamped into [0, n) (callers validate codes) */
-static inline int
-Code(float v, int n)
-{
-	return v >= 0.0f && v < (float) n ? (int) v : n - 1;
-}
-
-/* the negative log-likelihood of a gaussian unit: mean head[h], bounded log-variance lv[h + 1] */
-static inline double
-GaussNll(float x, const float *head, const float *lv, int h)
-{
-	return 0.5 * (VC_LOG_2PI + vc_gauss_term(x, head[h], lv[h + 1]));
-}
-
-double
-vc_net_column_nll(const VcNet *net, int r, const float *xt, int ci)
-{
-	const VcModel *m = net->m;
-	const VcColumn *c = &m->schema->columns[ci];
-	const float *head = net->out[m->dec_head] + (size_t) r * m->head_dim;
-	const float *lv = net->lvx + (size_t) r * m->head_dim;
-	float		v = xt[ci];
-	int			h = c->head_off,
-				isnull = vc_is_null(v);
-	double		nll = 0.0;
-
-	if (c->null_head >= 0)
-		nll += vc_bernoulli_nll(isnull ? 1.0f : 0.0f, head[c->null_head]);
-	else if (isnull)
-		nll += log((double) m->rows + 2.0);
-	if (isnull)
-		return nll;
-	switch (c->kind)
-	{
-		case VC_COL_CONTINUOUS:
-			nll += GaussNll(v, head, lv, h);
-			break;
-		case VC_COL_BOOLEAN:
-			nll += vc_bernoulli_nll(v, head[h]);
-			break;
-		case VC_COL_CATEGORICAL:
-			nll += SoftmaxNll(head + h, c->n_categories, Code(v, c->n_categories));
-			break;
-		case VC_COL_CYCLIC:
-			{
-				double		a = 2.0 * M_PI * (double) v / (double) c->period;
-
-				nll += GaussNll((float) cos(a), head, lv, h) +
-					GaussNll((float) sin(a), head, lv, h + 2);
-			}
-			break;
-	}
-	return nll;
 }
 
 /*
@@ -358,11 +262,7 @@ vc_net_row_nll(const VcNet *net, int r, const float *x)
 	float		terms[LOSS_BLOCK];
 
 	if (m->schema)
-	{
-		for (j = 0; j < m->n_cols; j++)
-			nll += vc_net_column_nll(net, r, x, j);
-		return nll;
-	}
+		return vc_rows_row_nll(net, r, x);
 
 	/* float terms in blocks (a vectorizable loop), summed in double */
 	for (j0 = 0; j0 < d; j0 += LOSS_BLOCK)
@@ -481,89 +381,6 @@ ActivationBackward(const VcModel *m, const float *a, float *da, size_t count)
 	}
 }
 
-/* gradient of a gaussian unit's NLL into dh[h] (mean) and dh[h + 1] (raw log-variance) */
-static inline void
-GaussGrad(float x, const float *head, const float *lv, int h, float s, float *dh)
-{
-	float		inv = vc_expf(-lv[h + 1]);
-	float		res = x - head[h];
-	float		t = lv[h + 1] / VC_DECODER_LOGVAR_BOUND;
-
-	dh[h] = -res * inv * s;
-	dh[h + 1] = 0.5f * (1.0f - res * res * inv) * s * (1.0f - t * t);
-}
-
-/*
- * A row model's head gradient of rows [0, n), scaled by s, into d: per
- * column by kind (softmax - one-hot for a category), nothing for a NULL
- * value, the NULL flag's logistic gradient.
- */
-static void
-RowHeadGradient(const VcNet *net, int n, float s, float *d)
-{
-	const VcModel *m = net->m;
-	const VcSchema *sc = m->schema;
-	int			hd = m->head_dim,
-				r,
-				i,
-				k;
-
-	for (r = 0; r < n; r++)
-	{
-		const float *head = net->out[m->dec_head] + (size_t) r * hd;
-		const float *lv = net->lvx + (size_t) r * hd;
-		const float *xt = net->xt + (size_t) r * m->n_cols;
-		float	   *dh = d + (size_t) r * hd;
-
-		memset(dh, 0, sizeof(float) * hd);
-		for (i = 0; i < sc->n_columns; i++)
-		{
-			const VcColumn *c = &sc->columns[i];
-			float		v = xt[i];
-			int			h = c->head_off,
-						isnull = vc_is_null(v);
-
-			if (c->null_head >= 0)
-				dh[c->null_head] = (vc_sigmoidf(head[c->null_head]) - (isnull ? 1.0f : 0.0f)) * s;
-			if (isnull)
-				continue;
-			switch (c->kind)
-			{
-				case VC_COL_CONTINUOUS:
-					GaussGrad(v, head, lv, h, s, dh);
-					break;
-				case VC_COL_BOOLEAN:
-					dh[h] = (vc_sigmoidf(head[h]) - v) * s;
-					break;
-				case VC_COL_CATEGORICAL:
-					{
-						int			nk = c->n_categories,
-									code = Code(v, nk);
-						float		mx = head[h];
-						double		sum = 0.0;
-
-						for (k = 1; k < nk; k++)
-							mx = head[h + k] > mx ? head[h + k] : mx;
-						for (k = 0; k < nk; k++)
-							sum += exp((double) head[h + k] - mx);
-						for (k = 0; k < nk; k++)
-							dh[h + k] = (float) (exp((double) head[h + k] - mx) / sum) * s;
-						dh[h + code] -= s;
-					}
-					break;
-				case VC_COL_CYCLIC:
-					{
-						double		a = 2.0 * M_PI * (double) v / (double) c->period;
-
-						GaussGrad((float) cos(a), head, lv, h, s, dh);
-						GaussGrad((float) sin(a), head, lv, h + 2, s, dh);
-					}
-					break;
-			}
-		}
-	}
-}
-
 /* gradients of the mean loss over n rows that are a whole minibatch */
 void
 vc_net_backward(VcNet *net, int n, double beta)
@@ -596,7 +413,7 @@ vc_net_backward_part(VcNet *net, int n, int n_total, double beta)
 
 	/* gradient of the reconstruction term at the decoder head */
 	if (m->schema)
-		RowHeadGradient(net, n, s, cur);
+		vc_rows_head_gradient(net, n, s, cur);
 	for (r = 0; r < n && !m->schema; r++)
 	{
 		const float *x = net->x + (size_t) r * d;

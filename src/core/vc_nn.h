@@ -14,6 +14,37 @@
 #include "vc.h"
 #include "vc_math.h"
 
+/*
+ * A row model's columns grouped by what its head does with them, so that
+ * the loss, its gradient, the log-variances and the input expansion run as
+ * plain loops over index arrays (vc_nn_rows.c): continuous and boolean
+ * columns (compact column, head unit, input unit), the NULL flags (column,
+ * head unit, input unit), the columns without one, the categorical and
+ * cyclic columns, and the raw log-variance units of the head.
+ */
+typedef struct VcRowPlan
+{
+	int			n_cont,
+				n_bool,
+				n_flag,
+				n_noflag,
+				n_other,
+				n_lv;
+	int		   *cont_col,
+			   *cont_head,
+			   *cont_in;
+	int		   *bool_col,
+			   *bool_head,
+			   *bool_in;
+	int		   *flag_col,
+			   *flag_head,
+			   *flag_in;
+	int		   *noflag_col;
+	int		   *other_col;
+	int		   *lv_unit;
+	int		   *buf;			/* every array above, one allocation */
+} VcRowPlan;
+
 typedef struct VcNet
 {
 	const VcModel *m;
@@ -23,6 +54,7 @@ typedef struct VcNet
 								 * expanded, vc_schema_expand) */
 	float	   *xt;				/* row models: [cap x n_cols] normalized compact
 								 * rows, the decoder's targets; NULL for arrays */
+	VcRowPlan  *plan;			/* row models: the columns by kind; else NULL */
 	float	   *out[VC_MAX_LAYERS];	/* layer outputs (post-activation for hidden) */
 	float	   *eps;			/* [cap x latent] standard normals */
 	float	   *z;				/* [cap x latent] */
@@ -80,5 +112,19 @@ double		vc_net_forward(VcNet *net, int n, double beta);
 void		vc_net_backward(VcNet *net, int n, double beta);
 /* the same for n rows that are part of a minibatch of n_total: grads of their share */
 void		vc_net_backward_part(VcNet *net, int n, int n_total, double beta);
+
+/* ---- row models (vc_nn_rows.c) ---- */
+
+/* the plan of m's schema (NULL when out of memory), and its release */
+VcRowPlan  *vc_row_plan_create(const VcModel *m);
+void		vc_row_plan_free(VcRowPlan *p);
+/* a normalized compact row into network input in (vc_schema_expand, by the plan) */
+void		vc_rows_expand(const VcNet *net, const float *xt, float *in);
+/* the bounded log-variances of decoder-head rows [0, n) */
+void		vc_rows_decoder_logvar(VcNet *net, int n);
+/* vc_net_row_nll of a row model */
+double		vc_rows_row_nll(const VcNet *net, int r, const float *xt);
+/* the head gradient of rows [0, n) (targets net->xt), scaled by s, into d */
+void		vc_rows_head_gradient(const VcNet *net, int n, float s, float *d);
 
 #endif							/* VC_NN_H */

@@ -572,10 +572,6 @@ vc_schema_robust_scale(const float *const *rows, int64_t n, int c, float *work,
 {
 	int64_t		m = 0,
 				i;
-	double		med,
-				s,
-				sum = 0.0,
-				sq = 0.0;
 
 	for (i = 0; i < n; i++)
 	{
@@ -584,24 +580,36 @@ vc_schema_robust_scale(const float *const *rows, int64_t n, int c, float *work,
 		if (!vc_is_null(v))
 			work[m++] = v;
 	}
+	vc_robust_scale_values(work, m, center, scale);
+}
+
+void
+vc_robust_scale_values(float *v, int64_t m, float *center, float *scale)
+{
+	int64_t		i;
+	double		med,
+				s,
+				sum = 0.0,
+				sq = 0.0;
+
 	*center = 0.0f;
 	*scale = 1.0f;
 	if (m == 0)
 		return;
 	for (i = 0; i < m; i++)
-		sum += work[i];
+		sum += v[i];
 	for (i = 0; i < m; i++)
-		sq += ((double) work[i] - sum / m) * ((double) work[i] - sum / m);
-	med = Quantile(work, m, 0.5);
+		sq += ((double) v[i] - sum / m) * ((double) v[i] - sum / m);
+	med = Quantile(v, m, 0.5);
 	if (!isfinite((float) med))
 		med = 0.0;
 	*center = (float) med;
-	s = (Quantile(work, m, 0.75) - Quantile(work, m, 0.25)) / 1.349;
+	s = (Quantile(v, m, 0.75) - Quantile(v, m, 0.25)) / 1.349;
 	if (!UsableScale(s))
 	{
 		for (i = 0; i < m; i++)
-			work[i] = (float) fabs((double) work[i] - med);
-		s = 1.4826 * Quantile(work, m, 0.5);
+			v[i] = (float) fabs((double) v[i] - med);
+		s = 1.4826 * Quantile(v, m, 0.5);
 	}
 	if (!UsableScale(s))
 		s = sqrt(sq / m);

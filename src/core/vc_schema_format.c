@@ -110,6 +110,13 @@ typedef struct Reader
 } Reader;
 
 static VcStatus
+OutOfMemory(char *errmsg)
+{
+	snprintf(errmsg, VC_ERRMSG_LEN, "out of memory loading the model");
+	return VC_ENOMEM;
+}
+
+static VcStatus
 Truncated(Reader *r)
 {
 	snprintf(r->errmsg, VC_ERRMSG_LEN, "model is truncated inside its column schema");
@@ -146,10 +153,7 @@ GetText(Reader *r, int min, int max, const char *what, char **out)
 	}
 	*out = vc_alloc((size_t) len + 1);
 	if (!*out)
-	{
-		snprintf(r->errmsg, VC_ERRMSG_LEN, "out of memory loading the model");
-		return VC_ENOMEM;
-	}
+		return OutOfMemory(r->errmsg);
 	memcpy(*out, r->p, len);
 	(*out)[len] = '\0';
 	r->p += len;
@@ -198,10 +202,7 @@ GetColumn(Reader *r, VcColumn *c)
 		return Truncated(r);
 	c->categories = vc_alloc0(sizeof(char *) * (size_t) (k - 1));
 	if (!c->categories)
-	{
-		snprintf(r->errmsg, VC_ERRMSG_LEN, "out of memory loading the model");
-		return VC_ENOMEM;
-	}
+		return OutOfMemory(r->errmsg);
 	c->n_categories = k;
 	for (k = 0; k < c->n_categories - 1; k++)
 		if ((st = GetText(r, 0, VC_MAX_CATEGORY_LEN, "category", &c->categories[k])) != VC_OK)
@@ -306,12 +307,12 @@ vc_schema_deserialize(const uint8_t *buf, size_t len, size_t *used, VcSchema **o
 	}
 	s = vc_alloc0(sizeof(VcSchema));
 	if (!s)
-		goto oom;
+		return OutOfMemory(errmsg);
 	s->max_categories = vc_get_i32(buf + 8);
 	s->columns = vc_alloc0(sizeof(VcColumn) * nc);
 	s->excluded = vc_alloc0(sizeof(VcExcluded) * (ne > 0 ? ne : 1));
 	if (!s->columns || !s->excluded)
-		goto oom;
+		st = OutOfMemory(errmsg);
 	r.p += SCHEMA_HEAD;
 	for (i = 0; i < nc && st == VC_OK; i++)
 	{
@@ -331,25 +332,23 @@ vc_schema_deserialize(const uint8_t *buf, size_t len, size_t *used, VcSchema **o
 						 &s->excluded[i].name);
 		}
 	}
-	if (st != VC_OK)
-		goto fail;
-	st = vc_schema_layout(s, msg);
-	if (st == VC_ENOMEM)
-		goto oom;
+	if (st == VC_OK)
+	{
+		st = vc_schema_layout(s, msg);
+		if (st == VC_ENOMEM)
+			OutOfMemory(errmsg);
+		else if (st != VC_OK)
+		{
+			snprintf(errmsg, VC_ERRMSG_LEN, "model %.240s", msg);
+			st = VC_EFORMAT;
+		}
+	}
 	if (st != VC_OK)
 	{
-		snprintf(errmsg, VC_ERRMSG_LEN, "model %.240s", msg);
-		st = VC_EFORMAT;
-		goto fail;
+		vc_schema_free(s);
+		return st;
 	}
 	*used = (size_t) (r.p - buf);
 	*out = s;
 	return VC_OK;
-
-oom:
-	snprintf(errmsg, VC_ERRMSG_LEN, "out of memory loading the model");
-	st = VC_ENOMEM;
-fail:
-	vc_schema_free(s);
-	return st;
 }

@@ -46,6 +46,7 @@ struct VcScratch
 {
 	VcNet		net;			/* cap = mc_samples rows */
 	double	   *logp;			/* [mc_samples] */
+	VcColumnExpect *expect;		/* row models: [n_cols], for generation */
 };
 
 VcScratch *
@@ -56,9 +57,13 @@ vc_scratch_create(const VcModel *m)
 	if (!s)
 		return NULL;
 	s->logp = vc_alloc(sizeof(double) * m->opt.mc_samples);
-	if (!s->logp || vc_net_init(&s->net, m, m->opt.mc_samples, 0) != VC_OK)
+	if (m->schema)
+		s->expect = vc_alloc(sizeof(VcColumnExpect) * (size_t) m->n_cols);
+	if (!s->logp || (m->schema && !s->expect) ||
+		vc_net_init(&s->net, m, m->opt.mc_samples, 0) != VC_OK)
 	{
 		vc_free(s->logp);
+		vc_free(s->expect);
 		vc_free(s);
 		return NULL;
 	}
@@ -72,6 +77,7 @@ vc_scratch_free(VcScratch *s)
 		return;
 	vc_net_free(&s->net);
 	vc_free(s->logp);
+	vc_free(s->expect);
 	vc_free(s);
 }
 
@@ -206,6 +212,27 @@ DecoderMean(const VcModel *m, const float *head, int r, int j)
 	return vc_sigmoidf(head[(size_t) r * m->dim + j]);
 }
 
+/*
+ * The latent draws of one row: z_l = mu + exp(lvz / 2) * eps_l for l < L,
+ * eps from vc_normals(key, 0, ...), into rows [0, L) of net->z.
+ */
+static void
+DrawLatents(VcNet *net, const float *mu, const float *lvz, uint64_t key, int L)
+{
+	int			zd = net->latent,
+				l,
+				j;
+
+	vc_normals(key, 0, net->eps, (size_t) L * zd);
+	for (l = 0; l < L; l++)
+		for (j = 0; j < zd; j++)
+		{
+			size_t		k = (size_t) l * zd + j;
+
+			net->z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * net->eps[k];
+		}
+}
+
 /* probability of each category of column c from its logits; returns the most probable code */
 static int
 Softmax(const float *logits, int n, double *p)
@@ -305,14 +332,12 @@ static void
 ScoreRowModel(const VcModel *m, VcScratch *s, const float *xn, unsigned methods, double *out)
 {
 	VcNet	   *net = &s->net;
-	int			zd = m->opt.latent_dim,
-				L = m->opt.mc_samples,
-				l,
-				j;
+	int			L = m->opt.mc_samples,
+				l;
 	const float *mu;
 	const float *lvz;
 
-	vc_schema_expand(m->schema, xn, net->x);
+	vc_rows_expand(net, xn, net->x);
 	vc_net_encode(net, 1);
 	mu = net->out[m->enc_head];
 	lvz = net->lvz;
@@ -328,14 +353,7 @@ ScoreRowModel(const VcModel *m, VcScratch *s, const float *xn, unsigned methods,
 		double		mean_nll = 0.0,
 					kl = 0.0;
 
-		vc_normals(key, 0, net->eps, (size_t) L * zd);
-		for (l = 0; l < L; l++)
-			for (j = 0; j < zd; j++)
-			{
-				size_t		k = (size_t) l * zd + j;
-
-				net->z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * net->eps[k];
-			}
+		DrawLatents(net, mu, lvz, key, L);
 		vc_net_decode(net, L);
 		for (l = 0; l < L; l++)
 		{
@@ -397,14 +415,7 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 					kl = 0.0;
 
 		/* L samples z_l = mu + sigma * eps_l, decoded as one batch */
-		vc_normals(key, 0, net->eps, (size_t) L * zd);
-		for (l = 0; l < L; l++)
-			for (j = 0; j < zd; j++)
-			{
-				size_t		k = (size_t) l * zd + j;
-
-				net->z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * net->eps[k];
-			}
+		DrawLatents(net, mu, lvz, key, L);
 		/* every sample is scored against the same row */
 		for (l = 1; l < L; l++)
 			memcpy(net->x + (size_t) l * d, xn, sizeof(float) * d);
@@ -476,10 +487,40 @@ vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *e
 	if (bad >= 0)
 		return BadFeature(m, x, bad, errmsg);
 	if (m->schema)
-		vc_schema_expand(m->schema, s->net.xt, s->net.x);
+		vc_rows_expand(&s->net, s->net.xt, s->net.x);
 	vc_net_encode(&s->net, 1);
 	memcpy(mu, s->net.out[m->enc_head], sizeof(float) * m->opt.latent_dim);
 	return CheckFiniteOutput(mu, m->opt.latent_dim, "encoding", errmsg);
+}
+
+/*
+ * The decoder at the latent mean of raw row x, for an explanation: by
+ * feature of an array model (rows 0) or by column of a row model (rows 1;
+ * the normalized compact row stays in net->xt).  VC_EINVAL for the other
+ * kind of model, VC_EDATA for a value the model cannot read.
+ */
+static VcStatus
+DecodeAtMean(const VcModel *m, VcScratch *s, const float *x, int rows, char *errmsg)
+{
+	VcNet	   *net = &s->net;
+	int			bad;
+
+	if ((m->schema != NULL) != rows)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, rows
+				 ? "an array model explains its rows by feature (vc_reconstruct_row)"
+				 : "a row model explains its rows by column (vc_explain_columns)");
+		return VC_EINVAL;
+	}
+	bad = vc_normalize_row(m, x, NormalizedRow(m, s));
+	if (bad >= 0)
+		return BadFeature(m, x, bad, errmsg);
+	if (rows)
+		vc_rows_expand(net, net->xt, net->x);
+	vc_net_encode(net, 1);
+	vc_net_sample_z(net, 1, 0);
+	vc_net_decode(net, 1);
+	return VC_OK;
 }
 
 VcStatus
@@ -488,21 +529,11 @@ vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
 {
 	VcNet	   *net = &s->net;
 	const float *head;
-	int			bad,
-				j;
+	VcStatus	st;
+	int			j;
 
-	if (m->schema)
-	{
-		snprintf(errmsg, VC_ERRMSG_LEN, "a row model explains its rows by column "
-				 "(vc_explain_columns)");
-		return VC_EINVAL;
-	}
-	bad = vc_normalize_row(m, x, net->x);
-	if (bad >= 0)
-		return BadFeature(m, x, bad, errmsg);
-	vc_net_encode(net, 1);
-	vc_net_sample_z(net, 1, 0);
-	vc_net_decode(net, 1);
+	if ((st = DecodeAtMean(m, s, x, 0, errmsg)) != VC_OK)
+		return st;
 	head = net->out[m->dec_head];
 	for (j = 0; j < m->dim; j++)
 	{
@@ -572,34 +603,25 @@ Expectations(const VcModel *m, const VcNet *net, VcColumnExpect *out)
 }
 
 /*
- * A generated compact row from decoder-head row 0: the mean of a number,
- * the more probable boolean, the most probable category, the phase of a
- * cyclic column, and NULL where the NULL flag says NULL is more probable
- * than not.
+ * A generated compact row from decoder-head row 0, by its expectations: the
+ * mean of a number, the more probable boolean, the most probable category,
+ * the phase of a cyclic column, and NULL where the NULL flag says NULL is
+ * more probable than not.
  */
 static void
-GenerateCompact(const VcModel *m, const VcNet *net, float *out)
+GenerateCompact(const VcModel *m, const VcNet *net, VcColumnExpect *e, float *out)
 {
-	const VcSchema *sc = m->schema;
-	const float *head = net->out[m->dec_head];
-	double		p[VC_MAX_CATEGORIES];
 	int			i;
 
-	for (i = 0; i < sc->n_columns; i++)
+	Expectations(m, net, e);
+	for (i = 0; i < m->n_cols; i++)
 	{
-		const VcColumn *c = &sc->columns[i];
-		int			h = c->head_off;
-
-		if (c->null_head >= 0 && vc_sigmoidf(head[c->null_head]) > 0.5f)
+		if (e[i].p_null > 0.5)
 			out[i] = vc_null_value();
-		else if (c->kind == VC_COL_CONTINUOUS)
-			out[i] = (float) ((double) head[h] * c->scale + c->center);
-		else if (c->kind == VC_COL_BOOLEAN)
-			out[i] = vc_sigmoidf(head[h]) >= 0.5f ? 1.0f : 0.0f;
-		else if (c->kind == VC_COL_CATEGORICAL)
-			out[i] = (float) Softmax(head + h, c->n_categories, p);
+		else if (m->schema->columns[i].kind == VC_COL_BOOLEAN)
+			out[i] = e[i].prob >= 0.5 ? 1.0f : 0.0f;
 		else
-			out[i] = (float) Phase(c, head);
+			out[i] = (float) e[i].value;
 	}
 }
 
@@ -613,27 +635,21 @@ vc_explain_columns(const VcModel *m, VcScratch *s, const float *x, VcColumnExpec
 				   char *errmsg)
 {
 	VcNet	   *net = &s->net;
-	int			bad,
-				i;
+	VcStatus	st;
+	int			i;
 
-	if (!m->schema)
-	{
-		snprintf(errmsg, VC_ERRMSG_LEN, "an array model explains its rows by feature "
-				 "(vc_reconstruct_row)");
-		return VC_EINVAL;
-	}
-	bad = vc_normalize_row(m, x, net->xt);
-	if (bad >= 0)
-		return BadFeature(m, x, bad, errmsg);
-	vc_schema_expand(m->schema, net->xt, net->x);
-	vc_net_encode(net, 1);
-	vc_net_sample_z(net, 1, 0);
-	vc_net_decode(net, 1);
+	if ((st = DecodeAtMean(m, s, x, 1, errmsg)) != VC_OK)
+		return st;
 	Expectations(m, net, out);
+	/*
+	 * As for an array model's explanation, a row far from the data is no
+	 * error: an expectation that overflows is NaN (no value to show), and
+	 * the contribution, a score's term, +Infinity.
+	 */
 	for (i = 0; i < m->n_cols; i++)
 	{
-		if (m->schema->columns[i].kind != VC_COL_CATEGORICAL && !isfinite(out[i].value))
-			return OutputOverflow("expectation", i, errmsg);
+		if (!isfinite(out[i].value))
+			out[i].value = NAN;
 		out[i].contribution = Overflowed(vc_net_column_nll(net, 0, net->xt, i));
 	}
 	return VC_OK;
@@ -650,7 +666,7 @@ vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, fl
 	vc_net_decode(net, 1);
 	if (m->schema)
 	{
-		GenerateCompact(m, net, out);
+		GenerateCompact(m, net, s->expect, out);
 		return;
 	}
 	for (j = 0; j < m->dim; j++)
@@ -732,7 +748,7 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 	for (b = 0; b < n; b++)
 	{
 		if (m->schema)
-			vc_schema_expand(m->schema, rows[b], net->x + (size_t) b * d);
+			vc_rows_expand(net, rows[b], net->x + (size_t) b * d);
 		else
 			memcpy(net->x + (size_t) b * d, rows[b], sizeof(float) * d);
 	}

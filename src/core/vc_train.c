@@ -538,48 +538,48 @@ BadCompact(const VcColumn *c, float v)
 /*
  * From the n rows trained on, into the working schema ws: each column's
  * NULL share and NULL unit, a check of every value, the robust scaling of
- * continuous columns (other kinds: 0 and 1).  Interruptible.
+ * continuous columns (other kinds: 0 and 1).  One column at a time through
+ * a buffer of n floats, the only memory it takes.  Interruptible.
  */
 static VcStatus
 ColumnStatistics(VcSchema *ws, const VcRowRef *refs, int64_t n, VcTicker *t, char *errmsg)
 {
-	const float **rows = vc_alloc(sizeof(float *) * (size_t) n);
 	float	   *work = vc_alloc(sizeof(float) * (size_t) n);
 	VcStatus	st = VC_OK;
 	int64_t		i;
 	int			c;
 
-	if (!rows || !work)
+	if (!work)
 	{
 		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory computing the column statistics");
-		st = VC_ENOMEM;
-		goto done;
+		return VC_ENOMEM;
 	}
-	for (i = 0; i < n; i++)
-		rows[i] = refs[i].row;
 	for (c = 0; c < ws->n_columns && st == VC_OK; c++)
 	{
 		VcColumn   *col = &ws->columns[c];
-		int64_t		nulls = 0;
+		int64_t		m = 0;
 
 		for (i = 0; i < n; i++)
 		{
-			float		v = rows[i][c];
+			float		v = refs[i].row[c];
 
 			if (vc_is_null(v))
-				nulls++;
-			else if (BadCompact(col, v))
+				continue;
+			if (BadCompact(col, v))
 			{
 				st = BadValue(col, i, v, errmsg);
-				goto done;
+				break;
 			}
+			work[m++] = v;
 		}
-		col->null_share = (float) ((double) nulls / (double) n);
-		col->has_null_unit = nulls > 0;
+		if (st != VC_OK)
+			break;
+		col->null_share = (float) ((double) (n - m) / (double) n);
+		col->has_null_unit = m < n;
 		col->center = 0.0f;
 		col->scale = 1.0f;
 		if (col->kind == VC_COL_CONTINUOUS)
-			vc_schema_robust_scale(rows, n, c, work, &col->center, &col->scale);
+			vc_robust_scale_values(work, m, &col->center, &col->scale);
 		/* a selection reads each value a few times: count n per column */
 		if (vc_tick(t, 1 + n / 4))
 		{
@@ -587,8 +587,6 @@ ColumnStatistics(VcSchema *ws, const VcRowRef *refs, int64_t n, VcTicker *t, cha
 			st = VC_ECANCELED;
 		}
 	}
-done:
-	vc_free(rows);
 	vc_free(work);
 	return st;
 }

@@ -89,50 +89,95 @@ Options(VcOptions *o)
 	o->mc_samples = 16;
 }
 
-/* refs over rows[N_ROWS x 5] in the order perm (NULL: identity) */
+/* the training data of a test: schema, options, rows and their refs */
+typedef struct Data
+{
+	VcSchema	s;
+	VcColumn	cols[5];
+	VcOptions	o;
+	float	   *rows;
+	VcRowRef   *refs;
+} Data;
+
+/* (re)fills d's rows in the order perm (NULL: identity), with their hashes */
 static void
-MakeRefs(float *rows, VcRowRef *refs, const int *perm, uint64_t seed)
+MakeRefs(Data *d, const int *perm)
 {
 	for (int i = 0; i < N_ROWS; i++)
 	{
 		int			k = perm ? perm[i] : i;
 
-		MakeRow(k, rows + (size_t) i * 5);
-		refs[i].row = rows + (size_t) i * 5;
-		refs[i].hash = vc_hash_row(refs[i].row, 5, seed);
+		MakeRow(k, d->rows + (size_t) i * 5);
+		d->refs[i].row = d->rows + (size_t) i * 5;
+		d->refs[i].hash = vc_hash_row(d->refs[i].row, 5, d->o.seed);
 	}
 }
 
+static void
+DataInit(Data *d, const int *perm)
+{
+	BuildSchema(&d->s, d->cols);
+	Options(&d->o);
+	d->rows = malloc(sizeof(float) * N_ROWS * 5);
+	d->refs = malloc(sizeof(VcRowRef) * N_ROWS);
+	MakeRefs(d, perm);
+}
+
+static void
+DataFree(Data *d)
+{
+	free(d->rows);
+	free(d->refs);
+}
+
+/* a row model trained on the test rows in the order perm */
 static VcModel *
 TrainModel(const int *perm)
 {
-	VcSchema	s;
-	VcColumn	cols[5];
-	VcOptions	o;
-	float	   *rows = malloc(sizeof(float) * N_ROWS * 5);
-	VcRowRef   *refs = malloc(sizeof(VcRowRef) * N_ROWS);
+	Data		d;
 	VcModel    *m = NULL;
 	char		err[VC_ERRMSG_LEN];
 
-	BuildSchema(&s, cols);
-	Options(&o);
-	MakeRefs(rows, refs, perm, o.seed);
-	if (vc_train_rows(refs, N_ROWS, &s, &o, NULL, &m, err) != VC_OK)
+	DataInit(&d, perm);
+	if (vc_train_rows(d.refs, N_ROWS, &d.s, &d.o, NULL, &m, err) != VC_OK)
 		diag("vc_train_rows: %s", err);
-	free(rows);
-	free(refs);
+	DataFree(&d);
 	return m;
 }
 
-static uint8_t *
-Bytes(const VcModel *m, size_t *len)
+/* 1 when a and b serialize to the same bytes; a's format version into *version */
+static int
+SameBytes(const VcModel *a, const VcModel *b, int *version)
 {
-	uint8_t    *b;
+	size_t		la = vc_model_serialized_size(a),
+				lb = vc_model_serialized_size(b);
+	uint8_t    *x = malloc(la),
+			   *y = malloc(lb);
+	int			same;
 
-	*len = vc_model_serialized_size(m);
-	b = malloc(*len);
-	vc_model_serialize(m, b);
-	return b;
+	vc_model_serialize(a, x);
+	vc_model_serialize(b, y);
+	same = la == lb && memcmp(x, y, la) == 0;
+	if (version)
+		*version = x[4] | x[5] << 8;
+	free(x);
+	free(y);
+	return same;
+}
+
+/* m written and read back (NULL, with the reason in err, if the reader refuses it) */
+static VcModel *
+Reload(const VcModel *m, char *err)
+{
+	size_t		len = vc_model_serialized_size(m);
+	uint8_t    *buf = malloc(len);
+	VcModel    *back = NULL;
+
+	vc_model_serialize(m, buf);
+	if (vc_model_deserialize(buf, len, &back, err) != VC_OK)
+		back = NULL;
+	free(buf);
+	return back;
 }
 
 /* ---- schema ---- */
@@ -339,6 +384,19 @@ TestGradient(void)
 	xt[2 * 5 + 3] = vc_null_value();
 	vc_normals(13, 0, eps, GROWS * 3);
 	vc_net_init(&net, m, GROWS, 1);
+	{
+		float		a[16],
+					b[16];
+		int			same = 1;
+
+		for (int r = 0; r < GROWS; r++)
+		{
+			vc_schema_expand(m->schema, xt + r * 5, a);
+			vc_rows_expand(&net, xt + r * 5, b);
+			same &= memcmp(a, b, sizeof(float) * m->dim) == 0;
+		}
+		ok(same, "the training loop's expansion is vc_schema_expand's, bit for bit");
+	}
 	MixedLoss(&net, xt, eps, GROWS);
 	vc_net_backward(&net, GROWS, 1.0);
 	analytic = malloc(sizeof(float) * m->n_params);
@@ -394,10 +452,6 @@ TestTrainAndScore(void)
 			   *again = NULL,
 			   *loaded = NULL;
 	int		   *perm = malloc(sizeof(int) * N_ROWS);
-	uint8_t    *b1,
-			   *b2;
-	size_t		l1,
-				l2;
 	char		err[VC_ERRMSG_LEN];
 	float		x[5];
 	VcColumnExpect ex[5];
@@ -424,28 +478,21 @@ TestTrainAndScore(void)
 	again = TrainModel(perm);
 	if (again)
 	{
+		int			version = 0;
+
 		again->train_seconds = m->train_seconds;
-		b1 = Bytes(m, &l1);
-		b2 = Bytes(again, &l2);
-		ok(l1 == l2 && memcmp(b1, b2, l1) == 0, "shuffled input order gives a byte-identical model");
-		ok(b1[4] == VC_FORMAT_VERSION_ROWS && b1[5] == 0, "a row model is written as version 2");
-		ok(vc_model_deserialize(b1, l1, &loaded, err) == VC_OK, "version 2 reads back: %s",
-		   loaded ? "ok" : err);
+		ok(SameBytes(m, again, &version), "shuffled input order gives a byte-identical model");
+		ok(version == VC_FORMAT_VERSION_ROWS, "a row model is written as version 2");
+		loaded = Reload(m, err);
+		ok(loaded != NULL, "version 2 reads back: %s", loaded ? "ok" : err);
 		if (loaded)
 		{
-			uint8_t    *b3;
-			size_t		l3;
-
-			b3 = Bytes(loaded, &l3);
-			ok(l3 == l1 && memcmp(b3, b1, l1) == 0, "and writes the same bytes again");
-			free(b3);
+			ok(SameBytes(loaded, m, NULL), "and writes the same bytes again");
 			MakeRow(5, x);
 			ok(Score(m, x, VC_METHOD_RECON_PROB) == Score(loaded, x, VC_METHOD_RECON_PROB) &&
 			   Score(m, x, VC_METHOD_MSE) == Score(loaded, x, VC_METHOD_MSE),
 			   "a loaded model scores bit for bit as the trained one");
 		}
-		free(b1);
-		free(b2);
 	}
 	vc_model_free(again);
 	vc_model_free(loaded);
@@ -568,39 +615,32 @@ TestTrainAndScore(void)
 static void
 TestWildRows(void)
 {
-	VcSchema	s;
-	VcColumn	cols[5];
-	VcOptions	o;
-	float	   *rows = malloc(sizeof(float) * N_ROWS * 5);
-	VcRowRef   *refs = malloc(sizeof(VcRowRef) * N_ROWS);
+	Data		d;
 	VcModel    *m = NULL;
 	char		err[VC_ERRMSG_LEN];
 	VcStatus	st;
 
-	BuildSchema(&s, cols);
-	Options(&o);
-	o.epochs = 4;
-	MakeRefs(rows, refs, NULL, o.seed);
+	DataInit(&d, NULL);
+	d.o.epochs = 4;
 	for (int i = 0; i < N_ROWS; i += 100)
 	{
-		refs[i].row[0] = 1e30f;
-		refs[i].hash = vc_hash_row(refs[i].row, 5, o.seed);
+		d.refs[i].row[0] = 1e30f;
+		d.refs[i].hash = vc_hash_row(d.refs[i].row, 5, d.o.seed);
 	}
-	st = vc_train_rows(refs, N_ROWS, &s, &o, NULL, &m, err);
+	st = vc_train_rows(d.refs, N_ROWS, &d.s, &d.o, NULL, &m, err);
 	ok(st == VC_OK && fabsf(m->schema->columns[0].center - 10.0f) < 0.4f,
 	   "1%% of rows at 1e30 train fine and leave the scaling alone: %s", st == VC_OK ? "ok" : err);
 	vc_model_free(m);
 
-	MakeRefs(rows, refs, NULL, o.seed);
-	refs[17].row[1] = 0.5f;
-	st = vc_train_rows(refs, N_ROWS, &s, &o, NULL, &m, err);
+	MakeRefs(&d, NULL);
+	d.refs[17].row[1] = 0.5f;
+	st = vc_train_rows(d.refs, N_ROWS, &d.s, &d.o, NULL, &m, err);
 	ok(st == VC_EDATA && strstr(err, "\"ok\""), "a boolean of 0.5 is an error naming the column: %s", err);
-	o.likelihood = VC_LIK_BERNOULLI;
-	MakeRefs(rows, refs, NULL, o.seed);
-	ok(vc_train_rows(refs, N_ROWS, &s, &o, NULL, &m, err) == VC_EINVAL,
+	d.o.likelihood = VC_LIK_BERNOULLI;
+	MakeRefs(&d, NULL);
+	ok(vc_train_rows(d.refs, N_ROWS, &d.s, &d.o, NULL, &m, err) == VC_EINVAL,
 	   "likelihood does not apply to row models: %s", err);
-	free(rows);
-	free(refs);
+	DataFree(&d);
 }
 
 /* NULL NaNs sort consistently: a total order */
@@ -626,7 +666,7 @@ TestArrayModel(void)
 	float		rows[40 * 3];
 	VcRowRef	refs[40];
 	char		err[VC_ERRMSG_LEN];
-	uint8_t    *b;
+	int			version = 0;
 	size_t		len;
 
 	for (int i = 0; i < 40 * 3; i++)
@@ -640,11 +680,11 @@ TestArrayModel(void)
 	}
 	if (!ok(vc_train(refs, 40, 3, &o, NULL, &m, err) == VC_OK, "vc_train"))
 		return;
-	b = Bytes(m, &len);
+	len = vc_model_serialized_size(m);
+	SameBytes(m, m, &version);
 	ok(!m->schema && m->n_cols == 3 && m->head_dim == 6, "array model: n_cols = dim, gaussian head 2 dim");
-	ok(b[4] == 1 && len == 176 + 8 * 3 + 4 * m->n_params + 16 * (size_t) m->epochs_run +
+	ok(version == 1 && len == 176 + 8 * 3 + 4 * m->n_params + 16 * (size_t) m->epochs_run +
 	   12 * (size_t) m->n_scores + 4, "array models stay version 1 with center and scale");
-	free(b);
 	vc_model_free(m);
 }
 
