@@ -194,7 +194,11 @@ vae_explain_row(PG_FUNCTION_ARGS)
 			value = psprintf("%s (other)", texts[i]);
 		v[0] = CStringGetTextDatum(col->name);
 		v[1] = CStringGetTextDatum(value);
-		v[2] = CStringGetTextDatum(ExpectedText(col, &e[i], texts[i] == NULL));
+		/* a row far out overflows the decoder: nothing is expected (NULL), as for arrays */
+		if (isnan(e[i].value))
+			nulls[2] = true;
+		else
+			v[2] = CStringGetTextDatum(ExpectedText(col, &e[i], texts[i] == NULL));
 		v[3] = Float8GetDatum(e[i].contribution);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
