@@ -254,6 +254,7 @@ VaeReadArray(Datum d, const char *column, int64 row, int len, float *out)
 	char		align;
 	Datum	   *elems;
 	bool	   *nulls;
+	double		bad;
 	int			i;
 
 	if (n != len)
@@ -275,12 +276,8 @@ VaeReadArray(Datum d, const char *column, int64 row, int len, float *out)
 	{
 		if (nulls[i])
 			out[i] = vc_null_value();
-		else if (!VaeNumberToFloat(elems[i], num, &out[i], &(double) {0}))
-		{
-			char	   *name = psprintf("%s[%d]", column, i + 1);
-
-			out[i] = VaeReadNumber(elems[i], num, name, row);
-		}
+		else if (!VaeNumberToFloat(elems[i], num, &out[i], &bad))
+			ReportBadNumber(psprintf("%s[%d]", column, i + 1), row, bad);
 	}
 	pfree(elems);
 	pfree(nulls);
