@@ -578,10 +578,10 @@ ColumnStatistics(VcSchema *ws, const VcRowRef *refs, int64_t n, VcTicker *t, cha
 		col->has_null_unit = m < n;
 		col->center = 0.0f;
 		col->scale = 1.0f;
-		if (col->kind == VC_COL_CONTINUOUS)
-			vc_robust_scale_values(work, m, &col->center, &col->scale);
-		/* a selection reads each value a few times: count n per column */
-		if (vc_tick(t, 1 + n / 4))
+		/* the scan above streams n values; the selections tick as they go */
+		if ((col->kind == VC_COL_CONTINUOUS &&
+			 vc_robust_scale_values(work, m, &col->center, &col->scale, t)) ||
+			vc_tick(t, 1 + n / 16))
 		{
 			snprintf(errmsg, VC_ERRMSG_LEN, "training was canceled");
 			st = VC_ECANCELED;
