@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vc_schema.h"
+#include "vc_train.h"
 
 /* the canonical NULL of a compact row */
 float
@@ -484,7 +485,7 @@ SwapF(float *a, float *b)
  * expected, and deterministic, since it depends only on the values.  No NaN.
  */
 static void
-Select(float *v, int64_t n, int64_t k)
+Select(float *v, int64_t n, int64_t k, VcTicker *t)
 {
 	int64_t		lo = 0,
 				hi = n - 1;
@@ -522,6 +523,9 @@ Select(float *v, int64_t n, int64_t k)
 			lo = i;
 		else
 			return;
+		/* a partition pass streams its range: a unit per 16 values */
+		if (vc_tick(t, 1 + (hi - lo) / 16))
+			return;
 	}
 }
 
@@ -543,7 +547,7 @@ MinFrom(const float *v, int64_t from, int64_t n)
  * statistics around p (n - 1) (R's type 7), computed in double; reorders v.
  */
 static double
-Quantile(float *v, int64_t n, double p)
+Quantile(float *v, int64_t n, double p, VcTicker *t)
 {
 	double		pos = p * (double) (n - 1);
 	int64_t		k = (int64_t) floor(pos);
@@ -551,7 +555,7 @@ Quantile(float *v, int64_t n, double p)
 				lo,
 				hi;
 
-	Select(v, n, k);
+	Select(v, n, k, t);
 	lo = v[k];
 	if (frac == 0.0 || k + 1 >= n)
 		return lo;
@@ -580,11 +584,16 @@ vc_schema_robust_scale(const float *const *rows, int64_t n, int c, float *work,
 		if (!vc_is_null(v))
 			work[m++] = v;
 	}
-	vc_robust_scale_values(work, m, center, scale);
+	vc_robust_scale_values(work, m, center, scale, NULL);
 }
 
-void
-vc_robust_scale_values(float *v, int64_t m, float *center, float *scale)
+/*
+ * The statistics of vc_schema_robust_scale over v[0, m), reordered.  t (may
+ * be NULL) sees the work of the selections; once its host asked to stop,
+ * the result is meaningless and the caller gives up (nonzero return).
+ */
+int
+vc_robust_scale_values(float *v, int64_t m, float *center, float *scale, VcTicker *t)
 {
 	int64_t		i;
 	double		med,
@@ -595,27 +604,28 @@ vc_robust_scale_values(float *v, int64_t m, float *center, float *scale)
 	*center = 0.0f;
 	*scale = 1.0f;
 	if (m == 0)
-		return;
+		return 0;
 	for (i = 0; i < m; i++)
 		sum += v[i];
 	for (i = 0; i < m; i++)
 		sq += ((double) v[i] - sum / m) * ((double) v[i] - sum / m);
-	med = Quantile(v, m, 0.5);
+	med = Quantile(v, m, 0.5, t);
 	if (!isfinite((float) med))
 		med = 0.0;
 	*center = (float) med;
-	s = (Quantile(v, m, 0.75) - Quantile(v, m, 0.25)) / 1.349;
+	s = (Quantile(v, m, 0.75, t) - Quantile(v, m, 0.25, t)) / 1.349;
 	if (!UsableScale(s))
 	{
 		for (i = 0; i < m; i++)
 			v[i] = (float) fabs((double) v[i] - med);
-		s = 1.4826 * Quantile(v, m, 0.5);
+		s = 1.4826 * Quantile(v, m, 0.5, t);
 	}
 	if (!UsableScale(s))
 		s = sqrt(sq / m);
 	if (!UsableScale(s))
 		s = 1.0;
 	*scale = (float) s;
+	return t && t->canceled;
 }
 
 /*

@@ -171,8 +171,6 @@ const char *vc_exclude_reason_name(int reason);
  */
 void		vc_schema_robust_scale(const float *const *rows, int64_t n, int c,
 								   float *work, float *center, float *scale);
-/* the same over the m non-NULL values v[0, m) of a column, reordering them */
-void		vc_robust_scale_values(float *v, int64_t m, float *center, float *scale);
 
 /* compact row x (raw) -> normalized compact row xn (x == xn allowed) */
 void		vc_schema_normalize(const VcSchema *s, const float *x, float *xn);

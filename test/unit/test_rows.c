@@ -643,6 +643,68 @@ TestWildRows(void)
 	DataFree(&d);
 }
 
+/* the phase the canceling host stops in, and the phase training is in */
+typedef struct CancelAt
+{
+	int			phase;
+	int			now;
+	int			checks;
+} CancelAt;
+
+static void
+OnPhase(void *arg, int phase, int64_t rows)
+{
+	(void) rows;
+	((CancelAt *) arg)->now = phase;
+}
+
+static int
+StopInPhase(void *arg)
+{
+	CancelAt   *c = arg;
+
+	c->checks++;
+	return c->now == c->phase;
+}
+
+/* a cancel in each phase before the epochs stops a row model's training there, cleanly */
+static void
+TestCancel(void)
+{
+	int64_t		n = 200000;
+	float	   *rows = malloc(sizeof(float) * n * 5);
+	VcRowRef   *refs = malloc(sizeof(VcRowRef) * n);
+	VcSchema	s;
+	VcColumn	cols[5];
+	VcOptions	o;
+	char		err[VC_ERRMSG_LEN];
+
+	BuildSchema(&s, cols);
+	Options(&o);
+	for (int phase = VC_PHASE_SORT; phase <= VC_PHASE_EPOCHS; phase++)
+	{
+		CancelAt	c = {phase, -1, 0};
+		VcCallbacks cb = {StopInPhase, NULL, &c, OnPhase};
+		VcModel    *m = NULL;
+		VcStatus	st;
+
+		if (phase == VC_PHASE_SAMPLE)
+			continue;			/* only with max_rows, and a part of the sort */
+		for (int64_t i = 0; i < n; i++)
+		{
+			MakeRow((int) i, rows + i * 5);
+			refs[i].row = rows + i * 5;
+			refs[i].hash = vc_hash_row(refs[i].row, 5, o.seed);
+		}
+		st = vc_train_rows(refs, n, &s, &o, &cb, &m, err);
+		ok(st == VC_ECANCELED && m == NULL && c.now == phase,
+		   "a cancel in the %s phase stops training there (%d checks): %s",
+		   vc_phase_name(phase), c.checks, err);
+	}
+	free(rows);
+	free(refs);
+}
+
 /* NULL NaNs sort consistently: a total order */
 static void
 TestCompare(void)
@@ -698,6 +760,7 @@ main(void)
 	TestGradient();
 	TestTrainAndScore();
 	TestWildRows();
+	TestCancel();
 	TestArrayModel();
 	return done_testing();
 }
