@@ -540,42 +540,51 @@ FloatCmp(const void *a, const void *b)
  * Leave out a continuous or boolean column that holds one value in every
  * row (NULL never among them), and an integer column whose non-NULL values
  * are all distinct over at least ID_MIN_ROWS rows: a key, which a model
- * would only memorize.  An explicit kind keeps a key.
+ * would only memorize.  An explicit kind keeps a key.  Only a possible key
+ * is sorted; constancy needs the extremes alone.
  */
 static void
 DecideNumeric(VaeRowsState *st, RowAttr *a)
 {
-	float	   *v;
+	bool		key = (a->num == VAE_ELEM_INT2 || a->num == VAE_ELEM_INT4 ||
+					   a->num == VAE_ELEM_INT8) && !a->kind_given &&
+		a->n_nonnull >= ID_MIN_ROWS;
+	float	   *v = NULL;
+	float		lo = 0,
+				hi = 0;
 	int64		n = 0,
 				i;
-	bool		distinct = true,
-				same = true;
-	bool		integer = a->num == VAE_ELEM_INT2 || a->num == VAE_ELEM_INT4 ||
-		a->num == VAE_ELEM_INT8;
 
-	v = palloc_extended(sizeof(float) * Max(a->n_nonnull, 1), MCXT_ALLOC_HUGE);
+	if (key)
+		v = palloc_extended(sizeof(float) * a->n_nonnull, MCXT_ALLOC_HUGE);
 	for (i = 0; i < st->buf.n_rows; i++)
 	{
 		float		f = ((float *) (VaeBufferRecord(&st->buf, i) + sizeof(uint64)))[a->col];
 
 		if (!vc_is_null(f))
-			v[n++] = f;
+		{
+			lo = (n == 0 || f < lo) ? f : lo;
+			hi = (n == 0 || f > hi) ? f : hi;
+			if (key)
+				v[n] = f;
+			n++;
+		}
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	qsort(v, n, sizeof(float), FloatCmp);
-	for (i = 1; i < n; i++)
-	{
-		if (v[i] == v[i - 1])
-			distinct = false;
-		else
-			same = false;
-	}
-	pfree(v);
-	if (same && a->n_null == 0)
+	if (lo == hi && a->n_null == 0)
 		a->excluded = VC_EXCL_CONSTANT;
-	else if (integer && distinct && !a->kind_given && n >= ID_MIN_ROWS)
-		a->excluded = VC_EXCL_IDENTIFIER;
+	/* fewer integers in [lo, hi] than values: some repeat, no sort needed */
+	else if (key && n >= ID_MIN_ROWS && (double) hi - (double) lo + 1.0 >= (double) n)
+	{
+		qsort(v, n, sizeof(float), FloatCmp);
+		for (i = 1; i < n && v[i] != v[i - 1]; i++)
+			;
+		if (i == n)
+			a->excluded = VC_EXCL_IDENTIFIER;
+	}
+	if (v)
+		pfree(v);
 }
 
 static int
