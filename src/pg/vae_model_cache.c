@@ -41,6 +41,7 @@ SameBytes(const VaeModelCache *c, const char *data, Size len)
 
 typedef struct VaeModelCacheSet
 {
+	int			input_form;		/* the scored argument: 0 not known yet, 1 array, 2 row */
 	int			next;			/* entry to replace next */
 	VaeModelCache entries[CACHE_ENTRIES];
 } VaeModelCacheSet;
@@ -231,14 +232,22 @@ VaeGetScoringRecord(FunctionCallInfo fcinfo, VaeModelCache *c, int argno, char *
 
 /*
  * The argument to score as the model's raw row, whichever form the function
- * was given: a row (matched by column name) or a feature array.
+ * was given: a row (matched by column name) or a feature array.  VaeGetModel
+ * came first (it made fn_extra).
  */
 const float *
 VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
 {
-	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	VaeModelCacheSet *set = (VaeModelCacheSet *) fcinfo->flinfo->fn_extra;
 
-	if (OidIsValid(type) && type_is_rowtype(type))
+	/* the argument's type is the call site's: look it up once */
+	if (set->input_form == 0)
+	{
+		Oid			type = get_fn_expr_argtype(fcinfo->flinfo, argno);
+
+		set->input_form = OidIsValid(type) && type_is_rowtype(type) ? 2 : 1;
+	}
+	if (set->input_form == 2)
 		return VaeGetScoringRecord(fcinfo, c, argno, NULL);
 	return VaeGetScoringRow(fcinfo, c, argno);
 }
