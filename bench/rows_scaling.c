@@ -62,17 +62,6 @@ Auc(const double *sc, int n_ok, int n_bad)
 	return wins / ((double) n_ok * n_bad);
 }
 
-static void
-Options(VcOptions *o, int epochs)
-{
-	vc_options_init(o);
-	o->epochs = epochs;
-	o->n_hidden = 1;
-	o->hidden[0] = 16;
-	o->latent_dim = 2;
-	o->seed = 5;
-}
-
 /* AUC of model m on the test rows */
 static double
 TestAuc(const VcModel *m, const float *test)
@@ -149,7 +138,14 @@ main(int argc, char **argv)
 				refs[i].row = rows + i * N_COLS;
 				refs[i].hash = vc_hash_row(refs[i].row, N_COLS, 5);
 			}
-			Options(&o, epochs);
+			/* the same small network for both kinds of model */
+			vc_options_init(&o);
+			o.n_hidden = 1;
+			o.hidden[0] = 16;
+			o.latent_dim = 2;
+			/* a fixed seed, and epochs enough to converge */
+			o.seed = 5;
+			o.epochs = epochs;
 			if (pass == 0 ? vc_train_rows(refs, N_TRAIN, &s, &o, NULL, &rm, err) != VC_OK
 				: vc_train(refs, N_TRAIN, N_COLS, &o, NULL, &am, err) != VC_OK)
 			{

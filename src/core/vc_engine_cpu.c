@@ -12,7 +12,6 @@
 
 #include "vc_adam.h"
 #include "vc_nn.h"
-#include "vc_schema.h"
 #include "vc_team.h"
 
 /*
@@ -74,22 +73,15 @@ HalfStep(void *arg, int member)
 			memset(net->grads, 0, sizeof(float) * c->m->n_params);
 		return;
 	}
-	if (c->m->schema)
+	for (r = 0; r < nr; r++)
 	{
-		/* a row model's rows are compact: expanded here, kept as the targets */
-		int			nc = c->m->n_cols;
+		const float *row = c->refs[c->idx[r0 + r]].row;
 
-		for (r = 0; r < nr; r++)
-		{
-			const float *row = c->refs[c->idx[r0 + r]].row;
-
-			vc_rows_expand(net, row, net->x + (size_t) r * d);
-			memcpy(net->xt + (size_t) r * nc, row, sizeof(float) * nc);
-		}
+		if (c->m->schema)
+			vc_rows_gather(net, r, row);	/* compact: expanded, and the targets */
+		else
+			memcpy(net->x + (size_t) r * d, row, sizeof(float) * d);
 	}
-	else
-		for (r = 0; r < nr; r++)
-			memcpy(net->x + (size_t) r * d, c->refs[c->idx[r0 + r]].row, sizeof(float) * d);
 	vc_normals(c->key, c->counter0 + (uint64_t) r0 * net->latent, net->eps,
 			   (size_t) nr * net->latent);
 	c->loss[member] = vc_net_forward(net, nr, c->m->opt.beta);

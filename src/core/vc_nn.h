@@ -120,6 +120,8 @@ VcRowPlan  *vc_row_plan_create(const VcModel *m);
 void		vc_row_plan_free(VcRowPlan *p);
 /* a normalized compact row into network input in (vc_schema_expand, by the plan) */
 void		vc_rows_expand(const VcNet *net, const float *xt, float *in);
+/* row r of a minibatch from normalized compact row xt: input net->x, target net->xt */
+void		vc_rows_gather(VcNet *net, int r, const float *xt);
 /* the bounded log-variances of decoder-head rows [0, n) */
 void		vc_rows_decoder_logvar(VcNet *net, int n);
 /* vc_net_row_nll of a row model */

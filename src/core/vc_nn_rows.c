@@ -160,6 +160,15 @@ vc_rows_expand(const VcNet *net, const float *xt, float *in)
 }
 
 void
+vc_rows_gather(VcNet *net, int r, const float *xt)
+{
+	const VcModel *m = net->m;
+
+	vc_rows_expand(net, xt, net->x + (size_t) r * m->dim);
+	memcpy(net->xt + (size_t) r * m->n_cols, xt, sizeof(float) * m->n_cols);
+}
+
+void
 vc_rows_decoder_logvar(VcNet *net, int n)
 {
 	const VcModel *m = net->m;
