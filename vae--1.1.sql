@@ -103,4 +103,60 @@ CREATE FUNCTION vae_options()
 RETURNS TABLE(name text, type text, default_rule text, min_value numeric, max_value numeric,
               allowed text[], accepts text, description text)
 AS 'MODULE_PATHNAME', 'vae_options'
-LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 17;
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 21;
+
+-- Training on the rows of ordinary tables (docs/rows.md): vae_train(t) over
+-- whole rows.  A composite value never matches anyarray, nor an array a
+-- record, so vae_train(t), vae_train(x) over a subquery's rows and
+-- vae_train(ROW(f)) take these, and vae_train(f) over an array the ones
+-- above.  No combine function in 1.1 (the per-column dictionaries would have
+-- to travel): PARALLEL RESTRICTED, so the scan may still run in parallel
+-- workers and the rows are aggregated in the leader.
+CREATE FUNCTION vae_train_rows_trans(internal, record)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_rows_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_rows_trans(internal, record, jsonb)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_train_rows_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_rows_final(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'vae_train_rows_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- The final function recodes the buffered rows in place.
+CREATE AGGREGATE vae_train(record) (
+	SFUNC = vae_train_rows_trans, STYPE = internal,
+	FINALFUNC = vae_train_rows_final, FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = RESTRICTED);
+
+CREATE AGGREGATE vae_train(record, jsonb) (
+	SFUNC = vae_train_rows_trans, STYPE = internal,
+	FINALFUNC = vae_train_rows_final, FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = RESTRICTED);
+
+-- Scoring a row by column name.  Deterministic: IMMUTABLE, STRICT, PARALLEL SAFE.
+CREATE FUNCTION vae_score(model bytea, r record)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_score(model bytea, r record, method text)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_encode(model bytea, r record)
+RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_reconstruct(model bytea, r record)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'vae_reconstruct_row'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_explain(model bytea, r record)
+RETURNS TABLE(feature text, value text, expected text, contribution double precision)
+AS 'MODULE_PATHNAME', 'vae_explain_row'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+
+CREATE FUNCTION vae_generate_rows(model bytea, n integer, seed bigint DEFAULT 0)
+RETURNS SETOF jsonb AS 'MODULE_PATHNAME', 'vae_generate'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

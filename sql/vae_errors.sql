@@ -100,7 +100,7 @@ FROM (VALUES
 -- 42804, and every check above holds whatever the numeric type
 --
 SELECT vae_train(ARRAY['1', i::text]) FROM generate_series(1, 3) i;
--- a bare literal cannot tell which array type it is: cast it ('{0,0,0}'::real[])
+-- a bare literal cannot tell which array type (or row) it is: cast it ('{0,0,0}'::real[])
 SELECT vae_score(m, '{0,0,0}') FROM err_model;
 
 SELECT what, pg_temp.err(q) AS error
@@ -150,7 +150,7 @@ SELECT what, bad FROM err_model, LATERAL (VALUES
 	('one trailing byte',       m || '\x00'::bytea),
 	('byte flipped in middle',  set_byte(m, length(m) / 2, get_byte(m, length(m) / 2) # 1)),
 	('CRC byte flipped',        set_byte(m, length(m) - 1, get_byte(m, length(m) - 1) # 128)),
-	('format version 2',        set_byte(m, 4, 2)),
+	('format version 3',        set_byte(m, 4, 3)),
 	('one byte',                '\x00'::bytea),
 	('empty',                   ''::bytea),
 	('text',                    'hello'::bytea),

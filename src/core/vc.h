@@ -396,9 +396,10 @@ double		vc_threshold(const VcModel *m, int method, double contamination);
  */
 typedef struct VcColumnExpect
 {
-	double		value;			/* continuous, cyclic: the decoder mean in input units;
-								 * boolean: P(true); categorical: the code of the most
-								 * probable category */
+	double		value;			/* continuous, cyclic: the decoder mean in input units
+								 * (NaN where it overflows, for a row far from the
+								 * data); boolean: P(true); categorical: the code of
+								 * the most probable category */
 	double		prob;			/* categorical: that category's probability;
 								 * boolean: P(true); else 0 */
 	double		p_null;			/* probability of NULL: the null unit's, or the
@@ -414,7 +415,8 @@ VcStatus	vc_explain_columns(const VcModel *m, VcScratch *s, const float *x,
 
 /* ---- model format (docs/model-format.md) ---- */
 #define VC_FORMAT_MAGIC		0x4d454156u	/* "VAEM" little-endian */
-#define VC_FORMAT_VERSION	1
+#define VC_FORMAT_VERSION	1	/* array models */
+#define VC_FORMAT_VERSION_ROWS 2	/* row models: a column schema (vc_schema.h) */
 size_t		vc_model_serialized_size(const VcModel *m);
 /* writes exactly vc_model_serialized_size() bytes */
 void		vc_model_serialize(const VcModel *m, uint8_t *buf);

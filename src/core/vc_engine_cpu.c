@@ -76,7 +76,14 @@ HalfStep(void *arg, int member)
 		return;
 	}
 	for (r = 0; r < nr; r++)
-		memcpy(net->x + (size_t) r * d, c->refs[c->idx[r0 + r]].row, sizeof(float) * d);
+	{
+		const float *row = c->refs[c->idx[r0 + r]].row;
+
+		if (c->m->schema)
+			vc_rows_gather(net, r, row);	/* compact: expanded, and the targets */
+		else
+			memcpy(net->x + (size_t) r * d, row, sizeof(float) * d);
+	}
 	vc_normals(c->key, c->counter0 + (uint64_t) r0 * net->latent, net->eps,
 			   (size_t) nr * net->latent);
 	c->loss[member] = vc_net_forward(net, nr, c->m->opt.beta);

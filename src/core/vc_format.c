@@ -23,6 +23,7 @@
 #include "vc_bytes.h"
 #include "vc_crc32c.h"
 #include "vc_options.h"
+#include "vc_schema.h"
 
 /*
  * Header layout: byte offsets from the start of the buffer.  The writer and
@@ -66,12 +67,17 @@ NonNeg(int64_t v)
 	return v > 0 ? (size_t) v : 0;
 }
 
-/* bytes vc_model_serialize() writes for m: header, sections and CRC trailer */
+/*
+ * bytes vc_model_serialize() writes for m: header, sections and CRC trailer;
+ * a row model has its schema section where an array model has center and
+ * scale
+ */
 size_t
 vc_model_serialized_size(const VcModel *m)
 {
 	return HEADER_SIZE
-		+ 2 * NonNeg(m->dim) * sizeof(uint32_t)
+		+ (m->schema ? vc_schema_serialized_size(m->schema)
+		   : 2 * NonNeg(m->dim) * sizeof(uint32_t))
 		+ m->n_params * sizeof(uint32_t)
 		+ 2 * NonNeg(m->epochs_run) * sizeof(uint64_t)
 		+ (size_t) VC_N_METHODS * NonNeg(m->n_scores) * sizeof(uint32_t)
@@ -119,7 +125,7 @@ vc_model_serialize(const VcModel *m, uint8_t *buf)
 
 	memset(buf, 0, HEADER_SIZE);
 	vc_put_u32(buf + OFF_MAGIC, VC_FORMAT_MAGIC);
-	vc_put_u16(buf + OFF_VERSION, VC_FORMAT_VERSION);
+	vc_put_u16(buf + OFF_VERSION, m->schema ? VC_FORMAT_VERSION_ROWS : VC_FORMAT_VERSION);
 	vc_put_u16(buf + OFF_RESERVED, 0);
 	vc_put_i32(buf + OFF_DIM, m->dim);
 	vc_options_encode(buf + OFF_OPTIONS, o);
@@ -132,8 +138,16 @@ vc_model_serialize(const VcModel *m, uint8_t *buf)
 	vc_put_u64(buf + OFF_N_PARAMS, (uint64_t) m->n_params);
 
 	p = buf + HEADER_SIZE;
-	p = PutF32Array(p, m->center, dim, 0.0f);
-	p = PutF32Array(p, m->scale, dim, 1.0f);
+	if (m->schema)
+	{
+		vc_schema_serialize(m->schema, p);
+		p += vc_schema_serialized_size(m->schema);
+	}
+	else
+	{
+		p = PutF32Array(p, m->center, dim, 0.0f);
+		p = PutF32Array(p, m->scale, dim, 1.0f);
+	}
 	p = PutF32Array(p, m->params, m->n_params, 0.0f);
 	p = PutF64Array(p, m->train_loss, epochs_run);
 	p = PutF64Array(p, m->val_loss, epochs_run);
@@ -242,6 +256,162 @@ CheckRecord(const Header *h, char *errmsg)
 }
 
 /*
+ * The sections every version shares, from p up to the trailer at end: the
+ * parameters, the loss history and the score sample, into m (which has the
+ * header's layout) after the record fields of the header.
+ */
+static VcStatus
+ReadTail(VcModel *m, const Header *h, const uint8_t *p, const uint8_t *end, char *errmsg)
+{
+	int			i,
+				k;
+	size_t		j;
+
+	m->rows = h->rows;
+	m->epochs_run = h->epochs_run;
+	m->best_epoch = h->best_epoch;
+	m->train_seconds = h->train_seconds;
+	m->device = h->device;
+	m->n_scores = h->n_scores;
+	m->train_loss = vc_alloc((size_t) h->epochs_run * sizeof(double));
+	m->val_loss = vc_alloc((size_t) h->epochs_run * sizeof(double));
+	if (!m->train_loss || !m->val_loss)
+		goto oom;
+	if (h->n_scores > 0)
+	{
+		for (k = 0; k < VC_N_METHODS; k++)
+		{
+			m->scores[k] = vc_alloc((size_t) h->n_scores * sizeof(float));
+			if (!m->scores[k])
+				goto oom;
+		}
+	}
+	for (j = 0; j < m->n_params; j++, p += 4)
+	{
+		m->params[j] = vc_get_f32(p);
+		if (!isfinite(m->params[j]))
+			return Fail(errmsg, "model parameter %zu is not finite", j);
+	}
+	/* NaN is legitimate in the history (no validation set); infinity is not */
+	for (i = 0; i < h->epochs_run; i++, p += 8)
+	{
+		m->train_loss[i] = vc_get_f64(p);
+		if (isinf(m->train_loss[i]))
+			return Fail(errmsg, "model training loss of epoch %d is infinite", i + 1);
+	}
+	for (i = 0; i < h->epochs_run; i++, p += 8)
+	{
+		m->val_loss[i] = vc_get_f64(p);
+		if (isinf(m->val_loss[i]))
+			return Fail(errmsg, "model validation loss of epoch %d is infinite", i + 1);
+	}
+	/* vc_threshold() bisects these, so the order is load-bearing */
+	for (k = 0; k < VC_N_METHODS; k++)
+	{
+		for (i = 0; i < h->n_scores; i++, p += 4)
+		{
+			float		v = vc_get_f32(p);
+
+			if (!isfinite(v))
+				return Fail(errmsg, "model %s score %d is not finite", vc_method_name(k), i + 1);
+			if (i > 0 && v < m->scores[k][i - 1])
+				return Fail(errmsg, "model %s scores are not sorted at %d",
+							vc_method_name(k), i + 1);
+			m->scores[k][i] = v;
+		}
+	}
+	/* cannot fail once the length check passed; be sure anyway */
+	if (p != end - TRAILER_SIZE)
+		return Fail(errmsg, "model section sizes are inconsistent");
+	return VC_OK;
+
+oom:
+	if (errmsg)
+		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory loading the model");
+	return VC_ENOMEM;
+}
+
+/*
+ * Version 2 (row models): the schema section has no length field of its
+ * own; its size comes from a walk over its counts and text lengths, which
+ * makes the exact length, checked before the checksum as in version 1.
+ * Then the schema is read and validated, the header's fields checked
+ * against its layout, and the shared sections read.  tail is the size of
+ * those sections and the trailer.
+ */
+static VcStatus
+DeserializeRows(const uint8_t *buf, size_t len, const Header *h, uint64_t tail,
+				VcModel **out, char *errmsg)
+{
+	VcSchema   *schema = NULL;
+	VcModel    *m = NULL;
+	VcStatus	st;
+	char		msg[VC_ERRMSG_LEN];
+	size_t		size,
+				used;
+	uint64_t	expected;
+
+	if ((uint64_t) len < HEADER_SIZE + tail ||
+		vc_schema_section_size(buf + HEADER_SIZE, len - HEADER_SIZE - (size_t) tail,
+							   &size) != VC_OK)
+		return Fail(errmsg, "model is truncated or its column schema is damaged: %zu bytes "
+					"do not hold the header, the schema and the sections", len);
+	expected = HEADER_SIZE + (uint64_t) size + tail;
+	if ((uint64_t) len > expected)
+		return Fail(errmsg, "model has trailing garbage: %zu bytes, expected %" PRIu64,
+					len, expected);
+	if (vc_crc32c(0, buf, len - TRAILER_SIZE) != vc_get_u32(buf + len - TRAILER_SIZE))
+		return Fail(errmsg, "model checksum mismatch");
+	st = vc_schema_deserialize(buf + HEADER_SIZE, size, &used, &schema, msg);
+	if (st != VC_OK)
+	{
+		if (errmsg)
+			snprintf(errmsg, VC_ERRMSG_LEN, "%s", msg);
+		return st;
+	}
+	if (used != size)
+	{
+		st = Fail(errmsg, "model section sizes are inconsistent");
+		goto done;
+	}
+	if (h->reserved != 0)
+	{
+		st = Fail(errmsg, "model header has nonzero reserved bits");
+		goto done;
+	}
+	if ((st = CheckOptions(h, errmsg)) != VC_OK || (st = CheckRecord(h, errmsg)) != VC_OK)
+		goto done;
+	if (h->dim != schema->input_width)
+	{
+		st = Fail(errmsg, "model has %d input features but its columns make %d",
+				  (int) h->dim, schema->input_width);
+		goto done;
+	}
+	if ((uint64_t) vc_schema_param_count(&h->opt, schema) != h->n_params)
+	{
+		st = Fail(errmsg, "model has %" PRIu64 " parameters but its layout needs %" PRIu64,
+				  h->n_params, (uint64_t) vc_schema_param_count(&h->opt, schema));
+		goto done;
+	}
+	if ((st = vc_model_create_rows(&m, &h->opt, schema, msg)) != VC_OK)
+	{
+		if (errmsg)
+			snprintf(errmsg, VC_ERRMSG_LEN, "%s", msg);
+		goto done;
+	}
+	st = ReadTail(m, h, buf + HEADER_SIZE + used, buf + len, errmsg);
+done:
+	vc_schema_free(schema);
+	if (st != VC_OK)
+	{
+		vc_model_free(m);
+		m = NULL;
+	}
+	*out = m;
+	return st;
+}
+
+/*
  * Decodes and validates a serialized model: identity (magic, version), the
  * exact length the header implies, the CRC, every header field, then every
  * value of the sections.  On success *out is a new model; otherwise *out is
@@ -255,12 +425,11 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 	VcModel    *m = NULL;
 	VcStatus	st;
 	char		create_err[VC_ERRMSG_LEN];
-	uint64_t	expected;
+	uint64_t	expected,
+				tail;
 	uint32_t	version;
 	const uint8_t *p;
-	int			i,
-				k;
-	size_t		j;
+	int			i;
 
 	*out = NULL;
 	if (!buf)
@@ -278,9 +447,9 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 		return Fail(errmsg, "model is truncated: %zu bytes, expected at least %d",
 					len, MIN_SIZE);
 	version = vc_get_u16(buf + OFF_VERSION);
-	if (version != VC_FORMAT_VERSION)
-		return Fail(errmsg, "unsupported model format version %u (this build reads version %d)",
-					(unsigned) version, VC_FORMAT_VERSION);
+	if (version != VC_FORMAT_VERSION && version != VC_FORMAT_VERSION_ROWS)
+		return Fail(errmsg, "unsupported model format version %u (this build reads versions "
+					"%d and %d)", (unsigned) version, VC_FORMAT_VERSION, VC_FORMAT_VERSION_ROWS);
 	if (len < MIN_SIZE)
 		return Fail(errmsg, "model is truncated: %zu bytes, expected at least %d",
 					len, MIN_SIZE);
@@ -303,12 +472,15 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 		return Fail(errmsg, "model score sample size %d is out of range", (int) h.n_scores);
 	if (h.n_params > MAX_PARAMS_SANE)
 		return Fail(errmsg, "model claims an impossible parameter count %" PRIu64, h.n_params);
-	expected = (uint64_t) HEADER_SIZE
-		+ 2 * (uint64_t) h.dim * 4
-		+ h.n_params * 4
+	tail = h.n_params * 4
 		+ 2 * (uint64_t) h.epochs_run * 8
 		+ (uint64_t) VC_N_METHODS * (uint64_t) h.n_scores * 4
 		+ TRAILER_SIZE;
+	if (version == VC_FORMAT_VERSION_ROWS)
+		return DeserializeRows(buf, len, &h, tail, out, errmsg);
+	expected = (uint64_t) HEADER_SIZE
+		+ 2 * (uint64_t) h.dim * 4
+		+ tail;
 	if ((uint64_t) len < expected)
 		return Fail(errmsg, "model is truncated: %zu bytes, expected %" PRIu64, len, expected);
 	if ((uint64_t) len > expected)
@@ -343,26 +515,6 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 			snprintf(errmsg, VC_ERRMSG_LEN, "%s", create_err);
 		return st;
 	}
-	m->rows = h.rows;
-	m->epochs_run = h.epochs_run;
-	m->best_epoch = h.best_epoch;
-	m->train_seconds = h.train_seconds;
-	m->device = h.device;
-	m->n_scores = h.n_scores;
-	m->train_loss = vc_alloc((size_t) h.epochs_run * sizeof(double));
-	m->val_loss = vc_alloc((size_t) h.epochs_run * sizeof(double));
-	if (!m->train_loss || !m->val_loss)
-		goto oom;
-	if (h.n_scores > 0)
-	{
-		for (k = 0; k < VC_N_METHODS; k++)
-		{
-			m->scores[k] = vc_alloc((size_t) h.n_scores * sizeof(float));
-			if (!m->scores[k])
-				goto oom;
-		}
-	}
-
 	p = buf + HEADER_SIZE;
 	for (i = 0; i < h.dim; i++, p += 4)
 	{
@@ -382,70 +534,11 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 			goto fail;
 		}
 	}
-	for (j = 0; j < m->n_params; j++, p += 4)
-	{
-		m->params[j] = vc_get_f32(p);
-		if (!isfinite(m->params[j]))
-		{
-			st = Fail(errmsg, "model parameter %zu is not finite", j);
-			goto fail;
-		}
-	}
-	/* NaN is legitimate in the history (no validation set); infinity is not */
-	for (i = 0; i < h.epochs_run; i++, p += 8)
-	{
-		m->train_loss[i] = vc_get_f64(p);
-		if (isinf(m->train_loss[i]))
-		{
-			st = Fail(errmsg, "model training loss of epoch %d is infinite", i + 1);
-			goto fail;
-		}
-	}
-	for (i = 0; i < h.epochs_run; i++, p += 8)
-	{
-		m->val_loss[i] = vc_get_f64(p);
-		if (isinf(m->val_loss[i]))
-		{
-			st = Fail(errmsg, "model validation loss of epoch %d is infinite", i + 1);
-			goto fail;
-		}
-	}
-	/* vc_threshold() bisects these, so the order is load-bearing */
-	for (k = 0; k < VC_N_METHODS; k++)
-	{
-		for (i = 0; i < h.n_scores; i++, p += 4)
-		{
-			float		v = vc_get_f32(p);
-
-			if (!isfinite(v))
-			{
-				st = Fail(errmsg, "model %s score %d is not finite",
-						  vc_method_name(k), i + 1);
-				goto fail;
-			}
-			if (i > 0 && v < m->scores[k][i - 1])
-			{
-				st = Fail(errmsg, "model %s scores are not sorted at %d",
-						  vc_method_name(k), i + 1);
-				goto fail;
-			}
-			m->scores[k][i] = v;
-		}
-	}
-	if (p != buf + len - TRAILER_SIZE)
-	{
-		/* cannot happen once the length check passed; be sure anyway */
-		st = Fail(errmsg, "model section sizes are inconsistent");
+	if ((st = ReadTail(m, &h, p, buf + len, errmsg)) != VC_OK)
 		goto fail;
-	}
-
 	*out = m;
 	return VC_OK;
 
-oom:
-	st = VC_ENOMEM;
-	if (errmsg)
-		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory loading the model");
 fail:
 	vc_model_free(m);
 	*out = NULL;

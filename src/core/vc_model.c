@@ -9,6 +9,7 @@
 
 #include "vc.h"
 #include "vc_options.h"
+#include "vc_schema.h"
 
 /* ---- allocation hooks ---- */
 
@@ -176,11 +177,12 @@ AddLayer(VcModel *m, int in, int out)
 /*
  * Layer order: encoder hidden layers, encoder head (latent mean and raw
  * log-variance side by side), decoder hidden layers (the encoder's widths in
- * reverse), decoder head (mean, plus raw log-variance for gaussian).
- * Allocates nothing, so the model reader can size-check a header with it.
+ * reverse), decoder head (mean, plus raw log-variance for gaussian; a row
+ * model's head_dim units, head_dim > 0).  Allocates nothing, so the model
+ * reader can size-check a header with it.
  */
 static void
-BuildLayout(VcModel *m, const VcOptions *opt, int dim)
+BuildLayout(VcModel *m, const VcOptions *opt, int dim, int head_dim)
 {
 	int			i,
 				prev = dim;
@@ -203,7 +205,11 @@ BuildLayout(VcModel *m, const VcOptions *opt, int dim)
 		prev = opt->hidden[i];
 	}
 	m->dec_head = m->n_layers;
-	AddLayer(m, prev, opt->likelihood == VC_LIK_GAUSSIAN ? 2 * dim : dim);
+	if (head_dim <= 0)
+		head_dim = opt->likelihood == VC_LIK_GAUSSIAN ? 2 * dim : dim;
+	m->n_cols = dim;
+	m->head_dim = head_dim;
+	AddLayer(m, prev, head_dim);
 }
 
 /* parameters of the layout; the options must be within the documented limits */
@@ -213,7 +219,18 @@ vc_layout_param_count(const VcOptions *opt, int dim)
 	VcModel		tmp;
 
 	memset(&tmp, 0, sizeof(tmp));
-	BuildLayout(&tmp, opt, dim);
+	BuildLayout(&tmp, opt, dim, 0);
+	return tmp.n_params;
+}
+
+/* the same for a row model: the input and head widths of a laid-out schema */
+size_t
+vc_schema_param_count(const VcOptions *opt, const VcSchema *s)
+{
+	VcModel		tmp;
+
+	memset(&tmp, 0, sizeof(tmp));
+	BuildLayout(&tmp, opt, s->input_width, s->head_width);
 	return tmp.n_params;
 }
 
@@ -232,7 +249,7 @@ vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg)
 	m = vc_alloc0(sizeof(VcModel));
 	if (!m)
 		goto oom;
-	BuildLayout(m, opt, dim);
+	BuildLayout(m, opt, dim, 0);
 	m->params = vc_alloc0(m->n_params * sizeof(float));
 	m->center = vc_alloc0((size_t) dim * sizeof(float));
 	m->scale = vc_alloc((size_t) dim * sizeof(float));
@@ -251,6 +268,50 @@ oom:
 	return VC_ENOMEM;
 }
 
+/*
+ * A row model: the schema is copied and laid out again (so the model never
+ * shares it with the caller and its derived fields are right); dim and the
+ * decoder head follow from it.  center and scale stay all 0 and 1 (the
+ * schema holds the scaling of each column), so code that reads them for an
+ * array model reads harmless values.
+ */
+VcStatus
+vc_model_create_rows(VcModel **out, const VcOptions *opt, const VcSchema *schema,
+					 char *errmsg)
+{
+	VcSchema   *s;
+	VcModel    *m = NULL;
+	VcStatus	st;
+
+	*out = NULL;
+	s = vc_schema_copy(schema);
+	if (!s)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory creating the model");
+		return VC_ENOMEM;
+	}
+	if ((st = vc_schema_layout(s, errmsg)) != VC_OK ||
+		(st = vc_model_create(&m, opt, s->input_width, errmsg)) != VC_OK)
+	{
+		vc_schema_free(s);
+		return st;
+	}
+	/* same layers, with the head the schema needs */
+	vc_free(m->params);
+	BuildLayout(m, opt, s->input_width, s->head_width);
+	m->n_cols = s->n_columns;
+	m->schema = s;
+	m->params = vc_alloc0(m->n_params * sizeof(float));
+	if (!m->params)
+	{
+		vc_model_free(m);
+		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory creating the model");
+		return VC_ENOMEM;
+	}
+	*out = m;
+	return VC_OK;
+}
+
 /* frees m and every array it owns; NULL is a no-op */
 void
 vc_model_free(VcModel *m)
@@ -259,6 +320,7 @@ vc_model_free(VcModel *m)
 
 	if (!m)
 		return;
+	vc_schema_free(m->schema);
 	vc_free(m->params);
 	vc_free(m->center);
 	vc_free(m->scale);

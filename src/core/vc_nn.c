@@ -7,6 +7,11 @@
  * bernoulli recon: sum_j BCE-with-logits(l_j, x_j)
  * Log-variances (latent and decoder) are soft-bounded: lv = B tanh(raw / B),
  * which keeps exp(-lv) finite without the dead gradients of a hard clamp.
+ *
+ * A row model (m->schema) has a mixed head instead (vc_schema.h): a term per
+ * column by its kind, NULL values skipped, NULL flags as Bernoulli terms.
+ * Its code is in vc_nn_rows.c, apart from the array path's loops, which stay
+ * as they are (their bits are pinned by tests).
  */
 #include <math.h>
 #include <string.h>
@@ -45,6 +50,15 @@ vc_net_init(VcNet *net, const VcModel *m, int cap, int with_grads)
 	int			l,
 				widest = m->dim * 2;
 	int			ok = 1;
+	size_t		lvx_width = (size_t) m->dim;
+
+	if (m->schema)
+	{
+		if (m->head_dim > widest)
+			widest = m->head_dim;
+		if ((size_t) m->head_dim > lvx_width)
+			lvx_width = (size_t) m->head_dim;
+	}
 
 	memset(net, 0, sizeof(*net));
 	net->m = m;
@@ -61,7 +75,13 @@ vc_net_init(VcNet *net, const VcModel *m, int cap, int with_grads)
 	net->eps = vc_alloc0((size_t) cap * net->latent * sizeof(float));
 	net->z = vc_alloc((size_t) cap * net->latent * sizeof(float));
 	net->lvz = vc_alloc((size_t) cap * net->latent * sizeof(float));
-	net->lvx = vc_alloc((size_t) cap * m->dim * sizeof(float));
+	net->lvx = vc_alloc((size_t) cap * lvx_width * sizeof(float));
+	if (m->schema)
+	{
+		net->xt = vc_alloc((size_t) cap * m->n_cols * sizeof(float));
+		net->plan = vc_row_plan_create(m);
+		ok &= net->xt != NULL && net->plan != NULL;
+	}
 	net->row_recon = vc_alloc((size_t) cap * sizeof(double));
 	net->row_kl = vc_alloc((size_t) cap * sizeof(double));
 	ok &= net->x && net->eps && net->z && net->lvz && net->lvx &&
@@ -90,6 +110,8 @@ vc_net_free(VcNet *net)
 	for (l = 0; l < VC_MAX_LAYERS; l++)
 		vc_free(net->out[l]);
 	vc_free(net->x);
+	vc_free(net->xt);
+	vc_row_plan_free(net->plan);
 	vc_free(net->eps);
 	vc_free(net->z);
 	vc_free(net->lvz);
@@ -207,7 +229,9 @@ vc_net_decoder_logvar(VcNet *net, int n)
 	const VcModel *m = net->m;
 	int			d = m->dim;
 
-	if (m->opt.likelihood == VC_LIK_GAUSSIAN)
+	if (m->schema)
+		vc_rows_decoder_logvar(net, n);
+	else if (m->opt.likelihood == VC_LIK_GAUSSIAN)
 	{
 		const float *head = net->out[m->dec_head];
 		int			r,
@@ -223,7 +247,8 @@ vc_net_decoder_logvar(VcNet *net, int n)
 
 /*
  * Reconstruction NLL of x against decoder-head row r: float terms over
- * blocks of LOSS_BLOCK features, summed in double.
+ * blocks of LOSS_BLOCK features, summed in double.  A row model's is the sum
+ * of its columns' terms.
  */
 double
 vc_net_row_nll(const VcNet *net, int r, const float *x)
@@ -235,6 +260,9 @@ vc_net_row_nll(const VcNet *net, int r, const float *x)
 				j0;
 	double		nll = 0.0;
 	float		terms[LOSS_BLOCK];
+
+	if (m->schema)
+		return vc_rows_row_nll(net, r, x);
 
 	/* float terms in blocks (a vectorizable loop), summed in double */
 	for (j0 = 0; j0 < d; j0 += LOSS_BLOCK)
@@ -283,7 +311,7 @@ vc_net_row_kl(const VcNet *net, int r)
 void
 vc_net_losses(VcNet *net, const float *xt, int n, int kl_rows)
 {
-	int			d = net->m->dim,
+	int			d = net->m->schema ? net->m->n_cols : net->m->dim,
 				r;
 
 	for (r = 0; r < n; r++)
@@ -302,7 +330,7 @@ vc_net_forward(VcNet *net, int n, double beta)
 	vc_net_encode(net, n);
 	vc_net_sample_z(net, n, 1);
 	vc_net_decode(net, n);
-	vc_net_losses(net, net->x, n, n);
+	vc_net_losses(net, net->m->schema ? net->xt : net->x, n, n);
 	for (r = 0; r < n; r++)
 		total += net->row_recon[r] + beta * net->row_kl[r];
 	return total;
@@ -384,7 +412,9 @@ vc_net_backward_part(VcNet *net, int n, int n_total, double beta)
 				l;
 
 	/* gradient of the reconstruction term at the decoder head */
-	for (r = 0; r < n; r++)
+	if (m->schema)
+		vc_rows_head_gradient(net, n, s, cur);
+	for (r = 0; r < n && !m->schema; r++)
 	{
 		const float *x = net->x + (size_t) r * d;
 

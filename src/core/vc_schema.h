@@ -177,9 +177,20 @@ void		vc_schema_normalize(const VcSchema *s, const float *x, float *xn);
 /* normalized compact row -> network input of s->input_width floats */
 void		vc_schema_expand(const VcSchema *s, const float *xn, float *in);
 
+/*
+ * Parameters of a row model's layout for resolved options and a laid-out
+ * schema (vc_layout_param_count of an array model, with the schema's head).
+ */
+size_t		vc_schema_param_count(const VcOptions *opt, const VcSchema *s);
+
 /* serialized size of the schema section, and its writer/reader (vc_format.c) */
 size_t		vc_schema_serialized_size(const VcSchema *s);
 void		vc_schema_serialize(const VcSchema *s, uint8_t *buf);
+/*
+ * the size of a schema section from its counts and text lengths alone,
+ * nothing validated (VC_EFORMAT when it does not fit in len bytes)
+ */
+VcStatus	vc_schema_section_size(const uint8_t *buf, size_t len, size_t *size);
 /* reads and validates; *used = bytes consumed; *out allocated with vc_alloc */
 VcStatus	vc_schema_deserialize(const uint8_t *buf, size_t len, size_t *used,
 								  VcSchema **out, char *errmsg);

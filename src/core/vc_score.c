@@ -10,6 +10,14 @@
  * The L latent draws are keyed by a hash of the row's own (normalized) bits,
  * so a row always gets the same score whatever the query, plan or call order.
  *
+ * A row model's scores are over its mixed likelihood (vc_schema.h): the
+ * reconstruction term is the sum of the columns' terms, and mse is the mean
+ * squared difference between the row's network input units and what the
+ * decoder expects of them (means; probabilities, so a categorical column
+ * adds its Brier score), over the units of non-NULL values and every NULL
+ * flag.  Its rows arrive compact (n_cols floats) and are normalized into
+ * the scratch's target row, then expanded into the network input.
+ *
  * An overflowing score is +Infinity.  The network and the likelihood terms
  * run in float: for a row far enough from the training data a term exceeds
  * FLT_MAX (+Inf) or the network computes Inf - Inf (NaN).  Either way the row
@@ -27,6 +35,7 @@
 #include <string.h>
 
 #include "vc_nn.h"
+#include "vc_schema.h"
 #include "vc_score.h"
 #include "vc_team.h"
 
@@ -37,6 +46,7 @@ struct VcScratch
 {
 	VcNet		net;			/* cap = mc_samples rows */
 	double	   *logp;			/* [mc_samples] */
+	VcColumnExpect *expect;		/* row models: [n_cols], for generation */
 };
 
 VcScratch *
@@ -47,9 +57,13 @@ vc_scratch_create(const VcModel *m)
 	if (!s)
 		return NULL;
 	s->logp = vc_alloc(sizeof(double) * m->opt.mc_samples);
-	if (!s->logp || vc_net_init(&s->net, m, m->opt.mc_samples, 0) != VC_OK)
+	if (m->schema)
+		s->expect = vc_alloc(sizeof(VcColumnExpect) * (size_t) m->n_cols);
+	if (!s->logp || (m->schema && !s->expect) ||
+		vc_net_init(&s->net, m, m->opt.mc_samples, 0) != VC_OK)
 	{
 		vc_free(s->logp);
+		vc_free(s->expect);
 		vc_free(s);
 		return NULL;
 	}
@@ -63,7 +77,36 @@ vc_scratch_free(VcScratch *s)
 		return;
 	vc_net_free(&s->net);
 	vc_free(s->logp);
+	vc_free(s->expect);
 	vc_free(s);
+}
+
+/*
+ * A row model's compact row: normalized by the schema, each value checked
+ * against its column's kind (a code within the categories, a 0/1 boolean, a
+ * finite number that stays finite when scaled); the first bad column or -1.
+ */
+static int
+NormalizeCompact(const VcModel *m, const float *x, float *xn)
+{
+	const VcSchema *sc = m->schema;
+	int			i;
+
+	vc_schema_normalize(sc, x, xn);
+	for (i = 0; i < sc->n_columns; i++)
+	{
+		const VcColumn *c = &sc->columns[i];
+		float		v = xn[i];
+
+		if (vc_is_null(v))
+			continue;
+		if (c->kind == VC_COL_BOOLEAN ? (v != 0.0f && v != 1.0f) :
+			c->kind == VC_COL_CATEGORICAL ?
+			!(v >= 0.0f && v < (float) c->n_categories && v == floorf(v)) :
+			!isfinite(v))
+			return i;
+	}
+	return -1;
 }
 
 int
@@ -73,6 +116,9 @@ vc_normalize_row(const VcModel *m, const float *x, float *xn)
 				j,
 				bad = 0;
 	int			bernoulli = m->opt.likelihood == VC_LIK_BERNOULLI;
+
+	if (m->schema)
+		return NormalizeCompact(m, x, xn);
 
 	/*
 	 * One vectorizable pass that only counts bad values, and a second one to
@@ -109,7 +155,17 @@ vc_normalize_row(const VcModel *m, const float *x, float *xn)
 static VcStatus
 BadFeature(const VcModel *m, const float *x, int j, char *errmsg)
 {
-	if (m->opt.likelihood == VC_LIK_BERNOULLI)
+	if (m->schema)
+	{
+		const VcColumn *c = &m->schema->columns[j];
+
+		snprintf(errmsg, VC_ERRMSG_LEN, "column \"%s\": value %g cannot be read as %s%s",
+				 c->name, (double) x[j],
+				 c->kind == VC_COL_CATEGORICAL ? "a category code" :
+				 c->kind == VC_COL_BOOLEAN ? "a boolean (0 or 1)" : "a number",
+				 c->kind == VC_COL_CONTINUOUS ? " (it is not finite once scaled)" : "");
+	}
+	else if (m->opt.likelihood == VC_LIK_BERNOULLI)
 		snprintf(errmsg, VC_ERRMSG_LEN,
 				 "feature %d: value %g lies outside [0, 1] after normalization, "
 				 "which this bernoulli model cannot score", j + 1, (double) x[j]);
@@ -156,6 +212,162 @@ DecoderMean(const VcModel *m, const float *head, int r, int j)
 	return vc_sigmoidf(head[(size_t) r * m->dim + j]);
 }
 
+/*
+ * The latent draws of one row: z_l = mu + exp(lvz / 2) * eps_l for l < L,
+ * eps from vc_normals(key, 0, ...), into rows [0, L) of net->z.
+ */
+static void
+DrawLatents(VcNet *net, const float *mu, const float *lvz, uint64_t key, int L)
+{
+	int			zd = net->latent,
+				l,
+				j;
+
+	vc_normals(key, 0, net->eps, (size_t) L * zd);
+	for (l = 0; l < L; l++)
+		for (j = 0; j < zd; j++)
+		{
+			size_t		k = (size_t) l * zd + j;
+
+			net->z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * net->eps[k];
+		}
+}
+
+/* probability of each category of column c from its logits; returns the most probable code */
+static int
+Softmax(const float *logits, int n, double *p)
+{
+	float		mx = logits[0];
+	double		sum = 0.0;
+	int			k,
+				best = 0;
+
+	for (k = 1; k < n; k++)
+		if (logits[k] > mx)
+		{
+			mx = logits[k];
+			best = k;
+		}
+	for (k = 0; k < n; k++)
+		sum += (p[k] = exp((double) logits[k] - mx));
+	for (k = 0; k < n; k++)
+		p[k] /= sum;
+	return best;
+}
+
+/*
+ * A row model's mse of normalized compact row xn against decoder-head row r
+ * (decoded at the latent mean): see the comment at the top.
+ */
+static double
+RowMse(const VcModel *m, const float *head_rows, int r, const float *xn)
+{
+	const VcSchema *sc = m->schema;
+	const float *head = head_rows + (size_t) r * m->head_dim;
+	double		sse = 0.0,
+				p[VC_MAX_CATEGORIES];
+	int64_t		units = 0;
+	int			i,
+				k;
+
+	for (i = 0; i < sc->n_columns; i++)
+	{
+		const VcColumn *c = &sc->columns[i];
+		float		v = xn[i];
+		int			h = c->head_off,
+					isnull = vc_is_null(v);
+		double		e;
+
+		if (c->null_head >= 0)
+		{
+			e = (isnull ? 1.0 : 0.0) - vc_sigmoidf(head[c->null_head]);
+			sse += e * e;
+			units++;
+		}
+		if (isnull)
+			continue;
+		switch (c->kind)
+		{
+			case VC_COL_CONTINUOUS:
+				e = (double) v - head[h];
+				sse += e * e;
+				units++;
+				break;
+			case VC_COL_BOOLEAN:
+				e = (double) v - vc_sigmoidf(head[h]);
+				sse += e * e;
+				units++;
+				break;
+			case VC_COL_CATEGORICAL:
+				Softmax(head + h, c->n_categories, p);
+				for (k = 0; k < c->n_categories; k++)
+				{
+					e = (k == (int) v ? 1.0 : 0.0) - p[k];
+					sse += e * e;
+				}
+				units += c->n_categories;
+				break;
+			case VC_COL_CYCLIC:
+				{
+					double		a = 2.0 * M_PI * (double) v / (double) c->period;
+
+					e = (double) (float) cos(a) - head[h];
+					sse += e * e;
+					e = (double) (float) sin(a) - head[h + 2];
+					sse += e * e;
+					units += 2;
+				}
+				break;
+		}
+	}
+	return units > 0 ? sse / (double) units : 0.0;
+}
+
+/*
+ * vc_score_normalized for a row model: xn is a normalized compact row; the
+ * network input is its expansion, and every latent sample is scored against
+ * xn itself.
+ */
+static void
+ScoreRowModel(const VcModel *m, VcScratch *s, const float *xn, unsigned methods, double *out)
+{
+	VcNet	   *net = &s->net;
+	int			L = m->opt.mc_samples,
+				l;
+	const float *mu;
+	const float *lvz;
+
+	vc_rows_expand(net, xn, net->x);
+	vc_net_encode(net, 1);
+	mu = net->out[m->enc_head];
+	lvz = net->lvz;
+	if (methods & (1u << VC_METHOD_MSE))
+	{
+		vc_net_sample_z(net, 1, 0);
+		vc_net_decode_mean(net, 1);
+		out[VC_METHOD_MSE] = Overflowed(RowMse(m, net->out[m->dec_head], 0, xn));
+	}
+	if (methods & ((1u << VC_METHOD_RECON_PROB) | (1u << VC_METHOD_ELBO)))
+	{
+		uint64_t	key = vc_hash_row(xn, m->n_cols, m->opt.seed ^ KEY_SCORE);
+		double		mean_nll = 0.0,
+					kl = 0.0;
+
+		DrawLatents(net, mu, lvz, key, L);
+		vc_net_decode(net, L);
+		for (l = 0; l < L; l++)
+		{
+			double		nll = Overflowed(vc_net_row_nll(net, l, xn));
+
+			s->logp[l] = -nll;
+			mean_nll += nll;
+		}
+		kl = vc_net_row_kl(net, 0);
+		out[VC_METHOD_RECON_PROB] = ReconProb(s->logp, L);
+		out[VC_METHOD_ELBO] = Overflowed(mean_nll / L + kl);
+	}
+}
+
 void
 vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 					unsigned methods, double *out)
@@ -169,6 +381,11 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 	int			l,
 				j;
 
+	if (m->schema)
+	{
+		ScoreRowModel(m, s, xn, methods, out);
+		return;
+	}
 	if (net->x != xn)
 		memcpy(net->x, xn, sizeof(float) * d);
 	vc_net_encode(net, 1);
@@ -198,14 +415,7 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 					kl = 0.0;
 
 		/* L samples z_l = mu + sigma * eps_l, decoded as one batch */
-		vc_normals(key, 0, net->eps, (size_t) L * zd);
-		for (l = 0; l < L; l++)
-			for (j = 0; j < zd; j++)
-			{
-				size_t		k = (size_t) l * zd + j;
-
-				net->z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * net->eps[k];
-			}
+		DrawLatents(net, mu, lvz, key, L);
 		/* every sample is scored against the same row */
 		for (l = 1; l < L; l++)
 			memcpy(net->x + (size_t) l * d, xn, sizeof(float) * d);
@@ -225,15 +435,22 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 	}
 }
 
+/* where a raw row is normalized: the input row (arrays) or the target row (row models) */
+static inline float *
+NormalizedRow(const VcModel *m, VcScratch *s)
+{
+	return m->schema ? s->net.xt : s->net.x;
+}
+
 VcStatus
 vc_score_row(const VcModel *m, VcScratch *s, const float *x, unsigned methods,
 			 double *out, char *errmsg)
 {
-	int			bad = vc_normalize_row(m, x, s->net.x);
+	int			bad = vc_normalize_row(m, x, NormalizedRow(m, s));
 
 	if (bad >= 0)
 		return BadFeature(m, x, bad, errmsg);
-	vc_score_normalized(m, s, s->net.x, methods, out);
+	vc_score_normalized(m, s, NormalizedRow(m, s), methods, out);
 	return VC_OK;
 }
 
@@ -265,13 +482,45 @@ CheckFiniteOutput(const float *v, int n, const char *what, char *errmsg)
 VcStatus
 vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *errmsg)
 {
-	int			bad = vc_normalize_row(m, x, s->net.x);
+	int			bad = vc_normalize_row(m, x, NormalizedRow(m, s));
 
 	if (bad >= 0)
 		return BadFeature(m, x, bad, errmsg);
+	if (m->schema)
+		vc_rows_expand(&s->net, s->net.xt, s->net.x);
 	vc_net_encode(&s->net, 1);
 	memcpy(mu, s->net.out[m->enc_head], sizeof(float) * m->opt.latent_dim);
 	return CheckFiniteOutput(mu, m->opt.latent_dim, "encoding", errmsg);
+}
+
+/*
+ * The decoder at the latent mean of raw row x, for an explanation: by
+ * feature of an array model (rows 0) or by column of a row model (rows 1;
+ * the normalized compact row stays in net->xt).  VC_EINVAL for the other
+ * kind of model, VC_EDATA for a value the model cannot read.
+ */
+static VcStatus
+DecodeAtMean(const VcModel *m, VcScratch *s, const float *x, int rows, char *errmsg)
+{
+	VcNet	   *net = &s->net;
+	int			bad;
+
+	if ((m->schema != NULL) != rows)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, rows
+				 ? "an array model explains its rows by feature (vc_reconstruct_row)"
+				 : "a row model explains its rows by column (vc_explain_columns)");
+		return VC_EINVAL;
+	}
+	bad = vc_normalize_row(m, x, NormalizedRow(m, s));
+	if (bad >= 0)
+		return BadFeature(m, x, bad, errmsg);
+	if (rows)
+		vc_rows_expand(net, net->xt, net->x);
+	vc_net_encode(net, 1);
+	vc_net_sample_z(net, 1, 0);
+	vc_net_decode(net, 1);
+	return VC_OK;
 }
 
 VcStatus
@@ -280,14 +529,11 @@ vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
 {
 	VcNet	   *net = &s->net;
 	const float *head;
-	int			bad = vc_normalize_row(m, x, net->x),
-				j;
+	VcStatus	st;
+	int			j;
 
-	if (bad >= 0)
-		return BadFeature(m, x, bad, errmsg);
-	vc_net_encode(net, 1);
-	vc_net_sample_z(net, 1, 0);
-	vc_net_decode(net, 1);
+	if ((st = DecodeAtMean(m, s, x, 0, errmsg)) != VC_OK)
+		return st;
 	head = net->out[m->dec_head];
 	for (j = 0; j < m->dim; j++)
 	{
@@ -315,6 +561,109 @@ vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
 	return VC_OK;
 }
 
+/* the phase in [0, period) of a cyclic column's decoder means of cos and sin */
+static double
+Phase(const VcColumn *c, const float *head)
+{
+	double		ph = atan2((double) head[c->head_off + 2], (double) head[c->head_off]) *
+		(double) c->period / (2.0 * M_PI);
+
+	return ph < 0.0 ? ph + c->period : ph;
+}
+
+/*
+ * What the decoder head row 0 expects of each column, into out (one per
+ * column, see VcColumnExpect) without the contributions.
+ */
+static void
+Expectations(const VcModel *m, const VcNet *net, VcColumnExpect *out)
+{
+	const VcSchema *sc = m->schema;
+	const float *head = net->out[m->dec_head];
+	double		p[VC_MAX_CATEGORIES];
+	int			i;
+
+	for (i = 0; i < sc->n_columns; i++)
+	{
+		const VcColumn *c = &sc->columns[i];
+		VcColumnExpect *e = &out[i];
+		int			h = c->head_off;
+
+		memset(e, 0, sizeof(*e));
+		e->p_null = c->null_head >= 0 ? vc_sigmoidf(head[c->null_head])
+			: 1.0 / ((double) m->rows + 2.0);
+		switch (c->kind)
+		{
+			case VC_COL_CONTINUOUS:
+				e->value = (double) head[h] * c->scale + c->center;
+				break;
+			case VC_COL_BOOLEAN:
+				e->value = e->prob = vc_sigmoidf(head[h]);
+				break;
+			case VC_COL_CATEGORICAL:
+				e->value = Softmax(head + h, c->n_categories, p);
+				e->prob = p[(int) e->value];
+				break;
+			case VC_COL_CYCLIC:
+				e->value = Phase(c, head);
+				break;
+		}
+	}
+}
+
+/*
+ * A generated compact row from decoder-head row 0, by its expectations: the
+ * mean of a number, the more probable boolean, the most probable category,
+ * the phase of a cyclic column, and NULL where the NULL flag says NULL is
+ * more probable than not.
+ */
+static void
+GenerateCompact(const VcModel *m, const VcNet *net, VcColumnExpect *e, float *out)
+{
+	int			i;
+
+	Expectations(m, net, e);
+	for (i = 0; i < m->n_cols; i++)
+	{
+		if (e[i].p_null > 0.5)
+			out[i] = vc_null_value();
+		else if (m->schema->columns[i].kind == VC_COL_BOOLEAN)
+			out[i] = e[i].prob >= 0.5 ? 1.0f : 0.0f;
+		else
+			out[i] = (float) e[i].value;
+	}
+}
+
+/*
+ * The explanation of one raw compact row at its latent mean: each column's
+ * expectation and its share of the reconstruction term (the same terms, in
+ * the same order, as vc_net_row_nll sums).
+ */
+VcStatus
+vc_explain_columns(const VcModel *m, VcScratch *s, const float *x, VcColumnExpect *out,
+				   char *errmsg)
+{
+	VcNet	   *net = &s->net;
+	VcStatus	st;
+	int			i;
+
+	if ((st = DecodeAtMean(m, s, x, 1, errmsg)) != VC_OK)
+		return st;
+	Expectations(m, net, out);
+	/*
+	 * As for an array model's explanation, a row far from the data is no
+	 * error: an expectation that overflows is NaN (no value to show), and
+	 * the contribution, a score's term, +Infinity.
+	 */
+	for (i = 0; i < m->n_cols; i++)
+	{
+		if (!isfinite(out[i].value))
+			out[i].value = NAN;
+		out[i].contribution = Overflowed(vc_net_column_nll(net, 0, net->xt, i));
+	}
+	return VC_OK;
+}
+
 void
 vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, float *out)
 {
@@ -324,6 +673,11 @@ vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, fl
 
 	vc_normals(vc_mix64(seed ^ KEY_GEN), (uint64_t) index * zd, net->z, zd);
 	vc_net_decode(net, 1);
+	if (m->schema)
+	{
+		GenerateCompact(m, net, s->expect, out);
+		return;
+	}
 	for (j = 0; j < m->dim; j++)
 		out[j] = DecoderMean(m, net->out[m->dec_head], 0, j) * m->scale[j] + m->center[j];
 }
@@ -401,7 +755,12 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 				j;
 
 	for (b = 0; b < n; b++)
-		memcpy(net->x + (size_t) b * d, rows[b], sizeof(float) * d);
+	{
+		if (m->schema)
+			vc_rows_expand(net, rows[b], net->x + (size_t) b * d);
+		else
+			memcpy(net->x + (size_t) b * d, rows[b], sizeof(float) * d);
+	}
 	vc_net_encode(net, n);
 
 	/* latent points: rows [0, n) the means, then row b's draws at n + b * L */
@@ -412,7 +771,7 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 		size_t		at = (size_t) (n + b * L) * zd;
 
 		memcpy(net->z + (size_t) b * zd, mu, sizeof(float) * zd);
-		vc_normals(vc_hash_row(rows[b], d, m->opt.seed ^ KEY_SCORE), 0,
+		vc_normals(vc_hash_row(rows[b], m->schema ? m->n_cols : d, m->opt.seed ^ KEY_SCORE), 0,
 				   net->eps + at, (size_t) L * zd);
 		for (l = 0; l < L; l++)
 			for (j = 0; j < zd; j++)
@@ -432,7 +791,7 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 					mean_nll = 0.0;
 		double	   *logp = net->row_recon + n + b * L;
 
-		for (j = 0; j < d; j++)
+		for (j = 0; j < d && !m->schema; j++)
 		{
 			double		r = (double) xn[j] - DecoderMean(m, head, b, j);
 
@@ -445,7 +804,7 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 			logp[l] = -nll;
 			mean_nll += nll;
 		}
-		out[b][VC_METHOD_MSE] = Overflowed(sse / d);
+		out[b][VC_METHOD_MSE] = Overflowed(m->schema ? RowMse(m, head, b, xn) : sse / d);
 		out[b][VC_METHOD_RECON_PROB] = ReconProb(logp, L);
 		out[b][VC_METHOD_ELBO] = Overflowed(mean_nll / L + vc_net_row_kl(net, b));
 	}

@@ -12,4 +12,12 @@
 #define VC_VAL_TRIM_DIVISOR 100
 double		vc_validation_criterion(double *row_loss, int64_t n, VcTicker *t);
 
+/*
+ * vc_schema_robust_scale over the m non-NULL values v[0, m) of a column,
+ * reordering them, with interrupt checks through t (may be NULL): nonzero
+ * when t's host asked to stop (the result is then meaningless)
+ */
+int			vc_robust_scale_values(float *v, int64_t m, float *center, float *scale,
+								   VcTicker *t);
+
 #endif							/* VC_TRAIN_H */

@@ -37,20 +37,88 @@ extern char *VaeEchoText(const char *s, int len);
  * integer, bigint or numeric as float32; 'what' names it in messages
  */
 extern int	VaeArrayDim(ArrayType *a, const char *what);
+typedef enum VaeElemKind
+{
+	VAE_ELEM_OTHER,
+	VAE_ELEM_FLOAT4,
+	VAE_ELEM_FLOAT8,
+	VAE_ELEM_INT2,
+	VAE_ELEM_INT4,
+	VAE_ELEM_INT8,
+	VAE_ELEM_NUMERIC
+} VaeElemKind;
+extern VaeElemKind VaeNumberKind(Oid typid);
+extern bool VaeNumberToFloat(Datum d, VaeElemKind k, float *out, double *bad);
 extern void VaeArrayToFloats(ArrayType *a, const char *what, float *out, int dim);
 
 /* vae_options.c */
 extern void VaeParseOptions(Jsonb *jb, VcOptions *opt);
 
+/* a column kind an option may ask for: VcColumnKind, or this */
+#define VAE_KIND_IGNORE 4
+
+/* the options only training on rows takes (their names unchecked here) */
+typedef struct VaeRowOptions
+{
+	int			n_columns;		/* -1: "columns" not given */
+	char	  **columns;
+	int			n_exclude;
+	char	  **exclude;
+	int			n_kinds;		/* "kind": column name -> VcColumnKind or VAE_KIND_IGNORE */
+	char	  **kind_names;
+	int		   *kinds;
+	int			max_categories;
+} VaeRowOptions;
+extern void VaeParseRowOptions(Jsonb *jb, VcOptions *opt, VaeRowOptions *ro);
+
+/*
+ * vae_buffer.c: the training aggregates' rows, records of a seeded row hash
+ * (uint64) and dim floats, in chunks of about 8 MB in the aggregate context
+ */
+typedef struct VaeRowBuffer
+{
+	int			dim;			/* floats per record */
+	Size		rec_size;		/* bytes per record, 8-aligned */
+	int			rows_per_chunk; /* rows in every full chunk */
+	int			first_cap;		/* rows chunk 0 has room for (it starts small) */
+	int64		n_rows;			/* records held */
+	char	  **chunks;
+	int			n_chunks;
+	int			max_chunks;
+} VaeRowBuffer;
+
+static inline char *
+VaeBufferRecord(const VaeRowBuffer *b, int64 i)
+{
+	return b->chunks[i / b->rows_per_chunk] + (i % b->rows_per_chunk) * b->rec_size;
+}
+extern void VaeBufferInit(MemoryContext cxt, VaeRowBuffer *b, int dim);
+extern char *VaeBufferAppend(MemoryContext cxt, VaeRowBuffer *b);
+extern VcRowRef *VaeBufferRefs(VaeRowBuffer *b);
+extern void VaeBufferFree(VaeRowBuffer *b);
+extern void VaeBufferCompact(MemoryContext cxt, VaeRowBuffer *b, int64 k);
+
+/* vae_agg.c: what both training aggregates share */
+extern const VcCallbacks vae_train_callbacks;
+extern void VaeCheckTrainingLimits(const VcOptions *opt, int dim, int64 n_rows);
+extern bytea *VaeModelToBytea(const VcModel *model, MemoryContext cxt);
+extern void VaeCheckSameOptions(const Jsonb *a, const Jsonb *b);
+extern void VaeCheckHasRows(const VaeRowBuffer *b);
+
 /* GUC vae.max_generate_rows (vae.c) */
 extern int	vae_max_generate_rows;
+/* vae_score_rows.c: a row model's compact row as jsonb, column name -> value */
+extern Datum VaeCompactRowJsonb(const VcSchema *schema, const float *x);
 
 /* vae_model_cache.c */
 typedef struct VaeModelCache
 {
 	VcModel    *model;
 	VcScratch  *scratch;
-	float	   *row;			/* dim floats of input scratch */
+	float	   *row;			/* input scratch: max(dim, n_cols) floats */
+	/* row models: how records of one row type are read (vae_rows.c) */
+	struct VaeRowMap *rowmap;
+	MemoryContext rowmap_cxt;
 	/* identity of the bytes the model was decoded from */
 	bool		stable;			/* a Const or external Param: never changes */
 	bool		from_toast;
@@ -62,5 +130,9 @@ typedef struct VaeModelCache
 
 extern VaeModelCache *VaeGetModel(FunctionCallInfo fcinfo, int argno);
 extern const float *VaeGetScoringRow(FunctionCallInfo fcinfo, VaeModelCache *c, int argno);
+extern const float *VaeGetScoringRecord(FunctionCallInfo fcinfo, VaeModelCache *c, int argno,
+										char **texts);
+extern const float *VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno);
+extern void VaeCheckArrayModel(const VcModel *m, const char *fn);
 
 #endif							/* VAE_H */

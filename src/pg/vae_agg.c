@@ -2,10 +2,9 @@
  * vae_agg.c - the vae_train aggregate: transition, combine, serialize,
  * deserialize and final functions.
  *
- * State: the rows as float32 records (seeded row hash + values) in chunks of
- * about 8 MB allocated in the aggregate context, so no single allocation
- * approaches palloc's 1 GB limit however many rows arrive.  The hash is
- * computed once per row on arrival; it gives the canonical training order and
+ * State: the rows as float32 records (seeded row hash + values) in the
+ * chunked buffer of vae_buffer.c.  The hash is computed once per row on
+ * arrival; it gives the canonical training order and
  * the bottom-k sample when max_rows is set, and because bottom-k of a union
  * is bottom-k of the parts' bottom-k, partial aggregates from parallel
  * workers merge into exactly the sample a serial scan would take.
@@ -21,22 +20,13 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#define CHUNK_BYTES (8 * 1024 * 1024)
-#define FIRST_CHUNK_BYTES (64 * 1024)
-
 typedef struct VaeTrainState
 {
 	int			dim;
-	Size		rec_size;		/* bytes per record, 8-aligned */
-	int			rows_per_chunk; /* rows in every full chunk */
-	int			first_cap;		/* rows chunk 0 has room for (it starts small) */
-	int64		n_rows;			/* records held */
+	VaeRowBuffer buf;			/* the records */
 	int64		seen;			/* rows this state has been fed, for messages */
 	Jsonb	   *options;		/* the first row's options (NULL = none) */
 	VcOptions	opt;
-	char	  **chunks;
-	int			n_chunks;
-	int			max_chunks;
 	bytea	   *result;			/* the trained model, once the final function ran */
 	bool		transient;		/* made by deserialize for one combine call, which owns it */
 } VaeTrainState;
@@ -47,80 +37,20 @@ PG_FUNCTION_INFO_V1(vae_train_serialize);
 PG_FUNCTION_INFO_V1(vae_train_deserialize);
 PG_FUNCTION_INFO_V1(vae_train_final);
 
-static inline char *
-Record(VaeTrainState *st, int64 i)
-{
-	return st->chunks[i / st->rows_per_chunk] + (i % st->rows_per_chunk) * st->rec_size;
-}
-
 static VaeTrainState *
 CreateState(MemoryContext aggctx, int dim, Jsonb *options)
 {
 	VaeTrainState *st = MemoryContextAllocZero(aggctx, sizeof(VaeTrainState));
 
 	st->dim = dim;
-	st->rec_size = MAXALIGN(sizeof(uint64) + sizeof(float) * dim);
-	st->rows_per_chunk = Max(1, CHUNK_BYTES / (int) st->rec_size);
+	VaeBufferInit(aggctx, &st->buf, dim);
 	if (options)
 	{
 		st->options = MemoryContextAlloc(aggctx, VARSIZE(options));
 		memcpy(st->options, options, VARSIZE(options));
 	}
 	VaeParseOptions(st->options, &st->opt);
-	st->max_chunks = 16;
-	st->chunks = MemoryContextAlloc(aggctx, sizeof(char *) * st->max_chunks);
 	return st;
-}
-
-/*
- * A slot for one more record.  Chunk 0 starts at 64 kB and doubles (moving
- * is fine: nothing points into it until the final function) until it holds
- * a full chunk, so a GROUP BY with many small groups does not reserve 8 MB
- * per group; later chunks are allocated full size.
- */
-static char *
-NewRecord(MemoryContext aggctx, VaeTrainState *st)
-{
-	if (st->n_chunks == 0)
-	{
-		st->first_cap = Min(st->rows_per_chunk, Max(1, FIRST_CHUNK_BYTES / (int) st->rec_size));
-		st->chunks[st->n_chunks++] = MemoryContextAllocHuge(aggctx, st->rec_size * st->first_cap);
-	}
-	else if (st->n_chunks == 1 && st->n_rows == st->first_cap &&
-			 st->first_cap < st->rows_per_chunk)
-	{
-		st->first_cap = Min(st->rows_per_chunk, 2 * st->first_cap);
-		st->chunks[0] = repalloc_huge(st->chunks[0], st->rec_size * st->first_cap);
-	}
-	else if (st->n_rows == (int64) st->n_chunks * st->rows_per_chunk)
-	{
-		if (st->n_chunks == st->max_chunks)
-		{
-			st->max_chunks *= 2;
-			st->chunks = repalloc_huge(st->chunks, sizeof(char *) * st->max_chunks);
-		}
-		st->chunks[st->n_chunks++] =
-			MemoryContextAllocHuge(aggctx, st->rec_size * st->rows_per_chunk);
-	}
-	return Record(st, st->n_rows++);
-}
-
-static VcRowRef *
-BuildRefs(VaeTrainState *st)
-{
-	VcRowRef   *refs = palloc_extended(sizeof(VcRowRef) * Max(st->n_rows, 1), MCXT_ALLOC_HUGE);
-	int64		i;
-
-	for (i = 0; i < st->n_rows; i++)
-	{
-		char	   *rec = Record(st, i);
-
-		memcpy(&refs[i].hash, rec, sizeof(uint64));
-		refs[i].row = (float *) (rec + sizeof(uint64));
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	return refs;
 }
 
 /* ---- the core's callbacks: interrupts, phases, epochs ---- */
@@ -152,56 +82,9 @@ TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double 
 						epoch, train_loss, val_loss, elapsed)));
 }
 
-static const VcCallbacks train_callbacks = {
+const VcCallbacks vae_train_callbacks = {
 	TrainCheckInterrupts, TrainEpochDone, NULL, TrainPhase
 };
-
-/*
- * Keep only the max_rows records of smallest (hash, values) once the buffer
- * reaches twice that, so memory stays bounded by the cap.
- */
-static void
-CompactIfNeeded(MemoryContext aggctx, VaeTrainState *st)
-{
-	int64		k = st->opt.max_rows,
-				i;
-	VcRowRef   *refs;
-	char	  **old_chunks;
-	int			old_n,
-				c;
-
-	if (k <= 0 || st->n_rows < 2 * k)
-		return;
-	refs = BuildRefs(st);
-	{
-		char		msg[VC_ERRMSG_LEN];
-		VcStatus	status = vc_bottom_k(refs, st->n_rows, k, st->dim, &train_callbacks,
-										 &k, msg);
-
-		if (status != VC_OK)
-			VaeReportStatus(status, msg);
-	}
-	old_chunks = st->chunks;
-	old_n = st->n_chunks;
-	st->chunks = MemoryContextAlloc(aggctx, sizeof(char *) * st->max_chunks);
-	st->n_chunks = 0;
-	st->n_rows = 0;
-	st->first_cap = 0;
-	for (i = 0; i < k; i++)
-	{
-		char	   *rec = NewRecord(aggctx, st);
-
-		memcpy(rec, &refs[i].hash, sizeof(uint64));
-		memcpy(rec + sizeof(uint64), refs[i].row, sizeof(float) * st->dim);
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (c = 0; c < old_n; c++)
-		pfree(old_chunks[c]);
-	pfree(old_chunks);
-	pfree(refs);
-	elog(DEBUG1, "vae_train: scan phase, %lld rows kept", (long long) k);
-}
 
 /* bytes for messages, in binary units as PostgreSQL's own size limits are */
 static char *
@@ -220,10 +103,10 @@ FormatBytes(double bytes)
  * end (seconds to hours, gigabytes of weights and optimizer state) and
  * failed when serializing.  The message says what would fit.
  */
-static void
-CheckTrainingLimits(VaeTrainState *st, int64 n_rows)
+void
+VaeCheckTrainingLimits(const VcOptions *options, int dim, int64 n_rows)
 {
-	VcOptions	opt = st->opt;
+	VcOptions	opt = *options;
 	char		msg[VC_ERRMSG_LEN];
 	size_t		limit = MaxAllocSize - VARHDRSZ,
 				size,
@@ -233,24 +116,24 @@ CheckTrainingLimits(VaeTrainState *st, int64 n_rows)
 				width;
 
 	/* a bad option is reported by training itself, with its own message */
-	if (vc_options_resolve(&opt, Max(n_rows, VC_MIN_ROWS), st->dim, msg) != VC_OK)
+	if (vc_options_resolve(&opt, Max(n_rows, VC_MIN_ROWS), dim, msg) != VC_OK)
 		return;
-	size = vc_model_size_bound(&opt, st->dim, Max(n_rows, VC_MIN_ROWS));
+	size = vc_model_size_bound(&opt, dim, Max(n_rows, VC_MIN_ROWS));
 	if (size <= limit)
 		return;
 	initStringInfo(&hidden);
 	for (i = 0; i < opt.n_hidden; i++)
 		appendStringInfo(&hidden, "%s%d", i ? ", " : "", opt.hidden[i]);
 	n_rows = Max(n_rows, VC_MIN_ROWS);
-	width = vc_max_width_for(&opt, st->dim, n_rows, limit);
-	workspace = vc_train_workspace_bytes(&opt, st->dim, n_rows);
+	width = vc_max_width_for(&opt, dim, n_rows, limit);
+	workspace = vc_train_workspace_bytes(&opt, dim, n_rows);
 	ereport(ERROR,
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			 errmsg("vae_train: the model would take %zu bytes (%s), more than the %zu bytes "
 					"(1 GB) a bytea can hold", size, FormatBytes((double) size), limit),
 			 errdetail("%zu parameters for %d features, hidden [%s], latent_dim %d; "
 					   "training would also allocate about %s besides the rows.",
-					   vc_layout_param_count(&opt, st->dim), st->dim, hidden.data,
+					   vc_layout_param_count(&opt, dim), dim, hidden.data,
 					   opt.latent_dim, FormatBytes((double) workspace)),
 			 width > 0 ?
 			 errhint("Use at most %d units in each hidden layer and in latent_dim, "
@@ -259,15 +142,16 @@ CheckTrainingLimits(VaeTrainState *st, int64 n_rows)
 }
 
 static bool
-SameOptions(Jsonb *a, Jsonb *b)
+SameOptions(const Jsonb *a, const Jsonb *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
 	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
 }
 
-static void
-CheckSameOptions(Jsonb *a, Jsonb *b)
+/* every row of one aggregate must come with the same options */
+void
+VaeCheckSameOptions(const Jsonb *a, const Jsonb *b)
 {
 	if (!SameOptions(a, b))
 		ereport(ERROR,
@@ -305,10 +189,10 @@ vae_train_trans(PG_FUNCTION_ARGS)
 	if (st == NULL)
 	{
 		st = CreateState(aggctx, dim, options);
-		CheckTrainingLimits(st, VC_MAX_SCORE_SAMPLE);
+		VaeCheckTrainingLimits(&st->opt, st->dim, VC_MAX_SCORE_SAMPLE);
 	}
 	else
-		CheckSameOptions(st->options, options);
+		VaeCheckSameOptions(st->options, options);
 	st->seen++;
 	if (dim != st->dim)
 		ereport(ERROR,
@@ -318,25 +202,13 @@ vae_train_trans(PG_FUNCTION_ARGS)
 						   (long long) st->seen, dim, st->dim)));
 
 	/* a bad element raises an ERROR, which ends the whole aggregation */
-	rec = NewRecord(aggctx, st);
+	rec = VaeBufferAppend(aggctx, &st->buf);
 	row = (float *) (rec + sizeof(uint64));
 	VaeArrayToFloats(arr, "features", row, dim);
 	hash = vc_hash_row(row, dim, st->opt.seed);
 	memcpy(rec, &hash, sizeof(hash));
-	CompactIfNeeded(aggctx, st);
+	VaeBufferCompact(aggctx, &st->buf, st->opt.max_rows);
 	PG_RETURN_POINTER(st);
-}
-
-static void
-FreeRecords(VaeTrainState *st)
-{
-	int			c;
-
-	for (c = 0; c < st->n_chunks; c++)
-		pfree(st->chunks[c]);
-	st->n_chunks = 0;
-	st->n_rows = 0;
-	st->first_cap = 0;
 }
 
 static void
@@ -344,14 +216,15 @@ AppendRecords(MemoryContext aggctx, VaeTrainState *dst, VaeTrainState *src)
 {
 	int64		i;
 
-	for (i = 0; i < src->n_rows; i++)
+	for (i = 0; i < src->buf.n_rows; i++)
 	{
-		memcpy(NewRecord(aggctx, dst), Record(src, i), dst->rec_size);
+		memcpy(VaeBufferAppend(aggctx, &dst->buf), VaeBufferRecord(&src->buf, i),
+			   dst->buf.rec_size);
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	dst->seen += src->seen;
-	CompactIfNeeded(aggctx, dst);
+	VaeBufferCompact(aggctx, &dst->buf, dst->opt.max_rows);
 }
 
 Datum
@@ -385,7 +258,7 @@ vae_train_combine(PG_FUNCTION_ARGS)
 		s1 = CreateState(aggctx, s2->dim, s2->options);
 	else
 	{
-		CheckSameOptions(s1->options, s2->options);
+		VaeCheckSameOptions(s1->options, s2->options);
 		if (s1->dim != s2->dim)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
@@ -394,7 +267,7 @@ vae_train_combine(PG_FUNCTION_ARGS)
 	}
 	AppendRecords(aggctx, s1, s2);
 	if (s2->transient)
-		FreeRecords(s2);
+		VaeBufferFree(&s2->buf);
 	PG_RETURN_POINTER(s1);
 }
 
@@ -415,19 +288,19 @@ vae_train_serialize(PG_FUNCTION_ARGS)
 		elog(ERROR, "vae_train_serialize called in non-aggregate context");
 	st = (VaeTrainState *) PG_GETARG_POINTER(0);
 	opt_len = st->options ? VARSIZE(st->options) : 0;
-	total = VARHDRSZ + SER_HEADER + opt_len + (Size) st->n_rows * st->rec_size;
-	if ((Size) st->n_rows > (MaxAllocSize / st->rec_size) || !AllocSizeIsValid(total))
+	total = VARHDRSZ + SER_HEADER + opt_len + (Size) st->buf.n_rows * st->buf.rec_size;
+	if ((Size) st->buf.n_rows > (MaxAllocSize / st->buf.rec_size) || !AllocSizeIsValid(total))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("vae_train state of a parallel worker exceeds 1 GB (%lld rows)",
-						(long long) st->n_rows),
+						(long long) st->buf.n_rows),
 				 errhint("Set the max_rows option, or SET max_parallel_workers_per_gather = 0.")));
 	out = palloc(total);
 	SET_VARSIZE(out, total);
 	p = VARDATA(out);
 	memcpy(p, &st->dim, sizeof(int32));
 	p += sizeof(int32);
-	memcpy(p, &st->n_rows, sizeof(int64));
+	memcpy(p, &st->buf.n_rows, sizeof(int64));
 	p += sizeof(int64);
 	memcpy(p, &st->seen, sizeof(int64));
 	p += sizeof(int64);
@@ -436,9 +309,9 @@ vae_train_serialize(PG_FUNCTION_ARGS)
 	if (opt_len)
 		memcpy(p, st->options, opt_len);
 	p += opt_len;
-	for (i = 0; i < st->n_rows; i++, p += st->rec_size)
+	for (i = 0; i < st->buf.n_rows; i++, p += st->buf.rec_size)
 	{
-		memcpy(p, Record(st, i), st->rec_size);
+		memcpy(p, VaeBufferRecord(&st->buf, i), st->buf.rec_size);
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -487,11 +360,11 @@ vae_train_deserialize(PG_FUNCTION_ARGS)
 	}
 	p += opt_len;
 	len -= opt_len;
-	if ((Size) n_rows != len / st->rec_size || len % st->rec_size != 0)
+	if ((Size) n_rows != len / st->buf.rec_size || len % st->buf.rec_size != 0)
 		elog(ERROR, "vae_train state is inconsistent");
-	for (i = 0; i < n_rows; i++, p += st->rec_size)
+	for (i = 0; i < n_rows; i++, p += st->buf.rec_size)
 	{
-		memcpy(NewRecord(aggctx, st), p, st->rec_size);
+		memcpy(VaeBufferAppend(aggctx, &st->buf), p, st->buf.rec_size);
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -505,7 +378,7 @@ vae_train_deserialize(PG_FUNCTION_ARGS)
 static const float *
 StateRow(void *arg, int64 i)
 {
-	return (const float *) (Record((VaeTrainState *) arg, i) + sizeof(uint64));
+	return (const float *) (VaeBufferRecord(&((VaeTrainState *) arg)->buf, i) + sizeof(uint64));
 }
 
 /*
@@ -538,7 +411,7 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 		return NULL;
 	}
 
-	status = VaeGpuTrain(target, StateRow, st, st->n_rows, st->dim, &st->opt, cb,
+	status = VaeGpuTrain(target, StateRow, st, st->buf.n_rows, st->dim, &st->opt, cb,
 						 &model, msg, &worker_failed);
 	if (status == VC_OK)
 		return model;
@@ -569,17 +442,12 @@ vae_train_final(PG_FUNCTION_ARGS)
 	VcModel    *model = NULL;
 	char		msg[VC_ERRMSG_LEN];
 	VcStatus	status;
-	Size		size;
 	bytea	   *out;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "vae_train_final called in non-aggregate context");
 	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
-	if (st == NULL || st->n_rows == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vae_train needs at least %d rows, got none", VC_MIN_ROWS),
-				 errdetail("NULL rows are skipped.")));
+	VaeCheckHasRows(st ? &st->buf : NULL);
 
 	/*
 	 * Training sorts and normalizes the rows in place, so a second call on
@@ -588,7 +456,7 @@ vae_train_final(PG_FUNCTION_ARGS)
 	 */
 	if (st->result)
 		PG_RETURN_BYTEA_P(st->result);
-	CheckTrainingLimits(st, st->n_rows);
+	VaeCheckTrainingLimits(&st->opt, st->dim, st->buf.n_rows);
 
 	/*
 	 * Everything the core allocates lives in this context: an ERROR or a
@@ -597,26 +465,48 @@ vae_train_final(PG_FUNCTION_ARGS)
 	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_ctx);
-	model = TrainOnWorker(st, &train_callbacks);
+	model = TrainOnWorker(st, &vae_train_callbacks);
 	if (model == NULL)
 	{
-		refs = BuildRefs(st);
-		status = vc_train(refs, st->n_rows, st->dim, &st->opt, &train_callbacks, &model, msg);
+		refs = VaeBufferRefs(&st->buf);
+		status = vc_train(refs, st->buf.n_rows, st->dim, &st->opt, &vae_train_callbacks,
+						  &model, msg);
 		if (status != VC_OK)
 			VaeReportStatus(status, msg);
 	}
 	MemoryContextSwitchTo(old);
 
-	size = vc_model_serialized_size(model);
+	out = VaeModelToBytea(model, GetMemoryChunkContext(st));
+	MemoryContextDelete(train_ctx);
+	st->result = out;
+	PG_RETURN_BYTEA_P(out);
+}
+
+/* a final function's state must hold rows (NULL: no row came) */
+void
+VaeCheckHasRows(const VaeRowBuffer *b)
+{
+	if (b == NULL || b->n_rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vae_train needs at least %d rows, got none", VC_MIN_ROWS),
+				 errdetail("NULL rows are skipped.")));
+}
+
+/* the serialized model as a bytea allocated in cxt (it outlives the training context) */
+bytea *
+VaeModelToBytea(const VcModel *model, MemoryContext cxt)
+{
+	Size		size = vc_model_serialized_size(model);
+	bytea	   *out;
+
 	if (!AllocSizeIsValid(size + VARHDRSZ))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the trained model would take %zu bytes, more than a bytea can hold", size),
 				 errhint("Use fewer or smaller hidden layers.")));
-	out = MemoryContextAllocHuge(GetMemoryChunkContext(st), size + VARHDRSZ);
+	out = MemoryContextAllocHuge(cxt, size + VARHDRSZ);
 	SET_VARSIZE(out, size + VARHDRSZ);
 	vc_model_serialize(model, (uint8_t *) VARDATA(out));
-	MemoryContextDelete(train_ctx);
-	st->result = out;
-	PG_RETURN_BYTEA_P(out);
+	return out;
 }

@@ -7,9 +7,11 @@
 
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 
 #include "vc_options.h"
+#include "vc_schema.h"
 
 PG_FUNCTION_INFO_V1(vae_model_info);
 
@@ -48,6 +50,87 @@ AppendOption(StringInfo s, const VcOptions *o, VcOptionId id)
 	appendStringInfoString(s, vc_option_json(&vc_option_defs[id], o, buf, sizeof(buf)));
 }
 
+/* where a column's values come from, as vae_model_info names it */
+static const char *
+SourceName(int source)
+{
+	switch (source)
+	{
+		case VC_SRC_ARRAY_ELEMENT:
+			return "array element";
+		case VC_SRC_HOUR_OF_DAY:
+			return "hour of day";
+		case VC_SRC_DAY_OF_WEEK:
+			return "day of week";
+		case VC_SRC_DAY_OF_YEAR:
+			return "day of year";
+		default:
+			return "value";
+	}
+}
+
+/*
+ * A row model's "columns" (each column the model reads: name, attribute,
+ * kind, source, categories, NULL share, scaling) and "excluded" (the
+ * training rows' columns left out, and why).
+ */
+static void
+AppendSchema(StringInfo s, const VcSchema *schema)
+{
+	int			i,
+				k;
+
+	appendStringInfo(s, ", \"max_categories\": %d, \"columns\": [", schema->max_categories);
+	for (i = 0; i < schema->n_columns; i++)
+	{
+		const VcColumn *c = &schema->columns[i];
+
+		appendStringInfoString(s, i ? ", {\"name\": " : "{\"name\": ");
+		escape_json(s, c->name);
+		appendStringInfoString(s, ", \"attribute\": ");
+		escape_json(s, c->attribute);
+		appendStringInfo(s, ", \"kind\": \"%s\", \"source\": \"%s\"",
+						 vc_column_kind_name(c->kind), SourceName(c->source));
+		if (c->source == VC_SRC_ARRAY_ELEMENT)
+			appendStringInfo(s, ", \"element\": %d", c->element);
+		if (c->kind == VC_COL_CATEGORICAL)
+		{
+			appendStringInfoString(s, ", \"categories\": [");
+			for (k = 0; k < c->n_categories - 1; k++)
+			{
+				if (k)
+					appendStringInfoString(s, ", ");
+				escape_json(s, c->categories[k]);
+			}
+			appendStringInfoString(s, "], \"other\": true");
+		}
+		if (c->kind == VC_COL_CONTINUOUS)
+		{
+			appendStringInfoString(s, ", \"center\": ");
+			AppendNumber(s, c->center);
+			appendStringInfoString(s, ", \"scale\": ");
+			AppendNumber(s, c->scale);
+		}
+		if (c->kind == VC_COL_CYCLIC)
+		{
+			appendStringInfoString(s, ", \"period\": ");
+			AppendNumber(s, c->period);
+		}
+		appendStringInfoString(s, ", \"null_share\": ");
+		AppendNumber(s, c->null_share);
+		appendStringInfo(s, ", \"null_unit\": %s}", c->has_null_unit ? "true" : "false");
+	}
+	appendStringInfoString(s, "], \"excluded\": [");
+	for (i = 0; i < schema->n_excluded; i++)
+	{
+		appendStringInfoString(s, i ? ", {\"name\": " : "{\"name\": ");
+		escape_json(s, schema->excluded[i].name);
+		appendStringInfo(s, ", \"reason\": \"%s\"}",
+						 vc_exclude_reason_name(schema->excluded[i].reason));
+	}
+	appendStringInfoChar(s, ']');
+}
+
 /*
  * vae_model_info(model bytea) returns jsonb: the model's shape, size,
  * training record (losses per epoch, time, device, rows) and every option as
@@ -63,8 +146,9 @@ vae_model_info(PG_FUNCTION_ARGS)
 	int			i;
 
 	initStringInfo(&s);
+	/* array models are written as version 1, row models as version 2 */
 	appendStringInfo(&s, "{\"format_version\": %d, \"input_dim\": %d, \"latent_dim\": ",
-					 VC_FORMAT_VERSION, m->dim);
+					 m->schema ? 2 : 1, m->dim);
 	AppendOption(&s, o, VC_OPTION_latent_dim);
 	appendStringInfoString(&s, ", \"hidden\": ");
 	AppendOption(&s, o, VC_OPTION_hidden);
@@ -93,7 +177,13 @@ vae_model_info(PG_FUNCTION_ARGS)
 		appendStringInfo(&s, "%s\"%s\": ", i ? ", " : "", vc_option_defs[i].name);
 		AppendOption(&s, o, (VcOptionId) i);
 	}
-	appendStringInfoString(&s, "}}");
+	appendStringInfoChar(&s, '}');
+	if (m->schema)
+	{
+		appendStringInfoString(&s, ", \"input\": \"rows\"");
+		AppendSchema(&s, m->schema);
+	}
+	appendStringInfoChar(&s, '}');
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 }

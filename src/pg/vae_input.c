@@ -28,17 +28,6 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
-typedef enum VaeElemKind
-{
-	VAE_ELEM_OTHER,
-	VAE_ELEM_FLOAT4,
-	VAE_ELEM_FLOAT8,
-	VAE_ELEM_INT2,
-	VAE_ELEM_INT4,
-	VAE_ELEM_INT8,
-	VAE_ELEM_NUMERIC
-} VaeElemKind;
-
 /* the conversion to float32 of this element type, or VAE_ELEM_OTHER */
 static VaeElemKind
 KindOf(Oid elemtype)
@@ -143,24 +132,97 @@ OneZero(float f)
  * numeric_float4's conversion: strtof of numeric_out's text, which rounds
  * the exact decimal value once.  Where float4in would reject a value that
  * underflows to zero, we keep the zero, as the double precision path does.
+ * false for NaN, Infinity and values beyond real, *bad then saying which.
  */
-static float
-NumericToFloat(Numeric n, const char *what, int pos)
+static bool
+NumericToFloatChecked(Numeric n, float *out, double *bad)
 {
 	char	   *text;
 	float		f;
 
-	if (numeric_is_nan(n))
-		ReportBadValue(what, pos, get_float8_nan());
-	if (numeric_is_inf(n))
-		ReportBadValue(what, pos, get_float8_infinity());
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+	{
+		*bad = numeric_is_nan(n) ? get_float8_nan() : get_float8_infinity();
+		return false;
+	}
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
 	errno = 0;
 	f = strtof(text, NULL);
-	if (errno == ERANGE && isinf(f))
-		ReportBadValue(what, pos, DBL_MAX);
 	pfree(text);
-	return OneZero(f);
+	if (errno == ERANGE && isinf(f))
+	{
+		*bad = DBL_MAX;
+		return false;
+	}
+	*out = OneZero(f);
+	return true;
+}
+
+static float
+NumericToFloat(Numeric n, const char *what, int pos)
+{
+	float		f = 0;
+	double		bad;
+
+	if (!NumericToFloatChecked(n, &f, &bad))
+		ReportBadValue(what, pos, bad);
+	return f;
+}
+
+/* the float32 conversion of values of typid (a domain: its base type's) */
+VaeElemKind
+VaeNumberKind(Oid typid)
+{
+	VaeElemKind kind = KindOf(typid);
+
+	return kind != VAE_ELEM_OTHER ? kind : KindOf(getBaseType(typid));
+}
+
+/*
+ * One value d of a numeric type of kind k as float32, converted as a cast
+ * to real converts it (as VaeArrayToFloats does each element): false when
+ * it is NaN, infinite or beyond real, with *bad the value in its own type
+ * (DBL_MAX: out of range), for the caller's message.
+ */
+bool
+VaeNumberToFloat(Datum d, VaeElemKind k, float *out, double *bad)
+{
+	double		v;
+
+	switch (k)
+	{
+		case VAE_ELEM_FLOAT4:
+			v = DatumGetFloat4(d);
+			break;
+		case VAE_ELEM_FLOAT8:
+			v = DatumGetFloat8(d);
+			if (isfinite(v) && !isfinite((float) v))
+			{
+				*bad = DBL_MAX;
+				return false;
+			}
+			break;
+		case VAE_ELEM_INT2:
+			*out = (float) DatumGetInt16(d);
+			return true;
+		case VAE_ELEM_INT4:
+			*out = (float) DatumGetInt32(d);
+			return true;
+		case VAE_ELEM_INT8:
+			*out = (float) DatumGetInt64(d);
+			return true;
+		case VAE_ELEM_NUMERIC:
+			return NumericToFloatChecked(DatumGetNumeric(d), out, bad);
+		default:
+			pg_unreachable();
+	}
+	if (!isfinite(v))
+	{
+		*bad = v;
+		return false;
+	}
+	*out = OneZero((float) v);
+	return true;
 }
 
 /*

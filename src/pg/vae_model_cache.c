@@ -16,8 +16,13 @@
  */
 #include "vae.h"
 
+#include "vae_rows.h"
+
 #include "access/detoast.h"
+#include "access/htup_details.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
 
 /* does entry c hold a model decoded from exactly these bytes */
 static bool
@@ -36,6 +41,7 @@ SameBytes(const VaeModelCache *c, const char *data, Size len)
 
 typedef struct VaeModelCacheSet
 {
+	int			input_form;		/* the scored argument: 0 not known yet, 1 array, 2 row */
 	int			next;			/* entry to replace next */
 	VaeModelCache entries[CACHE_ENTRIES];
 } VaeModelCacheSet;
@@ -46,6 +52,8 @@ ClearEntry(VaeModelCache *c)
 {
 	vc_scratch_free(c->scratch);
 	vc_model_free(c->model);
+	if (c->rowmap_cxt)
+		MemoryContextDelete(c->rowmap_cxt);
 	if (c->row)
 		pfree(c->row);
 	if (c->bytes)
@@ -67,7 +75,7 @@ DecodeInto(FunctionCallInfo fcinfo, VaeModelCache *c, const char *data, Size len
 	if (st == VC_OK)
 	{
 		c->scratch = vc_scratch_create(model);
-		c->row = palloc(sizeof(float) * model->dim);
+		c->row = palloc(sizeof(float) * Max(model->dim, model->n_cols));
 		if (c->scratch == NULL)
 		{
 			vc_model_free(model);
@@ -145,12 +153,27 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 	return c;
 }
 
+/* a row model where an array model is needed: ERROR 22023 saying which form it takes */
+void
+VaeCheckArrayModel(const VcModel *m, const char *fn)
+{
+	if (m->schema != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("this model was trained on rows: pass a row, as in %s(model, t)", fn),
+				 errdetail("It models the columns of a table; a feature array cannot be scored with it.")));
+}
+
 /* the features argument, checked against the model's width, as float32 */
 const float *
 VaeGetScoringRow(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(argno);
-	int			dim = VaeArrayDim(arr, "features");
+	ArrayType  *arr;
+	int			dim;
+
+	VaeCheckArrayModel(c->model, get_func_name(fcinfo->flinfo->fn_oid));
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	dim = VaeArrayDim(arr, "features");
 
 	if (dim != c->model->dim)
 		ereport(ERROR,
@@ -159,4 +182,72 @@ VaeGetScoringRow(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
 						dim, c->model->dim)));
 	VaeArrayToFloats(arr, "features", c->row, dim);
 	return c->row;
+}
+
+/*
+ * The record argument as the model's compact row, its columns matched by
+ * name (the mapping is built once per row type and kept with the model);
+ * with texts, each column's value as text too.  An array model given a
+ * record is ERROR 22023.
+ */
+const float *
+VaeGetScoringRecord(FunctionCallInfo fcinfo, VaeModelCache *c, int argno, char **texts)
+{
+	HeapTupleHeader rec;
+	Oid			typid;
+	int32		typmod;
+
+	if (c->model->schema == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("this model was trained on feature arrays: pass an array, as in %s(model, features)",
+						get_func_name(fcinfo->flinfo->fn_oid)),
+				 errdetail("It has %d features and no columns to match a row's by name.",
+						   c->model->dim)));
+	rec = PG_GETARG_HEAPTUPLEHEADER(argno);
+	typid = HeapTupleHeaderGetTypeId(rec);
+	typmod = HeapTupleHeaderGetTypMod(rec);
+	if (!VaeRowMapMatches(c->rowmap, typid, typmod))
+	{
+		TupleDesc	tupdesc = lookup_rowtype_tupdesc(typid, typmod);
+
+		if (c->rowmap_cxt)
+			MemoryContextDelete(c->rowmap_cxt);
+		c->rowmap = NULL;
+		c->rowmap_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "vae row map",
+											  ALLOCSET_SMALL_SIZES);
+		PG_TRY();
+		{
+			c->rowmap = VaeBuildRowMap(c->model->schema, tupdesc, typid, typmod, c->rowmap_cxt);
+		}
+		PG_FINALLY();
+		{
+			ReleaseTupleDesc(tupdesc);
+		}
+		PG_END_TRY();
+	}
+	VaeReadRecord(c->rowmap, c->model->schema, rec, c->row, texts);
+	return c->row;
+}
+
+/*
+ * The argument to score as the model's raw row, whichever form the function
+ * was given: a row (matched by column name) or a feature array.  VaeGetModel
+ * came first (it made fn_extra).
+ */
+const float *
+VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
+{
+	VaeModelCacheSet *set = (VaeModelCacheSet *) fcinfo->flinfo->fn_extra;
+
+	/* the argument's type is the call site's: look it up once */
+	if (set->input_form == 0)
+	{
+		Oid			type = get_fn_expr_argtype(fcinfo->flinfo, argno);
+
+		set->input_form = OidIsValid(type) && type_is_rowtype(type) ? 2 : 1;
+	}
+	if (set->input_form == 2)
+		return VaeGetScoringRecord(fcinfo, c, argno, NULL);
+	return VaeGetScoringRow(fcinfo, c, argno);
 }

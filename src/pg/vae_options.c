@@ -23,8 +23,44 @@
 #include "utils/tuplestore.h"
 
 #include "vc_options.h"
+#include "vc_schema.h"
 
 PG_FUNCTION_INFO_V1(vae_options);
+
+/*
+ * The options of training on rows.  They are parsed here, next to the
+ * table's, but are not in the core's option table: their values are lists
+ * of column names and an object of column kinds, which the table's types
+ * cannot describe, and they live in the model's column schema (which
+ * columns, their kinds, max_categories), not in the options block that the
+ * model header and the GPU worker's protocol carry.  vae_options() lists
+ * them after the table's.
+ */
+typedef struct VaeRowOptionDef
+{
+	const char *name;
+	const char *type;
+	const char *default_rule;
+	int			min_value;		/* integers; 0 when not one */
+	int			max_value;
+	const char *accepts;
+	const char *description;
+} VaeRowOptionDef;
+
+static const char *const kind_names[] = {"continuous", "boolean", "categorical", "cyclic", "ignore"};
+
+#define N_ROW_OPTIONS 4
+static const VaeRowOptionDef row_option_defs[N_ROW_OPTIONS] = {
+	{"columns", "text[]", "every column", 0, 0, "an array of column names",
+	"rows only: the columns to model, all others excluded"},
+	{"exclude", "text[]", "none", 0, 0, "an array of column names",
+	"rows only: columns to leave out"},
+	{"kind", "object", "by type", 0, 0,
+		"an object of column name: 'continuous', 'boolean', 'categorical', 'cyclic' or 'ignore'",
+	"rows only: how to model a column, whatever its type would choose"},
+	{"max_categories", "integer", "32", 2, VC_MAX_CATEGORIES, "an integer between 2 and 1024",
+	"rows only: categories kept per text column, the \"other\" bucket included"}
+};
 
 /* "hidden, latent_dim, ...": every key of the table, for hints */
 static const char *
@@ -36,6 +72,8 @@ ValidKeys(void)
 	initStringInfo(&s);
 	for (i = 0; i < VC_N_OPTIONS; i++)
 		appendStringInfo(&s, "%s%s", i ? ", " : "", vc_option_defs[i].name);
+	for (i = 0; i < N_ROW_OPTIONS; i++)
+		appendStringInfo(&s, ", %s", row_option_defs[i].name);
 	return s.data;
 }
 
@@ -110,13 +148,137 @@ ParseHidden(const VcOptionDef *def, JsonbValue *hv, VcOptions *opt)
 	opt->n_hidden = n;
 }
 
+/* "option \"NAME\" must be ..." for a row option */
+static void
+RowOptionError(const VaeRowOptionDef *def)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("vae_train option \"%s\" must be %s", def->name, def->accepts)));
+}
+
+/* a jsonb array of strings as a palloc'd array of C strings */
+static char **
+StringList(const VaeRowOptionDef *def, JsonbValue *av, int *n_out)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	  **names;
+	int			n = 0;
+
+	if (av->type != jbvBinary || !JsonContainerIsArray(av->val.binary.data))
+		RowOptionError(def);
+	names = palloc(sizeof(char *) * (JsonContainerSize(av->val.binary.data) + 1));
+	it = JsonbIteratorInit(av->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (v.type != jbvString)
+			RowOptionError(def);
+		names[n++] = pnstrdup(v.val.string.val, v.val.string.len);
+	}
+	*n_out = n;
+	return names;
+}
+
+/* "kind": {"col": "categorical", ...} */
+static void
+ParseKinds(const VaeRowOptionDef *def, JsonbValue *ov, VaeRowOptions *ro)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			cap;
+
+	if (ov->type != jbvBinary || !JsonContainerIsObject(ov->val.binary.data))
+		RowOptionError(def);
+	cap = JsonContainerSize(ov->val.binary.data) + 1;
+	ro->kind_names = palloc(sizeof(char *) * cap);
+	ro->kinds = palloc(sizeof(int) * cap);
+	it = JsonbIteratorInit(ov->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			ro->kind_names[ro->n_kinds] = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			int			k;
+
+			if (v.type != jbvString)
+				RowOptionError(def);
+			for (k = 0; k < lengthof(kind_names); k++)
+				if (strlen(kind_names[k]) == (size_t) v.val.string.len &&
+					memcmp(kind_names[k], v.val.string.val, v.val.string.len) == 0)
+					break;
+			if (k == lengthof(kind_names))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("vae_train option \"kind\": unknown kind \"%s\" for column \"%s\"",
+								VaeEchoText(v.val.string.val, v.val.string.len),
+								VaeEchoText(ro->kind_names[ro->n_kinds],
+											strlen(ro->kind_names[ro->n_kinds]))),
+						 errhint("Kinds are continuous, boolean, categorical, cyclic and ignore.")));
+			ro->kinds[ro->n_kinds++] = k;
+		}
+	}
+}
+
+/*
+ * A row option (true), or false when key is none.  Without ro (training on
+ * arrays) a row option is an error that says where it applies.
+ */
+static bool
+ParseRowKey(const char *key, int keylen, JsonbValue *v, VaeRowOptions *ro)
+{
+	const VaeRowOptionDef *def = NULL;
+	int			i;
+
+	for (i = 0; i < N_ROW_OPTIONS; i++)
+		if (strlen(row_option_defs[i].name) == (size_t) keylen &&
+			memcmp(row_option_defs[i].name, key, keylen) == 0)
+			def = &row_option_defs[i];
+	if (def == NULL)
+		return false;
+	if (ro == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("vae_train option \"%s\" applies to training on rows, not on arrays",
+						def->name),
+				 errhint("Pass whole rows, as in SELECT vae_train(t, options) FROM my_table t.")));
+	if (def == &row_option_defs[0])
+		ro->columns = StringList(def, v, &ro->n_columns);
+	else if (def == &row_option_defs[1])
+		ro->exclude = StringList(def, v, &ro->n_exclude);
+	else if (def == &row_option_defs[2])
+		ParseKinds(def, v, ro);
+	else
+	{
+		char	   *text,
+				   *end;
+		long		n;
+
+		if (v->type != jbvNumeric)
+			RowOptionError(def);
+		text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+		n = strtol(text, &end, 10);
+		if (*end != '\0' || n < def->min_value || n > def->max_value)
+			RowOptionError(def);
+		ro->max_categories = (int) n;
+	}
+	return true;
+}
+
 /* one key: its jsonb type by the table, then the table's check */
 static void
-ParseKey(const char *key, int keylen, JsonbValue *v, VcOptions *opt)
+ParseKey(const char *key, int keylen, JsonbValue *v, VcOptions *opt, VaeRowOptions *ro)
 {
 	const VcOptionDef *def = vc_option_find(key, keylen);
 	VcOptionValue val = {0};
 
+	if (def == NULL && ParseRowKey(key, keylen, v, ro))
+		return;
 	if (def == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -159,12 +321,13 @@ ParseKey(const char *key, int keylen, JsonbValue *v, VcOptions *opt)
 }
 
 /*
- * vae_train's jsonb options (NULL: none) into opt: each key must be in the
- * option table and its value pass the table's check, or ERROR.  Keys not
- * given keep vc_options_init's values; device defaults to 'auto'.
+ * vae_train's jsonb options (NULL: none) into opt, and with ro (training on
+ * rows) the row options into ro: each key must be in the option table (or
+ * be a row option) and its value pass the table's check, or ERROR.  Keys
+ * not given keep vc_options_init's values; device defaults to 'auto'.
  */
 void
-VaeParseOptions(Jsonb *jb, VcOptions *opt)
+VaeParseRowOptions(Jsonb *jb, VcOptions *opt, VaeRowOptions *ro)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -173,6 +336,12 @@ VaeParseOptions(Jsonb *jb, VcOptions *opt)
 	int			keylen = 0;
 
 	vc_options_init(opt);
+	if (ro)
+	{
+		memset(ro, 0, sizeof(*ro));
+		ro->n_columns = -1;
+		ro->max_categories = 32;
+	}
 
 	/*
 	 * 'auto': the GPU worker when one is configured (vae.gpu_worker, or the
@@ -196,8 +365,15 @@ VaeParseOptions(Jsonb *jb, VcOptions *opt)
 			keylen = v.val.string.len;
 		}
 		else if (tok == WJB_VALUE)
-			ParseKey(key, keylen, &v, opt);
+			ParseKey(key, keylen, &v, opt, ro);
 	}
+}
+
+/* the options of training on arrays: the table's keys only */
+void
+VaeParseOptions(Jsonb *jb, VcOptions *opt)
+{
+	VaeParseRowOptions(jb, opt, NULL);
 }
 
 /* ---- vae_options(): the table, for users ---- */
@@ -282,6 +458,26 @@ vae_options(PG_FUNCTION_ARGS)
 		else
 			nulls[5] = true;
 		values[6] = CStringGetTextDatum(vc_option_describe(def, buf, sizeof(buf)));
+		values[7] = CStringGetTextDatum(def->description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	for (i = 0; i < N_ROW_OPTIONS; i++)
+	{
+		const VaeRowOptionDef *def = &row_option_defs[i];
+		Datum		values[8];
+		bool		nulls[8] = {false};
+
+		values[0] = CStringGetTextDatum(def->name);
+		values[1] = CStringGetTextDatum(def->type);
+		values[2] = CStringGetTextDatum(def->default_rule);
+		nulls[3] = nulls[4] = def->max_value == 0;
+		if (def->max_value)
+		{
+			values[3] = NumericFromText(psprintf("%d", def->min_value));
+			values[4] = NumericFromText(psprintf("%d", def->max_value));
+		}
+		nulls[5] = true;
+		values[6] = CStringGetTextDatum(def->accepts);
 		values[7] = CStringGetTextDatum(def->description);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

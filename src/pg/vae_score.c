@@ -13,6 +13,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
 #include "vc_options.h"
@@ -61,11 +62,12 @@ FloatArray(const float *v, int n)
 	return construct_array(d, n, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
 }
 
+/* vae_score(model, features or row [, method]) */
 Datum
 vae_score(PG_FUNCTION_ARGS)
 {
 	VaeModelCache *c = VaeGetModel(fcinfo, 0);
-	const float *x = VaeGetScoringRow(fcinfo, c, 1);
+	const float *x = VaeGetScoringInput(fcinfo, c, 1);
 	int			method = PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB;
 	double		out[VC_N_METHODS];
 	char		msg[VC_ERRMSG_LEN];
@@ -92,11 +94,12 @@ vae_threshold(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(vc_threshold(c->model, method, contamination));
 }
 
+/* vae_encode(model, features or row): the latent mean */
 Datum
 vae_encode(PG_FUNCTION_ARGS)
 {
 	VaeModelCache *c = VaeGetModel(fcinfo, 0);
-	const float *x = VaeGetScoringRow(fcinfo, c, 1);
+	const float *x = VaeGetScoringInput(fcinfo, c, 1);
 	float	   *mu = palloc(sizeof(float) * c->model->opt.latent_dim);
 	char		msg[VC_ERRMSG_LEN];
 
@@ -162,9 +165,75 @@ typedef struct GenerateState
 	uint64		seed;
 } GenerateState;
 
+/* n rows to generate: at least 0 and at most vae.max_generate_rows, or ERROR */
+static void
+CheckGenerateCount(const char *fn, int32 n)
+{
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs n >= 0, got %d", fn, n)));
+	if (n > vae_max_generate_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: n = %d is more than vae.max_generate_rows (%d)",
+						fn, n, vae_max_generate_rows),
+				 errhint("SET vae.max_generate_rows to at least %d to generate that many rows.  "
+						 "In FROM, every row is generated (into temporary files past "
+						 "work_mem) before LIMIT applies.", n)));
+}
+
 /*
- * Value-per-call, so that LIMIT stops generation early.  fn_extra belongs to
- * the SRF machinery here, so the model is decoded into the multi-call context.
+ * The first call of vae_generate(model, n, seed) (rows false) or
+ * vae_generate_rows (rows true): n checked, the model decoded into the
+ * multi-call context (fn_extra belongs to the SRF machinery here) and of
+ * the kind the function takes.
+ */
+static void
+GenerateBegin(FunctionCallInfo fcinfo, bool rows)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	int32		n = PG_GETARG_INT32(1);
+	FuncCallContext *funcctx;
+	GenerateState *gs;
+	MemoryContext old;
+	char		msg[VC_ERRMSG_LEN];
+	VcStatus	st;
+
+	CheckGenerateCount(rows ? "vae_generate_rows" : "vae_generate", n);
+	funcctx = SRF_FIRSTCALL_INIT();
+	old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+	gs = palloc0(sizeof(GenerateState));
+	gs->seed = (uint64) PG_GETARG_INT64(2);
+	st = vc_model_deserialize((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+							  &gs->model, msg);
+	if (st == VC_OK)
+	{
+		gs->scratch = vc_scratch_create(gs->model);
+		gs->row = palloc(sizeof(float) * Max(gs->model->dim, gs->model->n_cols));
+	}
+	MemoryContextSwitchTo(old);
+	CheckStatus(st, msg);
+	if (!rows && gs->model->schema != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("this model was trained on rows: use vae_generate_rows(model, n, seed)"),
+				 errhint("vae_generate_rows returns each generated row as jsonb, column name -> value.")));
+	if (rows && gs->model->schema == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("this model was trained on feature arrays: use vae_generate(model, n, seed)")));
+	if (gs->scratch == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	funcctx->max_calls = n;
+	funcctx->user_fctx = gs;
+}
+
+/*
+ * vae_generate(model, n, seed): n rows sampled from an array model, as
+ * real[]; and vae_generate_rows(model, n, seed), the function returning
+ * jsonb: n rows of a row model, column name -> value.  Value-per-call, so
+ * that LIMIT stops generation early.
  */
 Datum
 vae_generate(PG_FUNCTION_ARGS)
@@ -173,48 +242,14 @@ vae_generate(PG_FUNCTION_ARGS)
 	GenerateState *gs;
 
 	if (SRF_IS_FIRSTCALL())
-	{
-		bytea	   *b = PG_GETARG_BYTEA_PP(0);
-		int32		n = PG_GETARG_INT32(1);
-		MemoryContext old;
-		char		msg[VC_ERRMSG_LEN];
-		VcStatus	st;
-
-		if (n < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("vae_generate needs n >= 0, got %d", n)));
-		if (n > vae_max_generate_rows)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("vae_generate: n = %d is more than vae.max_generate_rows (%d)",
-							n, vae_max_generate_rows),
-					 errhint("SET vae.max_generate_rows to at least %d to generate that many rows.  "
-							 "In FROM, every row is generated (into temporary files past "
-							 "work_mem) before LIMIT applies.", n)));
-		funcctx = SRF_FIRSTCALL_INIT();
-		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		gs = palloc0(sizeof(GenerateState));
-		gs->seed = (uint64) PG_GETARG_INT64(2);
-		st = vc_model_deserialize((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
-								  &gs->model, msg);
-		if (st == VC_OK)
-		{
-			gs->scratch = vc_scratch_create(gs->model);
-			gs->row = palloc(sizeof(float) * gs->model->dim);
-		}
-		MemoryContextSwitchTo(old);
-		CheckStatus(st, msg);
-		if (gs->scratch == NULL)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		funcctx->max_calls = n;
-		funcctx->user_fctx = gs;
-	}
+		GenerateBegin(fcinfo, get_func_rettype(fcinfo->flinfo->fn_oid) == JSONBOID);
 	funcctx = SRF_PERCALL_SETUP();
 	gs = funcctx->user_fctx;
 	if (funcctx->call_cntr < funcctx->max_calls)
 	{
 		vc_generate_row(gs->model, gs->scratch, gs->seed, (int64) funcctx->call_cntr, gs->row);
+		if (gs->model->schema)
+			SRF_RETURN_NEXT(funcctx, VaeCompactRowJsonb(gs->model->schema, gs->row));
 		SRF_RETURN_NEXT(funcctx, PointerGetDatum(FloatArray(gs->row, gs->model->dim)));
 	}
 	SRF_RETURN_DONE(funcctx);

@@ -4,9 +4,12 @@
  * Build and run (clang with libFuzzer):
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
  *	   -Isrc/core test/unit/fuzz_format.c src/core/vc_rng.c src/core/vc_model.c
- *	   src/core/vc_format.c -lm -o fuzz_format
+ *	   src/core/vc_format.c src/core/vc_schema.c src/core/vc_schema_format.c
+ *	   src/core/vc_options.c src/core/vc_crc32c.c -lm -o fuzz_format
  *	./fuzz_format -max_total_time=60 corpus/
- * A seed corpus of valid models comes from "test_format corpus/".
+ * A seed corpus of valid models comes from "test_format corpus/": four
+ * array models (format version 1) and two row models (version 2, with a
+ * column schema of every kind), so the fuzzer starts inside both readers.
  *
  * Each input is tried twice: as given, and with its CRC-32C trailer
  * recomputed.  Random bytes almost never carry a valid checksum, so without

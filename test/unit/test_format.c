@@ -21,6 +21,7 @@
 
 #include "vc.h"
 #include "vc_crc32c.h"
+#include "vc_schema.h"
 #include "tap.h"
 
 #define DOC_HEADER_SIZE 176
@@ -213,14 +214,15 @@ CompareFloat(const void *a, const void *b)
  * variant 0: gaussian, defaults; 1: bernoulli, defaults; 2: bernoulli, two
  * explicit tanh hidden layers; 3: gaussian, no hidden layer, trained on GPU.
  */
+static void FillRecord(VcModel *m, int variant);
+
 static VcModel *
 BuildModel(int variant)
 {
 	VcOptions	opt;
 	VcModel    *m = NULL;
 	char		err[VC_ERRMSG_LEN];
-	int			i,
-				k;
+	int			i;
 
 	vc_options_init(&opt);
 	opt.likelihood = (variant == 1 || variant == 2) ? VC_LIK_BERNOULLI : VC_LIK_GAUSSIAN;
@@ -264,6 +266,21 @@ BuildModel(int variant)
 		m->scale[i] = 1.0f + 0.25f * (float) i;
 	}
 	m->center[0] = -0.0f;		/* sign of zero must survive */
+	FillRecord(m, variant);
+	return m;
+}
+
+/*
+ * The training record of test model `variant`: 200 rows, 3 epochs (best 2),
+ * a loss history (validation losses only for variant 2) and 50 sorted
+ * scores per method with ties and signed zeros.
+ */
+static void
+FillRecord(VcModel *m, int variant)
+{
+	int			i,
+				k;
+
 	m->rows = TEST_ROWS;
 	m->epochs_run = 3;
 	m->best_epoch = 2;
@@ -287,7 +304,38 @@ BuildModel(int variant)
 		m->scores[k][6] = -0.0f;
 		qsort(m->scores[k], TEST_SCORES, sizeof(float), CompareFloat);
 	}
-	return m;
+}
+
+/* the schemas of a and b, field by field; the number of differences */
+static int
+SchemaDiffs(const VcSchema *a, const VcSchema *b)
+{
+	int			d = 0;
+
+	if (!a || !b)
+		return a != b;
+	d += a->n_columns != b->n_columns || a->n_excluded != b->n_excluded ||
+		a->max_categories != b->max_categories || a->input_width != b->input_width ||
+		a->head_width != b->head_width;
+	for (int i = 0; !d && i < a->n_columns; i++)
+	{
+		const VcColumn *x = &a->columns[i],
+				   *y = &b->columns[i];
+
+		d += strcmp(x->name, y->name) != 0 || strcmp(x->attribute, y->attribute) != 0 ||
+			x->kind != y->kind || x->source != y->source || x->element != y->element ||
+			x->n_categories != y->n_categories || F32Bits(x->center) != F32Bits(y->center) ||
+			F32Bits(x->scale) != F32Bits(y->scale) || F32Bits(x->period) != F32Bits(y->period) ||
+			F32Bits(x->null_share) != F32Bits(y->null_share) ||
+			x->has_null_unit != y->has_null_unit || x->in_off != y->in_off ||
+			x->null_head != y->null_head;
+		for (int k = 0; !d && k < x->n_categories - 1; k++)
+			d += strcmp(x->categories[k], y->categories[k]) != 0;
+	}
+	for (int i = 0; !d && i < a->n_excluded; i++)
+		d += strcmp(a->excluded[i].name, b->excluded[i].name) != 0 ||
+			a->excluded[i].reason != b->excluded[i].reason;
+	return d;
 }
 
 /* field by field; returns the number of differences, each one diag'd */
@@ -346,6 +394,8 @@ ModelDiffs(const VcModel *a, const VcModel *b)
 			DIFF(F64Bits(a->val_loss[i]) != F64Bits(b->val_loss[i]), "val_loss[i]");
 		}
 	}
+	DIFF(SchemaDiffs(a->schema, b->schema) != 0, "schema");
+	DIFF(a->n_cols != b->n_cols || a->head_dim != b->head_dim, "n_cols, head_dim");
 	DIFF(a->n_scores != b->n_scores, "n_scores");
 	if (a->n_scores == b->n_scores)
 		for (k = 0; k < VC_N_METHODS; k++)
@@ -504,7 +554,9 @@ TestRoundTrip(VcModel *m, int variant)
 			guard_ok = 0;
 	ok(guard_ok, "model %d: serialize writes no more than vc_model_serialized_size() = %zu bytes",
 	   variant, len);
-	ok(len == DOC_HEADER_SIZE + 8 * (size_t) m->dim + 4 * m->n_params +
+	/* version 2 has its schema section where version 1 has center and scale */
+	ok(len == DOC_HEADER_SIZE + (m->schema ? vc_schema_serialized_size(m->schema)
+								 : 8 * (size_t) m->dim) + 4 * m->n_params +
 	   16 * (size_t) m->epochs_run + 12 * (size_t) m->n_scores + DOC_TRAILER_SIZE,
 	   "model %d: size matches the documented formula", variant);
 	ok(vc_model_bytes_crc(buf, len) == vc_crc32c(0, buf, len - 4),
@@ -603,6 +655,37 @@ TestLayout(const VcModel *m)
  * and then update the constant.
  */
 #define GOLDEN_CRC 0x33A8A0C3u
+/*
+ * The options of the golden model, every field set (its bytes must not
+ * depend on vc_options_init): one hidden layer of 3, latent 2, gaussian,
+ * relu, standard, epochs 10, batch_size 32, learning_rate 0.001, beta 1,
+ * weight_decay 0, seed 0x0123456789abcdef, validation_fraction 0.1,
+ * patience 4, max_rows 1000, mc_samples 10, verbose 0, device cpu.
+ */
+static void
+GoldenOptions(VcOptions *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->n_hidden = 1;
+	opt->hidden[0] = 3;
+	opt->latent_dim = 2;
+	opt->likelihood = VC_LIK_GAUSSIAN;
+	opt->activation = VC_ACT_RELU;
+	opt->normalize = VC_NORM_STANDARD;
+	opt->epochs = 10;
+	opt->batch_size = 32;
+	opt->learning_rate = 0.001;
+	opt->beta = 1.0;
+	opt->weight_decay = 0.0;
+	opt->seed = 0x0123456789abcdefULL;
+	opt->validation_fraction = 0.1;
+	opt->patience = 4;
+	opt->max_rows = 1000;
+	opt->mc_samples = 10;
+	opt->verbose = 0;
+	opt->device = VC_DEVICE_CPU;
+}
+
 /* builds the golden model and compares its serialized CRC with GOLDEN_CRC */
 static void
 TestGolden(void)
@@ -616,25 +699,7 @@ TestGolden(void)
 	int			i,
 				k;
 
-	memset(&opt, 0, sizeof(opt));
-	opt.n_hidden = 1;
-	opt.hidden[0] = 3;
-	opt.latent_dim = 2;
-	opt.likelihood = VC_LIK_GAUSSIAN;
-	opt.activation = VC_ACT_RELU;
-	opt.normalize = VC_NORM_STANDARD;
-	opt.epochs = 10;
-	opt.batch_size = 32;
-	opt.learning_rate = 0.001;
-	opt.beta = 1.0;
-	opt.weight_decay = 0.0;
-	opt.seed = 0x0123456789abcdefULL;
-	opt.validation_fraction = 0.1;
-	opt.patience = 4;
-	opt.max_rows = 1000;
-	opt.mc_samples = 10;
-	opt.verbose = 0;
-	opt.device = VC_DEVICE_CPU;
+	GoldenOptions(&opt);
 	if (!ok(vc_model_create(&m, &opt, 2, err) == VC_OK, "golden: model created"))
 		return;
 	for (j = 0; j < m->n_params; j++)
@@ -712,7 +777,8 @@ TestTruncation(const uint8_t *buf, size_t len)
 static void
 TestIdentity(const uint8_t *orig, size_t len)
 {
-	char		err[VC_ERRMSG_LEN];
+	char		err[VC_ERRMSG_LEN],
+				want[32];
 	const char *why = "";
 	uint8_t    *b = malloc(len);
 
@@ -735,9 +801,10 @@ TestIdentity(const uint8_t *orig, size_t len)
 	ok(TryDeserialize(b, len, err, &why) == 0 && Contains(err, "version 0"),
 	   "version 0 rejected: \"%s\"", err);
 	memcpy(b, orig, len);
-	b[5] = 1;					/* version 257 */
-	ok(TryDeserialize(b, len, err, &why) == 0 && Contains(err, "version 257"),
-	   "version 257 rejected: \"%s\"", err);
+	b[5] = 1;					/* version 257 or 258 */
+	snprintf(want, sizeof(want), "version %d", 256 + orig[4]);
+	ok(TryDeserialize(b, len, err, &why) == 0 && Contains(err, want),
+	   "%s rejected: \"%s\"", want, err);
 
 	memcpy(b, orig, len);
 	b[DOC_HEADER_SIZE + 10] ^= 0x01;	/* inside center/scale */
@@ -787,6 +854,72 @@ SectionStart(const VcModel *m, int base)
 	if (base > 5)
 		s += 8 * (size_t) m->epochs_run;
 	return s;
+}
+
+/*
+ * Edit e applied at byte `at` of a copy of orig, the checksum recomputed:
+ * the field validation must reject or accept it as the edit says, and what
+ * it accepts must re-serialize to the same bytes.  An ival of -2 in an
+ * integer edit adds 1 to the stored value.
+ */
+static void
+CheckEdit(const Edit *e, const uint8_t *orig, size_t len, size_t at)
+{
+	uint8_t    *b = malloc(len);
+	uint8_t    *p = b + at;
+	char		err[VC_ERRMSG_LEN];
+	const char *why = "";
+	int			r;
+
+	memcpy(b, orig, len);
+	switch (e->kind)
+	{
+		case E_U16:
+			p[0] = (uint8_t) e->ival;
+			p[1] = (uint8_t) (e->ival >> 8);
+			break;
+		case E_I32:
+		case E_I64:
+		case E_U64:
+			{
+				int			wide = e->kind != E_I32;
+				uint64_t	v = e->ival != -2 ? (uint64_t) e->ival
+					: (wide ? LE64(p) : LE32(p)) + 1;
+
+				if (wide)
+					SetLE64(p, v);
+				else
+					SetLE32(p, (uint32_t) v);
+			}
+			break;
+		case E_F32:
+		case E_F64:
+			if (e->kind == E_F32)
+				SetF32(p, (float) e->fval);
+			else
+				SetF64(p, e->fval);
+			break;
+		case E_SWAP_F32:
+			{
+				uint32_t	x = LE32(p);
+
+				/* make sure the two differ, then swap */
+				SetLE32(p, LE32(p + 4));
+				SetLE32(p + 4, x);
+				if (LE32(p) == LE32(p + 4))
+					SetF32(p, 1e30f);
+			}
+			break;
+	}
+	Resign(b, len);
+	r = TryDeserialize(b, len, err, &why);
+	if (e->expect_ok)
+		ok(r == 1, "with valid checksum, %s is accepted%s%s", e->name,
+		   r == 0 ? ": " : "", r == 0 ? err : (r < 0 ? why : ""));
+	else
+		ok(r == 0, "with valid checksum, %s is rejected: \"%s\"", e->name,
+		   r == 0 ? err : (r < 0 ? why : "ACCEPTED"));
+	free(b);
 }
 
 /*
@@ -890,64 +1023,10 @@ TestFieldChecks(const VcModel *m, const uint8_t *orig, size_t len)
 		{"scores[0][49] = 1e30 (still sorted)", 6, 4 * 49, E_F32, 0, 1e30, 1},
 		{"scores[0][0] = -1e30 (still sorted)", 6, 0, E_F32, 0, -1e30, 1},
 	};
-	uint8_t    *b = malloc(len);
-	char		err[VC_ERRMSG_LEN];
-	const char *why = "";
 	size_t		i;
 
 	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++)
-	{
-		const Edit *e = &edits[i];
-		uint8_t    *p = b + SectionStart(m, e->base) + e->off;
-		int			r;
-
-		memcpy(b, orig, len);
-		switch (e->kind)
-		{
-			case E_U16:
-				p[0] = (uint8_t) e->ival;
-				p[1] = (uint8_t) (e->ival >> 8);
-				break;
-			case E_I32:
-				SetLE32(p, (uint32_t) e->ival);
-				break;
-			case E_I64:
-				SetLE64(p, (uint64_t) e->ival);
-				break;
-			case E_U64:
-				if (e->ival == -2)
-					SetLE64(p, LE64(p) + 1);
-				else
-					SetLE64(p, (uint64_t) e->ival);
-				break;
-			case E_F32:
-				SetF32(p, (float) e->fval);
-				break;
-			case E_F64:
-				SetF64(p, e->fval);
-				break;
-			case E_SWAP_F32:
-				{
-					uint32_t	x = LE32(p);
-
-					/* make sure the two differ, then swap */
-					SetLE32(p, LE32(p + 4));
-					SetLE32(p + 4, x);
-					if (LE32(p) == LE32(p + 4))
-						SetF32(p, 1e30f);
-				}
-				break;
-		}
-		Resign(b, len);
-		r = TryDeserialize(b, len, err, &why);
-		if (e->expect_ok)
-			ok(r == 1, "with valid checksum, %s is accepted%s%s", e->name,
-			   r == 0 ? ": " : "", r == 0 ? err : (r < 0 ? why : ""));
-		else
-			ok(r == 0, "with valid checksum, %s is rejected: \"%s\"", e->name,
-			   r == 0 ? err : (r < 0 ? why : "ACCEPTED"));
-	}
-	free(b);
+		CheckEdit(&edits[i], orig, len, SectionStart(m, edits[i].base) + edits[i].off);
 }
 
 /*
@@ -987,7 +1066,7 @@ TestOutOfMemory(const uint8_t *buf, size_t len)
 	int			bad = 0,
 				succeeded = 0;
 
-	for (n = 0; n < 64 && !succeeded; n++)
+	for (n = 0; n < 256 && !succeeded; n++)
 	{
 		VcModel    *m = (VcModel *) &m;
 		long		live0 = live_allocs;
@@ -1135,6 +1214,256 @@ TestRandomCorruption(uint8_t *const *bufs, const size_t *lens, int nbufs)
 	free(b);
 }
 
+/* ---- version 2: row models ---- */
+
+#define N_ROW_MODELS 2
+
+static char *cats_host[] = {"ab", "bb", ""};
+static char *cats_one[] = {"a"};
+
+/*
+ * Row model variant 0: one column of every kind and source, NULL units on
+ * two, two excluded columns; variant 1: one number and one boolean.  The
+ * record is that of array model variant 2 (validation losses) or 0.
+ */
+static VcModel *
+BuildRowModel(int variant)
+{
+	VcColumn	cols[5];
+	VcExcluded	excl[2] = {{"id", VC_EXCL_IDENTIFIER}, {"payload", VC_EXCL_TYPE}};
+	VcSchema	s;
+	VcOptions	opt;
+	VcModel    *m = NULL;
+	char		err[VC_ERRMSG_LEN];
+	int			i;
+
+	memset(cols, 0, sizeof(cols));
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < 5; i++)
+		cols[i].scale = 1.0f;
+	cols[0] = (VcColumn) {.name = "cpu", .attribute = "cpu", .kind = VC_COL_CONTINUOUS,
+		.center = 0.5f, .scale = 2.0f, .null_share = 0.25f, .has_null_unit = 1};
+	cols[1] = (VcColumn) {.name = "ok", .attribute = "ok", .kind = VC_COL_BOOLEAN, .scale = 1.0f};
+	cols[2] = (VcColumn) {.name = "host", .attribute = "host", .kind = VC_COL_CATEGORICAL,
+		.n_categories = 4, .categories = cats_host, .scale = 1.0f, .null_share = 0.125f,
+	.has_null_unit = 1};
+	cols[3] = (VcColumn) {.name = "ts:hour", .attribute = "ts", .kind = VC_COL_CYCLIC,
+	.source = VC_SRC_HOUR_OF_DAY, .scale = 1.0f, .period = 24.0f};
+	cols[4] = (VcColumn) {.name = "f[2]", .attribute = "f", .kind = VC_COL_CONTINUOUS,
+	.source = VC_SRC_ARRAY_ELEMENT, .element = 2, .center = -0.0f, .scale = 0.75f};
+	s.columns = cols;
+	s.n_columns = variant == 0 ? 5 : 2;
+	s.excluded = excl;
+	s.n_excluded = variant == 0 ? 2 : 0;
+	s.max_categories = 32;
+	vc_options_init(&opt);
+	opt.seed = 2000 + (uint64_t) variant;
+	if (variant == 0)
+	{
+		opt.validation_fraction = 0.25;
+		opt.mc_samples = 3;
+	}
+	if (vc_options_resolve(&opt, TEST_ROWS, 13, err) != VC_OK ||
+		vc_model_create_rows(&m, &opt, &s, err) != VC_OK)
+	{
+		diag("row model %d: %s", variant, err);
+		return NULL;
+	}
+	vc_model_init_params(m);
+	FillRecord(m, variant == 0 ? 2 : 0);
+	return m;
+}
+
+/* a version-2 round trip: version and dim in the header, then TestRoundTrip's checks */
+static void
+TestRoundTripRows(VcModel *m, int variant)
+{
+	size_t		len;
+	uint8_t    *buf = Serialize(m, &len);
+
+	ok(buf[4] == 2 && buf[5] == 0 && LE32(buf + DOC_OFF_DIM) == (uint32_t) m->dim,
+	   "row model %d: version 2, dim = input width %d", variant, m->dim);
+	free(buf);
+	TestRoundTrip(m, 10 + variant);
+}
+
+/* 1 if the text at *p (u16 length, bytes, as documented) is str; advances *p */
+static int
+DocTextIs(const uint8_t **p, const char *str)
+{
+	size_t		n = (size_t) (*p)[0] | (size_t) (*p)[1] << 8;
+	int			same = n == strlen(str) && memcmp(*p + 2, str, n) == 0;
+
+	*p += 2 + n;
+	return same;
+}
+
+/*
+ * The schema section of row model variant 0 read back at the offsets
+ * docs/model-format.md gives, field by field; then what follows it.
+ */
+static void
+TestLayoutRows(const VcModel *m)
+{
+	size_t		len;
+	uint8_t    *b = Serialize(m, &len);
+	const uint8_t *p = b + DOC_HEADER_SIZE;
+	const VcSchema *s = m->schema;
+	int			i,
+				k,
+				same;
+
+	same = LE32(p) == (uint32_t) s->n_columns && LE32(p + 4) == (uint32_t) s->n_excluded &&
+		LE32(p + 8) == (uint32_t) s->max_categories && LE32(p + 12) == 0;
+	p += 16;
+	for (i = 0; i < s->n_columns; i++)
+	{
+		const VcColumn *c = &s->columns[i];
+
+		same &= p[0] == c->kind && p[1] == c->source && p[2] == c->has_null_unit && p[3] == 0;
+		same &= LE32(p + 4) == (uint32_t) c->element && LE32(p + 8) == (uint32_t) c->n_categories;
+		same &= LE32(p + 12) == F32Bits(c->center) && LE32(p + 16) == F32Bits(c->scale);
+		same &= LE32(p + 20) == F32Bits(c->period) && LE32(p + 24) == F32Bits(c->null_share);
+		p += 28;
+		same &= DocTextIs(&p, c->name);
+		same &= DocTextIs(&p, c->attribute);
+		for (k = 0; k < c->n_categories - 1; k++)
+			same &= DocTextIs(&p, c->categories[k]);
+	}
+	for (i = 0; i < s->n_excluded; i++)
+	{
+		same &= *p++ == s->excluded[i].reason;
+		same &= DocTextIs(&p, s->excluded[i].name);
+	}
+	ok(same && (size_t) (p - b - DOC_HEADER_SIZE) == vc_schema_serialized_size(s),
+	   "v2 layout: the schema section at 176 reads back as documented (%zu bytes)",
+	   (size_t) (p - b - DOC_HEADER_SIZE));
+	ok(LE32(p) == F32Bits(m->params[0]) && LE32(b + len - 4) == vc_crc32c(0, b, len - 4),
+	   "v2 layout: params follow the schema, the CRC trailer ends it");
+	free(b);
+}
+
+/*
+ * A row model whose every byte is fixed: its checksum is frozen (the value
+ * was cross-checked against the independent encoder of docs/model-format.md's
+ * version-2 example).
+ */
+#define GOLDEN_CRC_V2 0x7706AD77u
+static void
+TestGoldenRows(void)
+{
+	VcColumn	cols[2] = {
+		{.name = "c", .attribute = "c", .kind = VC_COL_CATEGORICAL, .n_categories = 2,
+		.categories = cats_one, .scale = 1.0f},
+		{.name = "x", .attribute = "x", .kind = VC_COL_CONTINUOUS, .center = 1.5f,
+		.scale = 0.5f, .null_share = 0.5f, .has_null_unit = 1}
+	};
+	VcExcluded	excl = {"t", VC_EXCL_TIME};
+	VcSchema	s = {.n_columns = 2, .columns = cols, .n_excluded = 1, .excluded = &excl,
+	.max_categories = 32};
+	VcOptions	opt;
+	VcModel    *m;
+	char		err[VC_ERRMSG_LEN];
+	size_t		len,
+				j;
+	uint8_t    *b;
+
+	/* the version-1 golden options but for the layout, the seed and the validation */
+	GoldenOptions(&opt);
+	opt.n_hidden = 0;
+	opt.hidden[0] = 0;
+	opt.latent_dim = 1;
+	opt.seed = 7;
+	opt.validation_fraction = 0.0;
+	opt.patience = 0;
+	opt.max_rows = 0;
+	if (!ok(vc_model_create_rows(&m, &opt, &s, err) == VC_OK, "golden v2: model created"))
+		return;
+	for (j = 0; j < m->n_params; j++)
+		m->params[j] = (float) j * 0.25f - 2.0f;
+	/* one epoch of history (no validation set), ten rows, no scores */
+	if ((m->train_loss = vc_alloc(sizeof(double))) != NULL)
+		m->train_loss[0] = 1.0;
+	if ((m->val_loss = vc_alloc(sizeof(double))) != NULL)
+		m->val_loss[0] = NAN;
+	m->epochs_run = m->best_epoch = 1;
+	m->rows = 10;
+	b = Serialize(m, &len);
+	/* input: one-hot 2 + x + x's NULL flag = 4; head: 2 + 2 + 1 = 5 */
+	ok(m->dim == 4 && m->head_dim == 5 && m->n_params == 4 * 2 + 2 + 1 * 5 + 5,
+	   "golden v2: dim %d, head %d, n_params %zu", m->dim, m->head_dim, m->n_params);
+	ok(len == 176 + (16 + 28 + 3 + 3 + 3 + 28 + 3 + 3 + 1 + 3) + 4 * m->n_params + 16 + 4,
+	   "golden v2: %zu bytes", len);
+	ok(vc_model_bytes_crc(b, len) == GOLDEN_CRC_V2,
+	   "golden v2: serialized CRC is 0x%08X (format frozen for version %d)",
+	   vc_model_bytes_crc(b, len), VC_FORMAT_VERSION_ROWS);
+	free(b);
+	vc_model_free(m);
+}
+
+/* offsets of row model variant 0's schema fields (docs/model-format.md) */
+#define V2_SCHEMA		DOC_HEADER_SIZE
+#define V2_COL0			(V2_SCHEMA + 16)
+#define V2_COL0_NAME	(V2_COL0 + 28)	/* "cpu": 2 + 3 bytes, then "cpu" again */
+#define V2_COL1			(V2_COL0_NAME + 10)
+#define V2_COL1_NAME	(V2_COL1 + 28)	/* "ok" */
+#define V2_COL2			(V2_COL1_NAME + 8)
+#define V2_COL2_NAME	(V2_COL2 + 28)	/* "host" */
+#define V2_COL2_CATS	(V2_COL2 + 28 + 12)	/* after "host" twice: "ab", "bb", "" */
+#define V2_COL3			(V2_COL2_CATS + 4 + 4 + 2)
+
+/*
+ * Edits of the schema section with the checksum recomputed: the field
+ * checks of version 2 must reject each (or accept it, as the table says).
+ */
+static void
+TestFieldChecksRows(const uint8_t *orig, size_t len)
+{
+	static const Edit edits[] = {
+		{"n_columns = 0", 0, V2_SCHEMA, E_I32, 0, 0, 0},
+		{"n_columns = 1601", 0, V2_SCHEMA, E_I32, 1601, 0, 0},
+		{"n_excluded = 3", 0, V2_SCHEMA + 4, E_I32, 3, 0, 0},
+		{"max_categories = 1", 0, V2_SCHEMA + 8, E_I32, 1, 0, 0},
+		{"max_categories = 1025", 0, V2_SCHEMA + 8, E_I32, 1025, 0, 0},
+		{"max_categories = 1024", 0, V2_SCHEMA + 8, E_I32, 1024, 0, 1},
+		{"schema reserved = 1", 0, V2_SCHEMA + 12, E_I32, 1, 0, 0},
+		{"kind = 4", 0, V2_COL0, E_U16, 4, 0, 0},
+		{"kind = cyclic on a value source", 0, V2_COL0, E_U16, 3, 0, 0},
+		{"source = day of week on a number", 0, V2_COL0 + 1, E_U16, 3 | (1 << 8), 0, 0},
+		{"has_null_unit = 2", 0, V2_COL0 + 2, E_U16, 2, 0, 0},
+		{"has_null_unit = 0 (layout mismatch)", 0, V2_COL0 + 2, E_U16, 0, 0, 0},
+		{"column reserved = 1", 0, V2_COL0 + 2, E_U16, 1 | (1 << 8), 0, 0},
+		{"element = 1 on a value", 0, V2_COL0 + 4, E_I32, 1, 0, 0},
+		{"n_categories = 2 on a number", 0, V2_COL0 + 8, E_I32, 2, 0, 0},
+		{"center = NaN", 0, V2_COL0 + 12, E_F32, 0, NAN, 0},
+		{"center = -Inf", 0, V2_COL0 + 12, E_F32, 0, -INFINITY, 0},
+		{"center = 1e30", 0, V2_COL0 + 12, E_F32, 0, 1e30, 1},
+		{"scale = 0", 0, V2_COL0 + 16, E_F32, 0, 0.0, 0},
+		{"scale = -1", 0, V2_COL0 + 16, E_F32, 0, -1.0, 0},
+		{"scale = Inf", 0, V2_COL0 + 16, E_F32, 0, INFINITY, 0},
+		{"period = 24 on a number", 0, V2_COL0 + 20, E_F32, 0, 24.0, 0},
+		{"null_share = 1.5", 0, V2_COL0 + 24, E_F32, 0, 1.5, 0},
+		{"null_share = -0.1", 0, V2_COL0 + 24, E_F32, 0, -0.1, 0},
+		{"null_share = NaN", 0, V2_COL0 + 24, E_F32, 0, NAN, 0},
+		{"null_share = 1", 0, V2_COL0 + 24, E_F32, 0, 1.0, 1},
+		{"name length 0", 0, V2_COL0_NAME, E_U16, 0, 0, 0},
+		{"name with a NUL byte", 0, V2_COL0_NAME + 2, E_U16, 'c', 0, 0},
+		{"name \"f[2]\" twice", 0, V2_COL2_NAME + 2, E_I32, 'f' | ('[' << 8) | ('2' << 16) | (']' << 24), 0, 0},
+		{"boolean with a NULL unit (layout mismatch)", 0, V2_COL1 + 2, E_U16, 1, 0, 0},
+		{"categorical n_categories = 3 (texts misread)", 0, V2_COL2 + 8, E_I32, 3, 0, 0},
+		{"category \"ab\" twice", 0, V2_COL2_CATS + 4 + 2, E_U16, 'a' | ('b' << 8), 0, 0},
+		{"cyclic period = 0", 0, V2_COL3 + 20, E_F32, 0, 0.0, 0},
+		{"cyclic period = 7", 0, V2_COL3 + 20, E_F32, 0, 7.0, 1},
+		{"cyclic source = value", 0, V2_COL3 + 1, E_U16, 0, 0, 0},
+		{"dim + 1", 0, DOC_OFF_DIM, E_I32, -2, 0, 0},	/* special: see below */
+		{"n_params + 1", 0, DOC_OFF_N_PARAMS, E_U64, -2, 0, 0},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++)
+		CheckEdit(&edits[i], orig, len, edits[i].off);
+}
+
 /* writes each serialized model to dir/model-N.bin, the seed corpus for fuzz_format */
 static void
 WriteCorpus(const char *dir, uint8_t *const *bufs, const size_t *lens, int n)
@@ -1159,9 +1488,9 @@ WriteCorpus(const char *dir, uint8_t *const *bufs, const size_t *lens, int n)
 int
 main(int argc, char **argv)
 {
-	VcModel    *models[N_MODELS];
-	uint8_t    *bufs[N_MODELS];
-	size_t		lens[N_MODELS];
+	VcModel    *models[N_MODELS + N_ROW_MODELS];
+	uint8_t    *bufs[N_MODELS + N_ROW_MODELS];
+	size_t		lens[N_MODELS + N_ROW_MODELS];
 	int			v;
 
 	vc_set_allocator(CountingAlloc, CountingFree);
@@ -1184,12 +1513,31 @@ main(int argc, char **argv)
 	TestFieldChecks(models[2], bufs[2], lens[2]);
 	TestNoHugeAllocation(bufs[2], lens[2]);
 	TestOutOfMemory(bufs[2], lens[2]);
-	TestRandomCorruption(bufs, lens, N_MODELS);
+
+	/* version 2 */
+	for (v = N_MODELS; v < N_MODELS + N_ROW_MODELS; v++)
+	{
+		models[v] = BuildRowModel(v - N_MODELS);
+		if (!ok(models[v] != NULL, "row model %d built", v - N_MODELS))
+			return done_testing();
+		TestRoundTripRows(models[v], v - N_MODELS);
+		bufs[v] = Serialize(models[v], &lens[v]);
+	}
+	TestLayoutRows(models[N_MODELS]);
+	TestGoldenRows();
+	TestTruncation(bufs[N_MODELS], lens[N_MODELS]);
+	TestTruncation(bufs[N_MODELS + 1], lens[N_MODELS + 1]);
+	TestIdentity(bufs[N_MODELS], lens[N_MODELS]);
+	TestFieldChecksRows(bufs[N_MODELS], lens[N_MODELS]);
+	TestNoHugeAllocation(bufs[N_MODELS], lens[N_MODELS]);
+	TestOutOfMemory(bufs[N_MODELS], lens[N_MODELS]);
+
+	TestRandomCorruption(bufs, lens, N_MODELS + N_ROW_MODELS);
 
 	if (argc > 1)
-		WriteCorpus(argv[1], bufs, lens, N_MODELS);
+		WriteCorpus(argv[1], bufs, lens, N_MODELS + N_ROW_MODELS);
 
-	for (v = 0; v < N_MODELS; v++)
+	for (v = 0; v < N_MODELS + N_ROW_MODELS; v++)
 	{
 		vc_model_free(models[v]);
 		free(bufs[v]);

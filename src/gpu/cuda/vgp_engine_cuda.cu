@@ -387,6 +387,12 @@ CudaBegin(VcEngine *e, const VcModel *m, const VcRowRef *refs, int64_t n, int ba
 		snprintf(errmsg, VC_ERRMSG_LEN, "the CUDA engine is already running a job");
 		return VC_EINVAL;
 	}
+	/* its kernels are the array head's; row models train on the CPU (vc_train_rows) */
+	if (m->schema)
+	{
+		snprintf(errmsg, VC_ERRMSG_LEN, "the CUDA engine trains array models only");
+		return VC_EINVAL;
+	}
 	/* int32 row indices on the device (and int32 step offsets) */
 	if (n > (int64_t) INT32_MAX - batch || batch < 1)
 	{

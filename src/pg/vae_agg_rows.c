@@ -1,0 +1,875 @@
+/*
+ * vae_agg_rows.c - the vae_train aggregate over whole rows (a record):
+ * vae_train(t) and vae_train(t, options).
+ *
+ * The first row fixes the row type and a plan per attribute: numbers are
+ * continuous, booleans boolean, text-like values categorical, numeric arrays
+ * one continuous column per element, date/time values excluded unless their
+ * kind is cyclic, other types excluded.  Each row is encoded once, on
+ * arrival, into a compact float row (vc_schema.h) in the chunked buffer of
+ * vae_buffer.c: numbers as float32, categories as provisional codes (order
+ * of first appearance, in a per-column dictionary that counts them), NULL as
+ * the canonical NULL marker.  Its seeded hash is computed from the values
+ * themselves -- a category's text, not its provisional code -- so that the
+ * canonical order, and with it the model, depends only on the multiset of
+ * rows.
+ *
+ * The final function decides which columns to model (identifier-like and
+ * constant columns are left out, with one NOTICE), keeps the categories
+ * seen in at least two rows (the most frequent, ties by text), recodes the
+ * buffered rows in place into the model's column order and final codes,
+ * and trains with the core on the CPU.
+ *
+ * The state is not shippable in 1.1 (no combine, serialize or deserialize:
+ * the dictionaries and the row type would have to travel); the aggregate is
+ * PARALLEL RESTRICTED like the one over arrays, so the scan may run in
+ * parallel workers and the rows are aggregated in the leader.
+ */
+#include "vae_rows.h"
+
+#include <math.h>
+
+#include "vae_gpu.h"
+
+#include "access/htup_details.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+/* distinct values a dictionary counts before its column is left out */
+#define DICT_CAP 65536
+/* rows an identifier-like column needs before it is called one */
+#define ID_MIN_ROWS 20
+
+PG_FUNCTION_INFO_V1(vae_train_rows_trans);
+PG_FUNCTION_INFO_V1(vae_train_rows_final);
+
+/* one distinct value of a categorical column */
+typedef struct DictEntry
+{
+	uint64		hash;			/* VaeHashBytes of the text: the key */
+	char	   *text;
+	int			code;			/* provisional: order of first appearance */
+	int64		count;			/* rows with this value */
+} DictEntry;
+
+/* one attribute of the row type, and how it is read */
+typedef struct RowAttr
+{
+	char	   *name;
+	VaeTypeClass cls;
+	VaeElemKind num;
+	int			kind;			/* VcColumnKind */
+	int			excluded;		/* VcExcludeReason, or -1 while modelled */
+	bool		kind_given;		/* its kind came from the "kind" option */
+	int			col;			/* its first float in the buffer's rows */
+	int			width;			/* floats: 1, the array's length (0: not known yet), parts */
+	int			sources[2];		/* cyclic: VcColumnSource of each part */
+	FmgrInfo	out;			/* categorical: the output function */
+	HTAB	   *dict;			/* categorical: hash -> DictEntry */
+	MemoryContext dict_cxt;
+	DictEntry **by_code;		/* provisional code -> entry */
+	int			n_codes;
+	int			cap_codes;
+	int64		n_nonnull;
+	int64		n_null;
+} RowAttr;
+
+typedef struct VaeRowsState
+{
+	Oid			typid;
+	int32		typmod;
+	TupleDesc	tupdesc;		/* a copy, in the aggregate context */
+	int			natts;
+	RowAttr    *attrs;
+	VaeRowBuffer buf;
+	float	   *row;			/* the row being encoded, buf.dim floats */
+	Datum	   *values;
+	bool	   *isnull;
+	int64		seen;			/* rows fed, for messages */
+	Jsonb	   *options;
+	VcOptions	opt;
+	VaeRowOptions ro;
+	bytea	   *result;
+} VaeRowsState;
+
+/* is name among names[0, n) */
+static bool
+InList(char **names, int n, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* every name an option gives must be an attribute: ERROR 42703 listing them */
+static void
+CheckOptionNames(const char *option, char **names, int n, TupleDesc tupdesc)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (VaeFindAttribute(tupdesc, names[i]) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("vae_train option \"%s\" names column \"%s\", which the rows do not have",
+							option, VaeEchoText(names[i], strlen(names[i]))),
+					 errhint("The columns are: %s.", VaeAttributeList(tupdesc))));
+}
+
+/* a kind the "kind" option asked for, checked against the attribute's type */
+static void
+ApplyKind(RowAttr *a, int kind, Oid typid)
+{
+	bool		ok;
+
+	a->kind_given = true;
+	if (kind == VAE_KIND_IGNORE)
+	{
+		a->excluded = VC_EXCL_OPTION;
+		return;
+	}
+	switch (kind)
+	{
+		case VC_COL_CONTINUOUS:
+			ok = a->cls == VAE_CLASS_NUMBER || a->cls == VAE_CLASS_BOOL ||
+				a->cls == VAE_CLASS_ARRAY;
+			break;
+		case VC_COL_BOOLEAN:
+			ok = a->cls == VAE_CLASS_BOOL;
+			break;
+		case VC_COL_CYCLIC:
+			ok = a->cls >= VAE_CLASS_DATE;
+			break;
+		default:
+			ok = a->cls != VAE_CLASS_ARRAY;
+			break;
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("vae_train option \"kind\": column \"%s\" of type %s cannot be %s",
+						a->name, format_type_be(typid), vc_column_kind_name(kind)),
+				 errhint("continuous takes numbers, booleans and numeric arrays; boolean takes "
+						 "booleans; cyclic takes dates and times; categorical takes any type "
+						 "but arrays.")));
+	a->kind = kind;
+	a->excluded = -1;
+}
+
+/* the plan of one attribute: its kind by type, then the options */
+static void
+PlanAttribute(MemoryContext aggctx, VaeRowsState *st, int i, TupleDesc tupdesc)
+{
+	Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+	RowAttr    *a = &st->attrs[i];
+	const VaeRowOptions *ro = &st->ro;
+	int			k;
+
+	a->name = MemoryContextStrdup(aggctx, NameStr(att->attname));
+	a->excluded = -1;
+	a->col = -1;
+	if (att->attisdropped)
+	{
+		a->excluded = VC_EXCL_OPTION;
+		a->cls = VAE_CLASS_OTHER;
+		return;
+	}
+	a->cls = VaeClassifyType(att->atttypid, &a->num);
+	switch (a->cls)
+	{
+		case VAE_CLASS_NUMBER:
+		case VAE_CLASS_ARRAY:
+			a->kind = VC_COL_CONTINUOUS;
+			break;
+		case VAE_CLASS_BOOL:
+			a->kind = VC_COL_BOOLEAN;
+			break;
+		case VAE_CLASS_TEXT:
+			a->kind = VC_COL_CATEGORICAL;
+			break;
+		case VAE_CLASS_OTHER:
+			a->excluded = VC_EXCL_TYPE;
+			break;
+		default:
+			a->excluded = VC_EXCL_TIME;
+			break;
+	}
+	for (k = 0; k < ro->n_kinds; k++)
+		if (strcmp(ro->kind_names[k], a->name) == 0)
+			ApplyKind(a, ro->kinds[k], att->atttypid);
+	if ((ro->n_columns >= 0 && !InList(ro->columns, ro->n_columns, a->name)) ||
+		InList(ro->exclude, ro->n_exclude, a->name))
+		a->excluded = VC_EXCL_OPTION;
+	if (a->excluded >= 0)
+		return;
+
+	a->col = st->buf.dim;
+	if (a->kind == VC_COL_CYCLIC)
+		a->width = VaeCyclicSources(a->cls, a->sources);
+	else
+		a->width = a->cls == VAE_CLASS_ARRAY ? 0 : 1;
+	st->buf.dim += a->width;
+	if (a->kind == VC_COL_CATEGORICAL)
+	{
+		Oid			outfn;
+		bool		varlena;
+		HASHCTL		ctl;
+
+		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
+		fmgr_info_cxt(outfn, &a->out, aggctx);
+		a->dict_cxt = AllocSetContextCreate(aggctx, "vae_train dictionary",
+											ALLOCSET_DEFAULT_SIZES);
+		ctl.keysize = sizeof(uint64);
+		ctl.entrysize = sizeof(DictEntry);
+		ctl.hcxt = a->dict_cxt;
+		a->dict = hash_create("vae_train dictionary", 256, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		a->cap_codes = 256;
+		a->by_code = MemoryContextAlloc(a->dict_cxt, sizeof(DictEntry *) * a->cap_codes);
+	}
+}
+
+/* the state, from the first row: its type, the options and the plan of each attribute */
+static VaeRowsState *
+CreateRowsState(MemoryContext aggctx, HeapTupleHeader rec, Jsonb *options)
+{
+	VaeRowsState *st = MemoryContextAllocZero(aggctx, sizeof(VaeRowsState));
+	MemoryContext old;
+	TupleDesc	tupdesc;
+	int			i;
+
+	st->typid = HeapTupleHeaderGetTypeId(rec);
+	st->typmod = HeapTupleHeaderGetTypMod(rec);
+	old = MemoryContextSwitchTo(aggctx);
+	if (options)
+	{
+		st->options = palloc(VARSIZE(options));
+		memcpy(st->options, options, VARSIZE(options));
+	}
+	VaeParseRowOptions(st->options, &st->opt, &st->ro);
+	MemoryContextSwitchTo(old);
+
+	tupdesc = lookup_rowtype_tupdesc(st->typid, st->typmod);
+	PG_TRY();
+	{
+		CheckOptionNames("columns", st->ro.columns, Max(st->ro.n_columns, 0), tupdesc);
+		CheckOptionNames("exclude", st->ro.exclude, st->ro.n_exclude, tupdesc);
+		CheckOptionNames("kind", st->ro.kind_names, st->ro.n_kinds, tupdesc);
+		st->natts = tupdesc->natts;
+		old = MemoryContextSwitchTo(aggctx);
+		st->tupdesc = CreateTupleDescCopy(tupdesc);
+		MemoryContextSwitchTo(old);
+		st->attrs = MemoryContextAllocZero(aggctx, sizeof(RowAttr) * Max(st->natts, 1));
+		for (i = 0; i < st->natts; i++)
+			PlanAttribute(aggctx, st, i, tupdesc);
+	}
+	PG_FINALLY();
+	{
+		ReleaseTupleDesc(tupdesc);
+	}
+	PG_END_TRY();
+	if (st->buf.dim > VC_MAX_COLUMNS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("vae_train: the rows have %d columns to model; the limit is %d",
+						st->buf.dim, VC_MAX_COLUMNS)));
+	VaeBufferInit(aggctx, &st->buf, st->buf.dim);
+	st->row = MemoryContextAlloc(aggctx, sizeof(float) * Max(st->buf.dim, 1));
+	st->values = MemoryContextAlloc(aggctx, sizeof(Datum) * Max(st->natts, 1));
+	st->isnull = MemoryContextAlloc(aggctx, sizeof(bool) * Max(st->natts, 1));
+	return st;
+}
+
+/*
+ * An array attribute's length becomes known (its first non-NULL value):
+ * its elements get columns at the end of every row, NULL in the rows
+ * buffered so far (where the array was NULL).
+ */
+static void
+WidenForArray(MemoryContext aggctx, VaeRowsState *st, RowAttr *a, int len)
+{
+	VaeRowBuffer old = st->buf;
+	int64		i;
+	int			j;
+
+	if (old.dim + len > VC_MAX_COLUMNS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("vae_train: the rows have %d columns to model with the elements of \"%s\"; "
+						"the limit is %d", old.dim + len, a->name, VC_MAX_COLUMNS)));
+	a->col = old.dim;
+	a->width = len;
+	VaeBufferInit(aggctx, &st->buf, old.dim + len);
+	for (i = 0; i < old.n_rows; i++)
+	{
+		char	   *rec = VaeBufferAppend(aggctx, &st->buf);
+		float	   *row = (float *) (rec + sizeof(uint64));
+
+		memcpy(rec, VaeBufferRecord(&old, i), sizeof(uint64) + sizeof(float) * old.dim);
+		for (j = 0; j < len; j++)
+			row[old.dim + j] = vc_null_value();
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	VaeBufferFree(&old);
+	pfree(old.chunks);
+	pfree(st->row);
+	st->row = MemoryContextAlloc(aggctx, sizeof(float) * st->buf.dim);
+}
+
+/*
+ * Past DICT_CAP distinct values a column is not a category any model can
+ * use: it is left out and its dictionary freed; its values still enter the
+ * row hash (the decision depends on the multiset of rows only).
+ */
+static void
+DropDictionary(RowAttr *a)
+{
+	hash_destroy(a->dict);
+	MemoryContextDelete(a->dict_cxt);
+	a->dict = NULL;
+	a->dict_cxt = NULL;
+	a->by_code = NULL;
+	a->excluded = VC_EXCL_CARDINALITY;
+}
+
+/* the provisional code of a category text, counted; -1 when the column was dropped */
+static float
+CountCategory(RowAttr *a, const char *text, int len, uint64 hash)
+{
+	DictEntry  *e;
+	bool		found;
+
+	if (a->dict == NULL)
+		return vc_null_value();
+	e = hash_search(a->dict, &hash, HASH_ENTER, &found);
+	if (!found)
+	{
+		if (a->n_codes == DICT_CAP)
+		{
+			DropDictionary(a);
+			return vc_null_value();
+		}
+		e->text = MemoryContextStrdup(a->dict_cxt, text);
+		e->code = a->n_codes;
+		e->count = 0;
+		if (a->n_codes == a->cap_codes)
+		{
+			a->cap_codes *= 2;
+			a->by_code = repalloc(a->by_code, sizeof(DictEntry *) * a->cap_codes);
+		}
+		a->by_code[a->n_codes++] = e;
+	}
+	e->count++;
+	return (float) e->code;
+}
+
+/* fold one 64-bit item into a row hash */
+static inline uint64
+HashItem(uint64 h, uint64 item)
+{
+	return vc_mix64(h ^ (item + UINT64CONST(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2)));
+}
+
+/* the bits of a float, -0 as 0 and every NaN as the NULL marker's */
+static inline uint64
+FloatItem(float f)
+{
+	uint32		u;
+
+	if (f == 0.0f)
+		f = 0.0f;
+	if (f != f)
+		f = vc_null_value();
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+/* encode attribute a's value d of row `row` into st->row; returns its hash item */
+static uint64
+EncodeValue(VaeRowsState *st, RowAttr *a, Datum d)
+{
+	float	   *x = st->row + a->col;
+	uint64		item = 0;
+	int			j;
+
+	if (a->kind == VC_COL_CONTINUOUS || a->kind == VC_COL_BOOLEAN)
+	{
+		if (a->cls == VAE_CLASS_ARRAY)
+		{
+			VaeReadArray(d, a->name, st->seen, a->width, x);
+			return vc_hash_row(x, a->width, 0);
+		}
+		if (a->cls == VAE_CLASS_BOOL)
+			x[0] = DatumGetBool(d) ? 1.0f : 0.0f;
+		else
+			x[0] = VaeReadNumber(d, a->num, a->name, st->seen);
+		return FloatItem(x[0]);
+	}
+	if (a->kind == VC_COL_CYCLIC)
+	{
+		for (j = 0; j < a->width; j++)
+		{
+			x[j] = VaeCyclicPhase(d, a->cls, a->sources[j]);
+			item = HashItem(item, FloatItem(x[j]));
+		}
+		return item;
+	}
+	{
+		int			len;
+		char	   *text = VaeCategoryText(&a->out, d, &len);
+
+		item = VaeHashBytes(text, len);
+		x[0] = CountCategory(a, text, len, item);
+		pfree(text);
+		return item;
+	}
+}
+
+Datum
+vae_train_rows_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	VaeRowsState *st;
+	HeapTupleHeader rec;
+	Jsonb	   *options;
+	uint64		hash;
+	bool		all_null = true;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_rows_trans called in non-aggregate context");
+	/* a NULL row is skipped, as every built-in aggregate does */
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	st = PG_ARGISNULL(0) ? NULL : (VaeRowsState *) PG_GETARG_POINTER(0);
+	rec = PG_GETARG_HEAPTUPLEHEADER(1);
+	options = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
+	if (st == NULL)
+		st = CreateRowsState(aggctx, rec, options);
+	else
+	{
+		VaeCheckSameOptions(st->options, options);
+		if (HeapTupleHeaderGetTypeId(rec) != st->typid ||
+			HeapTupleHeaderGetTypMod(rec) != st->typmod)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("vae_train rows must all be of the same row type")));
+	}
+	st->seen++;
+
+	VaeDeformRecord(rec, st->tupdesc, st->values, st->isnull);
+	for (i = 0; i < st->natts; i++)
+		all_null &= st->isnull[i];
+	/* a row whose every column is NULL (t IS NULL) is skipped, as a NULL row is */
+	if (all_null)
+		PG_RETURN_POINTER(st);
+
+	/* arrays whose length this row tells first */
+	for (i = 0; i < st->natts; i++)
+	{
+		RowAttr    *a = &st->attrs[i];
+
+		if (a->col >= 0 && a->cls == VAE_CLASS_ARRAY && a->width == 0 && !st->isnull[i])
+		{
+			int			len = VaeArrayLength(st->values[i], a->name, st->seen);
+
+			if (len == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("vae_train: column \"%s\" has an empty array in row %lld",
+								a->name, (long long) st->seen),
+						 errhint("Use NULL for a missing array.")));
+			WidenForArray(aggctx, st, a, len);
+		}
+	}
+
+	hash = vc_mix64(st->opt.seed ^ UINT64CONST(0x726f777320766165));
+	for (i = 0; i < st->natts; i++)
+	{
+		RowAttr    *a = &st->attrs[i];
+		int			j;
+
+		if (a->col < 0)
+			continue;
+		if (st->isnull[i])
+		{
+			for (j = 0; j < a->width; j++)
+				st->row[a->col + j] = vc_null_value();
+			a->n_null++;
+			hash = HashItem(hash, UINT64CONST(0x6e756c6c));
+			continue;
+		}
+		a->n_nonnull++;
+		hash = HashItem(hash, EncodeValue(st, a, st->values[i]));
+	}
+	{
+		char	   *r = VaeBufferAppend(aggctx, &st->buf);
+
+		memcpy(r, &hash, sizeof(hash));
+		memcpy(r + sizeof(uint64), st->row, sizeof(float) * st->buf.dim);
+	}
+	VaeBufferCompact(aggctx, &st->buf, st->opt.max_rows);
+	PG_RETURN_POINTER(st);
+}
+
+/* ---- final ---- */
+
+static int
+FloatCmp(const void *a, const void *b)
+{
+	float		x = *(const float *) a,
+				y = *(const float *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Leave out a continuous or boolean column that holds one value in every
+ * row (NULL never among them), and an integer column whose non-NULL values
+ * are all distinct over at least ID_MIN_ROWS rows: a key, which a model
+ * would only memorize.  An explicit kind keeps a key.  Only a possible key
+ * is sorted; constancy needs the extremes alone.
+ */
+static void
+DecideNumeric(VaeRowsState *st, RowAttr *a)
+{
+	bool		key = (a->num == VAE_ELEM_INT2 || a->num == VAE_ELEM_INT4 ||
+					   a->num == VAE_ELEM_INT8) && !a->kind_given &&
+		a->n_nonnull >= ID_MIN_ROWS;
+	float	   *v = NULL;
+	float		lo = 0,
+				hi = 0;
+	int64		n = 0,
+				i;
+
+	if (key)
+		v = palloc_extended(sizeof(float) * a->n_nonnull, MCXT_ALLOC_HUGE);
+	for (i = 0; i < st->buf.n_rows; i++)
+	{
+		float		f = ((float *) (VaeBufferRecord(&st->buf, i) + sizeof(uint64)))[a->col];
+
+		if (!vc_is_null(f))
+		{
+			lo = (n == 0 || f < lo) ? f : lo;
+			hi = (n == 0 || f > hi) ? f : hi;
+			if (key)
+				v[n] = f;
+			n++;
+		}
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (lo == hi && a->n_null == 0)
+		a->excluded = VC_EXCL_CONSTANT;
+	/* fewer integers in [lo, hi] than values: some repeat, no sort needed */
+	else if (key && n >= ID_MIN_ROWS && (double) hi - (double) lo + 1.0 >= (double) n)
+	{
+		qsort(v, n, sizeof(float), FloatCmp);
+		for (i = 1; i < n && v[i] != v[i - 1]; i++)
+			;
+		if (i == n)
+			a->excluded = VC_EXCL_IDENTIFIER;
+	}
+	if (v)
+		pfree(v);
+}
+
+static int
+EntryCmp(const void *a, const void *b)
+{
+	const DictEntry *x = *(const DictEntry *const *) a,
+			   *y = *(const DictEntry *const *) b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->text, y->text);
+}
+
+/*
+ * The categories of a categorical column: those seen in at least 2 rows,
+ * at most max_categories - 1 of them, by count then text (a canonical
+ * order: the same whatever the scan order); *final_of maps each provisional
+ * code to its final one, every other value to "other".  Returns the kept
+ * count; leaves the column out when it is constant or no value repeats.
+ */
+static int
+DecideCategories(VaeRowsState *st, RowAttr *a, char ***kept, int **final_of)
+{
+	DictEntry **sorted = palloc(sizeof(DictEntry *) * Max(a->n_codes, 1));
+	int			n_kept = 0,
+				i;
+
+	memcpy(sorted, a->by_code, sizeof(DictEntry *) * a->n_codes);
+	qsort(sorted, a->n_codes, sizeof(DictEntry *), EntryCmp);
+	while (n_kept < a->n_codes && n_kept < st->ro.max_categories - 1 &&
+		   sorted[n_kept]->count >= 2)
+		n_kept++;
+	if (a->n_codes == 1 && a->n_null == 0)
+		a->excluded = VC_EXCL_CONSTANT;
+	else if (n_kept == 0 ||
+			 (!a->kind_given && a->n_codes == a->n_nonnull && a->n_nonnull >= ID_MIN_ROWS))
+		a->excluded = VC_EXCL_IDENTIFIER;
+	if (a->excluded >= 0)
+		return 0;
+	*kept = palloc(sizeof(char *) * n_kept);
+	*final_of = palloc(sizeof(int) * a->n_codes);
+	for (i = 0; i < a->n_codes; i++)
+		(*final_of)[sorted[i]->code] = i < n_kept ? i : n_kept;
+	for (i = 0; i < n_kept; i++)
+		(*kept)[i] = sorted[i]->text;
+	pfree(sorted);
+	return n_kept;
+}
+
+/* why a column was left out, and how to include it, for the NOTICE */
+static void
+AppendExclusion(StringInfo s, const RowAttr *a, Oid typid)
+{
+	appendStringInfo(s, "%s\"%s\": ", s->len ? "\n" : "", a->name);
+	switch (a->excluded)
+	{
+		case VC_EXCL_IDENTIFIER:
+			appendStringInfo(s, "every value is distinct (an identifier?); to include it: "
+							 "\"kind\": {\"%s\": \"%s\"}", a->name,
+							 a->kind == VC_COL_CATEGORICAL ? "categorical" : "continuous");
+			break;
+		case VC_EXCL_TYPE:
+			appendStringInfo(s, "type %s cannot be encoded; to include it: \"kind\": {\"%s\": "
+							 "\"categorical\"}, or cast it in a subquery", format_type_be(typid),
+							 a->name);
+			break;
+		case VC_EXCL_TIME:
+			appendStringInfo(s, "a date/time; to include it as cycles (hour of day, day of week): "
+							 "\"kind\": {\"%s\": \"cyclic\"}", a->name);
+			break;
+		case VC_EXCL_CONSTANT:
+			appendStringInfoString(s, "the same value (or NULL) in every row");
+			break;
+		case VC_EXCL_CARDINALITY:
+			appendStringInfo(s, "more than %d distinct values", DICT_CAP);
+			break;
+	}
+}
+
+/*
+ * The schema of the model and the mapping from buffer floats to its columns
+ * (src_col[j]: the buffer float of column j; final_of[j]: categorical
+ * recoding or NULL), after deciding every column; one NOTICE names the
+ * columns left out.
+ */
+static VcSchema *
+BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
+{
+	VcSchema   *s = palloc0(sizeof(VcSchema));
+	TupleDesc	tupdesc = st->tupdesc;
+	StringInfoData notice,
+				names;
+	int			i,
+				j,
+				n = 0,
+				n_excl = 0,
+				n_notice = 0;
+
+	for (i = 0; i < st->natts; i++)
+	{
+		RowAttr    *a = &st->attrs[i];
+
+		if (TupleDescAttr(tupdesc, i)->attisdropped)
+			continue;
+		if (a->excluded < 0 && a->n_nonnull == 0)
+			a->excluded = VC_EXCL_CONSTANT;
+		else if (a->excluded < 0 && a->cls != VAE_CLASS_ARRAY &&
+				 (a->kind == VC_COL_CONTINUOUS || a->kind == VC_COL_BOOLEAN))
+			DecideNumeric(st, a);
+	}
+	s->columns = palloc0(sizeof(VcColumn) * Max(st->buf.dim, 1));
+	s->excluded = palloc0(sizeof(VcExcluded) * Max(st->natts, 1));
+	s->max_categories = st->ro.max_categories;
+	*src_col = palloc(sizeof(int) * Max(st->buf.dim, 1));
+	*final_of = palloc0(sizeof(int *) * Max(st->buf.dim, 1));
+	initStringInfo(&notice);
+	initStringInfo(&names);
+	for (i = 0; i < st->natts; i++)
+	{
+		RowAttr    *a = &st->attrs[i];
+		char	  **kept = NULL;
+		int		   *fin = NULL;
+		int			n_kept = 0;
+
+		if (TupleDescAttr(tupdesc, i)->attisdropped)
+			continue;
+		if (a->excluded < 0 && a->kind == VC_COL_CATEGORICAL)
+			n_kept = DecideCategories(st, a, &kept, &fin);
+		if (a->excluded >= 0)
+		{
+			s->excluded[n_excl].name = a->name;
+			s->excluded[n_excl++].reason = a->excluded;
+			/* what the options left out needs no telling */
+			if (a->excluded != VC_EXCL_OPTION)
+			{
+				AppendExclusion(&notice, a, TupleDescAttr(tupdesc, i)->atttypid);
+				appendStringInfo(&names, "%s%s", names.len ? ", " : "", a->name);
+				n_notice++;
+			}
+			continue;
+		}
+		for (j = 0; j < a->width; j++, n++)
+		{
+			VcColumn   *c = &s->columns[n];
+
+			c->attribute = a->name;
+			c->kind = a->kind;
+			c->scale = 1.0f;
+			c->name = a->name;
+			if (a->cls == VAE_CLASS_ARRAY)
+			{
+				c->source = VC_SRC_ARRAY_ELEMENT;
+				c->element = j + 1;
+				c->name = psprintf("%s[%d]", a->name, j + 1);
+			}
+			else if (a->kind == VC_COL_CYCLIC)
+			{
+				c->source = a->sources[j];
+				c->period = VaeCyclicPeriod(c->source);
+				c->name = psprintf("%s:%s", a->name, VaeCyclicSuffix(c->source));
+			}
+			if (strlen(c->name) > VC_MAX_COLUMN_NAME)
+				ereport(ERROR,
+						(errcode(ERRCODE_NAME_TOO_LONG),
+						 errmsg("vae_train: the feature name \"%s\" is longer than %d bytes",
+								c->name, VC_MAX_COLUMN_NAME),
+						 errhint("Rename the column in a subquery.")));
+			if (a->kind == VC_COL_CATEGORICAL)
+			{
+				c->n_categories = n_kept + 1;
+				c->categories = kept;
+				(*final_of)[n] = fin;
+			}
+			(*src_col)[n] = a->col + j;
+		}
+	}
+	s->n_columns = n;
+	s->n_excluded = n_excl;
+	if (n_notice > 0)
+		ereport(NOTICE,
+				(errmsg("vae_train left out %d column%s: %s", n_notice, n_notice > 1 ? "s" : "",
+						names.data),
+				 errdetail("%s", notice.data)));
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vae_train: no column of the rows can be modelled"),
+				 errhint("The columns are: %s; the options and the NOTICE above leave out every one.",
+						 VaeAttributeList(tupdesc))));
+	return s;
+}
+
+/*
+ * Rewrite every buffered row in place into the model's compact row: its
+ * columns in schema order (the first n_columns floats of the record) and
+ * each category's final code.  The hash stays: it was computed from the
+ * values, not from the codes.
+ */
+static void
+Recode(VaeRowsState *st, const VcSchema *s, const int *src_col, int **final_of)
+{
+	float	   *tmp = palloc(sizeof(float) * Max(s->n_columns, 1));
+	int64		i;
+	int			j;
+
+	for (i = 0; i < st->buf.n_rows; i++)
+	{
+		float	   *row = (float *) (VaeBufferRecord(&st->buf, i) + sizeof(uint64));
+
+		for (j = 0; j < s->n_columns; j++)
+		{
+			float		v = row[src_col[j]];
+
+			if (final_of[j] && !vc_is_null(v))
+				v = (float) final_of[j][(int) v];
+			tmp[j] = v;
+		}
+		memcpy(row, tmp, sizeof(float) * s->n_columns);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(tmp);
+}
+
+/*
+ * Decide the columns, recode the rows and train (in the current context,
+ * which the caller deletes).
+ */
+static VcModel *
+TrainRows(VaeRowsState *st)
+{
+	VcSchema   *schema,
+			   *laid_out;
+	VcRowRef   *refs;
+	VcModel    *model = NULL;
+	int		   *src_col;
+	int		  **final_of;
+	char		msg[VC_ERRMSG_LEN];
+	VcStatus	status;
+
+	schema = BuildSchema(st, &src_col, &final_of);
+	laid_out = vc_schema_copy(schema);
+	if (laid_out == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	status = vc_schema_layout(laid_out, msg);
+	if (status != VC_OK)
+		VaeReportStatus(status, msg);
+	VaeCheckTrainingLimits(&st->opt, laid_out->input_width, st->buf.n_rows);
+	if (st->opt.device == VC_DEVICE_GPU ||
+		(st->opt.device == VC_DEVICE_AUTO && VaeGpuWorkerTarget() != NULL))
+		ereport(NOTICE,
+				(errmsg("vae_train is training on the CPU: models of table rows train on the CPU"),
+				 errdetail("The GPU worker trains models of feature arrays.")));
+	Recode(st, schema, src_col, final_of);
+	refs = VaeBufferRefs(&st->buf);
+	status = vc_train_rows(refs, st->buf.n_rows, schema, &st->opt, &vae_train_callbacks,
+						   &model, msg);
+	if (status != VC_OK)
+		VaeReportStatus(status, msg);
+	return model;
+}
+
+Datum
+vae_train_rows_final(PG_FUNCTION_ARGS)
+{
+	VaeRowsState *st;
+	MemoryContext train_ctx,
+				old;
+	VcModel    *model;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "vae_train_rows_final called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (VaeRowsState *) PG_GETARG_POINTER(0);
+	VaeCheckHasRows(st ? &st->buf : NULL);
+	/* the rows are recoded in place: a second call returns the first call's model */
+	if (st->result)
+		PG_RETURN_BYTEA_P(st->result);
+
+	/* everything training allocates goes with this context, on ERROR too */
+	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
+									  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(train_ctx);
+	model = TrainRows(st);
+	MemoryContextSwitchTo(old);
+	st->result = VaeModelToBytea(model, GetMemoryChunkContext(st));
+	MemoryContextDelete(train_ctx);
+	PG_RETURN_BYTEA_P(st->result);
+}

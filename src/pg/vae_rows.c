@@ -1,0 +1,629 @@
+/*
+ * vae_rows.c - reading the values of records for row models.
+ *
+ * Training and scoring read a column the same way, through these helpers,
+ * so that a row scores as the training saw it: numbers converted as a cast
+ * to real converts them, categories through the type's output function
+ * (cut to VC_MAX_CATEGORY_LEN bytes), numeric arrays element by element,
+ * date/time values as phases of a cycle (UTC: scoring is IMMUTABLE and must
+ * not depend on the session's TimeZone).  Scoring matches columns by name:
+ * the mapping from a row type to the model's compact row is computed once
+ * per (model, row type) and cached with the decoded model.
+ */
+#include "vae_rows.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+/* the class of typid (a domain: its base type's); *num: its float conversion */
+VaeTypeClass
+VaeClassifyType(Oid typid, VaeElemKind *num)
+{
+	Oid			base = getBaseType(typid);
+	Oid			elem;
+
+	*num = VaeNumberKind(base);
+	if (*num != VAE_ELEM_OTHER)
+		return VAE_CLASS_NUMBER;
+	switch (base)
+	{
+		case BOOLOID:
+			return VAE_CLASS_BOOL;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case CHAROID:
+		case UUIDOID:
+			return VAE_CLASS_TEXT;
+		case DATEOID:
+			return VAE_CLASS_DATE;
+		case TIMEOID:
+			return VAE_CLASS_TIME;
+		case TIMETZOID:
+			return VAE_CLASS_TIMETZ;
+		case TIMESTAMPOID:
+			return VAE_CLASS_TIMESTAMP;
+		case TIMESTAMPTZOID:
+			return VAE_CLASS_TIMESTAMPTZ;
+		default:
+			break;
+	}
+	if (type_is_enum(base))
+		return VAE_CLASS_TEXT;
+	elem = get_element_type(base);
+	if (OidIsValid(elem))
+	{
+		*num = VaeNumberKind(elem);
+		if (*num != VAE_ELEM_OTHER)
+			return VAE_CLASS_ARRAY;
+	}
+	return VAE_CLASS_OTHER;
+}
+
+/*
+ * The cyclic parts of a date/time class: the hour of the day where the
+ * value has a time, the day of the week where it has a date, and the day of
+ * the year for dates (a timestamp's hour and weekday carry most of its
+ * cycles; a date has no hour).
+ */
+int
+VaeCyclicSources(VaeTypeClass cls, int *sources)
+{
+	switch (cls)
+	{
+		case VAE_CLASS_DATE:
+			sources[0] = VC_SRC_DAY_OF_WEEK;
+			sources[1] = VC_SRC_DAY_OF_YEAR;
+			return 2;
+		case VAE_CLASS_TIME:
+		case VAE_CLASS_TIMETZ:
+			sources[0] = VC_SRC_HOUR_OF_DAY;
+			return 1;
+		case VAE_CLASS_TIMESTAMP:
+		case VAE_CLASS_TIMESTAMPTZ:
+			sources[0] = VC_SRC_HOUR_OF_DAY;
+			sources[1] = VC_SRC_DAY_OF_WEEK;
+			return 2;
+		default:
+			return 0;
+	}
+}
+
+/* can a value of class cls give part `source` (scoring may pass another date/time type) */
+bool
+VaeCyclicHasSource(VaeTypeClass cls, int source)
+{
+	switch (source)
+	{
+		case VC_SRC_HOUR_OF_DAY:
+			return cls == VAE_CLASS_TIME || cls == VAE_CLASS_TIMETZ ||
+				cls == VAE_CLASS_TIMESTAMP || cls == VAE_CLASS_TIMESTAMPTZ;
+		case VC_SRC_DAY_OF_WEEK:
+		case VC_SRC_DAY_OF_YEAR:
+			return cls == VAE_CLASS_DATE || cls == VAE_CLASS_TIMESTAMP ||
+				cls == VAE_CLASS_TIMESTAMPTZ;
+		default:
+			return false;
+	}
+}
+
+float
+VaeCyclicPeriod(int source)
+{
+	return source == VC_SRC_HOUR_OF_DAY ? 24.0f : source == VC_SRC_DAY_OF_WEEK ? 7.0f : 365.25f;
+}
+
+const char *
+VaeCyclicSuffix(int source)
+{
+	return source == VC_SRC_HOUR_OF_DAY ? "hour" : source == VC_SRC_DAY_OF_WEEK ? "dow" : "doy";
+}
+
+/*
+ * The phase of a part of a date/time value, in [0, period).  Timestamps
+ * count from 2000-01-01 00:00 (a Saturday) in UTC; the day of the week is
+ * fractional (0 = Sunday midnight), the day of the year counts from 0 on
+ * January 1st.  An infinite date or timestamp has no phase: it reads as
+ * NULL.
+ */
+float
+VaeCyclicPhase(Datum d, VaeTypeClass cls, int source)
+{
+	double		days;			/* since 2000-01-01, fractional */
+	double		hour = 0;
+
+	switch (cls)
+	{
+		case VAE_CLASS_TIME:
+			return (float) (DatumGetTimeADT(d) / (double) USECS_PER_HOUR);
+		case VAE_CLASS_TIMETZ:
+			return (float) (DatumGetTimeTzADTP(d)->time / (double) USECS_PER_HOUR);
+		case VAE_CLASS_DATE:
+			{
+				DateADT		date = DatumGetDateADT(d);
+
+				if (DATE_NOT_FINITE(date))
+					return vc_null_value();
+				days = date;
+				break;
+			}
+		default:
+			{
+				Timestamp	ts = DatumGetTimestamp(d);
+				int64		whole;
+
+				if (TIMESTAMP_NOT_FINITE(ts))
+					return vc_null_value();
+				whole = ts / USECS_PER_DAY;
+				if (ts % USECS_PER_DAY < 0)
+					whole--;
+				hour = (ts - whole * USECS_PER_DAY) / (double) USECS_PER_HOUR;
+				days = whole + hour / 24.0;
+				break;
+			}
+	}
+	if (source == VC_SRC_HOUR_OF_DAY)
+		return (float) hour;
+	if (source == VC_SRC_DAY_OF_WEEK)
+	{
+		double		dow = fmod(days + 6.0, 7.0);
+
+		return (float) (dow < 0 ? dow + 7.0 : dow);
+	}
+	{
+		int			whole = (int) floor(days);
+		int			y,
+					m,
+					dd;
+
+		j2date(whole + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
+		return (float) (whole + POSTGRES_EPOCH_JDATE - date2j(y, 1, 1) + (days - whole));
+	}
+}
+
+/* NaN, Infinity or out of range, as SQL writes the value */
+static const char *
+BadWhat(double bad)
+{
+	return isnan(bad) ? "NaN" : isinf(bad) ? (bad > 0 ? "Infinity" : "-Infinity") :
+		"a value out of range for real";
+}
+
+/* ERROR 22000 for a value no model can take */
+static void
+ReportBadNumber(const char *column, int64 row, double bad)
+{
+	if (row > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vae_train: column \"%s\" has %s in row %lld", column, BadWhat(bad),
+						(long long) row),
+				 errhint("Values must be finite numbers; NULL is modelled as missing.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("column \"%s\" is %s, which the model cannot score", column, BadWhat(bad)),
+			 errhint("Values must be finite numbers; NULL is modelled as missing.")));
+}
+
+float
+VaeReadNumber(Datum d, VaeElemKind num, const char *column, int64 row)
+{
+	float		f = 0;
+	double		bad;
+
+	if (!VaeNumberToFloat(d, num, &f, &bad))
+		ReportBadNumber(column, row, bad);
+	return f;
+}
+
+/* the length of a one-dimensional array value; ERROR for more dimensions */
+int
+VaeArrayLength(Datum d, const char *column, int64 row)
+{
+	ArrayType  *a = DatumGetArrayTypeP(d);
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("column \"%s\" must be a one-dimensional array, not %d-dimensional",
+						column, ARR_NDIM(a)),
+				 row > 0 ? errdetail("Row %lld.", (long long) row) : 0));
+	return ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
+}
+
+void
+VaeReadArray(Datum d, const char *column, int64 row, int len, float *out)
+{
+	ArrayType  *a = DatumGetArrayTypeP(d);
+	int			n = VaeArrayLength(d, column, row);
+	VaeElemKind num = VaeNumberKind(ARR_ELEMTYPE(a));
+	int16		typlen;
+	bool		byval;
+	char		align;
+	Datum	   *elems;
+	bool	   *nulls;
+	double		bad;
+	int			i;
+
+	if (n != len)
+	{
+		if (row > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("vae_train: column \"%s\" has %d elements in row %lld, but %d before",
+							column, n, (long long) row, len),
+					 errhint("Every non-NULL array of a column must have the same length.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("column \"%s\" has %d elements, but the model was trained on %d",
+						column, n, len)));
+	}
+	get_typlenbyvalalign(ARR_ELEMTYPE(a), &typlen, &byval, &align);
+	deconstruct_array(a, ARR_ELEMTYPE(a), typlen, byval, align, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			out[i] = vc_null_value();
+		else if (!VaeNumberToFloat(elems[i], num, &out[i], &bad))
+			ReportBadNumber(psprintf("%s[%d]", column, i + 1), row, bad);
+	}
+	pfree(elems);
+	pfree(nulls);
+}
+
+/* the text of a categorical value, cut to VC_MAX_CATEGORY_LEN bytes on a character boundary */
+char *
+VaeCategoryText(FmgrInfo *out, Datum d, int *len)
+{
+	char	   *s = OutputFunctionCall(out, d);
+	int			n = strlen(s);
+
+	if (n > VC_MAX_CATEGORY_LEN)
+	{
+		n = pg_mbcliplen(s, n, VC_MAX_CATEGORY_LEN);
+		s[n] = '\0';
+	}
+	*len = n;
+	return s;
+}
+
+/* FNV-1a over the bytes, then the core's mixer: stable across platforms */
+uint64
+VaeHashBytes(const char *s, int len)
+{
+	uint64		h = UINT64CONST(0xcbf29ce484222325);
+	int			i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * UINT64CONST(0x100000001b3);
+	return vc_mix64(h ^ (uint64) len);
+}
+
+/* the attributes of a record (a composite Datum's header) of row type tupdesc */
+void
+VaeDeformRecord(HeapTupleHeader rec, TupleDesc tupdesc, Datum *values, bool *isnull)
+{
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&(tuple.t_self));
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	heap_deform_tuple(&tuple, tupdesc, values, isnull);
+}
+
+int
+VaeFindAttribute(TupleDesc tupdesc, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+char *
+VaeAttributeList(TupleDesc tupdesc)
+{
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!att->attisdropped)
+			appendStringInfo(&s, "%s%s", s.len ? ", " : "", NameStr(att->attname));
+	}
+	return s.data;
+}
+
+/* ---- scoring: the row map ---- */
+
+/* one category of a column: its text's hash and its code, sorted by hash */
+typedef struct VaeCategoryKey
+{
+	uint64		hash;
+	int			code;
+} VaeCategoryKey;
+
+typedef struct VaeColumnRead
+{
+	int			attno;			/* 0-based in the row type */
+	VaeTypeClass cls;
+	VaeElemKind num;
+	FmgrInfo	out;			/* categorical: the attribute's output function */
+	VaeCategoryKey *keys;		/* categorical: n_categories - 1, by hash */
+} VaeColumnRead;
+
+struct VaeRowMap
+{
+	Oid			typid;
+	int32		typmod;
+	TupleDesc	tupdesc;		/* a copy */
+	VaeColumnRead *cols;
+	Datum	   *values;			/* deform buffers */
+	bool	   *isnull;
+	float	   *elems;			/* array elements of one attribute */
+};
+
+static int
+CategoryKeyCmp(const void *a, const void *b)
+{
+	const VaeCategoryKey *x = a,
+			   *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->code - y->code;
+}
+
+/* what a column of this kind and source reads, in words, for messages */
+static const char *
+Expects(const VcColumn *c)
+{
+	if (c->kind == VC_COL_CONTINUOUS)
+		return c->source == VC_SRC_ARRAY_ELEMENT ? "a numeric array" : "a number";
+	if (c->kind == VC_COL_BOOLEAN)
+		return "a boolean";
+	if (c->kind == VC_COL_CYCLIC)
+		return "a date or time";
+	return "a category, of any type but an array";
+}
+
+/* "a (continuous), b (categorical), ...": the model's attributes, for messages */
+static char *
+ModelColumns(const VcSchema *s)
+{
+	StringInfoData b;
+	int			i;
+
+	initStringInfo(&b);
+	for (i = 0; i < s->n_columns; i++)
+	{
+		const VcColumn *c = &s->columns[i];
+
+		if (i > 0 && strcmp(s->columns[i - 1].attribute, c->attribute) == 0)
+			continue;
+		appendStringInfo(&b, "%s%s (%s)", b.len ? ", " : "", c->attribute, Expects(c));
+	}
+	return b.data;
+}
+
+/* can class cls (with num) be read as column c */
+static bool
+Readable(const VcColumn *c, VaeTypeClass cls)
+{
+	switch (c->kind)
+	{
+		case VC_COL_CONTINUOUS:
+			if (c->source == VC_SRC_ARRAY_ELEMENT)
+				return cls == VAE_CLASS_ARRAY;
+			return cls == VAE_CLASS_NUMBER || cls == VAE_CLASS_BOOL;
+		case VC_COL_BOOLEAN:
+			return cls == VAE_CLASS_BOOL;
+		case VC_COL_CYCLIC:
+			return VaeCyclicHasSource(cls, c->source);
+		default:
+			/* as training reads a column given kind categorical: any type but arrays */
+			return cls != VAE_CLASS_ARRAY;
+	}
+}
+
+/*
+ * Match the model's columns to the attributes of a row type by name: an
+ * attribute the model needs and the row lacks is ERROR 42703, one whose
+ * type cannot be read as the trained kind ERROR 42804, both listing what
+ * the model expects; attributes the model does not use are ignored.
+ */
+VaeRowMap *
+VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	VaeRowMap  *map = palloc0(sizeof(VaeRowMap));
+	int			i,
+				k,
+				max_elems = 1;
+
+	map->typid = typid;
+	map->typmod = typmod;
+	map->tupdesc = CreateTupleDescCopy(tupdesc);
+	map->cols = palloc0(sizeof(VaeColumnRead) * s->n_columns);
+	map->values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
+	map->isnull = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
+	for (i = 0; i < s->n_columns; i++)
+	{
+		const VcColumn *c = &s->columns[i];
+		VaeColumnRead *r = &map->cols[i];
+		Form_pg_attribute att;
+
+		r->attno = VaeFindAttribute(tupdesc, c->attribute);
+		if (r->attno < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("the row has no column \"%s\", which the model needs", c->attribute),
+					 errdetail("The model reads these columns: %s.", ModelColumns(s)),
+					 errhint("Columns are matched by name; the row has: %s.",
+							 VaeAttributeList(tupdesc))));
+		att = TupleDescAttr(tupdesc, r->attno);
+		r->cls = VaeClassifyType(att->atttypid, &r->num);
+		if (!Readable(c, r->cls))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" is of type %s, but the model expects %s",
+							c->attribute, format_type_be(att->atttypid), Expects(c)),
+					 errdetail("The model reads these columns: %s.", ModelColumns(s))));
+		if (c->source == VC_SRC_ARRAY_ELEMENT)
+			max_elems = Max(max_elems, c->element);
+		if (c->kind == VC_COL_CATEGORICAL)
+		{
+			Oid			outfn;
+			bool		varlena;
+
+			getTypeOutputInfo(att->atttypid, &outfn, &varlena);
+			fmgr_info_cxt(outfn, &r->out, cxt);
+			r->keys = palloc(sizeof(VaeCategoryKey) * Max(c->n_categories - 1, 1));
+			for (k = 0; k < c->n_categories - 1; k++)
+			{
+				r->keys[k].hash = VaeHashBytes(c->categories[k], strlen(c->categories[k]));
+				r->keys[k].code = k;
+			}
+			qsort(r->keys, c->n_categories - 1, sizeof(VaeCategoryKey), CategoryKeyCmp);
+		}
+	}
+	map->elems = palloc(sizeof(float) * max_elems);
+	MemoryContextSwitchTo(old);
+	return map;
+}
+
+bool
+VaeRowMapMatches(const VaeRowMap *map, Oid typid, int32 typmod)
+{
+	return map != NULL && map->typid == typid && map->typmod == typmod;
+}
+
+/* the code of a category text: its kept code, else "other" (n_categories - 1) */
+static int
+CategoryCode(const VcColumn *c, const VaeColumnRead *r, const char *text, int len)
+{
+	uint64		h = VaeHashBytes(text, len);
+	int			lo = 0,
+				hi = c->n_categories - 2;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (r->keys[mid].hash < h)
+			lo = mid + 1;
+		else if (r->keys[mid].hash > h)
+			hi = mid - 1;
+		else
+		{
+			/* equal hashes: the texts decide (a collision is "other") */
+			for (; mid > 0 && r->keys[mid - 1].hash == h; mid--)
+				;
+			for (; mid < c->n_categories - 1 && r->keys[mid].hash == h; mid++)
+				if (strcmp(c->categories[r->keys[mid].code], text) == 0)
+					return r->keys[mid].code;
+			break;
+		}
+	}
+	return c->n_categories - 1;
+}
+
+/* a compact value as text, for vae_explain's "value" */
+static char *
+ValueText(const VcColumn *c, float v)
+{
+	if (c->kind == VC_COL_BOOLEAN)
+		return pstrdup(v != 0 ? "true" : "false");
+	return DatumGetCString(DirectFunctionCall1(float4out, Float4GetDatum(v)));
+}
+
+void
+VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec, float *x,
+			  char **texts)
+{
+	int			i,
+				elems_attno = -1;
+
+	VaeDeformRecord(rec, map->tupdesc, map->values, map->isnull);
+	for (i = 0; i < s->n_columns; i++)
+	{
+		const VcColumn *c = &s->columns[i];
+		const VaeColumnRead *r = &map->cols[i];
+		Datum		d = map->values[r->attno];
+
+		if (map->isnull[r->attno])
+		{
+			x[i] = vc_null_value();
+			if (texts)
+				texts[i] = NULL;
+			continue;
+		}
+		switch (c->kind)
+		{
+			case VC_COL_CONTINUOUS:
+				if (c->source == VC_SRC_ARRAY_ELEMENT)
+				{
+					int			len = 0;
+
+					/* the columns of one array are consecutive: read it once */
+					for (len = 0; i + len < s->n_columns &&
+						 s->columns[i + len].source == VC_SRC_ARRAY_ELEMENT &&
+						 strcmp(s->columns[i + len].attribute, c->attribute) == 0; len++)
+						;
+					if (elems_attno != r->attno)
+						VaeReadArray(d, c->attribute, 0, c->element - 1 + len, map->elems);
+					elems_attno = r->attno;
+					x[i] = map->elems[c->element - 1];
+				}
+				else if (r->cls == VAE_CLASS_BOOL)
+					x[i] = DatumGetBool(d) ? 1.0f : 0.0f;
+				else
+					x[i] = VaeReadNumber(d, r->num, c->attribute, 0);
+				break;
+			case VC_COL_BOOLEAN:
+				x[i] = DatumGetBool(d) ? 1.0f : 0.0f;
+				break;
+			case VC_COL_CYCLIC:
+				x[i] = VaeCyclicPhase(d, r->cls, c->source);
+				break;
+			default:
+				{
+					int			len;
+					char	   *t = VaeCategoryText((FmgrInfo *) &r->out, d, &len);
+
+					x[i] = (float) CategoryCode(c, r, t, len);
+					if (texts)
+					{
+						texts[i] = t;
+						continue;
+					}
+					pfree(t);
+				}
+				break;
+		}
+		if (texts)
+			texts[i] = vc_is_null(x[i]) ? NULL : ValueText(c, x[i]);
+	}
+}
