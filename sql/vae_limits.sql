@@ -87,3 +87,32 @@ SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 5);
 SELECT error FROM pg_temp.limit_err($$SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 6)$$);
 RESET vae.max_generate_rows;
 SELECT count(*) FROM vae_generate((SELECT m FROM lim_model), 1000);
+
+--
+-- vae.max_train_memory (default: half the machine's memory): the rows, the
+-- training workspace and the model against a budget, checked at the first
+-- row and each time the row buffer grows by a chunk, so a run that cannot fit
+-- fails during the scan with what would fit.  Sizes are masked (N).
+--
+SELECT setting::bigint > 0 AS has_a_default, unit FROM pg_settings WHERE name = 'vae.max_train_memory';
+CREATE FUNCTION pg_temp.budget_err(q text) RETURNS TABLE(error text, hint text)
+LANGUAGE sql AS $$
+	SELECT regexp_replace(error, '[0-9][0-9.]*', 'N', 'g'), regexp_replace(hint, '[0-9][0-9.]*', 'N', 'g')
+	FROM pg_temp.limit_err(q)
+$$;
+SET vae.max_train_memory = '4MB';
+-- the network alone does not fit: refused at the first row
+SELECT * FROM pg_temp.budget_err($$SELECT vae_train(array[g, g % 7, 1, 2, 3, 4, 5, 6]::real[],
+	'{"hidden": [2048], "latent_dim": 20}') FROM generate_series(1, 10) g$$);
+-- the rows do not fit: refused during the scan, with a max_rows that would
+SET vae.max_train_memory = '8MB';
+SELECT * FROM pg_temp.budget_err($$SELECT vae_train(array[g, g % 7, 1, 2, 3, 4, 5, 6]::real[])
+	FROM generate_series(1, 400000) g$$);
+-- a sample of that size trains within the same budget
+SELECT vae_model_info(vae_train(array[g, g % 7, 1, 2, 3, 4, 5, 6]::real[],
+	'{"max_rows": 20000, "epochs": 1}'))->'rows' AS rows
+FROM generate_series(1, 400000) g;
+-- table rows are checked the same way
+SELECT * FROM pg_temp.budget_err($$SELECT vae_train(r) FROM (SELECT g AS a, g % 7 AS b, (g % 3)::text AS c,
+	g * 0.5 AS d FROM generate_series(1, 1000000) g) r$$);
+RESET vae.max_train_memory;

@@ -5,6 +5,7 @@
 #include "vae.h"
 
 #include <limits.h>
+#include <unistd.h>
 
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -24,6 +25,26 @@ void		_PG_init(void);
 
 /* the most rows one vae_generate call may return (vae.max_generate_rows) */
 int			vae_max_generate_rows = 1000000;
+/* memory one training run may take, in kB (vae.max_train_memory; 0 = no limit) */
+int			vae_max_train_memory = 0;
+
+/*
+ * Half the machine's physical memory, in kB (at most INT_MAX kB): the
+ * default of vae.max_train_memory, so that one vae_train cannot take a
+ * server's whole memory by default.
+ */
+static int
+DefaultTrainMemory(void)
+{
+	long		pages = sysconf(_SC_PHYS_PAGES),
+				page_size = sysconf(_SC_PAGESIZE);
+	double		kb;
+
+	if (pages <= 0 || page_size <= 0)
+		return 0;
+	kb = (double) pages * (double) page_size / 2.0 / 1024.0;
+	return kb > INT_MAX ? INT_MAX : (int) kb;
+}
 
 /*
  * The core allocates through these hooks.  They allocate in whatever memory
@@ -73,6 +94,23 @@ _PG_init(void)
 							INT_MAX,
 							PGC_USERSET,
 							0,
+							NULL, NULL, NULL);
+
+	/*
+	 * Training holds the rows and its workspace in the backend: a run that
+	 * would take more than this is refused at the first row or during the
+	 * scan (with the max_rows that would fit), not when the machine runs out
+	 * of memory.
+	 */
+	DefineCustomIntVariable("vae.max_train_memory",
+							"Memory one vae_train may use for its rows, workspace and model.",
+							"Default: half the machine's memory.  0 = no limit.",
+							&vae_max_train_memory,
+							DefaultTrainMemory(),
+							0,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("vae");
 }

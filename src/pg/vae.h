@@ -101,12 +101,15 @@ extern void VaeBufferCompact(MemoryContext cxt, VaeRowBuffer *b, int64 k);
 /* vae_agg.c: what both training aggregates share */
 extern const VcCallbacks vae_train_callbacks;
 extern void VaeCheckTrainingLimits(const VcOptions *opt, int dim, int64 n_rows);
+extern void VaeCheckMemoryBudget(const VcOptions *opt, int dim, const VaeRowBuffer *b);
 extern bytea *VaeModelToBytea(const VcModel *model, MemoryContext cxt);
 extern void VaeCheckSameOptions(const Jsonb *a, const Jsonb *b);
 extern void VaeCheckHasRows(const VaeRowBuffer *b);
 
 /* GUC vae.max_generate_rows (vae.c) */
 extern int	vae_max_generate_rows;
+/* GUC vae.max_train_memory (vae.c), in kB; 0 = no limit */
+extern int	vae_max_train_memory;
 /* vae_score_rows.c: a row model's compact row as jsonb, column name -> value */
 extern Datum VaeCompactRowJsonb(const VcSchema *schema, const float *x);
 

@@ -141,6 +141,60 @@ VaeCheckTrainingLimits(const VcOptions *options, int dim, int64 n_rows)
 			 errhint("Use fewer features.")));
 }
 
+/*
+ * The memory a run will need, against vae.max_train_memory: the rows the
+ * buffer has room for (b->dim floats each, with their hashes), training's
+ * workspace for them and the model.  Called after every row, it works only
+ * at the first row and when the buffer has just begun a new chunk (every
+ * 8 MB or so), so a table that cannot be trained within the budget fails
+ * during the scan, with the max_rows that would fit, instead of exhausting
+ * the machine's memory after the scan or in the middle of training.  dim is
+ * the width of the network's input where known (array rows); for table rows
+ * it is the compact width, a lower bound.
+ */
+void
+VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b)
+{
+	VcOptions	opt = *options;
+	char		msg[VC_ERRMSG_LEN];
+	double		budget = (double) vae_max_train_memory * 1024.0,
+				rows,
+				workspace,
+				model,
+				per_row,
+				fixed;
+	int64		n = Max(b->n_rows, VC_MIN_ROWS);
+
+	if (vae_max_train_memory <= 0 ||
+		(b->n_rows != 1 && b->n_rows % b->rows_per_chunk != 1))
+		return;
+	if (vc_options_resolve(&opt, n, dim, msg) != VC_OK)
+		return;					/* training reports a bad option itself */
+	/* what the buffer has allocated: chunk 0 grows by doubling, the rest are full */
+	rows = (double) b->rec_size *
+		(double) (b->n_chunks <= 1 ? b->first_cap : (int64) b->n_chunks * b->rows_per_chunk);
+	workspace = (double) vc_train_workspace_bytes(&opt, dim, n);
+	model = (double) vc_model_size_bound(&opt, dim, n);
+	if (rows + workspace + model <= budget)
+		return;
+	fixed = (double) vc_train_workspace_bytes(&opt, dim, 0) + model;
+	per_row = (double) b->rec_size + (workspace - (double) vc_train_workspace_bytes(&opt, dim, 0)) / n;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("vae_train would need about %s of memory after %lld rows, more than "
+					"vae.max_train_memory (%s)",
+					FormatBytes(rows + workspace + model), (long long) b->n_rows,
+					FormatBytes(budget)),
+			 errdetail("The rows take %s, training's workspace %s and the model %s.",
+					   FormatBytes(rows), FormatBytes(workspace), FormatBytes(model)),
+			 fixed < budget && opt.max_rows == 0 ?
+			 errhint("Set the option max_rows to train on a seeded sample (about %lld rows "
+					 "fit), or raise vae.max_train_memory.",
+					 (long long) Max((budget - fixed) / per_row / 2, VC_MIN_ROWS)) :
+			 errhint("Use a smaller network, batch_size or max_rows, or raise "
+					 "vae.max_train_memory.")));
+}
+
 static bool
 SameOptions(const Jsonb *a, const Jsonb *b)
 {
@@ -208,6 +262,7 @@ vae_train_trans(PG_FUNCTION_ARGS)
 	hash = vc_hash_row(row, dim, st->opt.seed);
 	memcpy(rec, &hash, sizeof(hash));
 	VaeBufferCompact(aggctx, &st->buf, st->opt.max_rows);
+	VaeCheckMemoryBudget(&st->opt, st->dim, &st->buf);
 	PG_RETURN_POINTER(st);
 }
 

@@ -522,6 +522,7 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 		memcpy(r + sizeof(uint64), st->row, sizeof(float) * st->buf.dim);
 	}
 	VaeBufferCompact(aggctx, &st->buf, st->opt.max_rows);
+	VaeCheckMemoryBudget(&st->opt, st->buf.dim, &st->buf);
 	PG_RETURN_POINTER(st);
 }
 
