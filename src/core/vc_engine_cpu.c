@@ -47,6 +47,10 @@ typedef struct CpuEngine
 /* interrupt checks (with the helper stopped) at most this often */
 #define CHECK_INTERVAL_S 0.02
 
+/*
+ * Member's rows of an n-row minibatch: [0, h) for member 0, [h, n) for
+ * member 1, h = ceil(n / 2)
+ */
 static void
 HalfRange(int n, int member, int *r0, int *nr)
 {
@@ -108,6 +112,10 @@ HalfAdam(void *arg, int member)
 				   member == 0 ? 0 : mid, member == 0 ? mid : np);
 }
 
+/*
+ * begin(): the Adam state, the two halves' workspaces of ceil(batch / 2)
+ * rows each and the two-thread team; the caller's model is trained in place.
+ */
 static VcStatus
 CpuBegin(VcEngine *e, const VcModel *m, const VcRowRef *refs, int64_t n, int batch,
 		 char *errmsg)
@@ -237,6 +245,7 @@ CpuValidationLoss(VcEngine *e, const int64_t *idx, int64_t n_idx, uint64_t val_k
 	return RunBatches(e->state, idx, n_idx, val_key, NULL, NULL, row_loss, cb, errmsg);
 }
 
+/* save_best(): copy the current weights aside, allocating the copy the first time */
 static VcStatus
 CpuSaveBest(VcEngine *e, char *errmsg)
 {
@@ -251,6 +260,7 @@ CpuSaveBest(VcEngine *e, char *errmsg)
 	return VC_OK;
 }
 
+/* get_params(): the saved best weights into dst, or the current ones if none were saved */
 static VcStatus
 CpuGetParams(VcEngine *e, float *dst, char *errmsg)
 {
@@ -261,6 +271,7 @@ CpuGetParams(VcEngine *e, float *dst, char *errmsg)
 	return VC_OK;
 }
 
+/* end(): release the team, the workspaces, the Adam state and the saved weights */
 static void
 CpuEnd(VcEngine *e)
 {
@@ -277,6 +288,7 @@ CpuEnd(VcEngine *e)
 	e->state = NULL;
 }
 
+/* fill e with the CPU engine's callbacks; its state is allocated by begin() */
 void
 vc_engine_cpu_init(VcEngine *e)
 {

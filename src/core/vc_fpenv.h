@@ -46,6 +46,7 @@ vc_fp_get(void)
 #endif
 }
 
+/* set the calling thread's floating-point control word (a no-op off x86) */
 static inline void
 vc_fp_set(VcFpEnv env)
 {

@@ -21,6 +21,10 @@ Layout(VcModel *tmp, const VcOptions *opt, int dim, int64_t n_rows)
 	tmp->n_scores = (int) (n_rows < VC_MAX_SCORE_SAMPLE ? n_rows : VC_MAX_SCORE_SAMPLE);
 }
 
+/*
+ * The largest serialized size of a model trained with these options on
+ * n_rows rows of dim features
+ */
 size_t
 vc_model_size_bound(const VcOptions *opt, int dim, int64_t n_rows)
 {
@@ -74,6 +78,11 @@ vc_train_workspace_bytes(const VcOptions *opt, int dim, int64_t n_rows)
 	return bytes;
 }
 
+/*
+ * The largest width w (at most VC_MAX_WIDTH) such that capping every hidden
+ * layer and the latent layer at w keeps the model within limit bytes, by
+ * bisection; 0 if none does.
+ */
 int
 vc_max_width_for(const VcOptions *opt, int dim, int64_t n_rows, size_t limit)
 {

@@ -25,6 +25,12 @@
 
 #define TERM_BLOCK 256
 
+/*
+ * The row plan of m's schema: the columns' indexes, head and input offsets
+ * grouped by kind (continuous, boolean, NULL flag, no flag, other) and the
+ * head units that carry a log-variance, in one allocation; NULL when out of
+ * memory.
+ */
 VcRowPlan *
 vc_row_plan_create(const VcModel *m)
 {
@@ -93,6 +99,7 @@ vc_row_plan_create(const VcModel *m)
 	return p;
 }
 
+/* free a plan from vc_row_plan_create (NULL is allowed) */
 void
 vc_row_plan_free(VcRowPlan *p)
 {
@@ -116,6 +123,11 @@ Code(float v, int n)
 	return v >= 0.0f && v < (float) n ? (int) v : n - 1;
 }
 
+/*
+ * Expand the compact row xt into the network input in (m->dim floats): values,
+ * one-hot categories, cos and sin of cyclic phases and NULL flags; a NULL
+ * value leaves its units at 0.
+ */
 void
 vc_rows_expand(const VcNet *net, const float *xt, float *in)
 {
@@ -159,6 +171,10 @@ vc_rows_expand(const VcNet *net, const float *xt, float *in)
 	}
 }
 
+/*
+ * Row r of the minibatch: xt expanded into net->x, and xt itself kept in
+ * net->xt as the targets
+ */
 void
 vc_rows_gather(VcNet *net, int r, const float *xt)
 {
@@ -168,6 +184,10 @@ vc_rows_gather(VcNet *net, int r, const float *xt)
 	memcpy(net->xt + (size_t) r * m->n_cols, xt, sizeof(float) * m->n_cols);
 }
 
+/*
+ * The bounded decoder log-variances of n rows, for the continuous and cyclic
+ * units only, into net->lvx
+ */
 void
 vc_rows_decoder_logvar(VcNet *net, int n)
 {
@@ -236,6 +256,11 @@ OtherNll(const VcColumn *c, const float *head, const float *lv, float v)
 		GaussNll((float) sin(Angle(c, v)), head, lv, c->head_off + 2);
 }
 
+/*
+ * Row r's reconstruction NLL for column ci alone: its NULL flag's BCE (or
+ * log(rows + 2) for a NULL without a flag) plus, when not NULL, its value's
+ * term.
+ */
 double
 vc_net_column_nll(const VcNet *net, int r, const float *xt, int ci)
 {
@@ -357,6 +382,11 @@ SoftmaxGrad(const VcColumn *c, const float *head, float v, float s, float *dh)
 	d[Code(v, n)] -= s;
 }
 
+/*
+ * The gradient of n rows' reconstruction NLL with respect to the raw decoder
+ * head outputs, scaled by s, into d (head_dim floats per row); NULL values
+ * contribute nothing but their flags' terms.
+ */
 void
 vc_rows_head_gradient(const VcNet *net, int n, float s, float *d)
 {

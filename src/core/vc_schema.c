@@ -22,6 +22,7 @@ vc_null_value(void)
 	return v;
 }
 
+/* the name of a column kind, as messages and vae_info show it; "?" if unknown */
 const char *
 vc_column_kind_name(int kind)
 {
@@ -40,6 +41,7 @@ vc_column_kind_name(int kind)
 	}
 }
 
+/* why a column was left out of the model, in words; "?" if the reason is unknown */
 const char *
 vc_exclude_reason_name(int reason)
 {
@@ -240,6 +242,11 @@ CheckCategories(const VcColumn *c, char *errmsg)
 	return VC_OK;
 }
 
+/*
+ * Everything the model reader accepts of a schema: the counts in range, every
+ * column and its categories valid, every excluded column named with a known
+ * reason, and no two columns with the same name.
+ */
 VcStatus
 vc_schema_check(const VcSchema *s, char *errmsg)
 {
@@ -373,6 +380,7 @@ CopyStr(const char *str, int *failed)
 	return p;
 }
 
+/* a deep copy of s, every part allocated with vc_alloc; NULL when out of memory */
 VcSchema *
 vc_schema_copy(const VcSchema *s)
 {
@@ -457,6 +465,7 @@ vc_schema_free(VcSchema *s)
 	vc_free(s);
 }
 
+/* the index of the column called name, or -1 */
 int
 vc_schema_find(const VcSchema *s, const char *name)
 {
@@ -470,6 +479,7 @@ vc_schema_find(const VcSchema *s, const char *name)
 
 /* ---- robust scaling ---- */
 
+/* exchange *a and *b */
 static inline void
 SwapF(float *a, float *b)
 {
@@ -570,6 +580,10 @@ UsableScale(double s)
 	return isfinite(s) && s > 1e-30 && (float) s > 0.0f && isfinite((float) s);
 }
 
+/*
+ * The center and scale of column c over the non-NULL values of rows[0, n),
+ * gathered into work
+ */
 void
 vc_schema_robust_scale(const float *const *rows, int64_t n, int c, float *work,
 					   float *center, float *scale)
@@ -661,6 +675,11 @@ Angle(const VcColumn *c, float phase)
 	return 2.0 * M_PI * (double) phase / (double) c->period;
 }
 
+/*
+ * The network input of normalized compact row xn: continuous and boolean
+ * values as they are, one-hot categories (an out-of-range code sets none),
+ * cos and sin of cyclic phases, and 1 in the NULL flag of a NULL value.
+ */
 void
 vc_schema_expand(const VcSchema *s, const float *xn, float *in)
 {

@@ -27,6 +27,10 @@ TextSize(const char *s)
 	return 2 + (s ? strlen(s) : 0);
 }
 
+/*
+ * The bytes of s's serialized schema section: the counts, each column's
+ * fields, texts and categories, and the excluded columns
+ */
 size_t
 vc_schema_serialized_size(const VcSchema *s)
 {

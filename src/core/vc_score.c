@@ -49,6 +49,10 @@ struct VcScratch
 	VcColumnExpect *expect;		/* row models: [n_cols], for generation */
 };
 
+/*
+ * A scoring workspace for m: a network of mc_samples rows and its buffers;
+ * NULL when out of memory
+ */
 VcScratch *
 vc_scratch_create(const VcModel *m)
 {
@@ -70,6 +74,7 @@ vc_scratch_create(const VcModel *m)
 	return s;
 }
 
+/* free a workspace from vc_scratch_create (NULL is allowed) */
 void
 vc_scratch_free(VcScratch *s)
 {
@@ -109,6 +114,11 @@ NormalizeCompact(const VcModel *m, const float *x, float *xn)
 	return -1;
 }
 
+/*
+ * Normalize raw row x into xn (x == xn allowed): an array model's features
+ * by center and scale, a row model's compact row by its schema.  Returns the
+ * index of the first value the model cannot take, or -1.
+ */
 int
 vc_normalize_row(const VcModel *m, const float *x, float *xn)
 {
@@ -152,6 +162,10 @@ vc_normalize_row(const VcModel *m, const float *x, float *xn)
 	return -1;
 }
 
+/*
+ * VC_EDATA, with a message naming feature or column j of raw row x and why
+ * it cannot be read
+ */
 static VcStatus
 BadFeature(const VcModel *m, const float *x, int j, char *errmsg)
 {
@@ -368,6 +382,11 @@ ScoreRowModel(const VcModel *m, VcScratch *s, const float *xn, unsigned methods,
 	}
 }
 
+/*
+ * The scores selected by methods (a bit mask of 1 << VcMethod) of normalized
+ * row xn into out: mse at the latent mean, recon_prob and elbo over
+ * mc_samples draws keyed by the row's bits.  Row models go to ScoreRowModel.
+ */
 void
 vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 					unsigned methods, double *out)
@@ -442,6 +461,10 @@ NormalizedRow(const VcModel *m, VcScratch *s)
 	return m->schema ? s->net.xt : s->net.x;
 }
 
+/*
+ * Normalize raw row x into the scratch, then score it; VC_EDATA for a value
+ * the model cannot take
+ */
 VcStatus
 vc_score_row(const VcModel *m, VcScratch *s, const float *x, unsigned methods,
 			 double *out, char *errmsg)
@@ -468,6 +491,7 @@ OutputOverflow(const char *what, int j, char *errmsg)
 	return VC_EDATA;
 }
 
+/* VC_OK when v[0, n) is finite, else the overflow error for the first element that is not */
 static VcStatus
 CheckFiniteOutput(const float *v, int n, const char *what, char *errmsg)
 {
@@ -479,6 +503,7 @@ CheckFiniteOutput(const float *v, int n, const char *what, char *errmsg)
 	return VC_OK;
 }
 
+/* the latent mean of raw row x into mu; VC_EDATA for a bad value or a mean that overflows */
 VcStatus
 vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *errmsg)
 {
@@ -523,6 +548,11 @@ DecodeAtMean(const VcModel *m, VcScratch *s, const float *x, int rows, char *err
 	return VC_OK;
 }
 
+/*
+ * An array model's decoder mean at the latent mean of raw row x, in input
+ * units, into recon, and each feature's negative log-likelihood into contrib
+ * (either may be NULL; vc.h says what an overflow gives).
+ */
 VcStatus
 vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
 				   double *contrib, char *errmsg)
@@ -664,6 +694,11 @@ vc_explain_columns(const VcModel *m, VcScratch *s, const float *x, VcColumnExpec
 	return VC_OK;
 }
 
+/*
+ * Decode z ~ N(0, I) drawn from (seed, index) into out: an array model's
+ * decoder mean in input units, or a row model's compact row from the
+ * columns' expectations.
+ */
 void
 vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, float *out)
 {
@@ -706,6 +741,7 @@ vc_threshold(const VcModel *m, int method, double contamination)
 
 /* ---- the training-score sample for vae_threshold ---- */
 
+/* qsort comparator of floats, ascending */
 static int
 FloatCmp(const void *a, const void *b)
 {
@@ -726,6 +762,10 @@ FloatCmp(const void *a, const void *b)
  */
 #define SAMPLE_DECODE_ROWS 512
 
+/*
+ * Rows per block of the score sample: about SAMPLE_DECODE_ROWS latent points
+ * per decode, 1 to 64 rows
+ */
 int
 vc_score_block_rows(const VcModel *m)
 {
@@ -822,6 +862,7 @@ typedef struct SampleRun
 	VcNet		net[2];
 } SampleRun;
 
+/* team member's block of this round: score it and store its scores in m->scores */
 static void
 ScoreHalf(void *arg, int member)
 {
@@ -842,6 +883,11 @@ ScoreHalf(void *arg, int member)
 			r->m->scores[k][i + b] = (float) sc[b][k];
 }
 
+/*
+ * Score up to VC_MAX_SCORE_SAMPLE rows refs[order[i]] in blocks, two blocks
+ * a round on a two-thread team, and keep each method's scores sorted in
+ * m->scores; VC_EDIVERGED when any score is not finite.
+ */
 VcStatus
 vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *order,
 							 int64_t n, const VcCallbacks *cb, char *errmsg)

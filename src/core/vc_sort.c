@@ -37,6 +37,7 @@ CopyElem(void *dst, const void *src, size_t size)
 		memcpy(dst, src, size);
 }
 
+/* sort base[0, n) by insertion: stable, for the short runs before merging */
 static void
 InsertionSort(char *base, size_t n, size_t size, SortCmp cmp, void *arg)
 {
@@ -84,6 +85,7 @@ Merge(const char *src, char *dst, size_t lo, size_t mid, size_t hi, size_t size,
 	return vc_tick(t, (int64_t) steps * cost + (int64_t) ((hi - k) * size / 64));
 }
 
+/* move base[root] down the max-heap base[0, n) until it is no smaller than its children */
 static void
 SiftDown(char *base, size_t root, size_t n, size_t size, SortCmp cmp, void *arg)
 {
@@ -133,6 +135,11 @@ HeapSort(char *base, size_t n, size_t size, SortCmp cmp, void *arg, int64_t cost
 	return 0;
 }
 
+/*
+ * Sort base[0, n) of size-byte elements by cmp, checking the host through t
+ * every so much work (cost weighs one comparison); VC_ECANCELED when the host
+ * asked to stop, VC_EINVAL for an element size over SORT_MAX_SIZE.
+ */
 VcStatus
 vc_sort(void *base, size_t n, size_t size, SortCmp cmp, void *arg, int64_t cost,
 		VcTicker *t, char *errmsg)

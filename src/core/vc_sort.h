@@ -32,6 +32,7 @@ typedef struct VcTicker
 	int			canceled;
 } VcTicker;
 
+/* a ticker for the host's callbacks cb (may be NULL), with no work counted yet */
 static inline void
 vc_ticker_init(VcTicker *t, const VcCallbacks *cb)
 {

@@ -29,6 +29,7 @@
 #define KEY_EPS		0x455053ULL		/* "EPS" */
 #define KEY_VAL		0x56414cULL		/* "VAL" */
 
+/* the name of a training phase, for messages; "?" if unknown */
 const char *
 vc_phase_name(int phase)
 {
@@ -228,6 +229,7 @@ done:
 
 /* ---- training ---- */
 
+/* vc_sort comparator of doubles, ascending */
 static int
 DoubleCmp(const void *a, const void *b, void *arg)
 {
@@ -442,6 +444,7 @@ done:
 	return st;
 }
 
+/* train an array model on the CPU engine (vc.h has the contract) */
 VcStatus
 vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt,
 		 const VcCallbacks *cb, VcModel **out, char *errmsg)
@@ -452,6 +455,11 @@ vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt,
 	return vc_train_engine(refs, n_rows, dim, opt, cb, &cpu, out, errmsg);
 }
 
+/*
+ * Train an array model on engine: canonical order and the max_rows cap, the
+ * model's layout, then the normalization statistics and the fit; on success
+ * *out is the new model.
+ */
 VcStatus
 vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in,
 				const VcCallbacks *cb, VcEngine *engine, VcModel **out, char *errmsg)
@@ -620,6 +628,12 @@ NormalizeRows(const VcModel *m, VcRowRef *refs, int64_t n, VcTicker *t, char *er
 	return VC_OK;
 }
 
+/*
+ * Train a row model on the CPU engine: check the options and the schema, put
+ * the rows in canonical order and cap them at max_rows, compute each
+ * column's statistics on the rows kept, lay out the model, normalize the
+ * rows in place and fit.
+ */
 VcStatus
 vc_train_rows(VcRowRef *refs, int64_t n_rows, const VcSchema *schema, const VcOptions *opt_in,
 			  const VcCallbacks *cb, VcModel **out, char *errmsg)

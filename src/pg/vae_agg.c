@@ -37,6 +37,10 @@ PG_FUNCTION_INFO_V1(vae_train_serialize);
 PG_FUNCTION_INFO_V1(vae_train_deserialize);
 PG_FUNCTION_INFO_V1(vae_train_final);
 
+/*
+ * An empty state in aggctx for rows of dim features, with a copy of the
+ * options and their parsed form
+ */
 static VaeTrainState *
 CreateState(MemoryContext aggctx, int dim, Jsonb *options)
 {
@@ -195,6 +199,10 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b)
 					 "vae.max_train_memory.")));
 }
 
+/*
+ * Whether two rows' options are the same jsonb, byte for byte (both NULL
+ * counts as the same)
+ */
 static bool
 SameOptions(const Jsonb *a, const Jsonb *b)
 {
@@ -213,6 +221,11 @@ VaeCheckSameOptions(const Jsonb *a, const Jsonb *b)
 				 errmsg("vae_train options must be the same for every row")));
 }
 
+/*
+ * Transition: append the features array of one row (NULL rows skipped) to
+ * the state as a record with its seeded hash, trimming to the bottom-k when
+ * max_rows is set; the first row creates the state and checks the limits.
+ */
 Datum
 vae_train_trans(PG_FUNCTION_ARGS)
 {
@@ -266,6 +279,7 @@ vae_train_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/* append src's records to dst, then trim dst to its max_rows sample */
 static void
 AppendRecords(MemoryContext aggctx, VaeTrainState *dst, VaeTrainState *src)
 {
@@ -282,6 +296,10 @@ AppendRecords(MemoryContext aggctx, VaeTrainState *dst, VaeTrainState *src)
 	VaeBufferCompact(aggctx, &dst->buf, dst->opt.max_rows);
 }
 
+/*
+ * Combine: append the second partial state's records to the first, after
+ * checking that both have the same options and number of features.
+ */
 Datum
 vae_train_combine(PG_FUNCTION_ARGS)
 {
@@ -329,6 +347,7 @@ vae_train_combine(PG_FUNCTION_ARGS)
 /* serialized: int32 dim | int64 n_rows | int64 seen | int32 options length | options | records */
 #define SER_HEADER (sizeof(int32) + 2 * sizeof(int64) + sizeof(int32))
 
+/* Serialize a partial state for a parallel worker, in the layout of SER_HEADER's comment */
 Datum
 vae_train_serialize(PG_FUNCTION_ARGS)
 {
@@ -373,6 +392,10 @@ vae_train_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(out);
 }
 
+/*
+ * Deserialize a partial state, checking its sizes; the state is marked
+ * transient for combine
+ */
 Datum
 vae_train_deserialize(PG_FUNCTION_ARGS)
 {
@@ -487,6 +510,11 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 	return NULL;
 }
 
+/*
+ * Final: train on the rows (on the GPU worker when the device option and
+ * the configuration allow, else on the CPU) and return the model as bytea,
+ * kept in the state so that a second call returns the same one.
+ */
 Datum
 vae_train_final(PG_FUNCTION_ARGS)
 {

@@ -434,6 +434,12 @@ EncodeValue(VaeRowsState *st, RowAttr *a, Datum d)
 	}
 }
 
+/*
+ * Transition of vae_train over table rows: encode one row (NULL rows and
+ * rows of NULLs skipped) into a compact row with its seeded hash, counting
+ * NULLs and categories per column, and trim to the bottom-k when max_rows
+ * is set.  The first row fixes the row type and the options.
+ */
 Datum
 vae_train_rows_trans(PG_FUNCTION_ARGS)
 {
@@ -528,6 +534,7 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 
 /* ---- final ---- */
 
+/* qsort comparator of floats, ascending */
 static int
 FloatCmp(const void *a, const void *b)
 {
@@ -588,6 +595,7 @@ DecideNumeric(VaeRowsState *st, RowAttr *a)
 		pfree(v);
 }
 
+/* qsort comparator of category entries: the more frequent first, then by text */
 static int
 EntryCmp(const void *a, const void *b)
 {
@@ -848,6 +856,10 @@ TrainRows(VaeRowsState *st)
 	return model;
 }
 
+/*
+ * Final: decide the columns, train the row model and return it as bytea,
+ * kept for a second call
+ */
 Datum
 vae_train_rows_final(PG_FUNCTION_ARGS)
 {

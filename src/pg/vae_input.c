@@ -158,6 +158,10 @@ NumericToFloatChecked(Numeric n, float *out, double *bad)
 	return true;
 }
 
+/*
+ * The float32 value of numeric n, or an ERROR naming element pos of what
+ * when it does not fit
+ */
 static float
 NumericToFloat(Numeric n, const char *what, int pos)
 {

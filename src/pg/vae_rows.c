@@ -217,6 +217,7 @@ ReportBadNumber(const char *column, int64 row, double bad)
 			 errhint("Values must be finite numbers; NULL is modelled as missing.")));
 }
 
+/* a number as float32, or ERROR 22000 naming the column (and the row when row > 0) */
 float
 VaeReadNumber(Datum d, VaeElemKind num, const char *column, int64 row)
 {
@@ -243,6 +244,11 @@ VaeArrayLength(Datum d, const char *column, int64 row)
 	return ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
 }
 
+/*
+ * The elements of a one-dimensional numeric array into out[0, len), NULL
+ * elements as the NULL marker; ERROR naming the column when its length is
+ * not len or an element cannot be a float32.
+ */
 void
 VaeReadArray(Datum d, const char *column, int64 row, int len, float *out)
 {
@@ -324,6 +330,7 @@ VaeDeformRecord(HeapTupleHeader rec, TupleDesc tupdesc, Datum *values, bool *isn
 	heap_deform_tuple(&tuple, tupdesc, values, isnull);
 }
 
+/* the 0-based index of the live attribute called name in tupdesc, or -1 */
 int
 VaeFindAttribute(TupleDesc tupdesc, const char *name)
 {
@@ -339,6 +346,7 @@ VaeFindAttribute(TupleDesc tupdesc, const char *name)
 	return -1;
 }
 
+/* the names of tupdesc's live attributes, comma-separated, for messages */
 char *
 VaeAttributeList(TupleDesc tupdesc)
 {
@@ -385,6 +393,7 @@ struct VaeRowMap
 	float	   *elems;			/* array elements of one attribute */
 };
 
+/* qsort comparator of category keys: by hash, then by code */
 static int
 CategoryKeyCmp(const void *a, const void *b)
 {
@@ -559,6 +568,11 @@ ValueText(const VcColumn *c, float v)
 	return DatumGetCString(DirectFunctionCall1(float4out, Float4GetDatum(v)));
 }
 
+/*
+ * The compact row of record rec into x (s->n_columns floats), by the row
+ * map's attributes; with texts (may be NULL) also each column's value as
+ * text, NULL for SQL NULL.
+ */
 void
 VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec, float *x,
 			  char **texts)

@@ -51,6 +51,7 @@ CheckStatus(VcStatus st, const char *msg)
 		VaeReportStatus(st, msg);
 }
 
+/* a real[] of v[0, n) */
 static ArrayType *
 FloatArray(const float *v, int n)
 {
@@ -76,6 +77,11 @@ vae_score(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(out[method]);
 }
 
+/*
+ * vae_threshold(model, contamination [, method]): the training score above
+ * which that share of the training rows lies, interpolated in the model's
+ * sorted score sample
+ */
 Datum
 vae_threshold(PG_FUNCTION_ARGS)
 {
@@ -107,6 +113,10 @@ vae_encode(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(FloatArray(mu, c->model->opt.latent_dim));
 }
 
+/*
+ * vae_reconstruct(model, features): an array model's decoder mean at the
+ * latent mean, in input units
+ */
 Datum
 vae_reconstruct(PG_FUNCTION_ARGS)
 {
