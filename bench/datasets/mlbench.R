@@ -1,9 +1,11 @@
 # bench/datasets/mlbench.R - export data sets of R's mlbench package (Debian
-# r-cran-mlbench) as CSV files plus column-type files, for bench/detect.sh.
+# r-cran-mlbench) as CSV files plus column-type files, for bench/detect.sh
+# and bench/tables.sh.
 #
 #   Rscript bench/datasets/mlbench.R OUTDIR
 #
-# Writes, for each of glass, vehicle, vowel, sonar, letter and soybean:
+# Writes, for each of glass, vehicle, vowel, sonar, letter and soybean (the
+# detection benchmark) and ozone, bostonhousing2 and dna (bench/tables.sh):
 #   OUTDIR/NAME.csv   header line, one row per record; first column id (the
 #                     row number in the R data frame), last column class (the
 #                     label); NA written as an empty unquoted field, which
@@ -14,6 +16,9 @@
 # numeric columns -> numeric; ordered factors with numeric levels (soybean)
 # -> smallint; unordered factors with exactly the levels 0 and 1 -> boolean;
 # other factors -> text (category).  Column names: lower case, '.' -> '_'.
+# Sets without a class get a label column by a documented rule (see below and
+# docs/tables.md); columns that define it stay in the table, and the
+# benchmark leaves them out of the relation it trains on.
 suppressPackageStartupMessages(library(mlbench))
 
 args <- commandArgs(trailingOnly = TRUE)
@@ -71,3 +76,22 @@ data(Vowel); export("vowel", Vowel, "Class", c(V1 = "speaker"))
 data(Sonar); export("sonar", Sonar, "Class")
 data(LetterRecognition); export("letter", LetterRecognition, "lettr")
 data(Soybean); export("soybean", Soybean, "Class")
+
+# Ozone: 366 days of Los Angeles air quality (1976).  The month (V1) is the
+# label column `class` ("1".."12"; bench/tables.py calls May-September normal);
+# day of month and day of week are unordered factors -> text, as loaded.
+data(Ozone); export("ozone", Ozone, "V1",
+	c(V2 = "day_of_month", V3 = "day_of_week", V4 = "ozone", V5 = "vh500",
+	  V6 = "wind", V7 = "humidity", V8 = "temp_sandburg", V9 = "temp_elmonte",
+	  V10 = "inv_base_height", V11 = "pressure_gradient", V12 = "inv_base_temp",
+	  V13 = "visibility"))
+# BostonHousing2: 506 census tracts, no class.  Label `class` = "high" when
+# the corrected median value cmedv >= 35 (USD 35,000; the top 9%, 47 tracts),
+# else "regular".  medv and cmedv stay in the table (bench/tables.py leaves
+# them and the tract number out of the relation it trains on).
+data(BostonHousing2)
+BostonHousing2$price <- ifelse(BostonHousing2$cmedv >= 35, "high", "regular")
+export("bostonhousing2", BostonHousing2, "price")
+# DNA (StatLog splice junctions): 180 binary indicator factors (0/1 ->
+# boolean), class ei / ie / n.
+data(DNA); export("dna", DNA, "Class")
