@@ -12,7 +12,7 @@ SET extra_float_digits = 3;
 CREATE TYPE rows_proto AS ENUM ('tcp', 'udp', 'icmp');
 
 -- a mixed-type table with NULLs in every kind of column; id is a key, ts a
--- timestamp, blob a type no model encodes, note constant
+-- timestamp, blob a type no model encodes, note NULL in every row
 CREATE TABLE rows_data AS
 SELECT i AS id,
        (i % 50)::int AS port,
@@ -26,7 +26,7 @@ SELECT i AS id,
        CASE WHEN i % 37 = 0 THEN NULL ELSE ARRAY[sin(i * 0.05), cos(i * 0.05)]::real[] END AS f,
        timestamp '2026-01-01' + i * interval '17 minutes' AS ts,
        '\x00'::bytea AS blob,
-       'same'::varchar AS note
+       NULL::varchar AS note
 FROM generate_series(1, 300) AS i;
 
 -- one NOTICE names every column left out, why, and how to include it
@@ -82,6 +82,19 @@ SELECT vae_model_info(vae_train(v, '{"epochs": 2}'))->'input_dim' AS from_view
 FROM rows_view v;
 SELECT vae_model_info(vae_train(x, '{"epochs": 2}'))->'input_dim' AS from_subquery
 FROM (SELECT cpu, host, ok FROM rows_data) x;
+
+-- a column with one value in every training row is kept (only an all-NULL
+-- column is left out): another value at scoring time is unusual
+CREATE TABLE rows_const AS
+SELECT (i % 5) * 1.0 AS b, 'on'::text AS mode, true AS flag FROM generate_series(1, 200) AS i;
+CREATE TYPE rows_const_t AS (b numeric, mode text, flag boolean);
+CREATE TABLE rows_const_model AS SELECT vae_train(t, '{"epochs": 30, "seed": 1}') AS m FROM rows_const t;
+SELECT jsonb_path_query_array(vae_model_info(m), '$.columns[*].name') AS columns FROM rows_const_model;
+SELECT vae_score(m, ROW(2.0, 'on', true)::rows_const_t) < vae_score(m, ROW(2.0, 'off', true)::rows_const_t)
+         AS new_mode_unusual,
+       vae_score(m, ROW(2.0, 'on', true)::rows_const_t) < vae_score(m, ROW(2.0, 'on', false)::rows_const_t)
+         AS flipped_flag_unusual
+FROM rows_const_model;
 
 -- a missing column and a column of the wrong kind are errors naming them
 SELECT vae_score(m.model, s) FROM rows_models m, (SELECT port, cpu FROM rows_data LIMIT 1) s

@@ -56,7 +56,7 @@ vc_exclude_reason_name(int reason)
 		case VC_EXCL_TIME:
 			return "a date/time column";
 		case VC_EXCL_CONSTANT:
-			return "one value in every row";
+			return "NULL in every row";
 		case VC_EXCL_CARDINALITY:
 			return "too many distinct values";
 		default:

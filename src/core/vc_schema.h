@@ -111,7 +111,7 @@ typedef enum VcExcludeReason
 	VC_EXCL_IDENTIFIER = 1,		/* every value distinct (a key, a UUID, free text) */
 	VC_EXCL_TYPE = 2,			/* a type that cannot be encoded (jsonb, bytea, ...) */
 	VC_EXCL_TIME = 3,			/* a date/time column (kind "cyclic" includes it) */
-	VC_EXCL_CONSTANT = 4,		/* one value (or only NULL) in every row */
+	VC_EXCL_CONSTANT = 4,		/* NULL in every row: nothing to model */
 	VC_EXCL_CARDINALITY = 5		/* too many distinct values to count */
 } VcExcludeReason;
 

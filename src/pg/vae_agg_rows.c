@@ -15,7 +15,8 @@
  * rows.
  *
  * The final function decides which columns to model (identifier-like and
- * constant columns are left out, with one NOTICE), keeps the categories
+ * all-NULL columns are left out, with one NOTICE; a column with one value
+ * is kept, so that another value at scoring time shows), keeps the categories
  * seen in at least two rows (the most frequent, ties by text), recodes the
  * buffered rows in place into the model's column order and final codes,
  * and trains with the core on the CPU.
@@ -580,10 +581,8 @@ DecideNumeric(VaeRowsState *st, RowAttr *a)
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	if (lo == hi && a->n_null == 0)
-		a->excluded = VC_EXCL_CONSTANT;
 	/* fewer integers in [lo, hi] than values: some repeat, no sort needed */
-	else if (key && n >= ID_MIN_ROWS && (double) hi - (double) lo + 1.0 >= (double) n)
+	if (key && n >= ID_MIN_ROWS && (double) hi - (double) lo + 1.0 >= (double) n)
 	{
 		qsort(v, n, sizeof(float), FloatCmp);
 		for (i = 1; i < n && v[i] != v[i - 1]; i++)
@@ -612,7 +611,7 @@ EntryCmp(const void *a, const void *b)
  * at most max_categories - 1 of them, by count then text (a canonical
  * order: the same whatever the scan order); *final_of maps each provisional
  * code to its final one, every other value to "other".  Returns the kept
- * count; leaves the column out when it is constant or no value repeats.
+ * count; leaves the column out when no value repeats.
  */
 static int
 DecideCategories(VaeRowsState *st, RowAttr *a, char ***kept, int **final_of)
@@ -626,9 +625,7 @@ DecideCategories(VaeRowsState *st, RowAttr *a, char ***kept, int **final_of)
 	while (n_kept < a->n_codes && n_kept < st->ro.max_categories - 1 &&
 		   sorted[n_kept]->count >= 2)
 		n_kept++;
-	if (a->n_codes == 1 && a->n_null == 0)
-		a->excluded = VC_EXCL_CONSTANT;
-	else if (n_kept == 0 ||
+	if (n_kept == 0 ||
 			 (!a->kind_given && a->n_codes == a->n_nonnull && a->n_nonnull >= ID_MIN_ROWS))
 		a->excluded = VC_EXCL_IDENTIFIER;
 	if (a->excluded >= 0)
@@ -665,7 +662,7 @@ AppendExclusion(StringInfo s, const RowAttr *a, Oid typid)
 							 "\"kind\": {\"%s\": \"cyclic\"}", a->name);
 			break;
 		case VC_EXCL_CONSTANT:
-			appendStringInfoString(s, "the same value (or NULL) in every row");
+			appendStringInfoString(s, "NULL in every row");
 			break;
 		case VC_EXCL_CARDINALITY:
 			appendStringInfo(s, "more than %d distinct values", DICT_CAP);
