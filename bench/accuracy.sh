@@ -8,6 +8,12 @@
 #   ONLY=mnist|kdd bench/accuracy.sh  one experiment only
 #   KDD_SEEDS="1 2 3" bench/accuracy.sh  KDD also trained with these seeds
 #                                      (figures for information, no bars)
+#   KDD_OPTIONS='{"epochs": 7}' bench/accuracy.sh  KDD trained with these
+#                                      options instead of the defaults, to
+#                                      prototype new defaults (the bars and
+#                                      the summary then say so)
+#   DATA_DIR=/path bench/accuracy.sh  the data directory (default
+#                                      ../shared/data from the repository root)
 #
 # It builds and installs nothing: run `make install` first.  When PGHOST is
 # not set it re-executes itself through scripts/with-cluster.sh (a fresh
@@ -38,8 +44,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-data=$(cd "$root/../shared/data" 2>/dev/null && pwd) || {
-	echo "accuracy: data directory $root/../shared/data not found" >&2
+data=$(cd "${DATA_DIR:-$root/../shared/data}" 2>/dev/null && pwd) || {
+	echo "accuracy: data directory ${DATA_DIR:-$root/../shared/data} not found" >&2
 	exit 2
 }
 
@@ -125,8 +131,10 @@ if [ "$ONLY" != mnist ]; then
 	load_s=$(awk "BEGIN { print $t1 - $t0 }")
 	"${PSQL[@]}" -c "INSERT INTO bench_result (experiment, metric, value, digits)
 		VALUES ('kdd', 'load 494,021 rows (s)', $load_s, 1)" || exit 2
-	step "KDD Cup 99: training (default options) and scoring"
-	"${PSQL[@]}" -f "$here/accuracy_kdd.sql" || exit 2
+	kdd_options='{}'
+	[ -n "${KDD_OPTIONS:-}" ] && kdd_options=$KDD_OPTIONS
+	step "KDD Cup 99: training (options $kdd_options) and scoring"
+	"${PSQL[@]}" -v kdd_options="$kdd_options" -f "$here/accuracy_kdd.sql" || exit 2
 	for seed in ${KDD_SEEDS:-}; do
 		case "$seed" in '' | *[!0-9]*) echo "accuracy: KDD_SEEDS must be integers" >&2; exit 2 ;; esac
 		step "KDD Cup 99: training and scoring with seed $seed"

@@ -18,6 +18,26 @@ TORCH_EPOCHS ("20 50 100 200 500"), TORCH_LATENTS ("2 5 10"), SETS (all; a
 space-separated subset), VAE_OPTIONS (a JSON object of vae_train options for
 the vae detector, e.g. '{"epochs": 1000}'; default none), QUICK=1 (1 split seed, 2 model seeds, epochs
 "20 50", latent "2"), OUT_JSON=file.
+
+Prototyping new defaults (issue "Detection quality"):
+  VAE_RULE=name      options per set from the data shape: the function
+                     bench/detect_rules.RULES[name](n_train_rows, features);
+                     VAE_OPTIONS, when also set, overrides it key by key.
+  ENSEMBLE=k         the vae is k models trained with seeds derived from the
+                     base seed (base + 1000 j, j = 0..k-1; base = 0, or the
+                     model seed of the seed-spread runs), scores combined by
+                     ENSEMBLE_COMBINE: mean (of raw scores), robust (mean of
+                     (score - median) / IQR, both from the model's stored
+                     training-score sample, vae_threshold(m, 0.5/0.25/0.75):
+                     computable inside the extension) or rank (mean of the
+                     per-model test-score ranks; transductive, a reference).
+                     All three, and the first model alone ("single"), are
+                     also reported, so one run compares them.  Threshold
+                     flags: the first model's.
+  TORCH=0            skip the PyTorch grid (the torch_vae column is left out).
+  BASELINE_CACHE=f   JSON file caching the sklearn detectors' AUC/AP per set
+                     and split (they do not depend on the vae): read when
+                     present, extended and rewritten after each set.
 """
 import json
 import os
@@ -44,8 +64,20 @@ TORCH_LATENTS = env_ints("TORCH_LATENTS", "2 5 10", "2")
 SET_NAMES = os.environ.get("SETS", " ".join(s["name"] for s in dl.SETS)).split()
 # options for the vae detector: {} (the defaults) unless VAE_OPTIONS is set
 VAE_OPTIONS = json.loads(os.environ.get("VAE_OPTIONS") or "{}")
-DETECTORS = ["vae", "iforest", "lof", "ocsvm", "pca", "torch_vae"]
-DEFAULT_DETECTORS = DETECTORS[:-1]
+VAE_RULE = os.environ.get("VAE_RULE") or None
+ENSEMBLE = int(os.environ.get("ENSEMBLE", "1"))
+ENSEMBLE_COMBINE = os.environ.get("ENSEMBLE_COMBINE", "robust")
+COMBINES = ["mean", "robust", "rank"]
+TORCH = os.environ.get("TORCH", "1") != "0"
+BASELINE_CACHE = os.environ.get("BASELINE_CACHE") or None
+DETECTORS = ["vae", "iforest", "lof", "ocsvm", "pca"] + (["torch_vae"] if TORCH else [])
+DEFAULT_DETECTORS = DETECTORS[:5]
+if ENSEMBLE < 1 or ENSEMBLE_COMBINE not in COMBINES:
+    raise SystemExit("detect: ENSEMBLE must be >= 1 and ENSEMBLE_COMBINE one of " + " ".join(COMBINES))
+if VAE_RULE is not None:
+    import detect_rules  # noqa: E402
+    if VAE_RULE not in detect_rules.RULES:
+        raise SystemExit(f"detect: unknown VAE_RULE {VAE_RULE} (see bench/detect_rules.py)")
 THRESHOLD_CONTAMINATION = 0.05
 
 
@@ -63,13 +95,22 @@ def store_split(name, seed, split):
             "\\copy detect_split FROM pstdin", stdin="\n".join(rows) + "\n")
 
 
-def vae_run(spec, seed, model_seed=None):
+def vae_options(n_train, dim):
+    """The vae detector's options for a table: VAE_RULE's, then VAE_OPTIONS."""
+    options = detect_rules.RULES[VAE_RULE](n_train, dim) if VAE_RULE else {}
+    options.update(VAE_OPTIONS)
+    return options
+
+
+def vae_run(spec, seed, model_seed=None, base_options=None):
     """Train the extension's VAE on the training rows of split `seed`
-    (default options, or {"seed": model_seed}) and score the test rows.
-    Returns (ids, scores, flags, train_seconds), where flags are the test
-    rows with vae_score > vae_threshold(model, THRESHOLD_CONTAMINATION)."""
+    (options base_options, plus {"seed": model_seed} when given) and score
+    the test rows.  Returns (ids, scores, flags, train_seconds, info),
+    where flags are the test rows with vae_score > vae_threshold(model,
+    THRESHOLD_CONTAMINATION) and info has the epochs run, the best epoch
+    and the median and quartiles of the training-score sample."""
     name, table = spec["name"], spec["table"]
-    options = dict(VAE_OPTIONS)
+    options = dict(base_options or {})
     if model_seed is not None:
         options["seed"] = model_seed
     opts = f", '{json.dumps(options)}'::jsonb" if options else ""
@@ -100,7 +141,48 @@ def vae_run(spec, seed, model_seed=None):
         ids.append(int(i))
         scores.append(float(sc))
         flags.append(fl == "t")
-    return np.array(ids), np.array(scores), np.array(flags), train_s
+    ep, best, q50, q75, q25 = dl.psql(
+        f"""SELECT vae_model_info(model)->>'epochs', vae_model_info(model)->>'best_epoch',
+                   vae_threshold(model, 0.5), vae_threshold(model, 0.25), vae_threshold(model, 0.75)
+            FROM detect_model WHERE {key}""").strip().split(",")
+    info = dict(epochs=int(ep), best_epoch=int(best), q50=float(q50), q75=float(q75), q25=float(q25))
+    return np.array(ids), np.array(scores), np.array(flags), train_s, info
+
+
+def ensemble_seed(base, j):
+    """The seed of ensemble member j (member 0: the base seed itself)."""
+    return base + 1000 * j
+
+
+def combine(scores, infos):
+    """{method: combined test scores} of an ensemble's per-model scores
+    (see ENSEMBLE_COMBINE in the module comment), plus "single" (model 0)."""
+    from scipy.stats import rankdata
+    S = np.array(scores, dtype=np.float64)
+    S = np.nan_to_num(S, nan=np.inf, posinf=np.finfo(np.float64).max / 16)
+    out = dict(single=S[0], mean=S.mean(axis=0))
+    rob = [(s - i["q50"]) / max(i["q75"] - i["q25"], 1e-12) for s, i in zip(S, infos)]
+    out["robust"] = np.mean(rob, axis=0)
+    out["rank"] = np.mean([rankdata(s) for s in S], axis=0)
+    return out
+
+
+def vae_ensemble(spec, seed, n_train, dim, model_seed=None):
+    """The vae detector on split `seed`: ENSEMBLE models with derived seeds
+    (or one model with the rule's options and model_seed).  Returns (ids,
+    {method: scores}, flags of model 0, total train seconds, info of model 0)."""
+    options = vae_options(n_train, dim)
+    base = model_seed if model_seed is not None else int(options.get("seed", 0))
+    scores, infos, total_s = [], [], 0.0
+    for j in range(ENSEMBLE):
+        ms = ensemble_seed(base, j) if (ENSEMBLE > 1 or model_seed is not None) else None
+        ids, sc, fl, ts, info = vae_run(spec, seed, ms, options)
+        if j == 0:
+            ids0, flags0, info0 = ids, fl, info
+        scores.append(sc)
+        infos.append(info)
+        total_s += ts
+    return ids0, combine(scores, infos), flags0, total_s, info0
 
 
 def run_set(spec):
@@ -110,8 +192,11 @@ def run_set(spec):
     ids, classes, X = dl.fetch_prepared(spec["table"])
     pos = {i: k for k, i in enumerate(ids)}
     res = dict(auc={d: [] for d in DETECTORS}, ap={d: [] for d in DETECTORS},
-               grid={}, thr=dict(tp=0, fp=0, fn=0, tn=0), vae_train_s=[])
+               grid={}, thr=dict(tp=0, fp=0, fn=0, tn=0), vae_train_s=[], vae_epochs=[],
+               vae_best_epoch=[], ens_auc={c: [] for c in ["single"] + COMBINES},
+               ens_ap={c: [] for c in ["single"] + COMBINES})
     grid_scores = {}
+    cache = load_cache()
     for seed in SPLIT_SEEDS:
         sp = dl.make_split(spec, ids, classes, seed)
         store_split(name, seed, sp)
@@ -121,9 +206,15 @@ def run_set(spec):
         if seed == SPLIT_SEEDS[0]:
             res.update(n_train=len(sp["train"]), n_test=len(y), n_anomalies=int(y.sum()),
                        n_features=X.shape[1])
-        vid, vsc, vfl, ts = vae_run(spec, seed)
+        vid, vsc_all, vfl, ts, vinfo = vae_ensemble(spec, seed, len(sp["train"]), X.shape[1])
         assert np.array_equal(vid, sp["test"]), "vae test rows differ from the split"
         res["vae_train_s"].append(ts)
+        res["vae_epochs"].append(vinfo["epochs"])
+        res["vae_best_epoch"].append(vinfo["best_epoch"])
+        for c, s in vsc_all.items():
+            for k, v in zip(("ens_auc", "ens_ap"), dl.metrics(y, s)):
+                res[k][c].append(v)
+        vsc = vsc_all[ENSEMBLE_COMBINE] if ENSEMBLE > 1 else vsc_all["single"]
         for k, v in zip(("auc", "ap"), dl.metrics(y, vsc)):
             res[k]["vae"].append(v)
         t = res["thr"]
@@ -131,10 +222,14 @@ def run_set(spec):
         t["fp"] += int((vfl & (y == 0)).sum())
         t["fn"] += int((~vfl & (y == 1)).sum())
         t["tn"] += int((~vfl & (y == 0)).sum())
-        for d, s in dl.sklearn_scores(Xtr, Xte, seed).items():
-            for k, v in zip(("auc", "ap"), dl.metrics(y, s)):
+        ckey = f"{name}/{seed}"
+        if ckey not in cache:
+            cache[ckey] = {d: dl.metrics(y, s) for d, s in dl.sklearn_scores(Xtr, Xte, seed).items()}
+            save_cache(cache)
+        for d in dl.SKLEARN_DETECTORS:
+            for k, v in zip(("auc", "ap"), cache[ckey][d]):
                 res[k][d].append(v)
-        for lat in TORCH_LATENTS:
+        for lat in TORCH_LATENTS if TORCH else []:
             for ep, s in dl.torch_vae_scores(Xtr, Xte, lat, TORCH_EPOCHS, seed).items():
                 grid_scores.setdefault((ep, lat), []).append(dl.metrics(y, s))
         log(f"  {name} split {seed}: vae AUC {res['auc']['vae'][-1]:.3f} "
@@ -145,20 +240,41 @@ def run_set(spec):
     for (ep, lat), m in grid_scores.items():
         res["grid"][f"epochs={ep},latent={lat}"] = dict(
             auc=float(np.mean([a for a, _ in m])), ap=float(np.mean([p for _, p in m])))
-    best = max(grid_scores, key=lambda k: (np.mean([a for a, _ in grid_scores[k]]), -k[0]))
-    res["torch_best"] = dict(epochs=best[0], latent=best[1])
-    res["auc"]["torch_vae"] = [a for a, _ in grid_scores[best]]
-    res["ap"]["torch_vae"] = [p for _, p in grid_scores[best]]
-    # model seed spread on the first split
+    res["torch_best"] = None
+    if TORCH:
+        best = max(grid_scores, key=lambda k: (np.mean([a for a, _ in grid_scores[k]]), -k[0]))
+        res["torch_best"] = dict(epochs=best[0], latent=best[1])
+        res["auc"]["torch_vae"] = [a for a, _ in grid_scores[best]]
+        res["ap"]["torch_vae"] = [p for _, p in grid_scores[best]]
+    # model seed spread on the first split (an ensemble per model seed)
     seed = SPLIT_SEEDS[0]
     sp = dl.make_split(spec, ids, classes, seed)
     aucs = []
     for ms in MODEL_SEEDS:
-        _, vsc, _, _ = vae_run(spec, seed, ms)
+        _, vsc_all, _, _, _ = vae_ensemble(spec, seed, len(sp["train"]), X.shape[1], ms)
+        vsc = vsc_all[ENSEMBLE_COMBINE] if ENSEMBLE > 1 else vsc_all["single"]
         aucs.append(dl.metrics(sp["y_test"], vsc)[0])
     res["seed_aucs"] = aucs
     res["seed_spread"] = float(max(aucs) - min(aucs))
     return res
+
+
+def load_cache():
+    """The BASELINE_CACHE contents ({"set/split": {detector: [auc, ap]}}), or {}."""
+    if BASELINE_CACHE and os.path.exists(BASELINE_CACHE):
+        with open(BASELINE_CACHE) as f:
+            return json.load(f)
+    return {}
+
+
+def save_cache(cache):
+    """Rewrite BASELINE_CACHE (when set), merged with what is on disk."""
+    if not BASELINE_CACHE:
+        return
+    merged = load_cache()
+    merged.update(cache)
+    with open(BASELINE_CACHE, "w") as f:
+        json.dump(merged, f, indent=0, sort_keys=True)
 
 
 def fmt(v, digits=3):
@@ -174,8 +290,14 @@ def report(results, total_s):
             for k in ("auc", "ap")}
     if VAE_OPTIONS:
         print(f"\nvae options: {json.dumps(VAE_OPTIONS)} (not the defaults)")
-    summary = dict(vae_options=VAE_OPTIONS, split_seeds=SPLIT_SEEDS, model_seeds=MODEL_SEEDS, torch_epochs=TORCH_EPOCHS,
-                   torch_latents=TORCH_LATENTS, total_seconds=round(total_s, 1), sets={})
+    if VAE_RULE:
+        print(f"\nvae options from rule {VAE_RULE} (bench/detect_rules.py; not the defaults)")
+    if ENSEMBLE > 1:
+        print(f"\nvae: ensemble of {ENSEMBLE} models, scores combined by {ENSEMBLE_COMBINE}")
+    summary = dict(vae_options=VAE_OPTIONS, vae_rule=VAE_RULE, ensemble=ENSEMBLE,
+                   ensemble_combine=ENSEMBLE_COMBINE, split_seeds=SPLIT_SEEDS, model_seeds=MODEL_SEEDS,
+                   torch_epochs=TORCH_EPOCHS if TORCH else [], torch_latents=TORCH_LATENTS if TORCH else [],
+                   total_seconds=round(total_s, 1), sets={})
     hdr = "| set | " + " | ".join(DETECTORS) + " |"
     sep = "|---" * (len(DETECTORS) + 1) + "|"
     for k, title in (("auc", "ROC AUC"), ("ap", "average precision")):
@@ -192,7 +314,8 @@ def report(results, total_s):
         r6 = dl.mean_ranks(mean[k], DETECTORS)
         print("| mean rank (5 default detectors) | " + " | ".join(
             fmt(r5[d], 2) if d in r5 else "" for d in DETECTORS) + " |")
-        print("| mean rank (all 6) | " + " | ".join(fmt(r6[d], 2) for d in DETECTORS) + " |")
+        if TORCH:
+            print("| mean rank (all 6) | " + " | ".join(fmt(r6[d], 2) for d in DETECTORS) + " |")
         summary["mean_" + k] = {d: float(np.mean([mean[k][n][d] for n in names])) for d in DETECTORS}
         summary["mean_rank_" + k] = r5
         summary["mean_rank_all_" + k] = r6
@@ -209,7 +332,9 @@ def report(results, total_s):
         fpr = t["fp"] / (t["fp"] + t["tn"])
         print(f"| {n} | {r['n_features']} | {r['n_train']} | {r['n_test']} ({r['n_anomalies']}) | "
               + " ".join(fmt(a) for a in r["seed_aucs"])
-              + f" | {fmt(r['seed_spread'])} | {r['torch_best']['epochs']}, {r['torch_best']['latent']} "
+              + f" | {fmt(r['seed_spread'])} | "
+              + (f"{r['torch_best']['epochs']}, {r['torch_best']['latent']}" if r["torch_best"] else "-")
+              + " "
               f"| {fmt(prec)} | {fmt(rec)} | {fmt(fpr)} | {np.mean(r['vae_train_s']):.2f} |")
         summary["sets"][n] = dict(
             auc={d: mean["auc"][n][d] for d in DETECTORS}, ap={d: mean["ap"][n][d] for d in DETECTORS},
@@ -218,9 +343,18 @@ def report(results, total_s):
             threshold=dict(contamination=THRESHOLD_CONTAMINATION, precision=prec, recall=rec,
                            flagged_normals=fpr, **t),
             n_train=r["n_train"], n_test=r["n_test"], n_anomalies=r["n_anomalies"],
-            n_features=r["n_features"], vae_train_seconds=float(np.mean(r["vae_train_s"])))
+            n_features=r["n_features"], vae_train_seconds=float(np.mean(r["vae_train_s"])),
+            vae_epochs=r["vae_epochs"], vae_best_epoch=r["vae_best_epoch"],
+            ensemble_auc={c: float(np.mean(v)) for c, v in r["ens_auc"].items()},
+            ensemble_ap={c: float(np.mean(v)) for c, v in r["ens_ap"].items()})
     sp = [results[n]["seed_spread"] for n in names]
     print(f"\nvae seed spread: mean {np.mean(sp):.3f}, max {np.max(sp):.3f}")
+    if ENSEMBLE > 1:
+        print("\nensemble combinations (mean AUC / AP over the sets; single = model 0 alone)\n")
+        for c in ["single"] + COMBINES:
+            a = np.mean([np.mean(results[n]["ens_auc"][c]) for n in names])
+            p = np.mean([np.mean(results[n]["ens_ap"][c]) for n in names])
+            print(f"  {c:7s} {a:.3f} / {p:.3f}")
     print(f"total run time {total_s:.0f} s")
     return summary
 

@@ -10,8 +10,20 @@
 #   VAE_PRIVATE_INSTALL=1 bench/detect.sh   build and install the extension
 #                                       into a private /tmp root first (no
 #                                       root needed, system install untouched)
-# Further knobs (SPLIT_SEEDS, MODEL_SEEDS, TORCH_EPOCHS, TORCH_LATENTS): see
+# Further knobs (SPLIT_SEEDS, MODEL_SEEDS, TORCH=0, TORCH_EPOCHS,
+# TORCH_LATENTS, VAE_RULE, ENSEMBLE, ENSEMBLE_COMBINE, BASELINE_CACHE): see
 # bench/detect.py.
+#
+# Repeated experiments (a few minutes each instead of the full run): keep
+# one private install root and one cluster, and reuse the loaded tables:
+#   MAKE=make VAE_PRIVATE_INSTALL=1; . scripts/common.sh; install_ext  # exports VAE_PGROOT
+#   scripts/pgcluster.sh start /tmp/mypg; . /tmp/mypg/env               # exports PGHOST...
+#   REUSE_DB=1 TORCH=0 VAE_RULE=steps5k bench/detect.sh
+# REUSE_DB=1 (with PGHOST set) keeps the database vae_detect when it already
+# holds the loaded tables, skipping the export and load; its vae extension
+# is dropped and re-created, so a rebuilt install is picked up.
+# DETECT_DB=name works in another database than vae_detect (runs in
+# parallel on one cluster need one each).
 #
 # Needs R's mlbench, scikit-learn and PyTorch (Debian r-cran-mlbench,
 # python3-sklearn, python3-torch): installed with apt-get when missing
@@ -58,14 +70,23 @@ if [ -z "${PGHOST:-}" ]; then
 	exec "$root/scripts/with-cluster.sh" "$here/detect.sh" "$@"
 fi
 
-DB=vae_detect
+DB=${DETECT_DB:-vae_detect}
 export PGDATABASE=${PGDATABASE:-postgres}
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 ts() { date +%H:%M:%S; }
 t_start=$(date +%s)
 
-echo "[$(ts)] fresh database $DB on ${PGHOST}:${PGPORT:-5432}"
-"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+reuse=0
+if [ "${REUSE_DB:-0}" = 1 ] &&
+	[ "$("${PSQL[@]}" -At -d "$DB" -c "SELECT to_regclass('breast_cancer_prepared') IS NOT NULL" 2>/dev/null)" = t ]; then
+	reuse=1
+	echo "[$(ts)] reusing database $DB on ${PGHOST}:${PGPORT:-5432} (REUSE_DB=1)"
+	"${PSQL[@]}" -d "$DB" -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS vae CASCADE" \
+		-c "DROP TABLE IF EXISTS detect_model"
+else
+	echo "[$(ts)] fresh database $DB on ${PGHOST}:${PGPORT:-5432}"
+	"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+fi
 export PGDATABASE=$DB
 if ! "${PSQL[@]}" -c "CREATE EXTENSION vae"; then
 	echo "detect: CREATE EXTENSION vae failed - build and install the extension first (make && make install, or VAE_PRIVATE_INSTALL=1)" >&2
@@ -73,13 +94,15 @@ if ! "${PSQL[@]}" -c "CREATE EXTENSION vae"; then
 fi
 echo "vae extension version $("${PSQL[@]}" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'vae'")"
 
-data=$(mktemp -d /tmp/vae-detect-data.XXXXXX)
-trap 'rm -rf "$data"' EXIT
-echo "[$(ts)] exporting the data sets"
-Rscript "$here/datasets/mlbench.R" "$data"
-/usr/bin/python3 "$here/datasets/sklearn_sets.py" "$data"
-echo "[$(ts)] loading tables and prepared views"
-"$here/datasets/load.sh" "$data" glass vehicle vowel sonar letter soybean wine digits breast_cancer
+if [ "$reuse" = 0 ]; then
+	data=$(mktemp -d /tmp/vae-detect-data.XXXXXX)
+	trap 'rm -rf "$data"' EXIT
+	echo "[$(ts)] exporting the data sets"
+	Rscript "$here/datasets/mlbench.R" "$data"
+	/usr/bin/python3 "$here/datasets/sklearn_sets.py" "$data"
+	echo "[$(ts)] loading tables and prepared views"
+	"$here/datasets/load.sh" "$data" glass vehicle vowel sonar letter soybean wine digits breast_cancer
+fi
 
 echo "[$(ts)] running the detectors"
 /usr/bin/python3 "$here/detect.py"
