@@ -367,18 +367,7 @@ def main():
                    role text, anomaly boolean, PRIMARY KEY (set, seed, id))""",
             """CREATE TABLE IF NOT EXISTS detect_model (set text, split int, model_seed int,
                    model bytea, PRIMARY KEY (set, split, model_seed))""")
-    t0 = time.time()
-    results = {}
-    for n in SET_NAMES:
-        if n not in dl.SET_BY_NAME:
-            raise SystemExit(f"detect: unknown set {n}")
-        log(f"{n}")
-        results[n] = run_set(dl.SET_BY_NAME[n])
-    summary = report(results, time.time() - t0)
-    if os.environ.get("OUT_JSON"):
-        with open(os.environ["OUT_JSON"], "w") as f:
-            json.dump(summary, f, indent=1)
-        print(f"wrote {os.environ['OUT_JSON']}")
+    dl.run_sets("detect", SET_NAMES, dl.SET_BY_NAME, run_set, report, log)
 
 
 if __name__ == "__main__":

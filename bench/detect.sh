@@ -42,33 +42,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 . "$root/scripts/common.sh"
 
-# ensure_packages: install the Debian packages the benchmark needs, showing
-# what is installed, when one of them is missing.
-ensure_packages() {
-	local missing=() p
-	for p in r-cran-mlbench python3-sklearn python3-torch; do
-		[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	echo "detect: installing ${missing[*]} (apt-get, as root)"
-	as_root apt-get update
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-}
+. "$here/lib.sh"
 
 if [ -z "${PGHOST:-}" ]; then
-	ensure_packages
-	if [ "${VAE_PRIVATE_INSTALL:-0}" = 1 ] && [ -z "${VAE_PGROOT:-}" ]; then
-		MAKE="${MAKE:-make} --no-print-directory"
-		cd "$root"
-		$MAKE >/dev/null
-		trap remove_private_root EXIT
-		install_ext >/dev/null		# sets and exports VAE_PGROOT
-		echo "detect: private install root $VAE_PGROOT"
-		"$root/scripts/with-cluster.sh" "$here/detect.sh" "$@"
-		exit $?
-	fi
-	exec "$root/scripts/with-cluster.sh" "$here/detect.sh" "$@"
+	bench_ensure_packages detect r-cran-mlbench python3-sklearn python3-torch
 fi
+bench_enter_cluster detect "$here/detect.sh" "$@"
 
 DB=${DETECT_DB:-vae_detect}
 export PGDATABASE=${PGDATABASE:-postgres}
@@ -83,16 +62,11 @@ if [ "${REUSE_DB:-0}" = 1 ] &&
 	echo "[$(ts)] reusing database $DB on ${PGHOST}:${PGPORT:-5432} (REUSE_DB=1)"
 	"${PSQL[@]}" -d "$DB" -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS vae CASCADE" \
 		-c "DROP TABLE IF EXISTS detect_model"
+	export PGDATABASE=$DB
+	bench_create_extension detect
 else
-	echo "[$(ts)] fresh database $DB on ${PGHOST}:${PGPORT:-5432}"
-	"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+	bench_fresh_db detect "$DB"
 fi
-export PGDATABASE=$DB
-if ! "${PSQL[@]}" -c "CREATE EXTENSION vae"; then
-	echo "detect: CREATE EXTENSION vae failed - build and install the extension first (make && make install, or VAE_PRIVATE_INSTALL=1)" >&2
-	exit 2
-fi
-echo "vae extension version $("${PSQL[@]}" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'vae'")"
 
 if [ "$reuse" = 0 ]; then
 	data=$(mktemp -d /tmp/vae-detect-data.XXXXXX)

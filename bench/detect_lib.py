@@ -15,8 +15,11 @@ anomalies sampled (seeded, without replacement) from the anomaly classes:
 round(0.08 / 0.92 * test normals), so that about 8% of the test set is
 anomalous, at least MIN_ANOMALIES and at most what the classes hold.
 """
+import json
 import math
+import os
 import subprocess
+import time
 import zlib
 
 import numpy as np
@@ -267,3 +270,21 @@ def torch_vae_scores(Xtr, Xte, latent, epochs_list, seed, batch=128, lr=1e-3, L=
         if epoch in epochs_list:
             out[epoch] = score()
     return out
+
+
+def run_sets(name, set_names, registry, run_set, report, log):
+    """Run run_set on every selected set of registry (a name -> spec dict),
+    print report's tables, and write report's summary to OUT_JSON when set:
+    the main loop of bench/detect.py and bench/tables.py."""
+    t0 = time.time()
+    results = {}
+    for n in set_names:
+        if n not in registry:
+            raise SystemExit(f"{name}: unknown set {n}")
+        log(n)
+        results[n] = run_set(registry[n])
+    summary = report(results, time.time() - t0)
+    if os.environ.get("OUT_JSON"):
+        with open(os.environ["OUT_JSON"], "w") as f:
+            json.dump(summary, f, indent=1)
+        print(f"wrote {os.environ['OUT_JSON']}")

@@ -268,18 +268,7 @@ def main():
     """Run every selected set, print the tables, write OUT_JSON."""
     dl.psql("""CREATE TABLE IF NOT EXISTS tables_split (set text, seed int, id bigint,
                    role text, anomaly boolean, PRIMARY KEY (set, seed, id))""")
-    t0 = time.time()
-    results = {}
-    for n in SET_NAMES:
-        if n not in SET_BY_NAME:
-            raise SystemExit(f"tables: unknown set {n}")
-        log(n)
-        results[n] = run_set(SET_BY_NAME[n])
-    summary = report(results, time.time() - t0)
-    if os.environ.get("OUT_JSON"):
-        with open(os.environ["OUT_JSON"], "w") as f:
-            json.dump(summary, f, indent=1)
-        print(f"wrote {os.environ['OUT_JSON']}")
+    dl.run_sets("tables", SET_NAMES, SET_BY_NAME, run_set, report, log)
 
 
 if __name__ == "__main__":

@@ -29,48 +29,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 . "$root/scripts/common.sh"
 
-# ensure_packages: install the Debian packages the benchmark needs, showing
-# what is installed, when one of them is missing.
-ensure_packages() {
-	local missing=() p
-	for p in r-cran-mlbench python3-sklearn; do
-		[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	echo "tables: installing ${missing[*]} (apt-get, as root)"
-	as_root apt-get update
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-}
+. "$here/lib.sh"
 
-if [ -z "${PGHOST:-}" ]; then
-	ensure_packages
-	if [ "${VAE_PRIVATE_INSTALL:-0}" = 1 ] && [ -z "${VAE_PGROOT:-}" ]; then
-		MAKE="${MAKE:-make} --no-print-directory"
-		cd "$root"
-		$MAKE >/dev/null
-		trap remove_private_root EXIT
-		install_ext >/dev/null		# sets and exports VAE_PGROOT
-		echo "tables: private install root $VAE_PGROOT"
-		"$root/scripts/with-cluster.sh" "$here/tables.sh" "$@"
-		exit $?
-	fi
-	exec "$root/scripts/with-cluster.sh" "$here/tables.sh" "$@"
-fi
+bench_ensure_packages tables r-cran-mlbench python3-sklearn
+bench_enter_cluster tables "$here/tables.sh" "$@"
 
-DB=vae_tables
-export PGDATABASE=${PGDATABASE:-postgres}
-PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 ts() { date +%H:%M:%S; }
 t_start=$(date +%s)
-
-echo "[$(ts)] fresh database $DB on ${PGHOST}:${PGPORT:-5432}"
-"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-export PGDATABASE=$DB
-if ! "${PSQL[@]}" -c "CREATE EXTENSION vae"; then
-	echo "tables: CREATE EXTENSION vae failed - build and install the extension first (make && make install, or VAE_PRIVATE_INSTALL=1)" >&2
-	exit 2
-fi
-echo "vae extension version $("${PSQL[@]}" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'vae'")"
+bench_fresh_db tables vae_tables
 
 data=$(mktemp -d /tmp/vae-tables-data.XXXXXX)
 trap 'rm -rf "$data"' EXIT
