@@ -85,28 +85,44 @@ vc_scratch_free(VcScratch *s)
  * A row model's compact row: normalized by the schema, each value checked
  * against its column's kind (a code within the categories, a 0/1 boolean, a
  * finite number that stays finite when scaled); the first bad column or -1.
+ * One pass, the same arithmetic as vc_schema_normalize (scoring calls this
+ * once per row, so a second pass over the columns showed in profiles).
  */
 static int
 NormalizeCompact(const VcModel *m, const float *x, float *xn)
 {
 	const VcSchema *sc = m->schema;
-	int			i;
+	float		null = vc_null_value();
+	int			i,
+				bad = -1;
 
-	vc_schema_normalize(sc, x, xn);
 	for (i = 0; i < sc->n_columns; i++)
 	{
 		const VcColumn *c = &sc->columns[i];
-		float		v = xn[i];
+		float		v = x[i];
+		int			ok;
 
 		if (vc_is_null(v))
+		{
+			xn[i] = null;
 			continue;
-		if (c->kind == VC_COL_BOOLEAN ? (v != 0.0f && v != 1.0f) :
-			c->kind == VC_COL_CATEGORICAL ?
-			!(v >= 0.0f && v < (float) c->n_categories && v == floorf(v)) :
-			!isfinite(v))
-			return i;
+		}
+		if (c->kind == VC_COL_CONTINUOUS)
+		{
+			v = (v - c->center) / c->scale;
+			ok = isfinite(v);
+		}
+		else if (c->kind == VC_COL_BOOLEAN)
+			ok = v == 0.0f || v == 1.0f;
+		else if (c->kind == VC_COL_CATEGORICAL)
+			ok = v >= 0.0f && v < (float) c->n_categories && v == floorf(v);
+		else
+			ok = isfinite(v);
+		xn[i] = v;
+		if (!ok && bad < 0)
+			bad = i;
 	}
-	return -1;
+	return bad;
 }
 
 int
