@@ -375,7 +375,10 @@ VaeAttributeList(TupleDesc tupdesc)
 
 /* ---- scoring: the row map ---- */
 
-/* one category of a column: its text's hash and its code, sorted by hash */
+/*
+ * One slot of a column's category table: a category's text hash and its
+ * code, or code -1 for an empty slot (open addressing, linear probing).
+ */
 typedef struct VaeCategoryKey
 {
 	uint64		hash;
@@ -405,7 +408,8 @@ typedef struct VaeColumnRead
 	VaeTypeClass cls;
 	VaeElemKind num;
 	FmgrInfo	out;			/* categorical: the attribute's output function */
-	VaeCategoryKey *keys;		/* categorical: n_categories - 1, by hash */
+	VaeCategoryKey *keys;		/* categorical: the table, mask + 1 slots */
+	uint64		mask;			/* categorical: slots - 1 (a power of 2) */
 	int		   *cat_len;		/* categorical: strlen of each category, by code */
 } VaeColumnRead;
 
@@ -419,17 +423,6 @@ struct VaeRowMap
 	bool	   *isnull;
 	float	   *elems;			/* array elements of one attribute */
 };
-
-static int
-CategoryKeyCmp(const void *a, const void *b)
-{
-	const VaeCategoryKey *x = a,
-			   *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->code - y->code;
-}
 
 /* what a column of this kind and source reads, in words, for messages */
 static const char *
@@ -513,6 +506,7 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 	int			i,
 				k,
 				max_elems = 1;
+	uint64		slot;
 
 	map->typid = typid;
 	map->typmod = typmod;
@@ -553,15 +547,25 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 			getTypeOutputInfo(att->atttypid, &outfn, &varlena);
 			fmgr_info_cxt(outfn, &r->out, cxt);
 			r->op = VaeTextIsStored(att->atttypid) ? VAE_READ_TEXT_BYTES : VAE_READ_CATEGORY;
-			r->keys = palloc(sizeof(VaeCategoryKey) * Max(c->n_categories - 1, 1));
 			r->cat_len = palloc(sizeof(int) * Max(c->n_categories - 1, 1));
+			/* at most half full, so that a miss ends at an empty slot soon */
+			for (r->mask = 1; r->mask < 2 * (uint64) c->n_categories; r->mask *= 2)
+				;
+			r->keys = palloc(sizeof(VaeCategoryKey) * r->mask);
+			r->mask--;
+			for (k = 0; k <= (int) r->mask; k++)
+				r->keys[k].code = -1;
 			for (k = 0; k < c->n_categories - 1; k++)
 			{
+				uint64		h;
+
 				r->cat_len[k] = strlen(c->categories[k]);
-				r->keys[k].hash = VaeHashBytes(c->categories[k], r->cat_len[k]);
-				r->keys[k].code = k;
+				h = VaeHashBytes(c->categories[k], r->cat_len[k]);
+				for (slot = h & r->mask; r->keys[slot].code >= 0; slot = (slot + 1) & r->mask)
+					;
+				r->keys[slot].hash = h;
+				r->keys[slot].code = k;
 			}
-			qsort(r->keys, c->n_categories - 1, sizeof(VaeCategoryKey), CategoryKeyCmp);
 		}
 	}
 	map->elems = palloc(sizeof(float) * max_elems);
@@ -577,35 +581,24 @@ VaeRowMapMatches(const VaeRowMap *map, Oid typid, int32 typmod)
 
 /*
  * The code of a category's text (len bytes, not necessarily NUL-terminated):
- * its kept code, else "other" (n_categories - 1); a binary search of the
- * hashes, the bytes compared only on equal hashes.
+ * its kept code, else "other" (n_categories - 1).  One probe of the
+ * column's hash table in the common case; the bytes are compared only on
+ * equal hashes (a collision with another text is "other", never a wrong
+ * category).
  */
 static int
 CategoryCode(const VcColumn *c, const VaeColumnRead *r, const char *text, int len)
 {
-	uint64		h = VaeHashBytes(text, len);
-	int			lo = 0,
-				hi = c->n_categories - 2;
+	uint64		h = VaeHashBytes(text, len),
+				slot;
 
-	while (lo <= hi)
+	for (slot = h & r->mask; r->keys[slot].code >= 0; slot = (slot + 1) & r->mask)
 	{
-		int			mid = (lo + hi) / 2;
+		int			code = r->keys[slot].code;
 
-		if (r->keys[mid].hash < h)
-			lo = mid + 1;
-		else if (r->keys[mid].hash > h)
-			hi = mid - 1;
-		else
-		{
-			/* equal hashes: the texts decide (a collision is "other") */
-			for (; mid > 0 && r->keys[mid - 1].hash == h; mid--)
-				;
-			for (; mid < c->n_categories - 1 && r->keys[mid].hash == h; mid++)
-				if (r->cat_len[r->keys[mid].code] == len &&
-					memcmp(c->categories[r->keys[mid].code], text, len) == 0)
-					return r->keys[mid].code;
-			break;
-		}
+		if (r->keys[slot].hash == h && r->cat_len[code] == len &&
+			memcmp(c->categories[code], text, len) == 0)
+			return code;
 	}
 	return c->n_categories - 1;
 }
