@@ -14,9 +14,12 @@
 #      aggregate's compact float32 buffer) + 64 MB.
 #
 # The table: 200,000 rows x 38 columns (28 numbers with correlations, 5 text
-# categories of 3-20 values, 5 booleans, about 3% NULLs in 6 columns of each
-# kind); the arrays: the row model's network input for the same rows.  See
-# bench/rows_bench.py for exactly what "already encoded" means.
+# categories of 3-20 values, 5 booleans; about 3% NULLs in 2 real, 1 integer,
+# 2 text and 1 boolean column); the arrays: the row model's network input
+# for the same rows.  See bench/rows_bench.py for exactly what "already
+# encoded" means.  Besides wall-clock throughput it prints the median of the
+# back-to-back pair ratios and the ratio of the backend's CPU time (utime +
+# stime of all its threads), which a loaded machine distorts less.
 #
 # Usage: bench/rows.sh            full run (a few minutes on 2 cores)
 #        QUICK=1 bench/rows.sh    smoke run (20,000 rows, one repetition)
