@@ -315,13 +315,29 @@ RowMse(const VcModel *m, const float *head_rows, int r, const float *xn)
 				units++;
 				break;
 			case VC_COL_CATEGORICAL:
-				Softmax(head + h, c->n_categories, p);
-				for (k = 0; k < c->n_categories; k++)
 				{
-					e = (k == (int) v ? 1.0 : 0.0) - p[k];
-					sse += e * e;
+					/*
+					 * Softmax's arithmetic, with its normalization folded into
+					 * the Brier loop (the same operations, one pass fewer)
+					 */
+					const float *l = head + h;
+					int			n = c->n_categories,
+								code = (int) v;
+					float		mx = l[0];
+					double		sum = 0.0;
+
+					for (k = 1; k < n; k++)
+						if (l[k] > mx)
+							mx = l[k];
+					for (k = 0; k < n; k++)
+						sum += (p[k] = exp((double) l[k] - mx));
+					for (k = 0; k < n; k++)
+					{
+						e = (k == code ? 1.0 : 0.0) - p[k] / sum;
+						sse += e * e;
+					}
+					units += n;
 				}
-				units += c->n_categories;
 				break;
 			case VC_COL_CYCLIC:
 				{
