@@ -139,6 +139,9 @@ def timed(statement, settings=SERIAL):
 
 
 def main():
+    """data, the row model whose encoding the arrays copy, then the
+    alternating measurements (each statement in a fresh backend, so that
+    VmHWM is its own) and the report"""
     log(f"rows_bench: generating {ROWS} rows")
     sql, names = table_sql()
     psql("CREATE EXTENSION IF NOT EXISTS vae;\n" + sql)
