@@ -198,11 +198,15 @@ size_t		vc_layout_param_count(const VcOptions *opt, int dim);
  * (vc_limits.c): the serialized model (an upper bound: the full loss history
  * and score sample), what training allocates besides the rows, and the
  * largest width w such that capping every hidden and latent layer at w gives
- * a model of at most limit bytes (0 if none does).
+ * a model of at most limit bytes (0 if none does).  schema: a row model's
+ * laid-out schema (its head and schema section counted exactly), NULL for
+ * an array model.
  */
-size_t		vc_model_size_bound(const VcOptions *opt, int dim, int64_t n_rows);
+size_t		vc_model_size_bound(const VcOptions *opt, int dim, const VcSchema *schema,
+								int64_t n_rows);
 size_t		vc_train_workspace_bytes(const VcOptions *opt, int dim, int64_t n_rows);
-int			vc_max_width_for(const VcOptions *opt, int dim, int64_t n_rows, size_t limit);
+int			vc_max_width_for(const VcOptions *opt, int dim, const VcSchema *schema,
+							 int64_t n_rows, size_t limit);
 /* He (relu) or Glorot (tanh) uniform init from the seed */
 void		vc_model_init_params(VcModel *m);
 

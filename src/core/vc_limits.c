@@ -7,15 +7,22 @@
 #include <string.h>
 
 #include "vc.h"
+#include "vc_schema.h"
 
-/* the model's layout for these options, with nothing allocated */
+/*
+ * The model's layout for these options, with nothing allocated.  A row
+ * model (schema laid out, else NULL) has its schema's head and its schema
+ * section instead of the array model's centers and scales, so its size is
+ * counted from the schema itself.
+ */
 static void
-Layout(VcModel *tmp, const VcOptions *opt, int dim, int64_t n_rows)
+Layout(VcModel *tmp, const VcOptions *opt, int dim, const VcSchema *schema, int64_t n_rows)
 {
 	memset(tmp, 0, sizeof(*tmp));
 	tmp->opt = *opt;
 	tmp->dim = dim;
-	tmp->n_params = vc_layout_param_count(opt, dim);
+	tmp->schema = (VcSchema *) schema;	/* only read, for its serialized size */
+	tmp->n_params = schema ? vc_schema_param_count(opt, schema) : vc_layout_param_count(opt, dim);
 	/* the loss history holds at most opt->epochs entries, the score sample 10,000 rows */
 	tmp->epochs_run = opt->epochs;
 	tmp->n_scores = (int) (n_rows < VC_MAX_SCORE_SAMPLE ? n_rows : VC_MAX_SCORE_SAMPLE);
@@ -26,11 +33,11 @@ Layout(VcModel *tmp, const VcOptions *opt, int dim, int64_t n_rows)
  * n_rows rows of dim features
  */
 size_t
-vc_model_size_bound(const VcOptions *opt, int dim, int64_t n_rows)
+vc_model_size_bound(const VcOptions *opt, int dim, const VcSchema *schema, int64_t n_rows)
 {
 	VcModel		tmp;
 
-	Layout(&tmp, opt, dim, n_rows);
+	Layout(&tmp, opt, dim, schema, n_rows);
 	return vc_model_serialized_size(&tmp);
 }
 
@@ -54,7 +61,7 @@ vc_train_workspace_bytes(const VcOptions *opt, int dim, int64_t n_rows)
 				half = (opt->batch_size + 1) / 2,
 				block;
 
-	Layout(&tmp, opt, dim, n_rows);
+	Layout(&tmp, opt, dim, NULL, n_rows);
 	/* vc_net_init's buffers per row of capacity: every layer's output, ... */
 	for (l = 0; l < opt->n_hidden; l++)
 	{
@@ -84,7 +91,8 @@ vc_train_workspace_bytes(const VcOptions *opt, int dim, int64_t n_rows)
  * bisection; 0 if none does.
  */
 int
-vc_max_width_for(const VcOptions *opt, int dim, int64_t n_rows, size_t limit)
+vc_max_width_for(const VcOptions *opt, int dim, const VcSchema *schema, int64_t n_rows,
+				 size_t limit)
 {
 	int			lo = 0,
 				hi = VC_MAX_WIDTH;
@@ -101,7 +109,7 @@ vc_max_width_for(const VcOptions *opt, int dim, int64_t n_rows, size_t limit)
 				o.hidden[i] = mid;
 		if (o.latent_dim > mid)
 			o.latent_dim = mid;
-		if (vc_model_size_bound(&o, dim, n_rows) <= limit)
+		if (vc_model_size_bound(&o, dim, schema, n_rows) <= limit)
 			lo = mid;
 		else
 			hi = mid - 1;

@@ -90,28 +90,44 @@ vc_scratch_free(VcScratch *s)
  * A row model's compact row: normalized by the schema, each value checked
  * against its column's kind (a code within the categories, a 0/1 boolean, a
  * finite number that stays finite when scaled); the first bad column or -1.
+ * One pass, the same arithmetic as vc_schema_normalize (scoring calls this
+ * once per row, so a second pass over the columns showed in profiles).
  */
 static int
 NormalizeCompact(const VcModel *m, const float *x, float *xn)
 {
 	const VcSchema *sc = m->schema;
-	int			i;
+	float		null = vc_null_value();
+	int			i,
+				bad = -1;
 
-	vc_schema_normalize(sc, x, xn);
 	for (i = 0; i < sc->n_columns; i++)
 	{
 		const VcColumn *c = &sc->columns[i];
-		float		v = xn[i];
+		float		v = x[i];
+		int			ok;
 
 		if (vc_is_null(v))
+		{
+			xn[i] = null;
 			continue;
-		if (c->kind == VC_COL_BOOLEAN ? (v != 0.0f && v != 1.0f) :
-			c->kind == VC_COL_CATEGORICAL ?
-			!(v >= 0.0f && v < (float) c->n_categories && v == floorf(v)) :
-			!isfinite(v))
-			return i;
+		}
+		if (c->kind == VC_COL_CONTINUOUS)
+		{
+			v = (v - c->center) / c->scale;
+			ok = isfinite(v);
+		}
+		else if (c->kind == VC_COL_BOOLEAN)
+			ok = v == 0.0f || v == 1.0f;
+		else if (c->kind == VC_COL_CATEGORICAL)
+			ok = v >= 0.0f && v < (float) c->n_categories && v == floorf(v);
+		else
+			ok = isfinite(v);
+		xn[i] = v;
+		if (!ok && bad < 0)
+			bad = i;
 	}
-	return -1;
+	return bad;
 }
 
 /*
@@ -313,13 +329,29 @@ RowMse(const VcModel *m, const float *head_rows, int r, const float *xn)
 				units++;
 				break;
 			case VC_COL_CATEGORICAL:
-				Softmax(head + h, c->n_categories, p);
-				for (k = 0; k < c->n_categories; k++)
 				{
-					e = (k == (int) v ? 1.0 : 0.0) - p[k];
-					sse += e * e;
+					/*
+					 * Softmax's arithmetic, with its normalization folded into
+					 * the Brier loop (the same operations, one pass fewer)
+					 */
+					const float *l = head + h;
+					int			n = c->n_categories,
+								code = (int) v;
+					float		mx = l[0];
+					double		sum = 0.0;
+
+					for (k = 1; k < n; k++)
+						if (l[k] > mx)
+							mx = l[k];
+					for (k = 0; k < n; k++)
+						sum += (p[k] = exp((double) l[k] - mx));
+					for (k = 0; k < n; k++)
+					{
+						e = (k == code ? 1.0 : 0.0) - p[k] / sum;
+						sse += e * e;
+					}
+					units += n;
 				}
-				units += c->n_categories;
 				break;
 			case VC_COL_CYCLIC:
 				{

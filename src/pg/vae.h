@@ -100,7 +100,8 @@ extern void VaeBufferCompact(MemoryContext cxt, VaeRowBuffer *b, int64 k);
 
 /* vae_agg.c: what both training aggregates share */
 extern const VcCallbacks vae_train_callbacks;
-extern void VaeCheckTrainingLimits(const VcOptions *opt, int dim, int64 n_rows);
+extern void VaeCheckTrainingLimits(const VcOptions *opt, int dim, const VcSchema *schema,
+								   int64 n_rows);
 extern void VaeCheckMemoryBudget(const VcOptions *opt, int dim, const VaeRowBuffer *b);
 extern bytea *VaeModelToBytea(const VcModel *model, MemoryContext cxt);
 extern void VaeCheckSameOptions(const Jsonb *a, const Jsonb *b);

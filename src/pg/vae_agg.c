@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "vae_gpu.h"
+#include "vc_schema.h"
 
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -105,10 +106,12 @@ FormatBytes(double bytes)
  * history and score sample the options allow) and again in the final
  * function with the row count.  Until this check, such a run trained to the
  * end (seconds to hours, gigabytes of weights and optimizer state) and
- * failed when serializing.  The message says what would fit.
+ * failed when serializing.  The message says what would fit.  A row model
+ * passes its laid-out schema, so that its head and schema section count
+ * exactly (NULL for arrays).
  */
 void
-VaeCheckTrainingLimits(const VcOptions *options, int dim, int64 n_rows)
+VaeCheckTrainingLimits(const VcOptions *options, int dim, const VcSchema *schema, int64 n_rows)
 {
 	VcOptions	opt = *options;
 	char		msg[VC_ERRMSG_LEN];
@@ -122,14 +125,14 @@ VaeCheckTrainingLimits(const VcOptions *options, int dim, int64 n_rows)
 	/* a bad option is reported by training itself, with its own message */
 	if (vc_options_resolve(&opt, Max(n_rows, VC_MIN_ROWS), dim, msg) != VC_OK)
 		return;
-	size = vc_model_size_bound(&opt, dim, Max(n_rows, VC_MIN_ROWS));
+	size = vc_model_size_bound(&opt, dim, schema, Max(n_rows, VC_MIN_ROWS));
 	if (size <= limit)
 		return;
 	initStringInfo(&hidden);
 	for (i = 0; i < opt.n_hidden; i++)
 		appendStringInfo(&hidden, "%s%d", i ? ", " : "", opt.hidden[i]);
 	n_rows = Max(n_rows, VC_MIN_ROWS);
-	width = vc_max_width_for(&opt, dim, n_rows, limit);
+	width = vc_max_width_for(&opt, dim, schema, n_rows, limit);
 	workspace = vc_train_workspace_bytes(&opt, dim, n_rows);
 	ereport(ERROR,
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -137,6 +140,7 @@ VaeCheckTrainingLimits(const VcOptions *options, int dim, int64 n_rows)
 					"(1 GB) a bytea can hold", size, FormatBytes((double) size), limit),
 			 errdetail("%zu parameters for %d features, hidden [%s], latent_dim %d; "
 					   "training would also allocate about %s besides the rows.",
+					   schema ? vc_schema_param_count(&opt, schema) :
 					   vc_layout_param_count(&opt, dim), dim, hidden.data,
 					   opt.latent_dim, FormatBytes((double) workspace)),
 			 width > 0 ?
@@ -178,7 +182,7 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b)
 	rows = (double) b->rec_size *
 		(double) (b->n_chunks <= 1 ? b->first_cap : (int64) b->n_chunks * b->rows_per_chunk);
 	workspace = (double) vc_train_workspace_bytes(&opt, dim, n);
-	model = (double) vc_model_size_bound(&opt, dim, n);
+	model = (double) vc_model_size_bound(&opt, dim, NULL, n);
 	if (rows + workspace + model <= budget)
 		return;
 	fixed = (double) vc_train_workspace_bytes(&opt, dim, 0) + model;
@@ -256,7 +260,7 @@ vae_train_trans(PG_FUNCTION_ARGS)
 	if (st == NULL)
 	{
 		st = CreateState(aggctx, dim, options);
-		VaeCheckTrainingLimits(&st->opt, st->dim, VC_MAX_SCORE_SAMPLE);
+		VaeCheckTrainingLimits(&st->opt, st->dim, NULL, VC_MAX_SCORE_SAMPLE);
 	}
 	else
 		VaeCheckSameOptions(st->options, options);
@@ -539,7 +543,7 @@ vae_train_final(PG_FUNCTION_ARGS)
 	 */
 	if (st->result)
 		PG_RETURN_BYTEA_P(st->result);
-	VaeCheckTrainingLimits(&st->opt, st->dim, st->buf.n_rows);
+	VaeCheckTrainingLimits(&st->opt, st->dim, NULL, st->buf.n_rows);
 
 	/*
 	 * Everything the core allocates lives in this context: an ERROR or a

@@ -71,6 +71,7 @@ typedef struct RowAttr
 	int			width;			/* floats: 1, the array's length (0: not known yet), parts */
 	int			sources[2];		/* cyclic: VcColumnSource of each part */
 	FmgrInfo	out;			/* categorical: the output function */
+	bool		stored_text;	/* categorical: its text is its stored bytes (text, varchar) */
 	HTAB	   *dict;			/* categorical: hash -> DictEntry */
 	MemoryContext dict_cxt;
 	DictEntry **by_code;		/* provisional code -> entry */
@@ -226,6 +227,7 @@ PlanAttribute(MemoryContext aggctx, VaeRowsState *st, int i, TupleDesc tupdesc)
 
 		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
 		fmgr_info_cxt(outfn, &a->out, aggctx);
+		a->stored_text = VaeTextIsStored(att->atttypid);
 		a->dict_cxt = AllocSetContextCreate(aggctx, "vae_train dictionary",
 											ALLOCSET_DEFAULT_SIZES);
 		ctl.keysize = sizeof(uint64);
@@ -342,7 +344,10 @@ DropDictionary(RowAttr *a)
 	a->excluded = VC_EXCL_CARDINALITY;
 }
 
-/* the provisional code of a category text, counted; -1 when the column was dropped */
+/*
+ * The provisional code of a category text (len bytes, not necessarily
+ * NUL-terminated), counted; -1 when the column was dropped.
+ */
 static float
 CountCategory(RowAttr *a, const char *text, int len, uint64 hash)
 {
@@ -359,7 +364,9 @@ CountCategory(RowAttr *a, const char *text, int len, uint64 hash)
 			DropDictionary(a);
 			return vc_null_value();
 		}
-		e->text = MemoryContextStrdup(a->dict_cxt, text);
+		e->text = MemoryContextAlloc(a->dict_cxt, len + 1);
+		memcpy(e->text, text, len);
+		e->text[len] = '\0';
 		e->code = a->n_codes;
 		e->count = 0;
 		if (a->n_codes == a->cap_codes)
@@ -422,6 +429,19 @@ EncodeValue(VaeRowsState *st, RowAttr *a, Datum d)
 			x[j] = VaeCyclicPhase(d, a->cls, a->sources[j]);
 			item = HashItem(item, FloatItem(x[j]));
 		}
+		return item;
+	}
+	if (a->stored_text)
+	{
+		/* text and varchar: the stored bytes are the output function's text */
+		text	   *t = DatumGetTextPP(d);
+		const char *p = VARDATA_ANY(t);
+		int			len = VaeClipCategory(p, VARSIZE_ANY_EXHDR(t));
+
+		item = VaeHashBytes(p, len);
+		x[0] = CountCategory(a, p, len, item);
+		if ((Pointer) t != DatumGetPointer(d))
+			pfree(t);
 		return item;
 	}
 	{
@@ -838,7 +858,7 @@ TrainRows(VaeRowsState *st)
 	status = vc_schema_layout(laid_out, msg);
 	if (status != VC_OK)
 		VaeReportStatus(status, msg);
-	VaeCheckTrainingLimits(&st->opt, laid_out->input_width, st->buf.n_rows);
+	VaeCheckTrainingLimits(&st->opt, laid_out->input_width, laid_out, st->buf.n_rows);
 	if (st->opt.device == VC_DEVICE_GPU ||
 		(st->opt.device == VC_DEVICE_AUTO && VaeGpuWorkerTarget() != NULL))
 		ereport(NOTICE,

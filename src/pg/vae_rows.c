@@ -289,20 +289,37 @@ VaeReadArray(Datum d, const char *column, int64 row, int len, float *out)
 	pfree(nulls);
 }
 
+/* the length of a category's text of n bytes, cut to VC_MAX_CATEGORY_LEN on a character boundary */
+int
+VaeClipCategory(const char *s, int n)
+{
+	return n > VC_MAX_CATEGORY_LEN ? pg_mbcliplen(s, n, VC_MAX_CATEGORY_LEN) : n;
+}
+
 /* the text of a categorical value, cut to VC_MAX_CATEGORY_LEN bytes on a character boundary */
 char *
 VaeCategoryText(FmgrInfo *out, Datum d, int *len)
 {
 	char	   *s = OutputFunctionCall(out, d);
-	int			n = strlen(s);
+	int			n = VaeClipCategory(s, strlen(s));
 
-	if (n > VC_MAX_CATEGORY_LEN)
-	{
-		n = pg_mbcliplen(s, n, VC_MAX_CATEGORY_LEN);
-		s[n] = '\0';
-	}
+	s[n] = '\0';
 	*len = n;
 	return s;
+}
+
+/*
+ * Is the output function's text of typid (a domain: its base type's) its
+ * stored bytes, so that a category can be read from the value itself,
+ * without the call and its copy: text, varchar and char(n) (whose output
+ * keeps the padding, as the stored value does).
+ */
+bool
+VaeTextIsStored(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+
+	return base == TEXTOID || base == VARCHAROID || base == BPCHAROID;
 }
 
 /* FNV-1a over the bytes, then the core's mixer: stable across platforms */
@@ -366,20 +383,42 @@ VaeAttributeList(TupleDesc tupdesc)
 
 /* ---- scoring: the row map ---- */
 
-/* one category of a column: its text's hash and its code, sorted by hash */
+/*
+ * One slot of a column's category table: a category's text hash and its
+ * code, or code -1 for an empty slot (open addressing, linear probing).
+ */
 typedef struct VaeCategoryKey
 {
 	uint64		hash;
 	int			code;
 } VaeCategoryKey;
 
+/*
+ * How one model column is read from a deformed record, decided once per row
+ * type, so that reading a row is one switch per column with no lookups.
+ */
+typedef enum VaeReadOp
+{
+	VAE_READ_FLOAT4,			/* a real, checked finite */
+	VAE_READ_INT4,				/* an integer: exact conversion, always finite */
+	VAE_READ_NUMBER,			/* another number type: VaeReadNumber */
+	VAE_READ_BOOL,				/* a boolean as 0/1 (continuous or boolean column) */
+	VAE_READ_ARRAY,				/* an element of a numeric array */
+	VAE_READ_CYCLIC,			/* a part of a date/time value */
+	VAE_READ_TEXT_BYTES,		/* a category of text, varchar or char(n): its stored bytes */
+	VAE_READ_CATEGORY			/* a category of another type: its output function */
+} VaeReadOp;
+
 typedef struct VaeColumnRead
 {
 	int			attno;			/* 0-based in the row type */
+	VaeReadOp	op;
 	VaeTypeClass cls;
 	VaeElemKind num;
 	FmgrInfo	out;			/* categorical: the attribute's output function */
-	VaeCategoryKey *keys;		/* categorical: n_categories - 1, by hash */
+	VaeCategoryKey *keys;		/* categorical: the table, mask + 1 slots */
+	uint64		mask;			/* categorical: slots - 1 (a power of 2) */
+	int		   *cat_len;		/* categorical: strlen of each category, by code */
 } VaeColumnRead;
 
 struct VaeRowMap
@@ -392,18 +431,6 @@ struct VaeRowMap
 	bool	   *isnull;
 	float	   *elems;			/* array elements of one attribute */
 };
-
-/* qsort comparator of category keys: by hash, then by code */
-static int
-CategoryKeyCmp(const void *a, const void *b)
-{
-	const VaeCategoryKey *x = a,
-			   *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->code - y->code;
-}
 
 /* what a column of this kind and source reads, in words, for messages */
 static const char *
@@ -457,6 +484,22 @@ Readable(const VcColumn *c, VaeTypeClass cls)
 	}
 }
 
+/* how column c is read from an attribute of class r->cls (categories: set by the caller) */
+static VaeReadOp
+ReadOp(const VcColumn *c, const VaeColumnRead *r)
+{
+	if (c->kind == VC_COL_CYCLIC)
+		return VAE_READ_CYCLIC;
+	if (c->kind == VC_COL_CATEGORICAL)
+		return VAE_READ_CATEGORY;
+	if (c->source == VC_SRC_ARRAY_ELEMENT)
+		return VAE_READ_ARRAY;
+	if (r->cls == VAE_CLASS_BOOL)
+		return VAE_READ_BOOL;
+	return r->num == VAE_ELEM_FLOAT4 ? VAE_READ_FLOAT4 :
+		r->num == VAE_ELEM_INT4 ? VAE_READ_INT4 : VAE_READ_NUMBER;
+}
+
 /*
  * Match the model's columns to the attributes of a row type by name: an
  * attribute the model needs and the row lacks is ERROR 42703, one whose
@@ -471,6 +514,7 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 	int			i,
 				k,
 				max_elems = 1;
+	uint64		slot;
 
 	map->typid = typid;
 	map->typmod = typmod;
@@ -502,6 +546,7 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 					 errdetail("The model reads these columns: %s.", ModelColumns(s))));
 		if (c->source == VC_SRC_ARRAY_ELEMENT)
 			max_elems = Max(max_elems, c->element);
+		r->op = ReadOp(c, r);
 		if (c->kind == VC_COL_CATEGORICAL)
 		{
 			Oid			outfn;
@@ -509,13 +554,26 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 
 			getTypeOutputInfo(att->atttypid, &outfn, &varlena);
 			fmgr_info_cxt(outfn, &r->out, cxt);
-			r->keys = palloc(sizeof(VaeCategoryKey) * Max(c->n_categories - 1, 1));
+			r->op = VaeTextIsStored(att->atttypid) ? VAE_READ_TEXT_BYTES : VAE_READ_CATEGORY;
+			r->cat_len = palloc(sizeof(int) * Max(c->n_categories - 1, 1));
+			/* at most half full, so that a miss ends at an empty slot soon */
+			for (r->mask = 1; r->mask < 2 * (uint64) c->n_categories; r->mask *= 2)
+				;
+			r->keys = palloc(sizeof(VaeCategoryKey) * r->mask);
+			r->mask--;
+			for (k = 0; k <= (int) r->mask; k++)
+				r->keys[k].code = -1;
 			for (k = 0; k < c->n_categories - 1; k++)
 			{
-				r->keys[k].hash = VaeHashBytes(c->categories[k], strlen(c->categories[k]));
-				r->keys[k].code = k;
+				uint64		h;
+
+				r->cat_len[k] = strlen(c->categories[k]);
+				h = VaeHashBytes(c->categories[k], r->cat_len[k]);
+				for (slot = h & r->mask; r->keys[slot].code >= 0; slot = (slot + 1) & r->mask)
+					;
+				r->keys[slot].hash = h;
+				r->keys[slot].code = k;
 			}
-			qsort(r->keys, c->n_categories - 1, sizeof(VaeCategoryKey), CategoryKeyCmp);
 		}
 	}
 	map->elems = palloc(sizeof(float) * max_elems);
@@ -529,32 +587,26 @@ VaeRowMapMatches(const VaeRowMap *map, Oid typid, int32 typmod)
 	return map != NULL && map->typid == typid && map->typmod == typmod;
 }
 
-/* the code of a category text: its kept code, else "other" (n_categories - 1) */
+/*
+ * The code of a category's text (len bytes, not necessarily NUL-terminated):
+ * its kept code, else "other" (n_categories - 1).  One probe of the
+ * column's hash table in the common case; the bytes are compared only on
+ * equal hashes (a collision with another text is "other", never a wrong
+ * category).
+ */
 static int
 CategoryCode(const VcColumn *c, const VaeColumnRead *r, const char *text, int len)
 {
-	uint64		h = VaeHashBytes(text, len);
-	int			lo = 0,
-				hi = c->n_categories - 2;
+	uint64		h = VaeHashBytes(text, len),
+				slot;
 
-	while (lo <= hi)
+	for (slot = h & r->mask; r->keys[slot].code >= 0; slot = (slot + 1) & r->mask)
 	{
-		int			mid = (lo + hi) / 2;
+		int			code = r->keys[slot].code;
 
-		if (r->keys[mid].hash < h)
-			lo = mid + 1;
-		else if (r->keys[mid].hash > h)
-			hi = mid - 1;
-		else
-		{
-			/* equal hashes: the texts decide (a collision is "other") */
-			for (; mid > 0 && r->keys[mid - 1].hash == h; mid--)
-				;
-			for (; mid < c->n_categories - 1 && r->keys[mid].hash == h; mid++)
-				if (strcmp(c->categories[r->keys[mid].code], text) == 0)
-					return r->keys[mid].code;
-			break;
-		}
+		if (r->keys[slot].hash == h && r->cat_len[code] == len &&
+			memcmp(c->categories[code], text, len) == 0)
+			return code;
 	}
 	return c->n_categories - 1;
 }
@@ -569,36 +621,58 @@ ValueText(const VcColumn *c, float v)
 }
 
 /*
- * The compact row of record rec into x (s->n_columns floats), by the row
- * map's attributes; with texts (may be NULL) also each column's value as
- * text, NULL for SQL NULL.
+ * The compact row of a record: one deform, then per column the read decided
+ * when the map was built.  Numbers, booleans and the stored bytes of text
+ * categories allocate nothing; only vae_explain's texts, other types'
+ * categories (the output function) and arrays do.  Values are converted
+ * exactly as VaeReadNumber and VaeCategoryText convert them.
  */
 void
 VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec, float *x,
 			  char **texts)
 {
+	const VaeColumnRead *cols = map->cols;
+	const bool *isnull = map->isnull;
+	const Datum *values = map->values;
 	int			i,
 				elems_attno = -1;
 
 	VaeDeformRecord(rec, map->tupdesc, map->values, map->isnull);
 	for (i = 0; i < s->n_columns; i++)
 	{
-		const VcColumn *c = &s->columns[i];
-		const VaeColumnRead *r = &map->cols[i];
-		Datum		d = map->values[r->attno];
+		const VaeColumnRead *r = &cols[i];
+		Datum		d = values[r->attno];
 
-		if (map->isnull[r->attno])
+		if (isnull[r->attno])
 		{
 			x[i] = vc_null_value();
 			if (texts)
 				texts[i] = NULL;
 			continue;
 		}
-		switch (c->kind)
+		switch (r->op)
 		{
-			case VC_COL_CONTINUOUS:
-				if (c->source == VC_SRC_ARRAY_ELEMENT)
+			case VAE_READ_FLOAT4:
 				{
+					float		f = DatumGetFloat4(d);
+
+					if (unlikely(!isfinite(f)))
+						f = VaeReadNumber(d, r->num, s->columns[i].attribute, 0);	/* its error */
+					x[i] = f == 0.0f ? 0.0f : f;	/* -0 reads as 0, as VaeNumberToFloat */
+				}
+				break;
+			case VAE_READ_INT4:
+				x[i] = (float) DatumGetInt32(d);
+				break;
+			case VAE_READ_NUMBER:
+				x[i] = VaeReadNumber(d, r->num, s->columns[i].attribute, 0);
+				break;
+			case VAE_READ_BOOL:
+				x[i] = DatumGetBool(d) ? 1.0f : 0.0f;
+				break;
+			case VAE_READ_ARRAY:
+				{
+					const VcColumn *c = &s->columns[i];
 					int			len = 0;
 
 					/* the columns of one array are consecutive: read it once */
@@ -611,23 +685,32 @@ VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec, floa
 					elems_attno = r->attno;
 					x[i] = map->elems[c->element - 1];
 				}
-				else if (r->cls == VAE_CLASS_BOOL)
-					x[i] = DatumGetBool(d) ? 1.0f : 0.0f;
-				else
-					x[i] = VaeReadNumber(d, r->num, c->attribute, 0);
 				break;
-			case VC_COL_BOOLEAN:
-				x[i] = DatumGetBool(d) ? 1.0f : 0.0f;
+			case VAE_READ_CYCLIC:
+				x[i] = VaeCyclicPhase(d, r->cls, s->columns[i].source);
 				break;
-			case VC_COL_CYCLIC:
-				x[i] = VaeCyclicPhase(d, r->cls, c->source);
+			case VAE_READ_TEXT_BYTES:
+				{
+					text	   *t = DatumGetTextPP(d);
+					const char *p = VARDATA_ANY(t);
+					int			len = VaeClipCategory(p, VARSIZE_ANY_EXHDR(t));
+
+					x[i] = (float) CategoryCode(&s->columns[i], r, p, len);
+					if (texts)
+					{
+						texts[i] = pnstrdup(p, len);
+						continue;
+					}
+					if ((Pointer) t != DatumGetPointer(d))
+						pfree(t);
+				}
 				break;
-			default:
+			case VAE_READ_CATEGORY:
 				{
 					int			len;
 					char	   *t = VaeCategoryText((FmgrInfo *) &r->out, d, &len);
 
-					x[i] = (float) CategoryCode(c, r, t, len);
+					x[i] = (float) CategoryCode(&s->columns[i], r, t, len);
 					if (texts)
 					{
 						texts[i] = t;
@@ -638,6 +721,6 @@ VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec, floa
 				break;
 		}
 		if (texts)
-			texts[i] = vc_is_null(x[i]) ? NULL : ValueText(c, x[i]);
+			texts[i] = vc_is_null(x[i]) ? NULL : ValueText(&s->columns[i], x[i]);
 	}
 }

@@ -57,6 +57,10 @@ extern void VaeReadArray(Datum d, const char *column, int64 row, int len, float 
 
 /* the text of a categorical value, cut to VC_MAX_CATEGORY_LEN bytes on a character boundary */
 extern char *VaeCategoryText(FmgrInfo *out, Datum d, int *len);
+/* that cut: the length to keep of a text of n bytes */
+extern int	VaeClipCategory(const char *s, int n);
+/* is a value's output text its stored bytes (text, varchar, char(n)) */
+extern bool VaeTextIsStored(Oid typid);
 /* 64-bit hash of bytes, the same on every platform */
 extern uint64 VaeHashBytes(const char *s, int len);
 

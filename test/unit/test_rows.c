@@ -471,6 +471,15 @@ TestTrainAndScore(void)
 	   fabsf(m->schema->columns[0].scale - 2.0f) < 0.3f, "robust scaling of x: %g, %g",
 	   (double) m->schema->columns[0].center, (double) m->schema->columns[0].scale);
 	ok(m->n_scores == N_ROWS, "the score sample is stored");
+	{
+		/* the bound the 1 GB check uses, with the epochs this run took: exact */
+		VcOptions	o = m->opt;
+
+		o.epochs = m->epochs_run;
+		ok(vc_model_size_bound(&o, m->dim, m->schema, N_ROWS) == vc_model_serialized_size(m),
+		   "a row model's size bound counts its schema section and head: %zu, serialized %zu",
+		   vc_model_size_bound(&o, m->dim, m->schema, N_ROWS), vc_model_serialized_size(m));
+	}
 
 	/* shuffled input: the same model, byte for byte (but the training time) */
 	for (int i = 0; i < N_ROWS; i++)
