@@ -35,6 +35,11 @@ typedef struct Probe
 	int64_t		foreign_fp;		/* callbacks that ran with flush-to-zero on */
 } Probe;
 
+/*
+ * The interrupt check: counts the check and the gap since the last one in
+ * the current phase, counts a callback run with flush-to-zero on, and asks
+ * to stop at check cancel_at_check or in phase cancel_phase.
+ */
 static int
 ProbeCheck(void *arg)
 {
@@ -55,6 +60,7 @@ ProbeCheck(void *arg)
 	return p->phase >= 0 && p->phase == p->cancel_phase;
 }
 
+/* the phase callback: notes the phase entered and starts timing its gaps */
 static void
 ProbePhase(void *arg, int phase, int64_t rows)
 {
@@ -65,6 +71,7 @@ ProbePhase(void *arg, int phase, int64_t rows)
 	p->last = vc_now();
 }
 
+/* a fresh probe (no phase yet, no cancel asked) and callbacks that report to it */
 static void
 ProbeInit(Probe *p, VcCallbacks *cb)
 {
@@ -280,6 +287,10 @@ CheckSample(void)
 	free(x);
 }
 
+/*
+ * Checks the interruptible sort's order, and the interrupt checks and cancels
+ * of every training phase and of bottom-k.
+ */
 int
 main(void)
 {

@@ -216,6 +216,11 @@ CompareFloat(const void *a, const void *b)
  */
 static void FillRecord(VcModel *m, int variant);
 
+/*
+ * Test model `variant` (see above): parameters initialized from its seed,
+ * fixed centers (the first -0) and scales, and its training record; NULL on
+ * failure.
+ */
 static VcModel *
 BuildModel(int variant)
 {
@@ -1349,6 +1354,7 @@ TestLayoutRows(const VcModel *m)
  * version-2 example).
  */
 #define GOLDEN_CRC_V2 0x7706AD77u
+/* the golden row model: its dimensions, serialized length and frozen CRC */
 static void
 TestGoldenRows(void)
 {

@@ -182,6 +182,7 @@ Documented(const Oracle *or, int64_t i, uint64_t u, double d)
 	}
 }
 
+/* is this value the "not given" marker -1 of an option that has one (hidden: never) */
 static int
 IsMarker(const Oracle *or, int64_t i, double d)
 {
@@ -242,6 +243,7 @@ TryValue(const VcOptionDef *def, const Oracle *or, int64_t i, uint64_t u, double
 	   fmt ? "" : ": ", fmt ? "" : err_fmt);
 }
 
+/* TryValue of an integer value */
 static void
 TryInt(const VcOptionDef *def, const Oracle *or, int64_t i)
 {
@@ -251,6 +253,7 @@ TryInt(const VcOptionDef *def, const Oracle *or, int64_t i)
 	TryValue(def, or, i, (uint64_t) i, 0.0, shown);
 }
 
+/* TryValue of a real value, shown with 17 significant digits */
 static void
 TryReal(const VcOptionDef *def, const Oracle *or, double d)
 {
@@ -431,6 +434,10 @@ TestTableText(void)
 	   "vc_format_double: shortest exact digits");
 }
 
+/*
+ * Checks the option table's offsets and texts, and that the three readers
+ * accept exactly each option's documented range.
+ */
 int
 main(void)
 {

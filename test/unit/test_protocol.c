@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+/* the n bytes at b as lowercase hex into out (2n + 1 bytes with the NUL) */
 static void
 Hex(const uint8_t *b, size_t n, char *out)
 {
@@ -27,6 +28,7 @@ Hex(const uint8_t *b, size_t n, char *out)
 		sprintf(out + 2 * i, "%02x", b[i]);
 }
 
+/* is the HMAC-SHA256 of d under key k the hex digest want */
 static int
 Hmac(const uint8_t *k, size_t kn, const void *d, size_t n, const char *want)
 {
@@ -114,6 +116,10 @@ TestLoopback(void)
 	   Loopback("fe80::1") == 0, ":: , ::2, ::ffff:10.0.0.1, fe80::1 are not");
 }
 
+/*
+ * The authentication mac against an independently computed value, and
+ * vgp_mac_equal on macs that differ in one bit or in the secret.
+ */
 static void
 TestAuth(void)
 {
@@ -141,6 +147,10 @@ TestAuth(void)
 	ok(!vgp_mac_equal(mac, other), "another secret gives another mac");
 }
 
+/*
+ * Frame header round trip for every type; bad magic, another version, an
+ * unknown type and lengths over the limits rejected.
+ */
 static void
 TestFrameHeader(void)
 {
@@ -182,6 +192,10 @@ TestFrameHeader(void)
 	   "small message over VGP_MAX_SMALL_PAYLOAD rejected whatever the limit");
 }
 
+/*
+ * HELLO round trip; a short HELLO, unknown flags, backend 'auto' and a tiny
+ * request limit rejected.
+ */
 static void
 TestHello(void)
 {
@@ -214,6 +228,7 @@ TestHello(void)
 	ok(vgp_decode_hello(b, sizeof(b), &g, err) == VC_EFORMAT, "HELLO with a tiny request limit rejected");
 }
 
+/* a TRAIN header with every option given, many at the top of their ranges */
 static void
 FullHeader(VgpTrainHeader *h)
 {
@@ -250,6 +265,7 @@ SameHeader(const VgpTrainHeader *a, const VgpTrainHeader *b)
 		a->n_rows == b->n_rows;
 }
 
+/* v as n little-endian bytes at p */
 static void
 PutLE(uint8_t *p, uint64_t v, int n)
 {
@@ -259,6 +275,7 @@ PutLE(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t) (v >> (8 * i));
 }
 
+/* the bits of d as 8 little-endian bytes at p */
 static void
 PutDouble(uint8_t *p, double d)
 {
@@ -276,6 +293,10 @@ typedef struct BadField
 	double		value;
 } BadField;
 
+/*
+ * TRAIN header round trips (every option given, none given), hidden sizes
+ * past n_hidden ignored; the wrong length and every malformed field rejected.
+ */
 static void
 TestTrainHeader(void)
 {
@@ -347,6 +368,10 @@ TestTrainHeader(void)
 	ok(all, "every malformed TRAIN field rejected");
 }
 
+/*
+ * PROGRESS round trip with a NaN validation loss; the wrong length, epoch 0,
+ * an infinite loss and a negative time rejected.
+ */
 static void
 TestProgress(void)
 {
@@ -373,6 +398,10 @@ TestProgress(void)
 	ok(vgp_decode_progress(b, sizeof(b), &q, err) == VC_EFORMAT, "PROGRESS negative time rejected");
 }
 
+/*
+ * ERROR round trip, a long message cut to VC_ERRMSG_LEN - 1 bytes; wrong
+ * lengths, status VC_OK or an unknown one, and a NUL in the message rejected.
+ */
 static void
 TestError(void)
 {
@@ -406,6 +435,10 @@ TestError(void)
 	ok(vgp_decode_error(b, n, &st, msg, err) == VC_EFORMAT, "ERROR message length over the limit rejected");
 }
 
+/*
+ * A RESULT (device GPU): an mlen-byte model (bytes 0, 1, ...) and `epochs`
+ * (at most 4) of loss history; malloc'ed, its length into *len.
+ */
 static uint8_t *
 MakeResult(size_t mlen, uint32_t epochs, size_t *len)
 {
@@ -423,6 +456,10 @@ MakeResult(size_t mlen, uint32_t epochs, size_t *len)
 	return b;
 }
 
+/*
+ * RESULT and its history round trip; truncation, a wrong model length or
+ * epoch count, an unknown device and an infinite loss rejected.
+ */
 static void
 TestResult(void)
 {
@@ -572,6 +609,7 @@ TestCorruption(void)
 	ok(1, "100000 corrupted messages decoded without a crash (%ld still valid)", accepted);
 }
 
+/* checks the wire protocol: HMAC, loopback, auth, every message, random corruptions */
 int
 main(void)
 {

@@ -78,6 +78,7 @@ MakeRow(int i, float *r)
 		r[2] = vc_null_value();
 }
 
+/* the tests' options: seed 42, 40 epochs, batches of 32, 3 latent units, 16 samples */
 static void
 Options(VcOptions *o)
 {
@@ -113,6 +114,7 @@ MakeRefs(Data *d, const int *perm)
 	}
 }
 
+/* d's schema, options and rows in the order perm (NULL: identity), allocated */
 static void
 DataInit(Data *d, const int *perm)
 {
@@ -182,6 +184,10 @@ Reload(const VcModel *m, char *err)
 
 /* ---- schema ---- */
 
+/*
+ * Layout widths and offsets with and without NULL units; normalize and
+ * expand of a row, and of NULLs.
+ */
 static void
 TestLayout(void)
 {
@@ -231,6 +237,10 @@ TestLayout(void)
 	cols[0].has_null_unit = cols[2].has_null_unit = 0;
 }
 
+/*
+ * vc_schema_check rejects duplicate names and categories, a cyclic boolean,
+ * a misplaced element, a zero period and a zero scale; find and deep copy.
+ */
 static void
 TestChecks(void)
 {
@@ -268,6 +278,10 @@ TestChecks(void)
 	}
 }
 
+/*
+ * vc_schema_robust_scale: unmoved by 1% wild values, independent of the row
+ * order, and its fallbacks for a zero IQR and a constant column.
+ */
 static void
 TestRobustScale(void)
 {
@@ -322,6 +336,7 @@ TestRobustScale(void)
 
 #define GROWS 6
 
+/* the mean training loss (beta 1) of the n compact rows xt with noise eps */
 static double
 MixedLoss(VcNet *net, const float *xt, const float *eps, int n)
 {
@@ -334,6 +349,11 @@ MixedLoss(VcNet *net, const float *xt, const float *eps, int n)
 	return vc_net_forward(net, n, 1.0) / n;
 }
 
+/*
+ * On a row model with NULL units: the training loop's expansion is
+ * vc_schema_expand's, and the mixed head's analytic gradient matches central
+ * finite differences for every parameter.
+ */
 static void
 TestGradient(void)
 {
@@ -429,6 +449,7 @@ TestGradient(void)
 
 /* ---- training and scoring ---- */
 
+/* the score of row x by one method; NaN if scoring fails */
 static double
 Score(const VcModel *m, const float *x, int method)
 {
@@ -445,6 +466,11 @@ Score(const VcModel *m, const float *x, int method)
 	return out[method];
 }
 
+/*
+ * A row model trained on the test rows: its schema, size bound, the same
+ * bytes from shuffled rows, version 2 round trip, scores and explanations,
+ * the cost of NULLs and unseen categories, bad values, encoding, generation.
+ */
 static void
 TestTrainAndScore(void)
 {
@@ -667,6 +693,7 @@ OnPhase(void *arg, int phase, int64_t rows)
 	((CancelAt *) arg)->now = phase;
 }
 
+/* the interrupt check: counts checks, asks to stop once training is in phase c->phase */
 static int
 StopInPhase(void *arg)
 {
@@ -759,6 +786,7 @@ TestArrayModel(void)
 	vc_model_free(m);
 }
 
+/* checks row models: schema, gradient, training, scoring, format, cancel, array path */
 int
 main(void)
 {
