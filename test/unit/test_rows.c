@@ -678,6 +678,45 @@ TestWildRows(void)
 	DataFree(&d);
 }
 
+/*
+ * A max_rows sample and early stopping on a validation split, as for array
+ * models: the same model whatever the input order, a finite validation
+ * history, and a best epoch no later than the last.
+ */
+static void
+TestSampleAndValidation(void)
+{
+	Data		d;
+	VcModel    *a = NULL,
+			   *b = NULL;
+	char		err[VC_ERRMSG_LEN];
+	int		   *perm = malloc(sizeof(int) * N_ROWS);
+
+	for (int i = 0; i < N_ROWS; i++)
+		perm[i] = (i * 4099 + 17) % N_ROWS;
+	DataInit(&d, NULL);
+	d.o.max_rows = 300;
+	d.o.validation_fraction = 0.2;
+	d.o.patience = 2;
+	if (vc_train_rows(d.refs, N_ROWS, &d.s, &d.o, NULL, &a, err) != VC_OK)
+		diag("%s", err);
+	MakeRefs(&d, perm);
+	if (vc_train_rows(d.refs, N_ROWS, &d.s, &d.o, NULL, &b, err) != VC_OK)
+		diag("%s", err);
+	if (ok(a && b, "a max_rows sample with a validation split trains"))
+	{
+		b->train_seconds = a->train_seconds;
+		ok(a->rows == 300 && SameBytes(a, b, NULL),
+		   "the 300-row sample and its model do not depend on the input order");
+		ok(isfinite(a->val_loss[0]) && a->best_epoch >= 1 && a->best_epoch <= a->epochs_run,
+		   "validation losses are finite, best epoch %d of %d", a->best_epoch, a->epochs_run);
+	}
+	vc_model_free(a);
+	vc_model_free(b);
+	DataFree(&d);
+	free(perm);
+}
+
 /* the phase the canceling host stops in, and the phase training is in */
 typedef struct CancelAt
 {
@@ -797,6 +836,7 @@ main(void)
 	TestGradient();
 	TestTrainAndScore();
 	TestWildRows();
+	TestSampleAndValidation();
 	TestCancel();
 	TestArrayModel();
 	return done_testing();
