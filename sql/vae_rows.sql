@@ -243,6 +243,22 @@ SELECT jsonb_path_query_array(vae_model_info(vae_train(t, '{"epochs": 2, "column
                               '$.columns[0].categories') AS three_kept
 FROM rows_data t;
 
+-- a category's text may not depend on a setting (the scoring functions are
+-- IMMUTABLE): a float category is its shortest exact decimal whatever
+-- extra_float_digits says, and date/time types are refused as categories
+CREATE TABLE rows_floatcat AS
+SELECT (i % 4) * 0.1::float8 AS level, (i % 7)::real AS x FROM generate_series(1, 200) AS i;
+CREATE TABLE rows_floatcat_model AS
+SELECT vae_train(t, '{"epochs": 5, "kind": {"level": "categorical"}}') AS m FROM rows_floatcat t;
+SELECT vae_model_info(m)->'columns'->0->'categories' AS float_categories FROM rows_floatcat_model;
+CREATE TABLE rows_floatcat_scores AS
+SELECT i, vae_score(m, t) AS s FROM rows_floatcat_model, (SELECT row_number() OVER () AS i, * FROM rows_floatcat) t;
+SET extra_float_digits = 0;
+SELECT bool_and(vae_score(m, t) = s.s) AS same_scores_whatever_extra_float_digits
+FROM rows_floatcat_model, (SELECT row_number() OVER () AS i, * FROM rows_floatcat) t JOIN rows_floatcat_scores s USING (i);
+SET extra_float_digits = 3;
+SELECT vae_train(t, '{"columns": ["ts", "port"], "kind": {"ts": "categorical"}}') FROM rows_data t;
+
 -- option errors name the column and list the real ones
 SELECT vae_train(t, '{"exclude": ["nope"]}') FROM rows_data t;
 SELECT vae_train(t, '{"kind": {"host": "boolean"}}') FROM rows_data t;

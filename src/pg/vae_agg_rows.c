@@ -221,12 +221,9 @@ PlanAttribute(MemoryContext aggctx, VaeRowsState *st, int i, TupleDesc tupdesc)
 	st->buf.dim += a->width;
 	if (a->kind == VC_COL_CATEGORICAL)
 	{
-		Oid			outfn;
-		bool		varlena;
 		HASHCTL		ctl;
 
-		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
-		fmgr_info_cxt(outfn, &a->out, aggctx);
+		VaeCategoryOutput(att->atttypid, a->name, &a->out, aggctx);
 		a->stored_text = VaeTextIsStored(att->atttypid);
 		a->dict_cxt = AllocSetContextCreate(aggctx, "vae_train dictionary",
 											ALLOCSET_DEFAULT_SIZES);

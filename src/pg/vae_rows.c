@@ -16,6 +16,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -23,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
@@ -296,12 +298,58 @@ VaeClipCategory(const char *s, int n)
 	return n > VC_MAX_CATEGORY_LEN ? pg_mbcliplen(s, n, VC_MAX_CATEGORY_LEN) : n;
 }
 
-/* the text of a categorical value, cut to VC_MAX_CATEGORY_LEN bytes on a character boundary */
+/*
+ * The output function that gives the categories of a column of type typid,
+ * into out.  The scoring functions are IMMUTABLE, so a category's text may
+ * not depend on a setting: date and time types (DateStyle, TimeZone,
+ * IntervalStyle) and money (lc_monetary) are refused, with the way to use
+ * them; floats are written by VaeCategoryText itself, not by their output
+ * function (extra_float_digits).
+ */
+void
+VaeCategoryOutput(Oid typid, const char *column, FmgrInfo *out, MemoryContext cxt)
+{
+	Oid			base = getBaseType(typid),
+				outfn;
+	bool		varlena;
+
+	if (base == DATEOID || base == TIMEOID || base == TIMETZOID || base == TIMESTAMPOID ||
+		base == TIMESTAMPTZOID || base == INTERVALOID || base == CASHOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of type %s cannot be read as a category",
+						column, format_type_be(typid)),
+				 errdetail("Its text depends on settings (DateStyle, TimeZone, IntervalStyle, "
+						   "lc_monetary), and a model must read a row the same way in every "
+						   "session."),
+				 errhint("Cast it to text in a subquery with the format you want, or give it "
+						 "the kind \"cyclic\" (dates and times).")));
+	getTypeOutputInfo(typid, &outfn, &varlena);
+	fmgr_info_cxt(outfn, out, cxt);
+}
+
+/*
+ * The text of a categorical value, cut to VC_MAX_CATEGORY_LEN bytes on a
+ * character boundary.  A float is written as its shortest exact decimal,
+ * whatever extra_float_digits says.
+ */
 char *
 VaeCategoryText(FmgrInfo *out, Datum d, int *len)
 {
-	char	   *s = OutputFunctionCall(out, d);
-	int			n = VaeClipCategory(s, strlen(s));
+	char	   *s;
+	int			n;
+
+	if (out->fn_oid == F_FLOAT8OUT || out->fn_oid == F_FLOAT4OUT)
+	{
+		s = palloc(DOUBLE_SHORTEST_DECIMAL_LEN);
+		if (out->fn_oid == F_FLOAT8OUT)
+			double_to_shortest_decimal_buf(DatumGetFloat8(d), s);
+		else
+			float_to_shortest_decimal_buf(DatumGetFloat4(d), s);
+	}
+	else
+		s = OutputFunctionCall(out, d);
+	n = VaeClipCategory(s, strlen(s));
 
 	s[n] = '\0';
 	*len = n;
@@ -549,11 +597,7 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 		r->op = ReadOp(c, r);
 		if (c->kind == VC_COL_CATEGORICAL)
 		{
-			Oid			outfn;
-			bool		varlena;
-
-			getTypeOutputInfo(att->atttypid, &outfn, &varlena);
-			fmgr_info_cxt(outfn, &r->out, cxt);
+			VaeCategoryOutput(att->atttypid, c->attribute, &r->out, cxt);
 			r->op = VaeTextIsStored(att->atttypid) ? VAE_READ_TEXT_BYTES : VAE_READ_CATEGORY;
 			r->cat_len = palloc(sizeof(int) * Max(c->n_categories - 1, 1));
 			/* at most half full, so that a miss ends at an empty slot soon */

@@ -56,6 +56,8 @@ extern int	VaeArrayLength(Datum d, const char *column, int64 row);
 extern void VaeReadArray(Datum d, const char *column, int64 row, int len, float *out);
 
 /* the text of a categorical value, cut to VC_MAX_CATEGORY_LEN bytes on a character boundary */
+extern void VaeCategoryOutput(Oid typid, const char *column, FmgrInfo *out,
+							  MemoryContext cxt);
 extern char *VaeCategoryText(FmgrInfo *out, Datum d, int *len);
 /* that cut: the length to keep of a text of n bytes */
 extern int	VaeClipCategory(const char *s, int n);
