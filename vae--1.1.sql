@@ -160,3 +160,10 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 CREATE FUNCTION vae_generate_rows(model bytea, n integer, seed bigint DEFAULT 0)
 RETURNS SETOF jsonb AS 'MODULE_PATHNAME', 'vae_generate'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- vae_threshold(model): the automatic cut of the default method (recon_prob)
+-- for users who do not know their contamination: Tukey's fence of the
+-- stored training scores, Q3 + 1.5 (Q3 - Q1)
+CREATE FUNCTION vae_threshold(model bytea)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_auto'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -116,6 +116,16 @@ GROUP BY name, method, model
 ORDER BY name, method;
 SELECT vae_threshold(model, 0.1) = vae_threshold(model, 0.1, 'recon_prob') AS default_method
 FROM basic_models WHERE name = 'real';
+-- vae_threshold(model) (1.1): the automatic cut, Tukey's fence of the
+-- training scores, Q3 + 1.5 (Q3 - Q1); it flags few of the training rows, and
+-- the far-out row above
+SELECT abs(vae_threshold(model) - (vae_threshold(model, 0.25) +
+           1.5 * (vae_threshold(model, 0.25) - vae_threshold(model, 0.75))))
+         <= 1e-9 * abs(vae_threshold(model)) AS is_the_fence,
+       vae_threshold(model) > vae_threshold(model, 0.25) AS above_q3,
+       (SELECT avg((vae_score(b.model, f) > vae_threshold(b.model))::int) < 0.05 FROM basic_data) AS flags_few_training_rows,
+       vae_score(model, '{4,-4,4,-4}'::real[]) > vae_threshold(model) AS flags_the_outlier
+FROM basic_models b WHERE name = 'real';
 
 -- vae_explain: one row per feature; value is the input, expected is
 -- vae_reconstruct, the contributions are finite; in a row whose third

@@ -393,6 +393,9 @@ VcStatus	vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x,
 void		vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, float *out);
 /* score above which a fraction c of the training rows lie */
 double		vc_threshold(const VcModel *m, int method, double contamination);
+/* the automatic cut: Q3 + VC_AUTO_FENCE * (Q3 - Q1) of the training scores */
+#define VC_AUTO_FENCE 1.5
+double		vc_threshold_auto(const VcModel *m, int method);
 
 /*
  * What the decoder says of one column of a row model, at the row's latent

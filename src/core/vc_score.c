@@ -771,6 +771,25 @@ vc_threshold(const VcModel *m, int method, double contamination)
 	return sc[lo] + frac * ((double) sc[lo + 1] - sc[lo]);
 }
 
+/*
+ * The automatic cut, for users who do not know their contamination: Tukey's
+ * fence of the training scores, Q3 + VC_AUTO_FENCE (Q3 - Q1) with the usual
+ * 1.5, from the stored sample.  The training rows include whatever anomalies
+ * the table holds, so the cut is drawn from the bulk of the distribution,
+ * its quartiles, which a few extreme rows cannot move; what lies beyond it
+ * is an outlier by the standard boxplot rule, however many rows that is.
+ * (On bench/detect.sh 1.5 gave a better F1 than 3, Tukey's "far out", or a
+ * fixed 5% contamination; see docs/detect.md.)
+ */
+double
+vc_threshold_auto(const VcModel *m, int method)
+{
+	double		q1 = vc_threshold(m, method, 0.75),
+				q3 = vc_threshold(m, method, 0.25);
+
+	return q3 + VC_AUTO_FENCE * (q3 - q1);
+}
+
 /* ---- the training-score sample for vae_threshold ---- */
 
 /* qsort comparator of floats, ascending */

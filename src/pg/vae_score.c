@@ -20,6 +20,7 @@
 
 PG_FUNCTION_INFO_V1(vae_score);
 PG_FUNCTION_INFO_V1(vae_threshold);
+PG_FUNCTION_INFO_V1(vae_threshold_auto);
 PG_FUNCTION_INFO_V1(vae_encode);
 PG_FUNCTION_INFO_V1(vae_reconstruct);
 PG_FUNCTION_INFO_V1(vae_explain);
@@ -98,6 +99,19 @@ vae_threshold(PG_FUNCTION_ARGS)
 				 errmsg("contamination must be between 0 and 1, got %s",
 						vc_format_double(contamination, buf, sizeof(buf)))));
 	PG_RETURN_FLOAT8(vc_threshold(c->model, method, contamination));
+}
+
+/*
+ * vae_threshold(model): the automatic cut of the default method, for users
+ * who do not know their contamination (vc_threshold_auto: Tukey's
+ * fence of the stored training scores)
+ */
+Datum
+vae_threshold_auto(PG_FUNCTION_ARGS)
+{
+	VaeModelCache *c = VaeGetModel(fcinfo, 0);
+
+	PG_RETURN_FLOAT8(vc_threshold_auto(c->model, VC_METHOD_RECON_PROB));
 }
 
 /* vae_encode(model, features or row): the latent mean */
