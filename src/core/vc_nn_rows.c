@@ -42,8 +42,12 @@ vc_row_plan_create(const VcModel *m)
 
 	if (!p)
 		return NULL;
-	/* 3 per continuous, boolean and flag, 1 per noflag and other, 2 per lv: at most 12 nc */
-	p->buf = b = vc_alloc(sizeof(int) * (size_t) (12 * nc));
+	/*
+	 * 3 arrays of nc for continuous, boolean and flag columns, 1 for
+	 * noflag and other columns, and lv_unit: one unit per continuous and
+	 * two per cyclic column, so up to 2 nc (the last array, 2 nc long)
+	 */
+	p->buf = b = vc_alloc(sizeof(int) * (size_t) (13 * nc));
 	if (!b)
 	{
 		vc_free(p);

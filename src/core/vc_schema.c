@@ -243,6 +243,52 @@ CheckCategories(const VcColumn *c, char *errmsg)
 }
 
 /*
+ * The elements of one array attribute are one run of consecutive columns
+ * with consecutive elements e, e + 1, ..., e + k - 1 (training writes
+ * 1, 2, ..., k): the scorer reads an array by that run, its first element
+ * to its last, into a buffer of the largest element, so a model that
+ * arranges them otherwise could make it write past its buffer.
+ */
+static VcStatus
+CheckArrayRuns(const VcSchema *s, char *errmsg)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < s->n_columns; i++)
+	{
+		const VcColumn *c = &s->columns[i];
+		const VcColumn *prev = i > 0 ? &s->columns[i - 1] : NULL;
+		int			continues;
+
+		if (c->source != VC_SRC_ARRAY_ELEMENT)
+			continue;
+		continues = prev && prev->source == VC_SRC_ARRAY_ELEMENT &&
+			strcmp(prev->attribute, c->attribute) == 0;
+		if (continues && c->element != prev->element + 1)
+		{
+			snprintf(errmsg, VC_ERRMSG_LEN,
+					 "column \"%s\": the elements of array \"%s\" are not consecutive columns",
+					 c->name, c->attribute);
+			return VC_EINVAL;
+		}
+		if (continues)
+			continue;
+		/* a run starts here: no earlier run of the same attribute */
+		for (j = 0; j < i; j++)
+			if (s->columns[j].source == VC_SRC_ARRAY_ELEMENT &&
+				strcmp(s->columns[j].attribute, c->attribute) == 0)
+			{
+				snprintf(errmsg, VC_ERRMSG_LEN,
+						 "column \"%s\": array \"%s\" has two runs of element columns",
+						 c->name, c->attribute);
+				return VC_EINVAL;
+			}
+	}
+	return VC_OK;
+}
+
+/*
  * Everything the model reader accepts of a schema: the counts in range, every
  * column and its categories valid, every excluded column named with a known
  * reason, and no two columns with the same name.
@@ -295,6 +341,8 @@ vc_schema_check(const VcSchema *s, char *errmsg)
 			return VC_EINVAL;
 		}
 	}
+	if ((st = CheckArrayRuns(s, errmsg)) != VC_OK)
+		return st;
 	names = vc_alloc(sizeof(char *) * (size_t) s->n_columns);
 	if (!names)
 	{

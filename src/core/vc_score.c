@@ -630,7 +630,10 @@ Phase(const VcColumn *c, const float *head)
 	double		ph = atan2((double) head[c->head_off + 2], (double) head[c->head_off]) *
 		(double) c->period / (2.0 * M_PI);
 
-	return ph < 0.0 ? ph + c->period : ph;
+	if (ph < 0.0)
+		ph += c->period;
+	/* a tiny negative angle rounds up to the period itself */
+	return ph >= c->period ? 0.0 : ph;
 }
 
 /*

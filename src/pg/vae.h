@@ -102,7 +102,9 @@ extern void VaeBufferCompact(MemoryContext cxt, VaeRowBuffer *b, int64 k);
 extern const VcCallbacks vae_train_callbacks;
 extern void VaeCheckTrainingLimits(const VcOptions *opt, int dim, const VcSchema *schema,
 								   int64 n_rows);
-extern void VaeCheckMemoryBudget(const VcOptions *opt, int dim, const VaeRowBuffer *b);
+extern bool VaeBudgetCheckDue(const VaeRowBuffer *b);
+extern void VaeCheckMemoryBudget(const VcOptions *opt, int dim, const VaeRowBuffer *b,
+								 double extra);
 extern bytea *VaeModelToBytea(const VcModel *model, MemoryContext cxt);
 extern void VaeCheckSameOptions(const Jsonb *a, const Jsonb *b);
 extern void VaeCheckHasRows(const VaeRowBuffer *b);

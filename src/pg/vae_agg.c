@@ -150,18 +150,33 @@ VaeCheckTrainingLimits(const VcOptions *options, int dim, const VcSchema *schema
 }
 
 /*
+ * Whether the memory budget is due for a check after the row just appended:
+ * at the first row and whenever the buffer has just begun a new chunk
+ * (every 8 MB or so; rows wider than a chunk, at every power of two).
+ */
+bool
+VaeBudgetCheckDue(const VaeRowBuffer *b)
+{
+	if (b->n_rows == 1)
+		return true;
+	if (b->rows_per_chunk > 1)
+		return b->n_rows % b->rows_per_chunk == 1;
+	return (b->n_rows & (b->n_rows - 1)) == 0;
+}
+
+/*
  * The memory a run will need, against vae.max_train_memory: the rows the
- * buffer has room for (b->dim floats each, with their hashes), training's
- * workspace for them and the model.  Called after every row, it works only
- * at the first row and when the buffer has just begun a new chunk (every
- * 8 MB or so), so a table that cannot be trained within the budget fails
- * during the scan, with the max_rows that would fit, instead of exhausting
- * the machine's memory after the scan or in the middle of training.  dim is
- * the width of the network's input where known (array rows); for table rows
- * it is the compact width, a lower bound.
+ * buffer has room for (b->dim floats each, with their hashes), `extra`
+ * bytes more (a row aggregate's category dictionaries), training's
+ * workspace and the model, for a network input of dim units.  The
+ * transition functions call it when VaeBudgetCheckDue says so, so a table
+ * that cannot be trained within the budget fails during the scan, with the
+ * max_rows that would fit, instead of exhausting the machine's memory; the
+ * row aggregate's final function calls it again with the network's real
+ * input width (its transition knows only the compact width, a lower bound).
  */
 void
-VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b)
+VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, double extra)
 {
 	VcOptions	opt = *options;
 	char		msg[VC_ERRMSG_LEN];
@@ -173,19 +188,22 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b)
 				fixed;
 	int64		n = Max(b->n_rows, VC_MIN_ROWS);
 
-	if (vae_max_train_memory <= 0 ||
-		(b->n_rows != 1 && b->n_rows % b->rows_per_chunk != 1))
+	if (vae_max_train_memory <= 0)
 		return;
 	if (vc_options_resolve(&opt, n, dim, msg) != VC_OK)
 		return;					/* training reports a bad option itself */
+	/* training sees at most max_rows of the rows the buffer holds */
+	if (opt.max_rows > 0)
+		n = Max(Min(n, opt.max_rows), VC_MIN_ROWS);
 	/* what the buffer has allocated: chunk 0 grows by doubling, the rest are full */
 	rows = (double) b->rec_size *
-		(double) (b->n_chunks <= 1 ? b->first_cap : (int64) b->n_chunks * b->rows_per_chunk);
+		(double) (b->n_chunks <= 1 ? b->first_cap : (int64) b->n_chunks * b->rows_per_chunk) +
+		extra;
 	workspace = (double) vc_train_workspace_bytes(&opt, dim, n);
 	model = (double) vc_model_size_bound(&opt, dim, NULL, n);
 	if (rows + workspace + model <= budget)
 		return;
-	fixed = (double) vc_train_workspace_bytes(&opt, dim, 0) + model;
+	fixed = (double) vc_train_workspace_bytes(&opt, dim, 0) + model + extra;
 	per_row = (double) b->rec_size + (workspace - (double) vc_train_workspace_bytes(&opt, dim, 0)) / n;
 	ereport(ERROR,
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -279,7 +297,8 @@ vae_train_trans(PG_FUNCTION_ARGS)
 	hash = vc_hash_row(row, dim, st->opt.seed);
 	memcpy(rec, &hash, sizeof(hash));
 	VaeBufferCompact(aggctx, &st->buf, st->opt.max_rows);
-	VaeCheckMemoryBudget(&st->opt, st->dim, &st->buf);
+	if (VaeBudgetCheckDue(&st->buf))
+		VaeCheckMemoryBudget(&st->opt, st->dim, &st->buf, 0);
 	PG_RETURN_POINTER(st);
 }
 

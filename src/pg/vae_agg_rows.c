@@ -325,6 +325,19 @@ WidenForArray(MemoryContext aggctx, VaeRowsState *st, RowAttr *a, int len)
 	st->row = MemoryContextAlloc(aggctx, sizeof(float) * st->buf.dim);
 }
 
+/* the memory the category dictionaries hold, for the memory budget */
+static double
+DictionaryBytes(const VaeRowsState *st)
+{
+	double		bytes = 0;
+	int			i;
+
+	for (i = 0; i < st->natts; i++)
+		if (st->attrs[i].dict_cxt)
+			bytes += (double) MemoryContextMemAllocated(st->attrs[i].dict_cxt, true);
+	return bytes;
+}
+
 /*
  * Past DICT_CAP distinct values a column is not a category any model can
  * use: it is left out and its dictionary freed; its values still enter the
@@ -546,7 +559,8 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 		memcpy(r + sizeof(uint64), st->row, sizeof(float) * st->buf.dim);
 	}
 	VaeBufferCompact(aggctx, &st->buf, st->opt.max_rows);
-	VaeCheckMemoryBudget(&st->opt, st->buf.dim, &st->buf);
+	if (VaeBudgetCheckDue(&st->buf))
+		VaeCheckMemoryBudget(&st->opt, st->buf.dim, &st->buf, DictionaryBytes(st));
 	PG_RETURN_POINTER(st);
 }
 
@@ -582,7 +596,7 @@ DecideNumeric(VaeRowsState *st, RowAttr *a)
 				i;
 
 	if (key)
-		v = palloc_extended(sizeof(float) * a->n_nonnull, MCXT_ALLOC_HUGE);
+		v = palloc_extended(sizeof(float) * Max(st->buf.n_rows, 1), MCXT_ALLOC_HUGE);
 	for (i = 0; i < st->buf.n_rows; i++)
 	{
 		float		f = ((float *) (VaeBufferRecord(&st->buf, i) + sizeof(uint64)))[a->col];
@@ -670,9 +684,13 @@ AppendExclusion(StringInfo s, const RowAttr *a, Oid typid)
 							 a->kind == VC_COL_CATEGORICAL ? "categorical" : "continuous");
 			break;
 		case VC_EXCL_TYPE:
-			appendStringInfo(s, "type %s cannot be encoded; to include it: \"kind\": {\"%s\": "
-							 "\"categorical\"}, or cast it in a subquery", format_type_be(typid),
-							 a->name);
+			if (VaeStableText(getBaseType(typid)))
+				appendStringInfo(s, "type %s cannot be encoded; to include it: \"kind\": {\"%s\": "
+								 "\"categorical\"}, or cast it in a subquery", format_type_be(typid),
+								 a->name);
+			else
+				appendStringInfo(s, "type %s cannot be encoded; to include it, cast it in a "
+								 "subquery (to text, for categories)", format_type_be(typid));
 			break;
 		case VC_EXCL_TIME:
 			appendStringInfo(s, "a date/time; to include it as cycles (hour of day, day of week): "
@@ -856,6 +874,7 @@ TrainRows(VaeRowsState *st)
 	if (status != VC_OK)
 		VaeReportStatus(status, msg);
 	VaeCheckTrainingLimits(&st->opt, laid_out->input_width, laid_out, st->buf.n_rows);
+	VaeCheckMemoryBudget(&st->opt, laid_out->input_width, &st->buf, DictionaryBytes(st));
 	if (st->opt.device == VC_DEVICE_GPU ||
 		(st->opt.device == VC_DEVICE_AUTO && VaeGpuWorkerTarget() != NULL))
 		ereport(NOTICE,

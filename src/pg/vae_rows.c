@@ -299,12 +299,50 @@ VaeClipCategory(const char *s, int n)
 }
 
 /*
+ * Whether the text of a value of type base (not a domain) is the same in
+ * every session: strings, booleans, integers, numeric, floats (written by
+ * VaeCategoryText, not by their output function), uuid, oid, network
+ * addresses, json and jsonb, and enums.  Anything else (dates and times,
+ * money, bytea, reg* types, arrays, ranges, composites of such) may follow a
+ * setting, or is not vetted, and is not read as a category.
+ */
+bool
+VaeStableText(Oid base)
+{
+	switch (base)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case CHAROID:
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case UUIDOID:
+		case OIDOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+		case JSONOID:
+		case JSONBOID:
+			return true;
+		default:
+			return get_typtype(base) == TYPTYPE_ENUM;
+	}
+}
+
+/*
  * The output function that gives the categories of a column of type typid,
  * into out.  The scoring functions are IMMUTABLE, so a category's text may
- * not depend on a setting: date and time types (DateStyle, TimeZone,
- * IntervalStyle) and money (lc_monetary) are refused, with the way to use
- * them; floats are written by VaeCategoryText itself, not by their output
- * function (extra_float_digits).
+ * not depend on a setting: only types whose text is the same in every
+ * session are read as categories (VaeStableText), the others are refused with
+ * the way to use them; floats are written by VaeCategoryText itself, not by
+ * their output function (extra_float_digits).
  */
 void
 VaeCategoryOutput(Oid typid, const char *column, FmgrInfo *out, MemoryContext cxt)
@@ -313,19 +351,33 @@ VaeCategoryOutput(Oid typid, const char *column, FmgrInfo *out, MemoryContext cx
 				outfn;
 	bool		varlena;
 
-	if (base == DATEOID || base == TIMEOID || base == TIMETZOID || base == TIMESTAMPOID ||
-		base == TIMESTAMPTZOID || base == INTERVALOID || base == CASHOID)
+	if (!VaeStableText(base))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" of type %s cannot be read as a category",
 						column, format_type_be(typid)),
-				 errdetail("Its text depends on settings (DateStyle, TimeZone, IntervalStyle, "
-						   "lc_monetary), and a model must read a row the same way in every "
-						   "session."),
-				 errhint("Cast it to text in a subquery with the format you want, or give it "
-						 "the kind \"cyclic\" (dates and times).")));
+				 errdetail("Categories are read from a value's text, which for this type can "
+						   "depend on settings (DateStyle, TimeZone, bytea_output, search_path, "
+						   "...), and a model must read a row the same way in every session."),
+				 errhint("Cast it to text in a subquery with the format you want, or, for dates "
+						 "and times, give it the kind \"cyclic\".")));
 	getTypeOutputInfo(typid, &outfn, &varlena);
 	fmgr_info_cxt(outfn, out, cxt);
+}
+
+/*
+ * A float4 as its shortest exact decimal ("Infinity", "NaN" spelled as
+ * PostgreSQL spells them), whatever extra_float_digits says: the texts the
+ * IMMUTABLE functions return (vae_explain's values, vae_reconstruct's and
+ * vae_generate_rows' numbers) must not depend on a setting.
+ */
+char *
+VaeFloatText(float v)
+{
+	char	   *s = palloc(FLOAT_SHORTEST_DECIMAL_LEN);
+
+	float_to_shortest_decimal_buf(v, s);
+	return s;
 }
 
 /*
@@ -473,6 +525,7 @@ struct VaeRowMap
 {
 	Oid			typid;
 	int32		typmod;
+	uint64		tupdesc_id;		/* the row type's tupDesc_identifier (RowTypeId) */
 	TupleDesc	tupdesc;		/* a copy */
 	VaeColumnRead *cols;
 	Datum	   *values;			/* deform buffers */
@@ -549,6 +602,20 @@ ReadOp(const VcColumn *c, const VaeColumnRead *r)
 }
 
 /*
+ * The identity of a named row type's current descriptor, which ALTER TABLE
+ * changes (an anonymous record type, whose descriptor never changes, is 0):
+ * a map built before an ALTER in the same session (fn_extra can outlive it,
+ * e.g. in a PL/pgSQL loop) must not deform rows of the new layout.
+ */
+static uint64
+RowTypeId(Oid typid)
+{
+	if (typid == RECORDOID)
+		return 0;
+	return lookup_type_cache(typid, TYPECACHE_TUPDESC)->tupDesc_identifier;
+}
+
+/*
  * Match the model's columns to the attributes of a row type by name: an
  * attribute the model needs and the row lacks is ERROR 42703, one whose
  * type cannot be read as the trained kind ERROR 42804, both listing what
@@ -566,6 +633,7 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 
 	map->typid = typid;
 	map->typmod = typmod;
+	map->tupdesc_id = RowTypeId(typid);
 	map->tupdesc = CreateTupleDescCopy(tupdesc);
 	map->cols = palloc0(sizeof(VaeColumnRead) * s->n_columns);
 	map->values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
@@ -625,10 +693,12 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 	return map;
 }
 
+/* whether map was built for rows of this type, as it is now */
 bool
 VaeRowMapMatches(const VaeRowMap *map, Oid typid, int32 typmod)
 {
-	return map != NULL && map->typid == typid && map->typmod == typmod;
+	return map != NULL && map->typid == typid && map->typmod == typmod &&
+		map->tupdesc_id == RowTypeId(typid);
 }
 
 /*
@@ -661,7 +731,7 @@ ValueText(const VcColumn *c, float v)
 {
 	if (c->kind == VC_COL_BOOLEAN)
 		return pstrdup(v != 0 ? "true" : "false");
-	return DatumGetCString(DirectFunctionCall1(float4out, Float4GetDatum(v)));
+	return VaeFloatText(v);
 }
 
 /*

@@ -58,6 +58,8 @@ extern void VaeReadArray(Datum d, const char *column, int64 row, int len, float 
 /* the text of a categorical value, cut to VC_MAX_CATEGORY_LEN bytes on a character boundary */
 extern void VaeCategoryOutput(Oid typid, const char *column, FmgrInfo *out,
 							  MemoryContext cxt);
+extern bool VaeStableText(Oid base);
+extern char *VaeFloatText(float v);
 extern char *VaeCategoryText(FmgrInfo *out, Datum d, int *len);
 /* that cut: the length to keep of a text of n bytes */
 extern int	VaeClipCategory(const char *s, int n);

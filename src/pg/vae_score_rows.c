@@ -31,15 +31,14 @@ Check(VcStatus st, const char *msg)
 		VaeReportStatus(st, msg);
 }
 
-/* a number for JSON: shortest float4 text, non-finite as null */
+/* a number for JSON: shortest float4 text (whatever the settings), non-finite as null */
 static void
 AppendJsonNumber(StringInfo s, double v)
 {
-	if (!isfinite(v))
+	if (!isfinite(v) || !isfinite((float) v))
 		appendStringInfoString(s, "null");
 	else
-		appendStringInfoString(s, DatumGetCString(DirectFunctionCall1(float4out,
-																	  Float4GetDatum((float) v))));
+		appendStringInfoString(s, VaeFloatText((float) v));
 }
 
 /* a category code as text: the category, or "(other)" for the last code */
