@@ -86,20 +86,6 @@ if VAE_RULE is not None:
 THRESHOLD_SQL = os.environ.get("THRESHOLD_SQL") or "vae_threshold(model)"
 
 
-def log(msg):
-    """A timestamped progress line on stderr."""
-    print(time.strftime("[%H:%M:%S] ") + msg, file=sys.stderr, flush=True)
-
-
-def store_split(name, seed, split):
-    """Write a split into detect_split (set, seed, id, role, anomaly)."""
-    rows = [f"{name}\t{seed}\t{i}\ttrain\tf" for i in split["train"]]
-    rows += [f"{name}\t{seed}\t{i}\ttest\t{'t' if a else 'f'}"
-             for i, a in zip(split["test"], split["y_test"])]
-    dl.psql(f"DELETE FROM detect_split WHERE set = '{name}' AND seed = {seed}",
-            "\\copy detect_split FROM pstdin", stdin="\n".join(rows) + "\n")
-
-
 def vae_options(n_train, dim):
     """The vae detector's options for a table: VAE_RULE's, then VAE_OPTIONS."""
     options = detect_rules.RULES[VAE_RULE](n_train, dim) if VAE_RULE else {}
@@ -200,7 +186,7 @@ def run_set(spec):
     cache = load_cache()
     for seed in SPLIT_SEEDS:
         sp = dl.make_split(spec, ids, classes, seed)
-        store_split(name, seed, sp)
+        dl.store_split("detect_split", name, seed, sp)
         Xtr = X[[pos[i] for i in sp["train"]]]
         Xte = X[[pos[i] for i in sp["test"]]]
         y = sp["y_test"]
@@ -233,7 +219,7 @@ def run_set(spec):
         for lat in TORCH_LATENTS if TORCH else []:
             for ep, s in dl.torch_vae_scores(Xtr, Xte, lat, TORCH_EPOCHS, seed).items():
                 grid_scores.setdefault((ep, lat), []).append(dl.metrics(y, s))
-        log(f"  {name} split {seed}: vae AUC {res['auc']['vae'][-1]:.3f} "
+        dl.log(f"  {name} split {seed}: vae AUC {res['auc']['vae'][-1]:.3f} "
             f"(train {ts:.1f} s), iforest {res['auc']['iforest'][-1]:.3f}, "
             f"lof {res['auc']['lof'][-1]:.3f}, ocsvm {res['auc']['ocsvm'][-1]:.3f}, "
             f"pca {res['auc']['pca'][-1]:.3f}")
@@ -368,7 +354,7 @@ def main():
                    role text, anomaly boolean, PRIMARY KEY (set, seed, id))""",
             """CREATE TABLE IF NOT EXISTS detect_model (set text, split int, model_seed int,
                    model bytea, PRIMARY KEY (set, split, model_seed))""")
-    dl.run_sets("detect", SET_NAMES, dl.SET_BY_NAME, run_set, report, log)
+    dl.run_sets("detect", SET_NAMES, dl.SET_BY_NAME, run_set, report)
 
 
 if __name__ == "__main__":

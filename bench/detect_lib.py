@@ -19,6 +19,7 @@ import json
 import math
 import os
 import subprocess
+import sys
 import time
 import zlib
 
@@ -272,7 +273,7 @@ def torch_vae_scores(Xtr, Xte, latent, epochs_list, seed, batch=128, lr=1e-3, L=
     return out
 
 
-def run_sets(name, set_names, registry, run_set, report, log):
+def run_sets(name, set_names, registry, run_set, report):
     """Run run_set on every selected set of registry (a name -> spec dict),
     print report's tables, and write report's summary to OUT_JSON when set:
     the main loop of bench/detect.py and bench/tables.py."""
@@ -288,3 +289,18 @@ def run_sets(name, set_names, registry, run_set, report, log):
         with open(os.environ["OUT_JSON"], "w") as f:
             json.dump(summary, f, indent=1)
         print(f"wrote {os.environ['OUT_JSON']}")
+
+
+def log(msg):
+    """A timestamped progress line on stderr."""
+    print(time.strftime("[%H:%M:%S] ") + msg, file=sys.stderr, flush=True)
+
+
+def store_split(table, name, seed, split):
+    """Write a split into table (set, seed, id, role, anomaly), replacing
+    that set's and seed's rows."""
+    rows = [f"{name}\t{seed}\t{i}\ttrain\tf" for i in split["train"]]
+    rows += [f"{name}\t{seed}\t{i}\ttest\t{'t' if a else 'f'}"
+             for i, a in zip(split["test"], split["y_test"])]
+    psql(f"DELETE FROM {table} WHERE set = '{name}' AND seed = {seed}",
+         f"\\copy {table} FROM pstdin", stdin="\n".join(rows) + "\n")

@@ -77,11 +77,6 @@ SET_NAMES = os.environ.get("SETS", " ".join(s["name"] for s in TABLE_SETS)).spli
 DETECTORS = ["rows", "rows_int", "arrays", "rows_prep", "iforest"]
 
 
-def log(msg):
-    """A timestamped progress line on stderr."""
-    print(time.strftime("[%H:%M:%S] ") + msg, file=sys.stderr, flush=True)
-
-
 def qi(name):
     """A quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -105,15 +100,6 @@ def prepare_view(spec):
         return None
     skip = "{" + ",".join(["id", "class", *spec["drop"]]) + "}"
     return int(dl.psql(f"SELECT detect_prepare('{spec['table']}', '{skip}')").strip())
-
-
-def store_split(name, seed, split):
-    """Write a split into tables_split (set, seed, id, role, anomaly)."""
-    rows = [f"{name}\t{seed}\t{i}\ttrain\tf" for i in split["train"]]
-    rows += [f"{name}\t{seed}\t{i}\ttest\t{'t' if a else 'f'}"
-             for i, a in zip(split["test"], split["y_test"])]
-    dl.psql(f"DELETE FROM tables_split WHERE set = '{name}' AND seed = {seed}",
-            "\\copy tables_split FROM pstdin", stdin="\n".join(rows) + "\n")
 
 
 def vae_run(spec, cols, seed, kind, model_seed=None):
@@ -165,7 +151,7 @@ def run_set(spec):
     res = dict(auc={d: [] for d in DETECTORS}, ap={d: [] for d in DETECTORS}, secs={})
     for seed in SPLIT_SEEDS:
         sp = dl.make_split(spec, ids, classes, seed)
-        store_split(name, seed, sp)
+        dl.store_split("tables_split", name, seed, sp)
         y = sp["y_test"]
         scores = {}
         for kind in ("rows", "rows_int", "arrays", "rows_prep"):
@@ -194,11 +180,11 @@ def run_set(spec):
                        nulls=int(dl.psql(f"SELECT count(*) * {len(cols)} - ("
                                          + " + ".join(f"count({qi(c)})" for c, _ in cols)
                                          + f") FROM {spec['table']}").strip()))
-        log(f"  {name} split {seed}: " + ", ".join(
+        dl.log(f"  {name} split {seed}: " + ", ".join(
             f"{d} {res['auc'][d][-1]:.3f}/{res['ap'][d][-1]:.3f}" for d in DETECTORS)
             + " (AUC/AP)")
     sp = dl.make_split(spec, ids, classes, SPLIT_SEEDS[0])
-    store_split(name, SPLIT_SEEDS[0], sp)
+    dl.store_split("tables_split", name, SPLIT_SEEDS[0], sp)
     res["seed_auc"], res["seed_ap"] = [], []
     for ms in MODEL_SEEDS:
         _, vsc, _, _ = vae_run(spec, cols, SPLIT_SEEDS[0], "rows", ms)
@@ -268,7 +254,7 @@ def main():
     """Run every selected set, print the tables, write OUT_JSON."""
     dl.psql("""CREATE TABLE IF NOT EXISTS tables_split (set text, seed int, id bigint,
                    role text, anomaly boolean, PRIMARY KEY (set, seed, id))""")
-    dl.run_sets("tables", SET_NAMES, SET_BY_NAME, run_set, report, log)
+    dl.run_sets("tables", SET_NAMES, SET_BY_NAME, run_set, report)
 
 
 if __name__ == "__main__":
