@@ -444,6 +444,17 @@ done:
 	return st;
 }
 
+/* training needs at least VC_MIN_ROWS rows, whichever kind of model */
+static VcStatus
+CheckRowCount(int64_t n_rows, char *errmsg)
+{
+	if (n_rows >= VC_MIN_ROWS)
+		return VC_OK;
+	snprintf(errmsg, VC_ERRMSG_LEN, "vae_train needs at least %d rows, got %lld",
+			 VC_MIN_ROWS, (long long) n_rows);
+	return VC_EDATA;
+}
+
 /* train an array model on the CPU engine (vc.h has the contract) */
 VcStatus
 vc_train(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt,
@@ -472,12 +483,8 @@ vc_train_engine(VcRowRef *refs, int64_t n_rows, int dim, const VcOptions *opt_in
 	VcTicker	ticker;
 
 	*out = NULL;
-	if (n_rows < VC_MIN_ROWS)
-	{
-		snprintf(errmsg, VC_ERRMSG_LEN, "vae_train needs at least %d rows, got %lld",
-				 VC_MIN_ROWS, (long long) n_rows);
-		return VC_EDATA;
-	}
+	if ((st = CheckRowCount(n_rows, errmsg)) != VC_OK)
+		return st;
 	st = vc_options_resolve(&opt, n_rows, dim, errmsg);
 	if (st != VC_OK)
 		return st;
@@ -677,12 +684,8 @@ vc_train_rows(VcRowRef *refs, int64_t n_rows, const VcSchema *schema, const VcOp
 	int			nc = schema->n_columns;
 
 	*out = NULL;
-	if (n_rows < VC_MIN_ROWS)
-	{
-		snprintf(errmsg, VC_ERRMSG_LEN, "vae_train needs at least %d rows, got %lld",
-				 VC_MIN_ROWS, (long long) n_rows);
-		return VC_EDATA;
-	}
+	if ((st = CheckRowCount(n_rows, errmsg)) != VC_OK)
+		return st;
 	if (opt.likelihood != VC_LIK_GAUSSIAN || opt.normalize != -1)
 	{
 		snprintf(errmsg, VC_ERRMSG_LEN, "options likelihood and normalize apply to array "

@@ -28,6 +28,14 @@ pg_noreturn extern void VaeReportStatus(VcStatus st, const char *msg);
 #else
 extern void VaeReportStatus(VcStatus st, const char *msg) pg_attribute_noreturn();
 #endif
+/* raise the ERROR of a core status that is not VC_OK (msg: the core's message) */
+static inline void
+VaeCheckStatus(VcStatus st, const char *msg)
+{
+	if (st != VC_OK)
+		VaeReportStatus(st, msg);
+}
+
 /* user text quoted in a message: a prefix of at most VAE_ECHO_MAX bytes */
 #define VAE_ECHO_MAX 64
 extern char *VaeEchoText(const char *s, int len);

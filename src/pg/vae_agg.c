@@ -185,6 +185,7 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, d
 				workspace,
 				model,
 				per_row,
+				base,
 				fixed;
 	int64		n = Max(b->n_rows, VC_MIN_ROWS);
 
@@ -203,8 +204,9 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, d
 	model = (double) vc_model_size_bound(&opt, dim, NULL, n);
 	if (rows + workspace + model <= budget)
 		return;
-	fixed = (double) vc_train_workspace_bytes(&opt, dim, 0) + model + extra;
-	per_row = (double) b->rec_size + (workspace - (double) vc_train_workspace_bytes(&opt, dim, 0)) / n;
+	base = (double) vc_train_workspace_bytes(&opt, dim, 0);	/* without the rows */
+	fixed = base + model + extra;
+	per_row = (double) b->rec_size + (workspace - base) / n;
 	ereport(ERROR,
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			 errmsg("vae_train would need about %s of memory after %lld rows, more than "

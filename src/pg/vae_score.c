@@ -45,13 +45,6 @@ ParseMethod(text *t)
 	return -1;					/* unreachable */
 }
 
-static void
-CheckStatus(VcStatus st, const char *msg)
-{
-	if (st != VC_OK)
-		VaeReportStatus(st, msg);
-}
-
 /* a real[] of v[0, n) */
 static ArrayType *
 FloatArray(const float *v, int n)
@@ -74,7 +67,7 @@ vae_score(PG_FUNCTION_ARGS)
 	double		out[VC_N_METHODS];
 	char		msg[VC_ERRMSG_LEN];
 
-	CheckStatus(vc_score_row(c->model, c->scratch, x, 1u << method, out, msg), msg);
+	VaeCheckStatus(vc_score_row(c->model, c->scratch, x, 1u << method, out, msg), msg);
 	PG_RETURN_FLOAT8(out[method]);
 }
 
@@ -123,7 +116,7 @@ vae_encode(PG_FUNCTION_ARGS)
 	float	   *mu = palloc(sizeof(float) * c->model->opt.latent_dim);
 	char		msg[VC_ERRMSG_LEN];
 
-	CheckStatus(vc_encode_row(c->model, c->scratch, x, mu, msg), msg);
+	VaeCheckStatus(vc_encode_row(c->model, c->scratch, x, mu, msg), msg);
 	PG_RETURN_ARRAYTYPE_P(FloatArray(mu, c->model->opt.latent_dim));
 }
 
@@ -139,7 +132,7 @@ vae_reconstruct(PG_FUNCTION_ARGS)
 	float	   *recon = palloc(sizeof(float) * c->model->dim);
 	char		msg[VC_ERRMSG_LEN];
 
-	CheckStatus(vc_reconstruct_row(c->model, c->scratch, x, recon, NULL, msg), msg);
+	VaeCheckStatus(vc_reconstruct_row(c->model, c->scratch, x, recon, NULL, msg), msg);
 	PG_RETURN_ARRAYTYPE_P(FloatArray(recon, c->model->dim));
 }
 
@@ -164,7 +157,7 @@ vae_explain(PG_FUNCTION_ARGS)
 	char		msg[VC_ERRMSG_LEN];
 
 	memcpy(values, x, sizeof(float) * dim);
-	CheckStatus(vc_reconstruct_row(c->model, c->scratch, values, recon, contrib, msg), msg);
+	VaeCheckStatus(vc_reconstruct_row(c->model, c->scratch, values, recon, contrib, msg), msg);
 	InitMaterializedSRF(fcinfo, 0);
 	for (j = 0; j < dim; j++)
 	{
@@ -237,7 +230,7 @@ GenerateBegin(FunctionCallInfo fcinfo, bool rows)
 		gs->row = palloc(sizeof(float) * Max(gs->model->dim, gs->model->n_cols));
 	}
 	MemoryContextSwitchTo(old);
-	CheckStatus(st, msg);
+	VaeCheckStatus(st, msg);
 	if (!rows && gs->model->schema != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -24,13 +24,6 @@
 PG_FUNCTION_INFO_V1(vae_explain_row);
 PG_FUNCTION_INFO_V1(vae_reconstruct_row);
 
-static void
-Check(VcStatus st, const char *msg)
-{
-	if (st != VC_OK)
-		VaeReportStatus(st, msg);
-}
-
 /* a number for JSON: shortest float4 text (whatever the settings), non-finite as null */
 static void
 AppendJsonNumber(StringInfo s, double v)
@@ -120,7 +113,7 @@ Explain(VaeModelCache *c, const float *x)
 	VcColumnExpect *e = palloc(sizeof(VcColumnExpect) * c->model->schema->n_columns);
 	char		msg[VC_ERRMSG_LEN];
 
-	Check(vc_explain_columns(c->model, c->scratch, x, e, msg), msg);
+	VaeCheckStatus(vc_explain_columns(c->model, c->scratch, x, e, msg), msg);
 	return e;
 }
 
