@@ -259,6 +259,28 @@ FROM rows_floatcat_model, (SELECT row_number() OVER () AS i, * FROM rows_floatca
 SET extra_float_digits = 3;
 SELECT vae_train(t, '{"columns": ["ts", "port"], "kind": {"ts": "categorical"}}') FROM rows_data t;
 
+-- a row map cached by a call site is rebuilt when the row type changes in
+-- the session (ALTER TABLE between two calls of one PL/pgSQL expression):
+-- the second call reads the new layout, here a clear wrong-kind error
+CREATE TABLE rows_alter AS SELECT (i % 5)::int AS a, (ARRAY['x', 'y'])[1 + i % 2] AS b
+FROM generate_series(1, 100) AS i;
+CREATE TABLE rows_alter_model AS SELECT vae_train(t, '{"epochs": 2}') AS m FROM rows_alter t;
+DO $$
+DECLARE
+	r rows_alter;
+	m bytea := (SELECT m FROM rows_alter_model);
+	s float8;
+BEGIN
+	FOR i IN 1..2 LOOP
+		SELECT * INTO r FROM rows_alter LIMIT 1;
+		s := vae_score(m, r);
+		RAISE NOTICE 'call % scored', i;
+		IF i = 1 THEN
+			EXECUTE 'ALTER TABLE rows_alter ALTER COLUMN a TYPE text';
+		END IF;
+	END LOOP;
+END $$;
+
 -- option errors name the column and list the real ones
 SELECT vae_train(t, '{"exclude": ["nope"]}') FROM rows_data t;
 SELECT vae_train(t, '{"kind": {"host": "boolean"}}') FROM rows_data t;

@@ -525,7 +525,8 @@ struct VaeRowMap
 {
 	Oid			typid;
 	int32		typmod;
-	uint64		tupdesc_id;		/* the row type's tupDesc_identifier (RowTypeId) */
+	TypeCacheEntry *typentry;	/* a named row type's cache entry, NULL for RECORD */
+	uint64		tupdesc_id;		/* its tupDesc_identifier when the map was built */
 	TupleDesc	tupdesc;		/* a copy */
 	VaeColumnRead *cols;
 	Datum	   *values;			/* deform buffers */
@@ -543,7 +544,7 @@ Expects(const VcColumn *c)
 		return "a boolean";
 	if (c->kind == VC_COL_CYCLIC)
 		return "a date or time";
-	return "a category, of any type but an array";
+	return "a category: text, a number, a boolean, uuid, json or an enum";
 }
 
 /* "a (continuous), b (categorical), ...": the model's attributes, for messages */
@@ -602,20 +603,6 @@ ReadOp(const VcColumn *c, const VaeColumnRead *r)
 }
 
 /*
- * The identity of a named row type's current descriptor, which ALTER TABLE
- * changes (an anonymous record type, whose descriptor never changes, is 0):
- * a map built before an ALTER in the same session (fn_extra can outlive it,
- * e.g. in a PL/pgSQL loop) must not deform rows of the new layout.
- */
-static uint64
-RowTypeId(Oid typid)
-{
-	if (typid == RECORDOID)
-		return 0;
-	return lookup_type_cache(typid, TYPECACHE_TUPDESC)->tupDesc_identifier;
-}
-
-/*
  * Match the model's columns to the attributes of a row type by name: an
  * attribute the model needs and the row lacks is ERROR 42703, one whose
  * type cannot be read as the trained kind ERROR 42804, both listing what
@@ -633,7 +620,18 @@ VaeBuildRowMap(const VcSchema *s, TupleDesc tupdesc, Oid typid, int32 typmod, Me
 
 	map->typid = typid;
 	map->typmod = typmod;
-	map->tupdesc_id = RowTypeId(typid);
+	/*
+	 * A map built before an ALTER TABLE in the same session (fn_extra can
+	 * outlive it, e.g. in a PL/pgSQL loop) must not deform rows of the new
+	 * layout: the type cache entry (which lives as long as the session)
+	 * zeroes its tupDesc_identifier when the descriptor is invalidated.  An
+	 * anonymous record type's descriptor never changes.
+	 */
+	if (typid != RECORDOID)
+	{
+		map->typentry = lookup_type_cache(typid, TYPECACHE_TUPDESC);
+		map->tupdesc_id = map->typentry->tupDesc_identifier;
+	}
 	map->tupdesc = CreateTupleDescCopy(tupdesc);
 	map->cols = palloc0(sizeof(VaeColumnRead) * s->n_columns);
 	map->values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
@@ -698,7 +696,7 @@ bool
 VaeRowMapMatches(const VaeRowMap *map, Oid typid, int32 typmod)
 {
 	return map != NULL && map->typid == typid && map->typmod == typmod &&
-		map->tupdesc_id == RowTypeId(typid);
+		(map->typentry == NULL || map->typentry->tupDesc_identifier == map->tupdesc_id);
 }
 
 /*
