@@ -77,3 +77,17 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION vae_threshold(model bytea)
 RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_auto'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- ---------------------------------------------------------------------------
+-- Pictures (vae_plot_*): SVG documents as text.  Their bytes depend on the
+-- arguments only (numbers written by the extension, times in UTC), hence
+-- IMMUTABLE.
+-- ---------------------------------------------------------------------------
+
+-- vae_plot_history(title, at, rows, anomalies, flagged): a report's runs
+-- (element i of each array is run i): rows scored as bars, anomalies as a
+-- line, drift-flagged runs shaded.  Not STRICT: NULL arrays are no data.
+CREATE FUNCTION vae_plot_history(title text, at timestamptz[], rows bigint[],
+                                 anomalies bigint[], flagged boolean[])
+RETURNS text AS 'MODULE_PATHNAME', 'vae_plot_history'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
