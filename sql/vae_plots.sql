@@ -78,3 +78,115 @@ SELECT (SELECT string_agg(t, ' | ') FROM svg_texts(vae_plot_history(NULL, '{}', 
 -- errors: arrays of different lengths, two-dimensional arrays
 SELECT vae_plot_history('t', ARRAY[now()], '{1,2}', '{0}', '{f}');
 SELECT vae_plot_history('t', ARRAY[now()], '{1}', '{0}', '{{f}}');
+
+-- ---- pictures of a model ----
+CREATE TABLE plot_data AS
+SELECT i, ARRAY[sin(i * 0.1), cos(i * 0.1), (i % 7) * 0.5,
+                CASE WHEN i % 100 = 0 THEN 25 ELSE sin(i * 0.37) END] AS f,
+       (i % 50)::int AS port, 100 + 10 * sin(i * 0.1) AS bytes,
+       (ARRAY['web', 'db', 'cache'])[1 + i % 3] AS host
+FROM generate_series(1, 2400) i;
+CREATE TABLE plot_models (name text PRIMARY KEY, model bytea);
+INSERT INTO plot_models
+SELECT 'val', vae_train(f, '{"epochs": 12, "seed": 1, "max_rows": 600, "validation_fraction": 0.2}') FROM plot_data
+UNION ALL
+SELECT 'noval', vae_train(f, '{"epochs": 12, "seed": 1, "max_rows": 600, "validation_fraction": 0}') FROM plot_data
+UNION ALL
+SELECT 'long', vae_train(f, '{"epochs": 3000, "patience": 0, "seed": 1, "max_rows": 40, "hidden": []}') FROM plot_data
+UNION ALL
+SELECT 'wide', vae_train(f, '{"epochs": 8, "seed": 1, "max_rows": 600, "latent_dim": 4}') FROM plot_data;
+INSERT INTO plot_models
+SELECT 'rows', vae_train(ROW(port, bytes, host), '{"epochs": 8, "seed": 1, "max_rows": 600}') FROM plot_data;
+
+-- vae_plot_training: the curves, the kept epoch, a legend
+SELECT name, svg_shape(p),
+       (SELECT count(*) FROM svg_texts(p) t WHERE t = 'training rows') AS train_legend,
+       (SELECT count(*) FROM svg_texts(p) t WHERE t = 'held-out rows (validation)') AS val_legend,
+       (SELECT count(*) FROM svg_texts(p) t WHERE t LIKE 'kept: epoch %') AS kept_legend,
+       (SELECT count(*) FROM svg_texts(p) t WHERE t = 'epoch') AS x_label,
+       (SELECT count(*) FROM regexp_matches(p, '<path ', 'g')) AS curves
+FROM (SELECT name, vae_plot_training(model) p FROM plot_models) x ORDER BY name;
+-- 3,000 epochs: at most two points per pixel column, so the document stays small
+SELECT jsonb_array_length(vae_model_info(model)->'train_loss') AS epochs, length(vae_plot_training(model)) < 40000 AS small
+FROM plot_models WHERE name = 'long';
+
+-- vae_plot_scores: the histogram and the threshold, automatic or by contamination
+SELECT svg_shape(vae_plot_scores(model)),
+       (SELECT count(*) FROM svg_texts(vae_plot_scores(model)) t
+        WHERE t LIKE 'threshold % (automatic: Q3 + 1.5 IQR)') AS auto_cut,
+       (SELECT count(*) FROM svg_texts(vae_plot_scores(model, 0.05)) t
+        WHERE t LIKE 'threshold % (contamination 0.05)') AS given_cut,
+       vae_plot_scores(model, NULL) = vae_plot_scores(model) AS null_is_auto
+FROM plot_models WHERE name = 'val';
+-- the threshold drawn is vae_threshold's, to the 4 significant digits of its label
+SELECT abs(drawn - vae_threshold(model, 0.05)) <= 5e-4 * abs(vae_threshold(model, 0.05)) AS same_threshold
+FROM plot_models m,
+     LATERAL (SELECT substring(t FROM '^threshold (\S+) ')::float8 AS drawn
+              FROM svg_texts(vae_plot_scores(model, 0.05)) t WHERE t LIKE 'threshold %') x
+WHERE name = 'val';
+SELECT vae_plot_scores(NULL) IS NULL AS null_model;
+SELECT vae_plot_scores(model, 1.5) FROM plot_models WHERE name = 'val';
+
+-- the same bytes whatever the session's number and date settings
+CREATE TEMP TABLE plot_ref2 AS
+SELECT name, vae_plot_training(model) t, vae_plot_scores(model) s FROM plot_models;
+SET extra_float_digits = -15;
+SET DateStyle = 'SQL, DMY';
+DO $$ BEGIN PERFORM set_config('lc_numeric', 'de_DE.UTF-8', false);
+EXCEPTION WHEN invalid_parameter_value THEN NULL; END $$;
+SELECT bool_and(vae_plot_training(m.model) = r.t AND vae_plot_scores(m.model) = r.s) AS same_bytes
+FROM plot_models m JOIN plot_ref2 r USING (name);
+RESET extra_float_digits;
+RESET DateStyle;
+RESET lc_numeric;
+
+-- ---- vae_plot_latent: the latent map ----
+-- feature arrays, coloured by score (a colour bar); 2,400 rows: a sample of 2,000, said in the picture
+SELECT svg_shape(p),
+       (SELECT string_agg(t, ' | ') FROM svg_texts(p) t WHERE t LIKE '%rows%' OR t LIKE 'score%') AS texts,
+       (SELECT count(*) FROM regexp_matches(p, '<circle ', 'g')) AS points
+FROM (SELECT vae_plot_latent(m.model, d.f) p FROM plot_models m, plot_data d WHERE m.name = 'val') x;
+-- fewer rows than the cap: every row drawn
+SELECT (SELECT string_agg(t, ' | ') FROM svg_texts(p) t WHERE t LIKE '%rows%') AS texts,
+       (SELECT count(*) FROM regexp_matches(p, '<circle ', 'g')) AS points
+FROM (SELECT vae_plot_latent(m.model, d.f) p FROM plot_models m, plot_data d
+      WHERE m.name = 'val' AND d.i <= 300) x;
+-- a wider latent: its first two principal axes
+SELECT (SELECT count(*) FROM svg_texts(p) t WHERE t LIKE 'principal axis 1 (%% of the latent variance)') AS pc1,
+       (SELECT count(*) FROM svg_texts(p) t WHERE t LIKE 'principal axis 2 (%%)') AS pc2
+FROM (SELECT vae_plot_latent(m.model, d.f) p FROM plot_models m, plot_data d WHERE m.name = 'wide') x;
+-- rows of a table, coloured by a label; a hostile label is escaped
+SELECT svg_shape(p),
+       (SELECT string_agg(t, ' | ') FROM svg_texts(p) t WHERE t ~ ' \([0-9,]+\)$') AS legend,
+       strpos(p, '<&">') = 0 AS no_raw_markup
+FROM (SELECT vae_plot_latent(m.model, ROW(port, bytes, host),
+                             CASE WHEN i % 200 = 0 THEN '<&">' ELSE host END) p
+      FROM plot_models m, plot_data d WHERE m.name = 'rows') x;
+-- many labels: nine colours and "others"
+SELECT (SELECT string_agg(t, ' | ') FROM svg_texts(p) t WHERE t LIKE '%others%') AS others
+FROM (SELECT vae_plot_latent(m.model, d.f, (d.i % 25)::text) p
+      FROM plot_models m, plot_data d WHERE m.name = 'val') x;
+-- the picture does not depend on the scan order
+SELECT (SELECT vae_plot_latent(m.model, d.f, d.i::text)
+        FROM plot_models m, (SELECT * FROM plot_data ORDER BY i) d WHERE m.name = 'wide')
+     = (SELECT vae_plot_latent(m.model, d.f, d.i::text)
+        FROM plot_models m, (SELECT * FROM plot_data ORDER BY md5(i::text)) d WHERE m.name = 'wide')
+       AS same_bytes;
+-- one map per model with GROUP BY; NULL models and rows are skipped
+SELECT m.name, svg_shape(vae_plot_latent(m.model, d.f))
+FROM plot_models m, plot_data d WHERE m.name IN ('val', 'wide') AND d.i <= 50 GROUP BY m.name ORDER BY 1;
+SELECT (SELECT string_agg(t, ' | ') FROM svg_texts(vae_plot_latent(CASE WHEN i > 10 THEN NULL ELSE m.model END,
+                                                                 CASE WHEN i = 1 THEN NULL ELSE d.f END)) t
+        WHERE t LIKE '%rows%')
+FROM plot_models m, plot_data d WHERE m.name = 'val' AND d.i <= 50;
+-- no rows: a picture that says so
+SELECT svg_shape(p), (SELECT string_agg(t, ' | ') FROM svg_texts(p) t)
+FROM (SELECT vae_plot_latent(m.model, d.f) p FROM plot_models m, plot_data d WHERE false) x;
+-- errors: two models in one map, the wrong kind of input, a bad row
+SELECT vae_plot_latent(m.model, d.f) FROM plot_models m, plot_data d
+WHERE m.name IN ('val', 'wide') AND d.i <= 5;
+SELECT vae_plot_latent(m.model, ROW(port, bytes, host)) FROM plot_models m, plot_data d
+WHERE m.name = 'val' AND d.i <= 5;
+SELECT vae_plot_latent(m.model, d.f) FROM plot_models m, plot_data d
+WHERE m.name = 'rows' AND d.i <= 5;
+SELECT vae_plot_latent(m.model, ARRAY[1, 2]) FROM plot_models m WHERE m.name = 'val';

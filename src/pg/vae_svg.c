@@ -344,8 +344,8 @@ void
 SvgClipBegin(StringInfo s, const SvgFrame *f, const char *id)
 {
 	appendStringInfo(s, "<clipPath id=\"%s\">", id);
-	/* a few pixels above and below: a dot on the top or bottom line stays whole */
-	SvgRect(s, f->left, f->top - 4, f->right - f->left, f->bottom - f->top + 8, "");
+	/* a few pixels more on each side: a dot on the frame's edge stays whole */
+	SvgRect(s, f->left - 5, f->top - 5, f->right - f->left + 10, f->bottom - f->top + 10, "");
 	appendStringInfo(s, "</clipPath>\n<g clip-path=\"url(#%s)\">\n", id);
 }
 
