@@ -30,6 +30,9 @@ if [ ${#PACKAGES[@]} -eq 0 ]; then
 		build-essential
 		python3
 		python3-numpy
+		# rsvg-convert: test/integration/plots.sh renders every vae_plot_*
+		# picture with a real SVG renderer (librsvg)
+		librsvg2-bin
 	)
 fi
 
