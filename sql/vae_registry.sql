@@ -116,6 +116,9 @@ WHERE p.proname LIKE 'vae\_%' AND p.proargtypes[0] = 'text'::regtype
   AND p.proname NOT LIKE 'vae\_registry\_%'
   AND p.pronamespace = (SELECT extnamespace FROM pg_extension WHERE extname = 'vae')
 ORDER BY 1::text;
+-- (so a model written as an untyped literal is now read as a name: cast it to bytea)
+SELECT pg_temp.err($$SELECT vae_model_info('\x00')$$);
+SELECT pg_temp.err($$SELECT vae_model_info('\x00'::bytea)$$);
 SELECT count(*) AS bytea_scoring_functions_still_immutable
 FROM pg_proc p
 WHERE p.proname LIKE 'vae\_%' AND p.proargtypes[0] = 'bytea'::regtype AND p.provolatile = 'i';
