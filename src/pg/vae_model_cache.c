@@ -117,7 +117,7 @@ GetNamedModel(FunctionCallInfo fcinfo, VaeModelCacheSet *set, int argno)
 	int			i;
 
 	/* a constant name (the usual vae_score('traffic', t)): no text to compare */
-	if (set->const_name && VaeRegistrySnapSame(&set->const_name->snap))
+	if (set->const_name && set->const_name->model && VaeRegistrySnapSame(&set->const_name->snap))
 		return set->const_name;
 	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	for (i = 0; i < CACHE_ENTRIES; i++)
