@@ -142,6 +142,13 @@ typedef struct VaeModelCache
 	uint32		crc;			/* vc_model_bytes_crc of the bytes (vae_plot_latent
 								 * tells models apart by it and len) */
 	char	   *bytes;			/* a copy, when identity must be checked by value */
+	char	   *name;			/* the registered name it was looked up by, or NULL */
+	struct VaeRegistrySnap
+	{
+		TransactionId xmin;
+		TransactionId xmax;
+		uint32		curcid;
+	}			snap;			/* the snapshot the name was looked up in */
 } VaeModelCache;
 
 extern VaeModelCache *VaeGetModel(FunctionCallInfo fcinfo, int argno);
@@ -150,5 +157,15 @@ extern const float *VaeGetScoringRecord(FunctionCallInfo fcinfo, VaeModelCache *
 										char **texts);
 extern const float *VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno);
 extern void VaeCheckArrayModel(const VcModel *m, const char *fn);
+
+/*
+ * vae_registry.c: named models.  A function whose model argument is
+ * declared text takes a registered name, scored with its deployed version.
+ */
+extern bool VaeModelArgIsName(FunctionCallInfo fcinfo, int argno);
+extern bytea *VaeRegistryModel(FunctionCallInfo fcinfo, const char *name, MemoryContext cxt);
+extern bytea *VaeModelArgBytes(FunctionCallInfo fcinfo, int argno);
+extern void VaeRegistrySnapTake(struct VaeRegistrySnap *s);
+extern bool VaeRegistrySnapSame(const struct VaeRegistrySnap *s);
 
 #endif							/* VAE_H */

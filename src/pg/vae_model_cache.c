@@ -13,6 +13,9 @@
  *  - anything else (a model computed per row) is compared byte for byte
  *    with a copy of the bytes it was decoded from.
  * A stable argument is always entry 0: it is the first and only model seen.
+ * A model name (the function's model argument declared text) is looked up
+ * in the registry (vae_registry.c) the first time this call site meets it
+ * in the query, and its entry found again by the name.
  */
 #include "vae.h"
 
@@ -20,6 +23,7 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
@@ -42,7 +46,9 @@ SameBytes(const VaeModelCache *c, const char *data, Size len)
 typedef struct VaeModelCacheSet
 {
 	int			input_form;		/* the scored argument: 0 not known yet, 1 array, 2 row */
+	int			model_form;		/* the model argument: 0 not known yet, 1 bytes, 2 name */
 	int			next;			/* entry to replace next */
+	VaeModelCache *const_name;	/* the entry of a constant model name, once looked up */
 	VaeModelCache entries[CACHE_ENTRIES];
 } VaeModelCacheSet;
 
@@ -58,6 +64,8 @@ ClearEntry(VaeModelCache *c)
 		pfree(c->row);
 	if (c->bytes)
 		pfree(c->bytes);
+	if (c->name)
+		pfree(c->name);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -91,6 +99,62 @@ DecodeInto(FunctionCallInfo fcinfo, VaeModelCache *c, const char *data, Size len
 }
 
 /*
+ * The deployed model of the name in argument argno: the entry of that name
+ * when this call site already looked it up in the same snapshot (so once
+ * per query), else looked up now; the decoded model is kept when the
+ * deployed bytes did not change, else they are decoded into the name's
+ * entry, or into the next one round robin.  Named entries are never
+ * "stable": a deployment may change what a name means between statements.
+ */
+static VaeModelCache *
+GetNamedModel(FunctionCallInfo fcinfo, VaeModelCacheSet *set, int argno)
+{
+	char	   *name;
+	VaeModelCache *c = NULL;
+	bytea	   *b;
+	const char *data;
+	Size		len;
+	int			i;
+
+	/* a constant name (the usual vae_score('traffic', t)): no text to compare */
+	if (set->const_name && set->const_name->model && VaeRegistrySnapSame(&set->const_name->snap))
+		return set->const_name;
+	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	for (i = 0; i < CACHE_ENTRIES; i++)
+	{
+		if (set->entries[i].model && set->entries[i].name &&
+			strcmp(set->entries[i].name, name) == 0)
+		{
+			c = &set->entries[i];
+			if (VaeRegistrySnapSame(&c->snap))
+				return c;
+			break;
+		}
+	}
+	b = VaeRegistryModel(fcinfo, name, CurrentMemoryContext);
+	data = VARDATA_ANY(b);
+	len = VARSIZE_ANY_EXHDR(b);
+	if (c == NULL || !SameBytes(c, data, len))
+	{
+		if (c == NULL)
+		{
+			c = &set->entries[set->next];
+			set->next = (set->next + 1) % CACHE_ENTRIES;
+		}
+		DecodeInto(fcinfo, c, data, len);
+		c->len = len;
+		c->bytes = MemoryContextAllocHuge(fcinfo->flinfo->fn_mcxt, len);
+		memcpy(c->bytes, data, len);
+		c->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
+	}
+	VaeRegistrySnapTake(&c->snap);
+	if (get_fn_expr_arg_stable(fcinfo->flinfo, argno))
+		set->const_name = c;
+	pfree(b);
+	return c;
+}
+
+/*
  * The decoded model of argument argno: a cached entry when this call site
  * already decoded the same model in this query (see the top of the file),
  * else decoded now into the next entry round robin; bad bytes raise the
@@ -114,8 +178,12 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 		set = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(VaeModelCacheSet));
 		fcinfo->flinfo->fn_extra = set;
 	}
+	if (set->model_form == 0)
+		set->model_form = VaeModelArgIsName(fcinfo, argno) ? 2 : 1;
 	if (set->entries[0].model && set->entries[0].stable)
 		return &set->entries[0];
+	if (set->model_form == 2)
+		return GetNamedModel(fcinfo, set, argno);
 	if (external)
 	{
 		VARATT_EXTERNAL_GET_POINTER(ext, raw);
