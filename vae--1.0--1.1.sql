@@ -50,10 +50,6 @@ CREATE FUNCTION vae_score(model bytea, r record)
 RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION vae_score(model bytea, r record, method text)
-RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
 CREATE FUNCTION vae_encode(model bytea, r record)
 RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -76,4 +72,26 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- stored training scores, Q3 + 1.5 (Q3 - Q1)
 CREATE FUNCTION vae_threshold(model bytea)
 RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_auto'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Scoring that ships (docs/scale-out.md).  postgres_fdw sends a function
+-- call to the shard only when its input collation derives from a column of
+-- the foreign table: a text method constant ('mse') carries the default
+-- collation and keeps the call, and the scan's rows, on the coordinator.
+-- The method as an enum has no collation.  The 1.1 record form takes only
+-- the enum; the frozen 1.0 array forms keep their text signatures and get
+-- enum overloads beside them (an untyped literal 'mse' still resolves to
+-- text, the preferred type of its category: write 'mse'::vae_method).
+CREATE TYPE vae_method AS ENUM ('recon_prob', 'elbo', 'mse');
+
+CREATE FUNCTION vae_score(model bytea, r record, method vae_method)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score_m'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_score(model bytea, features anyarray, method vae_method)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score_m'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_threshold(model bytea, contamination double precision, method vae_method)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_m'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
