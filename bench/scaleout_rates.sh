@@ -5,7 +5,7 @@
 # docs/scale-out.md ("Throughput model") evaluated with them for 10^9 rows.
 # See bench/scaleout_rates.py for what each rate is.
 #
-# Usage: bench/scaleout_rates.sh              full run (about 3 minutes on 2 cores)
+# Usage: bench/scaleout_rates.sh              full run (about 4 minutes on 2 cores)
 #        QUICK=1 bench/scaleout_rates.sh      smoke run (20,000 rows, one repetition)
 #        WORKER_CORES=N ...                   cores per worker in the model (default 16)
 #        OUT_JSON=FILE ...                    also write the rates as JSON
