@@ -6,7 +6,8 @@
 # score in WHERE (model from a subquery, as a literal, with a vae_method and
 # with vae_threshold), in ORDER BY ... LIMIT, under a pushed-down count(*),
 # and in the select list through a shard-side view (the record form, with
-# the model in a shard-side table); and every query must return the same
+# the model in a shard-side table), and per-tenant models in that view
+# under a pushed-down GROUP BY tenant; and every query must return the same
 # scores, bit for bit, as the same query on a local copy of the rows.  The
 # one form that stays on the coordinator, a method given as a text literal,
 # is shown to, as the reason for vae_method.
@@ -45,15 +46,17 @@ psql_at() {
 
 # The shards: the rows' table, a model table, and a view that scores each
 # row with the shard's copy of a model (record form, a vae_method, the
-# automatic threshold).
+# automatic threshold) and with its tenant's model.
 shard_sql="
 CREATE EXTENSION vae;
 CREATE TABLE events (id int, tenant int, x1 float8, x2 float8, x3 float8, f real[]);
-CREATE TABLE models (name text PRIMARY KEY, model bytea);
+CREATE TABLE models (name text, tenant int, model bytea);
 CREATE VIEW events_scored AS
 SELECT e.id, e.tenant, vae_score(m.model, e) AS score, vae_score(m.model, e, 'mse') AS mse,
-       vae_score(m.model, e) > vae_threshold(m.model) AS is_anomaly
-FROM events e JOIN models m ON m.name = 'rows';"
+       vae_score(m.model, e) > vae_threshold(m.model) AS is_anomaly,
+       vae_score(t.model, e) > vae_threshold(t.model, 0.2) AS tenant_anomaly
+FROM events e JOIN models m ON m.name = 'rows'
+     JOIN models t ON t.name = 'tenant' AND t.tenant = e.tenant;"
 for s in $shards; do
 	psql_at "$s" -c "$shard_sql" || { not_ok "set up shard $s"; finish; }
 done
@@ -66,7 +69,8 @@ CREATE EXTENSION vae;
 CREATE EXTENSION postgres_fdw;
 CREATE TABLE events (id int, tenant int, x1 float8, x2 float8, x3 float8, f real[])
   PARTITION BY LIST (tenant);
-CREATE TABLE events_scored (id int, tenant int, score float8, mse float8, is_anomaly boolean)
+CREATE TABLE events_scored (id int, tenant int, score float8, mse float8, is_anomaly boolean,
+                            tenant_anomaly boolean)
   PARTITION BY LIST (tenant);"
 i=0
 for s in $shards; do
@@ -79,7 +83,7 @@ CREATE FOREIGN TABLE events_$s PARTITION OF events FOR VALUES IN ($i, $((i + 2))
   SERVER $s OPTIONS (table_name 'events');
 CREATE FOREIGN TABLE events_scored_$s PARTITION OF events_scored
   FOR VALUES IN ($i, $((i + 2))) SERVER $s OPTIONS (table_name 'events_scored');
-CREATE FOREIGN TABLE models_$s (name text, model bytea) SERVER $s OPTIONS (table_name 'models');"
+CREATE FOREIGN TABLE models_$s (name text, tenant int, model bytea) SERVER $s OPTIONS (table_name 'models');"
 	i=$((i + 1))
 done
 setup_sql="$setup_sql
@@ -89,10 +93,14 @@ SELECT i AS id, i % 4 AS tenant, sin(i * 0.1) AS x1, cos(i * 0.13) AS x2, (i % 7
 FROM generate_series(1, 2000) AS i;
 INSERT INTO events SELECT * FROM local_events;
 CREATE TABLE models AS
-SELECT 'arr'::text AS name, vae_train(f, '{\"epochs\": 3, \"seed\": 1}') AS model FROM local_events
+SELECT 'arr'::text AS name, NULL::int AS tenant, vae_train(f, '{\"epochs\": 3, \"seed\": 1}') AS model
+FROM local_events
 UNION ALL
-SELECT 'rows', vae_train(t, '{\"epochs\": 3, \"seed\": 1}')
-FROM (SELECT x1, x2, x3 FROM local_events) t;
+SELECT 'rows', NULL, vae_train(t, '{\"epochs\": 3, \"seed\": 1}')
+FROM (SELECT x1, x2, x3 FROM local_events) t
+UNION ALL
+SELECT 'tenant', tenant, vae_train(t, '{\"epochs\": 3, \"seed\": 2}')
+FROM (SELECT tenant, x1, x2, x3 FROM local_events) t GROUP BY tenant;
 INSERT INTO models_s1 SELECT * FROM models;
 INSERT INTO models_s2 SELECT * FROM models;
 ANALYZE local_events;"
@@ -193,7 +201,18 @@ b=$(psql_c -c "SELECT id, vae_score($rows, e), vae_score($rows, e, 'mse'),
 check "... same rows, scores and flags as the record form on local rows ($(wc -l <<<"$a") rows)" \
 	[ -n "$a" -a "$a" = "$b" ]
 
-# 8. the record form on the coordinator's partitioned table: the parent's
+# 8. per-tenant models through the shard-side view, grouped by the
+#    partition key: the whole aggregate on each shard
+q="SELECT tenant, count(*) FILTER (WHERE tenant_anomaly) FROM events_scored GROUP BY tenant"
+p=$(psql_c -c "SET enable_partitionwise_aggregate = on" -c "EXPLAIN (VERBOSE, COSTS OFF) $q")
+checkp "per-tenant models in the shard-side view, GROUP BY tenant: the aggregate on both shards" \
+	[ "$(remote_count "$p" 'SELECT tenant, count(\*) FILTER (WHERE tenant_anomaly) FROM public.events_scored GROUP BY')" = 2 ]
+a=$(psql_c -c "SET enable_partitionwise_aggregate = on" -c "$q ORDER BY tenant")
+b=$(psql_c -c "SELECT e.tenant, count(*) FILTER (WHERE vae_score(m.model, e) > vae_threshold(m.model, 0.2))
+	FROM local_events e JOIN models m ON m.name = 'tenant' AND m.tenant = e.tenant GROUP BY e.tenant ORDER BY 1")
+check "... same per-tenant counts as local ($(tr '\n' ' ' <<<"$a"))" [ -n "$a" -a "$a" = "$b" ]
+
+# 9. the record form on the coordinator's partitioned table: the parent's
 #    whole-row reference becomes a row-type conversion per partition, which
 #    postgres_fdw does not ship; the answer is still right
 q="SELECT id, vae_score($rows, e) FROM @ e WHERE vae_score($rows, e) > 4.4"
