@@ -9,8 +9,9 @@
 # the model in a shard-side table), and per-tenant models in that view
 # under a pushed-down GROUP BY tenant; and every query must return the same
 # scores, bit for bit, as the same query on a local copy of the rows.  The
-# one form that stays on the coordinator, a method given as a text literal,
-# is shown to, as the reason for vae_method.
+# forms that stay on the coordinator, a method given as a text literal (the
+# reason for vae_method) and the row form on the partitioned table, are
+# shown to stay there, with the right answers.
 #
 # Prints TAP-like lines; the last one is "# N passed, N failed, N skipped".
 set -uo pipefail
