@@ -26,6 +26,8 @@ typedef struct VaeTrainState
 	int			dim;
 	VaeRowBuffer buf;			/* the records */
 	int64		seen;			/* rows this state has been fed, for messages */
+	int64		rows_in;		/* rows appended (before any trimming) */
+	int64		k;				/* the sample kept: max_rows, or the memory budget's (0: all) */
 	Jsonb	   *options;		/* the first row's options (NULL = none) */
 	VcOptions	opt;
 	bytea	   *result;			/* the trained model, once the final function ran */
@@ -55,6 +57,7 @@ CreateState(MemoryContext aggctx, int dim, Jsonb *options)
 		memcpy(st->options, options, VARSIZE(options));
 	}
 	VaeParseOptions(st->options, &st->opt);
+	st->k = st->opt.max_rows > 0 ? st->opt.max_rows : VaeBudgetSampleSize(&st->opt, dim);
 	return st;
 }
 
@@ -176,7 +179,8 @@ VaeBudgetCheckDue(const VaeRowBuffer *b)
  * input width (its transition knows only the compact width, a lower bound).
  */
 void
-VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, double extra)
+VaeCheckMemoryBudget(const VcOptions *options, int64 k, int dim, const VaeRowBuffer *b,
+					 double extra)
 {
 	VcOptions	opt = *options;
 	char		msg[VC_ERRMSG_LEN];
@@ -193,9 +197,9 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, d
 		return;
 	if (vc_options_resolve(&opt, n, dim, msg) != VC_OK)
 		return;					/* training reports a bad option itself */
-	/* training sees at most max_rows of the rows the buffer holds */
-	if (opt.max_rows > 0)
-		n = Max(Min(n, opt.max_rows), VC_MIN_ROWS);
+	/* training sees at most k of the rows the buffer holds */
+	if (k > 0)
+		n = Max(Min(n, k), VC_MIN_ROWS);
 	/* what the buffer has allocated: chunk 0 grows by doubling, the rest are full */
 	rows = (double) b->rec_size *
 		(double) (b->n_chunks <= 1 ? b->first_cap : (int64) b->n_chunks * b->rows_per_chunk) +
@@ -221,6 +225,59 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, d
 					 (long long) Max((budget - fixed) / per_row / 2, VC_MIN_ROWS)) :
 			 errhint("Use a smaller network, batch_size or max_rows, or raise "
 					 "vae.max_train_memory.")));
+}
+
+/*
+ * The largest bottom-k sample of rows of dim floats that fits
+ * vae.max_train_memory (0: no budget, or the options ask for max_rows,
+ * which the budget check then holds to): the buffer holds up to 2k records
+ * before it trims to k, training's workspace grows with k, the model is
+ * bounded at its largest score sample.  It depends only on the setting, the
+ * options and dim, never on the scan, so the sample is deterministic; when
+ * the rows turn out to fit, all are trained on.  At least VC_MIN_ROWS: a
+ * network that does not fit at all is the budget check's ERROR.
+ */
+int64
+VaeBudgetSampleSize(const VcOptions *options, int dim)
+{
+	VcOptions	opt = *options;
+	char		msg[VC_ERRMSG_LEN];
+	const int64 ref = 1 << 20;
+	double		budget = (double) vae_max_train_memory * 1024.0,
+				rec = (double) MAXALIGN(sizeof(uint64) + sizeof(float) * dim),
+				base,
+				per_row,
+				model;
+
+	if (vae_max_train_memory <= 0 || opt.max_rows > 0)
+		return 0;
+	if (vc_options_resolve(&opt, VC_MAX_SCORE_SAMPLE, dim, msg) != VC_OK)
+		return 0;				/* training reports a bad option itself */
+	base = (double) vc_train_workspace_bytes(&opt, dim, 0);
+	per_row = 2 * rec + ((double) vc_train_workspace_bytes(&opt, dim, ref) - base) / ref;
+	model = (double) vc_model_size_bound(&opt, dim, NULL, VC_MAX_SCORE_SAMPLE);
+	return (int64) Max((budget - base - model) / per_row, VC_MIN_ROWS);
+}
+
+/*
+ * Train on the budget's sample when the rows did not fit (*opt's max_rows
+ * set to k, so the model is the one max_rows = k trains), with a NOTICE
+ * saying so and how to change it; rows_in: the rows the aggregate took.
+ */
+void
+VaeUseBudgetSample(VcOptions *opt, int64 k, int64 rows_in)
+{
+	if (k <= 0 || opt->max_rows > 0 || rows_in <= k)
+		return;
+	opt->max_rows = k;
+	ereport(NOTICE,
+			(errmsg("vae_train is training on a sample of %lld of the %lld rows: all of them "
+					"would not fit vae.max_train_memory (%s)", (long long) k,
+					(long long) rows_in, FormatBytes((double) vae_max_train_memory * 1024.0)),
+			 errdetail("The sample is the bottom-k by the seeded row hash, the rows the option "
+					   "max_rows = %lld keeps.", (long long) k),
+			 errhint("Raise vae.max_train_memory to train on more rows, or set the option "
+					 "max_rows to choose the sample size.")));
 }
 
 /*
@@ -298,9 +355,10 @@ vae_train_trans(PG_FUNCTION_ARGS)
 	VaeArrayToFloats(arr, "features", row, dim);
 	hash = vc_hash_row(row, dim, st->opt.seed);
 	memcpy(rec, &hash, sizeof(hash));
-	VaeBufferCompact(aggctx, &st->buf, st->opt.max_rows);
+	st->rows_in++;
+	VaeBufferCompact(aggctx, &st->buf, st->k);
 	if (VaeBudgetCheckDue(&st->buf))
-		VaeCheckMemoryBudget(&st->opt, st->dim, &st->buf, 0);
+		VaeCheckMemoryBudget(&st->opt, st->k, st->dim, &st->buf, 0);
 	PG_RETURN_POINTER(st);
 }
 
@@ -318,7 +376,8 @@ AppendRecords(MemoryContext aggctx, VaeTrainState *dst, VaeTrainState *src)
 			CHECK_FOR_INTERRUPTS();
 	}
 	dst->seen += src->seen;
-	VaeBufferCompact(aggctx, &dst->buf, dst->opt.max_rows);
+	dst->rows_in += src->rows_in;
+	VaeBufferCompact(aggctx, &dst->buf, dst->k);
 }
 
 /*
@@ -369,7 +428,10 @@ vae_train_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s1);
 }
 
-/* serialized: int32 dim | int64 n_rows | int64 seen | int32 options length | options | records */
+/*
+ * serialized: int32 dim | int64 n_rows | int64 seen | int32 options length
+ * | options | int64 rows_in | records
+ */
 #define SER_HEADER (sizeof(int32) + 2 * sizeof(int64) + sizeof(int32))
 
 /* Serialize a partial state for a parallel worker, in the layout of SER_HEADER's comment */
@@ -387,7 +449,8 @@ vae_train_serialize(PG_FUNCTION_ARGS)
 		elog(ERROR, "vae_train_serialize called in non-aggregate context");
 	st = (VaeTrainState *) PG_GETARG_POINTER(0);
 	opt_len = st->options ? VARSIZE(st->options) : 0;
-	total = VARHDRSZ + SER_HEADER + opt_len + (Size) st->buf.n_rows * st->buf.rec_size;
+	total = VARHDRSZ + SER_HEADER + opt_len + sizeof(int64) +
+		(Size) st->buf.n_rows * st->buf.rec_size;
 	if ((Size) st->buf.n_rows > (MaxAllocSize / st->buf.rec_size) || !AllocSizeIsValid(total))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -408,6 +471,8 @@ vae_train_serialize(PG_FUNCTION_ARGS)
 	if (opt_len)
 		memcpy(p, st->options, opt_len);
 	p += opt_len;
+	memcpy(p, &st->rows_in, sizeof(int64));
+	p += sizeof(int64);
 	for (i = 0; i < st->buf.n_rows; i++, p += st->buf.rec_size)
 	{
 		memcpy(p, VaeBufferRecord(&st->buf, i), st->buf.rec_size);
@@ -463,6 +528,11 @@ vae_train_deserialize(PG_FUNCTION_ARGS)
 	}
 	p += opt_len;
 	len -= opt_len;
+	if (len < sizeof(int64))
+		elog(ERROR, "vae_train state is truncated");
+	memcpy(&st->rows_in, p, sizeof(int64));
+	p += sizeof(int64);
+	len -= sizeof(int64);
 	if ((Size) n_rows != len / st->buf.rec_size || len % st->buf.rec_size != 0)
 		elog(ERROR, "vae_train state is inconsistent");
 	for (i = 0; i < n_rows; i++, p += st->buf.rec_size)
@@ -564,6 +634,7 @@ vae_train_final(PG_FUNCTION_ARGS)
 	 */
 	if (st->result)
 		PG_RETURN_BYTEA_P(st->result);
+	VaeUseBudgetSample(&st->opt, st->k, st->rows_in);
 	VaeCheckTrainingLimits(&st->opt, st->dim, NULL, st->buf.n_rows);
 
 	/*
