@@ -145,7 +145,8 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- ---------------------------------------------------------------------------
 -- Scale-out (docs/scale-out.md): a training state distributed engines can
--- ship.  vae_train_state is the state of the aggregates over records: a
+-- ship.  vae_train_state is the state of the aggregates over records and of
+-- the new ones over vae_features(f) (arrays): a
 -- varlena type (base64 text, binary send/recv) that is an expanded object in
 -- memory, so the transition updates it in place.  Citus splits vae_train(t)
 -- into partial aggregates on the workers and a combine on the coordinator
@@ -155,7 +156,9 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- vae_train_samples(state) trains on the union of such states: the model of
 -- the same rows trained on one server, byte for byte.  The 1.0 aggregates
 -- over arrays keep their internal state (an aggregate's state type cannot
--- be altered, and replacing them would drop users' views).
+-- be altered, and replacing them would drop users' views): vae_train(f)
+-- over a distributed table still pulls the rows; vae_train(vae_features(f))
+-- ships samples.
 -- ---------------------------------------------------------------------------
 CREATE TYPE vae_train_state;
 
@@ -193,25 +196,27 @@ CREATE FUNCTION vae_train_rows_trans(vae_train_state, record, jsonb)
 RETURNS vae_train_state AS 'MODULE_PATHNAME', 'vae_train_rows_trans'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
-CREATE FUNCTION vae_train_rows_combine(vae_train_state, vae_train_state)
-RETURNS vae_train_state AS 'MODULE_PATHNAME', 'vae_train_rows_combine'
+-- The combine and final functions of every vae_train_state aggregate, for
+-- states of either kind (rows or feature arrays).
+CREATE FUNCTION vae_train_state_combine(vae_train_state, vae_train_state)
+RETURNS vae_train_state AS 'MODULE_PATHNAME', 'vae_train_state_combine'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
-CREATE FUNCTION vae_train_rows_final(vae_train_state)
-RETURNS bytea AS 'MODULE_PATHNAME', 'vae_train_rows_final'
+CREATE FUNCTION vae_train_state_final(vae_train_state)
+RETURNS bytea AS 'MODULE_PATHNAME', 'vae_train_state_final'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- The final function recodes the buffered rows in place.
 CREATE AGGREGATE vae_train(record) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	FINALFUNC = vae_train_rows_final, FINALFUNC_MODIFY = READ_WRITE,
-	COMBINEFUNC = vae_train_rows_combine,
+	FINALFUNC = vae_train_state_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_train(record, jsonb) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	FINALFUNC = vae_train_rows_final, FINALFUNC_MODIFY = READ_WRITE,
-	COMBINEFUNC = vae_train_rows_combine,
+	FINALFUNC = vae_train_state_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 -- vae_train(vae_row(t)): the same aggregate under a fixed argument type.
@@ -244,40 +249,89 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE vae_train(vae_row) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	FINALFUNC = vae_train_rows_final, FINALFUNC_MODIFY = READ_WRITE,
-	COMBINEFUNC = vae_train_rows_combine,
+	FINALFUNC = vae_train_state_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_train(vae_row, jsonb) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	FINALFUNC = vae_train_rows_final, FINALFUNC_MODIFY = READ_WRITE,
-	COMBINEFUNC = vae_train_rows_combine,
+	FINALFUNC = vae_train_state_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_state_combine,
+	PARALLEL = RESTRICTED);
+
+-- vae_train(vae_features(f)): the array model, with a shippable state, for
+-- the same reason (the 1.0 vae_train(anyarray) keeps its internal state);
+-- trains on the GPU worker like vae_train(f) when one is configured.
+CREATE FUNCTION vae_features_in(cstring)
+RETURNS vae_features AS 'MODULE_PATHNAME', 'vae_features_in'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_features_out(vae_features)
+RETURNS cstring AS 'MODULE_PATHNAME', 'vae_features_out'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE vae_features (
+	INPUT = vae_features_in, OUTPUT = vae_features_out,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended);
+
+CREATE FUNCTION vae_features(features anyarray)
+RETURNS vae_features AS 'MODULE_PATHNAME', 'vae_features'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_arrays_trans(vae_train_state, vae_features)
+RETURNS vae_train_state AS 'MODULE_PATHNAME', 'vae_train_arrays_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_train_arrays_trans(vae_train_state, vae_features, jsonb)
+RETURNS vae_train_state AS 'MODULE_PATHNAME', 'vae_train_arrays_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE vae_train(vae_features) (
+	SFUNC = vae_train_arrays_trans, STYPE = vae_train_state,
+	FINALFUNC = vae_train_state_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_state_combine,
+	PARALLEL = RESTRICTED);
+
+CREATE AGGREGATE vae_train(vae_features, jsonb) (
+	SFUNC = vae_train_arrays_trans, STYPE = vae_train_state,
+	FINALFUNC = vae_train_state_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 -- One part's state (with max_rows = k, its k-row sample), as a value.
 CREATE AGGREGATE vae_sample(record) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	COMBINEFUNC = vae_train_rows_combine,
+	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_sample(record, jsonb) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	COMBINEFUNC = vae_train_rows_combine,
+	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_sample(vae_row) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	COMBINEFUNC = vae_train_rows_combine,
+	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_sample(vae_row, jsonb) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	COMBINEFUNC = vae_train_rows_combine,
+	COMBINEFUNC = vae_train_state_combine,
+	PARALLEL = RESTRICTED);
+
+CREATE AGGREGATE vae_sample(vae_features) (
+	SFUNC = vae_train_arrays_trans, STYPE = vae_train_state,
+	COMBINEFUNC = vae_train_state_combine,
+	PARALLEL = RESTRICTED);
+
+CREATE AGGREGATE vae_sample(vae_features, jsonb) (
+	SFUNC = vae_train_arrays_trans, STYPE = vae_train_state,
+	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 -- The model of the union of parts' states, as vae_train over all their rows.
 CREATE AGGREGATE vae_train_samples(vae_train_state) (
-	SFUNC = vae_train_rows_combine, STYPE = vae_train_state,
-	FINALFUNC = vae_train_rows_final, FINALFUNC_MODIFY = READ_WRITE,
-	COMBINEFUNC = vae_train_rows_combine,
+	SFUNC = vae_train_state_combine, STYPE = vae_train_state,
+	FINALFUNC = vae_train_state_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);

@@ -35,6 +35,23 @@ SELECT o AS options,
 		AS through_text_reversed
 FROM (VALUES ('{"epochs": 2}'::jsonb), ('{"epochs": 2, "max_rows": 300}')) v(o);
 
+-- feature arrays: vae_train(vae_features(f)) and the samples of parts train
+-- the model vae_train(f) trains (the 1.0 aggregate, whose state stays internal)
+CREATE VIEW so_arrays AS SELECT part, ARRAY[x, y, id % 7]::double precision[] AS f FROM so;
+SELECT o AS options,
+	pg_temp.strip((SELECT vae_train(f, o) FROM so_arrays)) =
+	pg_temp.strip((SELECT vae_train(vae_features(f), o) FROM so_arrays)) AS same_aggregate,
+	pg_temp.strip((SELECT vae_train(f, o) FROM so_arrays)) =
+	pg_temp.strip((SELECT vae_train_samples(s::text::vae_train_state) FROM
+		(SELECT vae_sample(vae_features(f), o) AS s FROM so_arrays GROUP BY part) p)) AS merged_same
+FROM (VALUES ('{"epochs": 2}'::jsonb), ('{"epochs": 2, "max_rows": 300}')) v(o);
+-- states of the two kinds do not mix
+SELECT vae_train_samples(s) FROM (SELECT vae_sample(vae_features(f)) s FROM so_arrays
+	UNION ALL SELECT vae_sample(r) FROM so_rows) u;
+SELECT vae_train_samples(s::text::vae_train_state) FROM (SELECT vae_sample(r) s FROM so_rows
+	UNION ALL SELECT vae_sample(vae_features(f)) FROM so_arrays) u;
+SELECT 'x'::vae_features;
+
 -- a part's sample travels as its k rows
 SET client_min_messages = debug1;
 SELECT length(vae_train_samples(s)) > 0 AS trained FROM

@@ -159,6 +159,22 @@ extern void VaeStateRead(VaeStateReader *r, void *dst, Size n);
 extern char *VaeStateReadString(VaeStateReader *r);
 extern void VaeStateWriteString(StringInfo buf, const char *s, int len);
 extern void VaeStateCheck(bool cond, const char *what);
+extern uint16 VaeStateKind(FunctionCallInfo fcinfo, int argno);
+/* the two kinds' combine and final functions, which vae_train_state_* dispatch to */
+extern Datum VaeArraysCombine(FunctionCallInfo fcinfo, MemoryContext aggctx);
+extern Datum VaeArraysFinal(FunctionCallInfo fcinfo, MemoryContext aggctx);
+extern Datum VaeRowsCombine(FunctionCallInfo fcinfo, MemoryContext aggctx);
+extern Datum VaeRowsFinal(FunctionCallInfo fcinfo, MemoryContext aggctx);
+
+/* a sample size, 0 meaning all rows: the smaller of two */
+static inline int64
+VaeMinSample(int64 a, int64 b)
+{
+	if (a == 0 || b == 0)
+		return a == 0 ? b : a;
+	return Min(a, b);
+}
+
 /* the bottom-k size that fits vae.max_train_memory (vae_agg.c); 0 = no limit */
 extern int64 VaeBudgetSampleSize(const VcOptions *opt, int dim);
 

@@ -18,6 +18,7 @@
 
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -303,40 +304,22 @@ VaeCheckSameOptions(const Jsonb *a, const Jsonb *b)
 }
 
 /*
- * Transition: append the features array of one row (NULL rows skipped) to
- * the state as a record with its seeded hash, trimming to the bottom-k when
- * max_rows is set; the first row creates the state and checks the limits.
+ * Append one row's features array to st (NULL: create the state in cxt,
+ * checking the limits) as a record with its seeded hash, trimming to the
+ * bottom-k when max_rows or the memory budget asks for a sample.  Returns
+ * the state.
  */
-Datum
-vae_train_trans(PG_FUNCTION_ARGS)
+static VaeTrainState *
+AddArrayRow(MemoryContext cxt, VaeTrainState *st, ArrayType *arr, Jsonb *options)
 {
-	MemoryContext aggctx;
-	VaeTrainState *st;
-	ArrayType  *arr;
-	Jsonb	   *options;
 	char	   *rec;
 	float	   *row;
 	uint64		hash;
-	int			dim;
-
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "vae_train_trans called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
-
-	/* NULL rows are skipped, as every built-in aggregate does */
-	if (PG_ARGISNULL(1))
-	{
-		if (st == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
-	}
-	arr = PG_GETARG_ARRAYTYPE_P(1);
-	options = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
-	dim = VaeArrayDim(arr, "features");
+	int			dim = VaeArrayDim(arr, "features");
 
 	if (st == NULL)
 	{
-		st = CreateState(aggctx, dim, options);
+		st = CreateState(cxt, dim, options);
 		VaeCheckTrainingLimits(&st->opt, st->dim, NULL, VC_MAX_SCORE_SAMPLE);
 	}
 	else
@@ -350,15 +333,41 @@ vae_train_trans(PG_FUNCTION_ARGS)
 						   (long long) st->seen, dim, st->dim)));
 
 	/* a bad element raises an ERROR, which ends the whole aggregation */
-	rec = VaeBufferAppend(aggctx, &st->buf);
+	rec = VaeBufferAppend(cxt, &st->buf);
 	row = (float *) (rec + sizeof(uint64));
 	VaeArrayToFloats(arr, "features", row, dim);
 	hash = vc_hash_row(row, dim, st->opt.seed);
 	memcpy(rec, &hash, sizeof(hash));
 	st->rows_in++;
-	VaeBufferCompact(aggctx, &st->buf, st->k);
+	VaeBufferCompact(cxt, &st->buf, st->k);
 	if (VaeBudgetCheckDue(&st->buf))
 		VaeCheckMemoryBudget(&st->opt, st->k, st->dim, &st->buf, 0);
+	return st;
+}
+
+/*
+ * Transition: append the features array of one row (NULL rows skipped) to
+ * the state; the first row creates the state and checks the limits.
+ */
+Datum
+vae_train_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	VaeTrainState *st;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_trans called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
+
+	/* NULL rows are skipped, as every built-in aggregate does */
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	st = AddArrayRow(aggctx, st, PG_GETARG_ARRAYTYPE_P(1),
+					 (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL);
 	PG_RETURN_POINTER(st);
 }
 
@@ -606,25 +615,20 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 }
 
 /*
- * Final: train on the rows (on the GPU worker when the device option and
- * the configuration allow, else on the CPU) and return the model as bytea,
- * kept in the state so that a second call returns the same one.
+ * Train on st's rows (on the GPU worker when the device option and the
+ * configuration allow, else on the CPU) and return the model as a bytea in
+ * st's context, kept in the state so that a second call returns the same one.
  */
-Datum
-vae_train_final(PG_FUNCTION_ARGS)
+static bytea *
+TrainArrays(VaeTrainState *st)
 {
-	VaeTrainState *st;
 	MemoryContext train_ctx,
 				old;
 	VcRowRef   *refs;
 	VcModel    *model = NULL;
 	char		msg[VC_ERRMSG_LEN];
 	VcStatus	status;
-	bytea	   *out;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "vae_train_final called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
 	VaeCheckHasRows(st ? &st->buf : NULL);
 
 	/*
@@ -633,7 +637,10 @@ vae_train_final(PG_FUNCTION_ARGS)
 	 * first call trained rather than train again.
 	 */
 	if (st->result)
-		PG_RETURN_BYTEA_P(st->result);
+		return st->result;
+	/* a state combined from parts: this server's budget holds too */
+	if (st->opt.max_rows == 0)
+		st->k = VaeMinSample(st->k, VaeBudgetSampleSize(&st->opt, st->dim));
 	VaeUseBudgetSample(&st->opt, st->k, st->rows_in);
 	VaeCheckTrainingLimits(&st->opt, st->dim, NULL, st->buf.n_rows);
 
@@ -655,10 +662,19 @@ vae_train_final(PG_FUNCTION_ARGS)
 	}
 	MemoryContextSwitchTo(old);
 
-	out = VaeModelToBytea(model, GetMemoryChunkContext(st));
+	st->result = VaeModelToBytea(model, GetMemoryChunkContext(st));
 	MemoryContextDelete(train_ctx);
-	st->result = out;
-	PG_RETURN_BYTEA_P(out);
+	return st->result;
+}
+
+/* Final: train (TrainArrays) */
+Datum
+vae_train_final(PG_FUNCTION_ARGS)
+{
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "vae_train_final called in non-aggregate context");
+	PG_RETURN_BYTEA_P(TrainArrays(PG_ARGISNULL(0) ? NULL :
+								  (VaeTrainState *) PG_GETARG_POINTER(0)));
 }
 
 /* a final function's state must hold rows (NULL: no row came) */
@@ -688,4 +704,194 @@ VaeModelToBytea(const VcModel *model, MemoryContext cxt)
 	SET_VARSIZE(out, size + VARHDRSZ);
 	vc_model_serialize(model, (uint8_t *) VARDATA(out));
 	return out;
+}
+
+/* ---- shipping: the state as vae_train_state (docs/scale-out.md) ---- */
+
+PG_FUNCTION_INFO_V1(vae_train_arrays_trans);
+PG_FUNCTION_INFO_V1(vae_features);
+PG_FUNCTION_INFO_V1(vae_features_in);
+PG_FUNCTION_INFO_V1(vae_features_out);
+
+static void SerializeArrays(void *state, StringInfo buf);
+static void *DeserializeArrays(MemoryContext cxt, const char *p, Size len);
+static const VaeStateOps vae_arrays_state_ops = {VAE_STATE_ARRAYS, SerializeArrays,
+DeserializeArrays};
+
+#define PUT(buf, v) appendBinaryStringInfo((buf), (const char *) &(v), sizeof(v))
+#define GET(r, v) VaeStateRead((r), &(v), sizeof(v))
+
+/*
+ * The payload of an array aggregate's state: the options (as JSON text),
+ * the counters, dim, then the sample's rows as (hash, dim floats), unpadded;
+ * a sample travels as its k rows.
+ */
+static void
+SerializeArrays(void *state, StringInfo buf)
+{
+	VaeTrainState *st = state;
+	char	   *o = st->options ?
+		DatumGetCString(DirectFunctionCall1(jsonb_out, PointerGetDatum(st->options))) : NULL;
+	int32		dim = st->dim;
+	int64		i;
+
+	VaeBufferTrim(GetMemoryChunkContext(st), &st->buf, st->k);
+	VaeStateWriteString(buf, o, o ? strlen(o) : 0);
+	PUT(buf, st->seen);
+	PUT(buf, st->rows_in);
+	PUT(buf, st->k);
+	PUT(buf, dim);
+	PUT(buf, st->buf.n_rows);
+	for (i = 0; i < st->buf.n_rows; i++)
+	{
+		appendBinaryStringInfo(buf, VaeBufferRecord(&st->buf, i),
+							   sizeof(uint64) + sizeof(float) * dim);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* a state from a payload (in cxt, the current context), every size checked */
+static void *
+DeserializeArrays(MemoryContext cxt, const char *p, Size len)
+{
+	VaeStateReader r = {p, len, 0};
+	char	   *o = VaeStateReadString(&r);
+	Jsonb	   *options = o ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(o))) : NULL;
+	int64		seen,
+				rows_in,
+				k,
+				n_rows,
+				i;
+	int32		dim;
+	Size		rec;
+	VaeTrainState *st;
+
+	GET(&r, seen);
+	GET(&r, rows_in);
+	GET(&r, k);
+	GET(&r, dim);
+	GET(&r, n_rows);
+	VaeStateCheck(seen >= 0 && rows_in >= 0 && k >= 0 && n_rows >= 0 &&
+				  dim >= 1 && dim <= VC_MAX_INPUT_DIM, "counters");
+	rec = sizeof(uint64) + sizeof(float) * dim;
+	VaeStateCheck((Size) n_rows == (len - r.pos) / rec && (len - r.pos) % rec == 0,
+				  "row count");
+	st = CreateState(cxt, dim, options);
+	st->seen = seen;
+	st->rows_in = rows_in;
+	st->k = k;
+	for (i = 0; i < n_rows; i++)
+	{
+		VaeStateRead(&r, VaeBufferAppend(cxt, &st->buf), rec);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return st;
+}
+
+/*
+ * Transition of vae_train(vae_features(f)) and vae_sample(vae_features(f)):
+ * as vae_train_trans, with the state an expanded vae_train_state updated in
+ * place.
+ */
+Datum
+vae_train_arrays_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	VaeState   *vs;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_arrays_trans called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	vs = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_arrays_state_ops);
+	if (vs == NULL)
+		vs = VaeStateCreate(aggctx, &vae_arrays_state_ops);
+	vs->state = AddArrayRow(vs->hdr.eoh_context, vs->state, PG_GETARG_ARRAYTYPE_P(1),
+							(PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL);
+	PG_RETURN_DATUM(VaeStateDatum(vs));
+}
+
+/* combine two array states (vae_train_state_combine dispatches here) */
+Datum
+VaeArraysCombine(FunctionCallInfo fcinfo, MemoryContext aggctx)
+{
+	VaeState   *dst,
+			   *src;
+	VaeTrainState *d,
+			   *s;
+	bool		temp;
+
+	src = VaeStateForReading(fcinfo, 1, aggctx, &vae_arrays_state_ops, &temp);
+	if (src == NULL)
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	s = src->state;
+	elog(DEBUG1, "vae_train: combining a state of %lld rows", (long long) s->buf.n_rows);
+	dst = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_arrays_state_ops);
+	if (dst == NULL && temp)
+		PG_RETURN_DATUM(VaeStateDatum(src));
+	if (dst == NULL)
+	{
+		dst = VaeStateCreate(aggctx, &vae_arrays_state_ops);
+		dst->state = CreateState(dst->hdr.eoh_context, s->dim, s->options);
+		((VaeTrainState *) dst->state)->k = s->k;
+	}
+	d = dst->state;
+	VaeCheckSameOptions(d->options, s->options);
+	if (d->dim != s->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vae_train rows must all have the same number of features"),
+				 errdetail("Some rows have %d features and others %d.", d->dim, s->dim)));
+	d->k = VaeMinSample(d->k, s->k);
+	AppendRecords(dst->hdr.eoh_context, d, s);
+	if (temp)
+		MemoryContextDelete(src->hdr.eoh_context);
+	PG_RETURN_DATUM(VaeStateDatum(dst));
+}
+
+/* train from an array state (vae_train_state_final dispatches here) */
+Datum
+VaeArraysFinal(FunctionCallInfo fcinfo, MemoryContext aggctx)
+{
+	VaeState   *vs = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_arrays_state_ops);
+
+	PG_RETURN_BYTEA_P(TrainArrays(vs ? (VaeTrainState *) vs->state : NULL));
+}
+
+/*
+ * vae_features(f): the array itself, typed vae_features, for the reason
+ * vae_row exists (vae_agg_rows.c): Citus needs an argument type that is the
+ * same on every shard, which anyarray is not.  Made only by this function.
+ */
+Datum
+vae_features(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(PointerGetDatum(PG_GETARG_ARRAYTYPE_P(0)));
+}
+
+Datum
+vae_features_in(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("vae_features values cannot be entered as text"),
+			 errhint("Use vae_features(f) on an array.")));
+	PG_RETURN_NULL();
+}
+
+/* the array's text, as array_out writes it */
+Datum
+vae_features_out(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(OidFunctionCall1(F_ARRAY_OUT, PointerGetDatum(PG_GETARG_ARRAYTYPE_P(0))));
 }

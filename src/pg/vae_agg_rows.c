@@ -48,8 +48,6 @@
 #define ID_MIN_ROWS 20
 
 PG_FUNCTION_INFO_V1(vae_train_rows_trans);
-PG_FUNCTION_INFO_V1(vae_train_rows_combine);
-PG_FUNCTION_INFO_V1(vae_train_rows_final);
 PG_FUNCTION_INFO_V1(vae_row);
 PG_FUNCTION_INFO_V1(vae_row_in);
 PG_FUNCTION_INFO_V1(vae_row_out);
@@ -313,15 +311,6 @@ CreateRowsState(MemoryContext aggctx, HeapTupleHeader rec, Jsonb *options)
 	return st;
 }
 
-/* a sample size, 0 meaning all rows: the smaller of two */
-static int64
-MinSample(int64 a, int64 b)
-{
-	if (a == 0 || b == 0)
-		return a == 0 ? b : a;
-	return Min(a, b);
-}
-
 /*
  * The sample this state keeps: max_rows, or the bottom-k that fits the
  * memory budget for its current width (which only grows, so k only
@@ -333,7 +322,7 @@ UpdateSampleSize(VaeRowsState *st)
 	if (st->opt.max_rows > 0)
 		st->k = st->opt.max_rows;
 	else
-		st->k = MinSample(st->k, VaeBudgetSampleSize(&st->opt, st->buf.dim));
+		st->k = VaeMinSample(st->k, VaeBudgetSampleSize(&st->opt, st->buf.dim));
 }
 
 /*
@@ -978,7 +967,7 @@ TrainRows(VaeRowsState *st, MemoryContext cxt)
 	 * recomputed for the widest the network input can be.
 	 */
 	if (st->opt.max_rows == 0)
-		st->k = MinSample(st->k, VaeBudgetSampleSize(&st->opt, InputWidthBound(st)));
+		st->k = VaeMinSample(st->k, VaeBudgetSampleSize(&st->opt, InputWidthBound(st)));
 	VaeBufferTrim(cxt, &st->buf, st->k);
 	VaeUseBudgetSample(&st->opt, st->k, st->rows_in);
 	schema = BuildSchema(st, &src_col, &final_of);
@@ -1009,17 +998,14 @@ TrainRows(VaeRowsState *st, MemoryContext cxt)
  * kept for a second call
  */
 Datum
-vae_train_rows_final(PG_FUNCTION_ARGS)
+VaeRowsFinal(FunctionCallInfo fcinfo, MemoryContext aggctx)
 {
-	MemoryContext aggctx,
-				train_ctx,
+	MemoryContext train_ctx,
 				old;
 	VaeState   *vs;
 	VaeRowsState *st;
 	VcModel    *model;
 
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "vae_train_rows_final called in non-aggregate context");
 	vs = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_rows_state_ops);
 	st = vs ? (VaeRowsState *) vs->state : NULL;
 	VaeCheckHasRows(st ? &st->buf : NULL);
@@ -1340,7 +1326,7 @@ MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
 	}
 	dst->seen += src->seen;
 	dst->rows_in += src->rows_in;
-	dst->k = MinSample(dst->k, src->k);
+	dst->k = VaeMinSample(dst->k, src->k);
 	for (i = 0; i < src->buf.n_rows; i++)
 	{
 		const char *in = VaeBufferRecord(&src->buf, i);
@@ -1375,16 +1361,13 @@ MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
  * function of vae_train_samples.
  */
 Datum
-vae_train_rows_combine(PG_FUNCTION_ARGS)
+VaeRowsCombine(FunctionCallInfo fcinfo, MemoryContext aggctx)
 {
-	MemoryContext aggctx,
-				old;
+	MemoryContext old;
 	VaeState   *dst,
 			   *src;
 	bool		temp;
 
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "vae_train_rows_combine called in non-aggregate context");
 	src = VaeStateForReading(fcinfo, 1, aggctx, &vae_rows_state_ops, &temp);
 	if (src == NULL)
 	{

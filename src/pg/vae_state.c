@@ -37,6 +37,8 @@ PG_FUNCTION_INFO_V1(vae_train_state_in);
 PG_FUNCTION_INFO_V1(vae_train_state_out);
 PG_FUNCTION_INFO_V1(vae_train_state_recv);
 PG_FUNCTION_INFO_V1(vae_train_state_send);
+PG_FUNCTION_INFO_V1(vae_train_state_combine);
+PG_FUNCTION_INFO_V1(vae_train_state_final);
 
 /* the flat image, serialized once and kept until the state changes */
 static bytea *
@@ -113,6 +115,19 @@ IsExpandedState(Datum d)
 		DatumGetEOHP(d)->eoh_methods == &vae_state_methods;
 }
 
+/* ERROR: a state of kind `have` where one of kind `want` was expected */
+static void
+KindMismatch(uint16 have, uint16 want)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("vae_train_state of an aggregate over %s where one over %s was expected",
+					have == VAE_STATE_ROWS ? "rows" : "feature arrays",
+					want == VAE_STATE_ROWS ? "rows" : "feature arrays"),
+			 errhint("Combine the states of one aggregate: vae_sample(vae_row(t)) or "
+					 "vae_sample(t) for rows, vae_sample(vae_features(f)) for arrays.")));
+}
+
 /*
  * The payload of a flat state of the expected kind (its header checked);
  * *len its length.  Detoasts (and flattens a foreign expanded object) in
@@ -147,11 +162,7 @@ VaeStatePayload(Datum d, uint16 kind, Size *len)
 						format, VAE_STATE_FORMAT),
 				 errhint("Install the same version of vae on every node.")));
 	if (kind != 0 && k != kind)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("vae_train_state of a %s aggregate where one of a %s aggregate was expected",
-						k == VAE_STATE_ROWS ? "record" : "feature array",
-						kind == VAE_STATE_ROWS ? "record" : "feature array")));
+		KindMismatch(k, kind);
 	*len = n - VAE_STATE_HEADER;
 	return p + VAE_STATE_HEADER;
 }
@@ -179,7 +190,7 @@ VaeStateForUpdate(FunctionCallInfo fcinfo, int argno, MemoryContext aggctx,
 	{
 		s = (VaeState *) DatumGetEOHP(d);
 		if (s->ops != ops)
-			elog(ERROR, "vae_train_state of the wrong kind");
+			KindMismatch(s->ops->kind, ops->kind);
 		return s;
 	}
 	p = VaeStatePayload(d, ops->kind, &len);
@@ -210,7 +221,7 @@ VaeStateForReading(FunctionCallInfo fcinfo, int argno, MemoryContext cxt,
 		VaeState   *s = (VaeState *) DatumGetEOHP(d);
 
 		if (s->ops != ops)
-			elog(ERROR, "vae_train_state of the wrong kind");
+			KindMismatch(s->ops->kind, ops->kind);
 		return s;
 	}
 	*temp = true;
@@ -227,6 +238,61 @@ VaeStateDatum(VaeState *s)
 		s->flat = NULL;
 	}
 	return EOHPGetRWDatum(&s->hdr);
+}
+
+/*
+ * The kind of state argument argno holds (0: NULL): read from an expanded
+ * state, or from the header of a flat one (a slice, not the whole value).
+ */
+uint16
+VaeStateKind(FunctionCallInfo fcinfo, int argno)
+{
+	Datum		d;
+	bytea	   *head;
+	uint16		kind;
+
+	if (PG_ARGISNULL(argno))
+		return 0;
+	d = PG_GETARG_DATUM(argno);
+	if (IsExpandedState(d))
+		return ((VaeState *) DatumGetEOHP(d))->ops->kind;
+	head = DatumGetByteaPSlice(d, 0, VAE_STATE_HEADER);
+	if (VARSIZE_ANY_EXHDR(head) < VAE_STATE_HEADER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid vae_train_state: truncated")));
+	memcpy(&kind, VARDATA_ANY(head) + sizeof(uint32) + sizeof(uint16), sizeof(kind));
+	return kind;
+}
+
+/*
+ * Combine two states (the combine function of every shippable aggregate and
+ * the transition of vae_train_samples): by the kind of state, the array
+ * aggregates' (vae_agg.c) or the record aggregates' (vae_agg_rows.c).
+ */
+Datum
+vae_train_state_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_state_combine called in non-aggregate context");
+	if ((PG_ARGISNULL(1) ? VaeStateKind(fcinfo, 0) : VaeStateKind(fcinfo, 1)) == VAE_STATE_ARRAYS)
+		return VaeArraysCombine(fcinfo, aggctx);
+	return VaeRowsCombine(fcinfo, aggctx);
+}
+
+/* Train from a state: the final function of every shippable aggregate */
+Datum
+vae_train_state_final(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_state_final called in non-aggregate context");
+	if (VaeStateKind(fcinfo, 0) == VAE_STATE_ARRAYS)
+		return VaeArraysFinal(fcinfo, aggctx);
+	return VaeRowsFinal(fcinfo, aggctx);
 }
 
 /* ---- the type's I/O: base64 text, binary image ---- */
