@@ -10,7 +10,8 @@
 #     cannot EXPLAIN ANALYZE an aggregate split this way, its partial
 #     results being of type cstring);
 #   - the model is byte-identical, but the training time and the CRC, to
-#     local training on the same rows, with and without max_rows.
+#     local training on the same rows, with and without max_rows;
+#   - the same for feature arrays, vae_train(vae_features(f)).
 #
 # Skips when Citus is not installed (scripts/install-citus.sh, which `make
 # test` runs, installs it).  Prints TAP-like lines; the last one is
@@ -92,6 +93,18 @@ opts="{\"epochs\": 2}"
 same=$(psql_coord -c "SELECT strip((SELECT vae_train(vae_row(t), '$opts') FROM t))
 	= strip((SELECT vae_train(t, '$opts') FROM t_local t))")
 check "all rows: the Citus model is the local one, byte for byte" [ "$same" = t ]
+
+# feature arrays: vae_train(vae_features(f)) splits the same way and trains
+# the model of the 1.0 vae_train(f) (whose internal state pulls the rows)
+plan=$(psql_coord -c "EXPLAIN VERBOSE SELECT vae_train(vae_features(ARRAY[x, y]), '$opts_k') FROM t")
+same=$(psql_coord -c "SELECT strip((SELECT vae_train(vae_features(ARRAY[x, y]), '$opts_k') FROM t))
+	= strip((SELECT vae_train(ARRAY[x, y], '$opts_k') FROM t_local))")
+if grep -q "worker_partial_agg('public.vae_train(public.vae_features,jsonb)'" <<<"$plan" &&
+	[ "$same" = t ]; then
+	ok "arrays: vae_train(vae_features(f)) splits, and its model is the local one"
+else
+	not_ok "arrays: vae_train(vae_features(f)) splits ($(grep -c worker_partial_agg <<<"$plan")), same model: $same"
+fi
 
 # the model scores on the workers like any other
 scored=$(psql_coord -c "SELECT count(*) FROM t WHERE vae_score((SELECT m FROM m_citus_k), t) IS NOT NULL")
