@@ -14,7 +14,10 @@
 #                     cluster
 #   make deps         install missing system packages (scripts/install-deps.sh);
 #                     `make test` and `make demo` run it first, printing what
-#                     they install and why; VAE_NO_DEPS=1 skips it
+#                     they install and why; VAE_NO_DEPS=1 skips it.  `make
+#                     test` also builds and installs Citus when it is missing
+#                     (scripts/install-citus.sh, for the scale-out tests: about
+#                     3 minutes once per machine on 2 cores)
 #   make unit         the sanitized C unit tests alone (mk/unit.mk)
 #   make gpu-tests    the CUDA engine tests (mk/cuda.mk; needs nvcc)
 #   make deb          the Debian package postgresql-15-vae (mk/deb.mk)
@@ -102,6 +105,7 @@ deps:
 # which re-invokes make (so a pg_config installed by `deps` is picked up).
 test:
 	$(if $(filter 1,$(VAE_NO_DEPS)),@echo "deps: skipped (VAE_NO_DEPS=1)",scripts/install-deps.sh --why "make test")
+	$(if $(filter 1,$(VAE_NO_DEPS)),@echo "citus: skipped (VAE_NO_DEPS=1)",scripts/install-citus.sh --why "make test")
 	MAKE="$(MAKE)" scripts/run-tests.sh $(if $(filter 1,$(TEST_PACKAGE)),scripts/test-package.sh)
 
 demo:

@@ -34,9 +34,17 @@ find_pg_config() {
 # Server binaries (initdb, pg_ctl, psql, ...) of that installation; inside
 # the private root when VAE_PGROOT is set (see make_private_root).
 pg_bindir() {
-	local pgc
+	local pgc d
 	pgc=$(find_pg_config) || return 1
-	echo "${VAE_PGROOT:-}$("$pgc" --bindir)"
+	d=$("$pgc" --bindir)
+	# The private root's own pg_config (first on PATH under with-cluster.sh)
+	# already answers inside the root: prefixing it again gave a path that
+	# does not exist, and pgcluster.sh stop then SIGKILLed the postmaster.
+	if [ -n "${VAE_PGROOT:-}" ] && [ "${d#"$VAE_PGROOT"/}" != "$d" ]; then
+		echo "$d"
+	else
+		echo "${VAE_PGROOT:-}$d"
+	fi
 }
 
 # Private install root, for VAE_PRIVATE_INSTALL=1: a fresh /tmp directory

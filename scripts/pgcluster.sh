@@ -9,6 +9,11 @@
 #   pgcluster.sh stop DIR    stop it (fast, then immediate, then SIGKILL to
 #                            its postmaster).  Does not remove DIR.
 #
+# PGCLUSTER_CONF (optional): extra postgresql.conf lines appended after the
+# defaults above, so they win (e.g. "listen_addresses = 'localhost'" and
+# "shared_preload_libraries = 'citus'" for the Citus nodes of
+# test/integration/lib/citus.sh, which connect to each other over TCP).
+#
 # As root the cluster belongs to, and runs as, the `postgres` OS user (DIR is
 # chowned to it); otherwise it runs as the current user.  The database
 # superuser is always named `postgres` and local connections are trusted.
@@ -77,6 +82,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 lc_messages = 'C'
+${PGCLUSTER_CONF:-}
 CONF
 
 	if ! as_owner "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" \

@@ -13,6 +13,7 @@
 
 #include "fmgr.h"
 #include "utils/array.h"
+#include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
 #include "vc.h"
@@ -105,17 +106,77 @@ extern char *VaeBufferAppend(MemoryContext cxt, VaeRowBuffer *b);
 extern VcRowRef *VaeBufferRefs(VaeRowBuffer *b);
 extern void VaeBufferFree(VaeRowBuffer *b);
 extern void VaeBufferCompact(MemoryContext cxt, VaeRowBuffer *b, int64 k);
+extern void VaeBufferTrim(MemoryContext cxt, VaeRowBuffer *b, int64 k);
 
 /* vae_agg.c: what both training aggregates share */
 extern const VcCallbacks vae_train_callbacks;
 extern void VaeCheckTrainingLimits(const VcOptions *opt, int dim, const VcSchema *schema,
 								   int64 n_rows);
 extern bool VaeBudgetCheckDue(const VaeRowBuffer *b);
-extern void VaeCheckMemoryBudget(const VcOptions *opt, int dim, const VaeRowBuffer *b,
+extern void VaeCheckMemoryBudget(const VcOptions *opt, int64 k, int dim, const VaeRowBuffer *b,
 								 double extra);
+extern void VaeUseBudgetSample(VcOptions *opt, int64 k, int64 rows_in);
 extern bytea *VaeModelToBytea(const VcModel *model, MemoryContext cxt);
 extern void VaeCheckSameOptions(const Jsonb *a, const Jsonb *b);
 extern void VaeCheckHasRows(const VaeRowBuffer *b);
+
+/*
+ * vae_state.c: vae_train_state, the shippable aggregate state: an expanded
+ * object holding an aggregate's C struct, flattened by its serializer
+ */
+#include "utils/expandeddatum.h"
+#define VAE_STATE_ARRAYS 1
+#define VAE_STATE_ROWS 2
+typedef struct VaeStateOps
+{
+	uint16		kind;			/* VAE_STATE_ARRAYS or VAE_STATE_ROWS */
+	/* append the payload of state to buf */
+	void		(*serialize) (void *state, StringInfo buf);
+	/* a state built in cxt (current) from a payload, validating it all */
+	void	   *(*deserialize) (MemoryContext cxt, const char *p, Size len);
+} VaeStateOps;
+typedef struct VaeState
+{
+	ExpandedObjectHeader hdr;
+	const VaeStateOps *ops;
+	void	   *state;			/* the aggregate's struct, in hdr.eoh_context */
+	bytea	   *flat;			/* the flat image, while the state is unchanged */
+} VaeState;
+typedef struct VaeStateReader
+{
+	const char *p;
+	Size		len;
+	Size		pos;
+} VaeStateReader;
+extern VaeState *VaeStateCreate(MemoryContext parent, const VaeStateOps *ops);
+extern const char *VaeStatePayload(Datum d, uint16 kind, Size *len);
+extern VaeState *VaeStateForUpdate(FunctionCallInfo fcinfo, int argno, MemoryContext aggctx,
+								   const VaeStateOps *ops);
+extern VaeState *VaeStateForReading(FunctionCallInfo fcinfo, int argno, MemoryContext cxt,
+									const VaeStateOps *ops, bool *temp);
+extern Datum VaeStateDatum(VaeState *s);
+extern void VaeStateRead(VaeStateReader *r, void *dst, Size n);
+extern char *VaeStateReadString(VaeStateReader *r);
+extern void VaeStateWriteString(StringInfo buf, const char *s, int len);
+extern void VaeStateCheck(bool cond, const char *what);
+extern uint16 VaeStateKind(FunctionCallInfo fcinfo, int argno);
+/* the two kinds' combine and final functions, which vae_train_state_* dispatch to */
+extern Datum VaeArraysCombine(FunctionCallInfo fcinfo, MemoryContext aggctx);
+extern Datum VaeArraysFinal(FunctionCallInfo fcinfo, MemoryContext aggctx);
+extern Datum VaeRowsCombine(FunctionCallInfo fcinfo, MemoryContext aggctx);
+extern Datum VaeRowsFinal(FunctionCallInfo fcinfo, MemoryContext aggctx);
+
+/* a sample size, 0 meaning all rows: the smaller of two */
+static inline int64
+VaeMinSample(int64 a, int64 b)
+{
+	if (a == 0 || b == 0)
+		return a == 0 ? b : a;
+	return Min(a, b);
+}
+
+/* the bottom-k size that fits vae.max_train_memory (vae_agg.c); 0 = no limit */
+extern int64 VaeBudgetSampleSize(const VcOptions *opt, int dim);
 
 /* GUC vae.max_generate_rows (vae.c) */
 extern int	vae_max_generate_rows;

@@ -18,6 +18,7 @@
 
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -26,6 +27,8 @@ typedef struct VaeTrainState
 	int			dim;
 	VaeRowBuffer buf;			/* the records */
 	int64		seen;			/* rows this state has been fed, for messages */
+	int64		rows_in;		/* rows appended (before any trimming) */
+	int64		k;				/* the sample kept: max_rows, or the memory budget's (0: all) */
 	Jsonb	   *options;		/* the first row's options (NULL = none) */
 	VcOptions	opt;
 	bytea	   *result;			/* the trained model, once the final function ran */
@@ -55,6 +58,7 @@ CreateState(MemoryContext aggctx, int dim, Jsonb *options)
 		memcpy(st->options, options, VARSIZE(options));
 	}
 	VaeParseOptions(st->options, &st->opt);
+	st->k = st->opt.max_rows > 0 ? st->opt.max_rows : VaeBudgetSampleSize(&st->opt, dim);
 	return st;
 }
 
@@ -176,7 +180,8 @@ VaeBudgetCheckDue(const VaeRowBuffer *b)
  * input width (its transition knows only the compact width, a lower bound).
  */
 void
-VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, double extra)
+VaeCheckMemoryBudget(const VcOptions *options, int64 k, int dim, const VaeRowBuffer *b,
+					 double extra)
 {
 	VcOptions	opt = *options;
 	char		msg[VC_ERRMSG_LEN];
@@ -193,9 +198,9 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, d
 		return;
 	if (vc_options_resolve(&opt, n, dim, msg) != VC_OK)
 		return;					/* training reports a bad option itself */
-	/* training sees at most max_rows of the rows the buffer holds */
-	if (opt.max_rows > 0)
-		n = Max(Min(n, opt.max_rows), VC_MIN_ROWS);
+	/* training sees at most k of the rows the buffer holds */
+	if (k > 0)
+		n = Max(Min(n, k), VC_MIN_ROWS);
 	/* what the buffer has allocated: chunk 0 grows by doubling, the rest are full */
 	rows = (double) b->rec_size *
 		(double) (b->n_chunks <= 1 ? b->first_cap : (int64) b->n_chunks * b->rows_per_chunk) +
@@ -224,6 +229,59 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, d
 }
 
 /*
+ * The largest bottom-k sample of rows of dim floats that fits
+ * vae.max_train_memory (0: no budget, or the options ask for max_rows,
+ * which the budget check then holds to): the buffer holds up to 2k records
+ * before it trims to k, training's workspace grows with k, the model is
+ * bounded at its largest score sample.  It depends only on the setting, the
+ * options and dim, never on the scan, so the sample is deterministic; when
+ * the rows turn out to fit, all are trained on.  At least VC_MIN_ROWS: a
+ * network that does not fit at all is the budget check's ERROR.
+ */
+int64
+VaeBudgetSampleSize(const VcOptions *options, int dim)
+{
+	VcOptions	opt = *options;
+	char		msg[VC_ERRMSG_LEN];
+	const int64 ref = 1 << 20;
+	double		budget = (double) vae_max_train_memory * 1024.0,
+				rec = (double) MAXALIGN(sizeof(uint64) + sizeof(float) * dim),
+				base,
+				per_row,
+				model;
+
+	if (vae_max_train_memory <= 0 || opt.max_rows > 0)
+		return 0;
+	if (vc_options_resolve(&opt, VC_MAX_SCORE_SAMPLE, dim, msg) != VC_OK)
+		return 0;				/* training reports a bad option itself */
+	base = (double) vc_train_workspace_bytes(&opt, dim, 0);
+	per_row = 2 * rec + ((double) vc_train_workspace_bytes(&opt, dim, ref) - base) / ref;
+	model = (double) vc_model_size_bound(&opt, dim, NULL, VC_MAX_SCORE_SAMPLE);
+	return (int64) Max((budget - base - model) / per_row, VC_MIN_ROWS);
+}
+
+/*
+ * Train on the budget's sample when the rows did not fit (*opt's max_rows
+ * set to k, so the model is the one max_rows = k trains), with a NOTICE
+ * saying so and how to change it; rows_in: the rows the aggregate took.
+ */
+void
+VaeUseBudgetSample(VcOptions *opt, int64 k, int64 rows_in)
+{
+	if (k <= 0 || opt->max_rows > 0 || rows_in <= k)
+		return;
+	opt->max_rows = k;
+	ereport(NOTICE,
+			(errmsg("vae_train is training on a sample of %lld of the %lld rows: all of them "
+					"would not fit vae.max_train_memory (%s)", (long long) k,
+					(long long) rows_in, FormatBytes((double) vae_max_train_memory * 1024.0)),
+			 errdetail("The sample is the bottom-k by the seeded row hash, the rows the option "
+					   "max_rows = %lld keeps.", (long long) k),
+			 errhint("Raise vae.max_train_memory to train on more rows, or set the option "
+					 "max_rows to choose the sample size.")));
+}
+
+/*
  * Whether two rows' options are the same jsonb, byte for byte (both NULL
  * counts as the same)
  */
@@ -246,40 +304,22 @@ VaeCheckSameOptions(const Jsonb *a, const Jsonb *b)
 }
 
 /*
- * Transition: append the features array of one row (NULL rows skipped) to
- * the state as a record with its seeded hash, trimming to the bottom-k when
- * max_rows is set; the first row creates the state and checks the limits.
+ * Append one row's features array to st (NULL: create the state in cxt,
+ * checking the limits) as a record with its seeded hash, trimming to the
+ * bottom-k when max_rows or the memory budget asks for a sample.  Returns
+ * the state.
  */
-Datum
-vae_train_trans(PG_FUNCTION_ARGS)
+static VaeTrainState *
+AddArrayRow(MemoryContext cxt, VaeTrainState *st, ArrayType *arr, Jsonb *options)
 {
-	MemoryContext aggctx;
-	VaeTrainState *st;
-	ArrayType  *arr;
-	Jsonb	   *options;
 	char	   *rec;
 	float	   *row;
 	uint64		hash;
-	int			dim;
-
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "vae_train_trans called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
-
-	/* NULL rows are skipped, as every built-in aggregate does */
-	if (PG_ARGISNULL(1))
-	{
-		if (st == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
-	}
-	arr = PG_GETARG_ARRAYTYPE_P(1);
-	options = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
-	dim = VaeArrayDim(arr, "features");
+	int			dim = VaeArrayDim(arr, "features");
 
 	if (st == NULL)
 	{
-		st = CreateState(aggctx, dim, options);
+		st = CreateState(cxt, dim, options);
 		VaeCheckTrainingLimits(&st->opt, st->dim, NULL, VC_MAX_SCORE_SAMPLE);
 	}
 	else
@@ -293,14 +333,41 @@ vae_train_trans(PG_FUNCTION_ARGS)
 						   (long long) st->seen, dim, st->dim)));
 
 	/* a bad element raises an ERROR, which ends the whole aggregation */
-	rec = VaeBufferAppend(aggctx, &st->buf);
+	rec = VaeBufferAppend(cxt, &st->buf);
 	row = (float *) (rec + sizeof(uint64));
 	VaeArrayToFloats(arr, "features", row, dim);
 	hash = vc_hash_row(row, dim, st->opt.seed);
 	memcpy(rec, &hash, sizeof(hash));
-	VaeBufferCompact(aggctx, &st->buf, st->opt.max_rows);
+	st->rows_in++;
+	VaeBufferCompact(cxt, &st->buf, st->k);
 	if (VaeBudgetCheckDue(&st->buf))
-		VaeCheckMemoryBudget(&st->opt, st->dim, &st->buf, 0);
+		VaeCheckMemoryBudget(&st->opt, st->k, st->dim, &st->buf, 0);
+	return st;
+}
+
+/*
+ * Transition: append the features array of one row (NULL rows skipped) to
+ * the state; the first row creates the state and checks the limits.
+ */
+Datum
+vae_train_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	VaeTrainState *st;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_trans called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
+
+	/* NULL rows are skipped, as every built-in aggregate does */
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	st = AddArrayRow(aggctx, st, PG_GETARG_ARRAYTYPE_P(1),
+					 (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL);
 	PG_RETURN_POINTER(st);
 }
 
@@ -318,7 +385,8 @@ AppendRecords(MemoryContext aggctx, VaeTrainState *dst, VaeTrainState *src)
 			CHECK_FOR_INTERRUPTS();
 	}
 	dst->seen += src->seen;
-	VaeBufferCompact(aggctx, &dst->buf, dst->opt.max_rows);
+	dst->rows_in += src->rows_in;
+	VaeBufferCompact(aggctx, &dst->buf, dst->k);
 }
 
 /*
@@ -369,7 +437,10 @@ vae_train_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s1);
 }
 
-/* serialized: int32 dim | int64 n_rows | int64 seen | int32 options length | options | records */
+/*
+ * serialized: int32 dim | int64 n_rows | int64 seen | int32 options length
+ * | options | int64 rows_in | records
+ */
 #define SER_HEADER (sizeof(int32) + 2 * sizeof(int64) + sizeof(int32))
 
 /* Serialize a partial state for a parallel worker, in the layout of SER_HEADER's comment */
@@ -387,7 +458,8 @@ vae_train_serialize(PG_FUNCTION_ARGS)
 		elog(ERROR, "vae_train_serialize called in non-aggregate context");
 	st = (VaeTrainState *) PG_GETARG_POINTER(0);
 	opt_len = st->options ? VARSIZE(st->options) : 0;
-	total = VARHDRSZ + SER_HEADER + opt_len + (Size) st->buf.n_rows * st->buf.rec_size;
+	total = VARHDRSZ + SER_HEADER + opt_len + sizeof(int64) +
+		(Size) st->buf.n_rows * st->buf.rec_size;
 	if ((Size) st->buf.n_rows > (MaxAllocSize / st->buf.rec_size) || !AllocSizeIsValid(total))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -408,6 +480,8 @@ vae_train_serialize(PG_FUNCTION_ARGS)
 	if (opt_len)
 		memcpy(p, st->options, opt_len);
 	p += opt_len;
+	memcpy(p, &st->rows_in, sizeof(int64));
+	p += sizeof(int64);
 	for (i = 0; i < st->buf.n_rows; i++, p += st->buf.rec_size)
 	{
 		memcpy(p, VaeBufferRecord(&st->buf, i), st->buf.rec_size);
@@ -463,6 +537,11 @@ vae_train_deserialize(PG_FUNCTION_ARGS)
 	}
 	p += opt_len;
 	len -= opt_len;
+	if (len < sizeof(int64))
+		elog(ERROR, "vae_train state is truncated");
+	memcpy(&st->rows_in, p, sizeof(int64));
+	p += sizeof(int64);
+	len -= sizeof(int64);
 	if ((Size) n_rows != len / st->buf.rec_size || len % st->buf.rec_size != 0)
 		elog(ERROR, "vae_train state is inconsistent");
 	for (i = 0; i < n_rows; i++, p += st->buf.rec_size)
@@ -536,25 +615,20 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 }
 
 /*
- * Final: train on the rows (on the GPU worker when the device option and
- * the configuration allow, else on the CPU) and return the model as bytea,
- * kept in the state so that a second call returns the same one.
+ * Train on st's rows (on the GPU worker when the device option and the
+ * configuration allow, else on the CPU) and return the model as a bytea in
+ * st's context, kept in the state so that a second call returns the same one.
  */
-Datum
-vae_train_final(PG_FUNCTION_ARGS)
+static bytea *
+TrainArrays(VaeTrainState *st)
 {
-	VaeTrainState *st;
 	MemoryContext train_ctx,
 				old;
 	VcRowRef   *refs;
 	VcModel    *model = NULL;
 	char		msg[VC_ERRMSG_LEN];
 	VcStatus	status;
-	bytea	   *out;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "vae_train_final called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (VaeTrainState *) PG_GETARG_POINTER(0);
 	VaeCheckHasRows(st ? &st->buf : NULL);
 
 	/*
@@ -563,7 +637,11 @@ vae_train_final(PG_FUNCTION_ARGS)
 	 * first call trained rather than train again.
 	 */
 	if (st->result)
-		PG_RETURN_BYTEA_P(st->result);
+		return st->result;
+	/* a state combined from parts: this server's budget holds too */
+	if (st->opt.max_rows == 0)
+		st->k = VaeMinSample(st->k, VaeBudgetSampleSize(&st->opt, st->dim));
+	VaeUseBudgetSample(&st->opt, st->k, st->rows_in);
 	VaeCheckTrainingLimits(&st->opt, st->dim, NULL, st->buf.n_rows);
 
 	/*
@@ -584,10 +662,19 @@ vae_train_final(PG_FUNCTION_ARGS)
 	}
 	MemoryContextSwitchTo(old);
 
-	out = VaeModelToBytea(model, GetMemoryChunkContext(st));
+	st->result = VaeModelToBytea(model, GetMemoryChunkContext(st));
 	MemoryContextDelete(train_ctx);
-	st->result = out;
-	PG_RETURN_BYTEA_P(out);
+	return st->result;
+}
+
+/* Final: train (TrainArrays) */
+Datum
+vae_train_final(PG_FUNCTION_ARGS)
+{
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "vae_train_final called in non-aggregate context");
+	PG_RETURN_BYTEA_P(TrainArrays(PG_ARGISNULL(0) ? NULL :
+								  (VaeTrainState *) PG_GETARG_POINTER(0)));
 }
 
 /* a final function's state must hold rows (NULL: no row came) */
@@ -617,4 +704,194 @@ VaeModelToBytea(const VcModel *model, MemoryContext cxt)
 	SET_VARSIZE(out, size + VARHDRSZ);
 	vc_model_serialize(model, (uint8_t *) VARDATA(out));
 	return out;
+}
+
+/* ---- shipping: the state as vae_train_state (docs/scale-out.md) ---- */
+
+PG_FUNCTION_INFO_V1(vae_train_arrays_trans);
+PG_FUNCTION_INFO_V1(vae_features);
+PG_FUNCTION_INFO_V1(vae_features_in);
+PG_FUNCTION_INFO_V1(vae_features_out);
+
+static void SerializeArrays(void *state, StringInfo buf);
+static void *DeserializeArrays(MemoryContext cxt, const char *p, Size len);
+static const VaeStateOps vae_arrays_state_ops = {VAE_STATE_ARRAYS, SerializeArrays,
+DeserializeArrays};
+
+#define PUT(buf, v) appendBinaryStringInfo((buf), (const char *) &(v), sizeof(v))
+#define GET(r, v) VaeStateRead((r), &(v), sizeof(v))
+
+/*
+ * The payload of an array aggregate's state: the options (as JSON text),
+ * the counters, dim, then the sample's rows as (hash, dim floats), unpadded;
+ * a sample travels as its k rows.
+ */
+static void
+SerializeArrays(void *state, StringInfo buf)
+{
+	VaeTrainState *st = state;
+	char	   *o = st->options ?
+		DatumGetCString(DirectFunctionCall1(jsonb_out, PointerGetDatum(st->options))) : NULL;
+	int32		dim = st->dim;
+	int64		i;
+
+	VaeBufferTrim(GetMemoryChunkContext(st), &st->buf, st->k);
+	VaeStateWriteString(buf, o, o ? strlen(o) : 0);
+	PUT(buf, st->seen);
+	PUT(buf, st->rows_in);
+	PUT(buf, st->k);
+	PUT(buf, dim);
+	PUT(buf, st->buf.n_rows);
+	for (i = 0; i < st->buf.n_rows; i++)
+	{
+		appendBinaryStringInfo(buf, VaeBufferRecord(&st->buf, i),
+							   sizeof(uint64) + sizeof(float) * dim);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* a state from a payload (in cxt, the current context), every size checked */
+static void *
+DeserializeArrays(MemoryContext cxt, const char *p, Size len)
+{
+	VaeStateReader r = {p, len, 0};
+	char	   *o = VaeStateReadString(&r);
+	Jsonb	   *options = o ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(o))) : NULL;
+	int64		seen,
+				rows_in,
+				k,
+				n_rows,
+				i;
+	int32		dim;
+	Size		rec;
+	VaeTrainState *st;
+
+	GET(&r, seen);
+	GET(&r, rows_in);
+	GET(&r, k);
+	GET(&r, dim);
+	GET(&r, n_rows);
+	VaeStateCheck(seen >= 0 && rows_in >= 0 && k >= 0 && n_rows >= 0 &&
+				  dim >= 1 && dim <= VC_MAX_INPUT_DIM, "counters");
+	rec = sizeof(uint64) + sizeof(float) * dim;
+	VaeStateCheck((Size) n_rows == (len - r.pos) / rec && (len - r.pos) % rec == 0,
+				  "row count");
+	st = CreateState(cxt, dim, options);
+	st->seen = seen;
+	st->rows_in = rows_in;
+	st->k = k;
+	for (i = 0; i < n_rows; i++)
+	{
+		VaeStateRead(&r, VaeBufferAppend(cxt, &st->buf), rec);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return st;
+}
+
+/*
+ * Transition of vae_train(vae_features(f)) and vae_sample(vae_features(f)):
+ * as vae_train_trans, with the state an expanded vae_train_state updated in
+ * place.
+ */
+Datum
+vae_train_arrays_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	VaeState   *vs;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "vae_train_arrays_trans called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	vs = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_arrays_state_ops);
+	if (vs == NULL)
+		vs = VaeStateCreate(aggctx, &vae_arrays_state_ops);
+	vs->state = AddArrayRow(vs->hdr.eoh_context, vs->state, PG_GETARG_ARRAYTYPE_P(1),
+							(PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL);
+	PG_RETURN_DATUM(VaeStateDatum(vs));
+}
+
+/* combine two array states (vae_train_state_combine dispatches here) */
+Datum
+VaeArraysCombine(FunctionCallInfo fcinfo, MemoryContext aggctx)
+{
+	VaeState   *dst,
+			   *src;
+	VaeTrainState *d,
+			   *s;
+	bool		temp;
+
+	src = VaeStateForReading(fcinfo, 1, aggctx, &vae_arrays_state_ops, &temp);
+	if (src == NULL)
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	s = src->state;
+	elog(DEBUG1, "vae_train: combining a state of %lld rows", (long long) s->buf.n_rows);
+	dst = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_arrays_state_ops);
+	if (dst == NULL && temp)
+		PG_RETURN_DATUM(VaeStateDatum(src));
+	if (dst == NULL)
+	{
+		dst = VaeStateCreate(aggctx, &vae_arrays_state_ops);
+		dst->state = CreateState(dst->hdr.eoh_context, s->dim, s->options);
+		((VaeTrainState *) dst->state)->k = s->k;
+	}
+	d = dst->state;
+	VaeCheckSameOptions(d->options, s->options);
+	if (d->dim != s->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vae_train rows must all have the same number of features"),
+				 errdetail("Some rows have %d features and others %d.", d->dim, s->dim)));
+	d->k = VaeMinSample(d->k, s->k);
+	AppendRecords(dst->hdr.eoh_context, d, s);
+	if (temp)
+		MemoryContextDelete(src->hdr.eoh_context);
+	PG_RETURN_DATUM(VaeStateDatum(dst));
+}
+
+/* train from an array state (vae_train_state_final dispatches here) */
+Datum
+VaeArraysFinal(FunctionCallInfo fcinfo, MemoryContext aggctx)
+{
+	VaeState   *vs = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_arrays_state_ops);
+
+	PG_RETURN_BYTEA_P(TrainArrays(vs ? (VaeTrainState *) vs->state : NULL));
+}
+
+/*
+ * vae_features(f): the array itself, typed vae_features, for the reason
+ * vae_row exists (vae_agg_rows.c): Citus needs an argument type that is the
+ * same on every shard, which anyarray is not.  Made only by this function.
+ */
+Datum
+vae_features(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(PointerGetDatum(PG_GETARG_ARRAYTYPE_P(0)));
+}
+
+Datum
+vae_features_in(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("vae_features values cannot be entered as text"),
+			 errhint("Use vae_features(f) on an array.")));
+	PG_RETURN_NULL();
+}
+
+/* the array's text, as array_out writes it */
+Datum
+vae_features_out(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(OidFunctionCall1(F_ARRAY_OUT, PointerGetDatum(PG_GETARG_ARRAYTYPE_P(0))));
 }

@@ -36,6 +36,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -47,7 +48,14 @@
 #define ID_MIN_ROWS 20
 
 PG_FUNCTION_INFO_V1(vae_train_rows_trans);
-PG_FUNCTION_INFO_V1(vae_train_rows_final);
+PG_FUNCTION_INFO_V1(vae_row);
+PG_FUNCTION_INFO_V1(vae_row_in);
+PG_FUNCTION_INFO_V1(vae_row_out);
+
+/* the state's serializer and deserializer, for vae_train_state (below) */
+static void SerializeRows(void *state, StringInfo buf);
+static void *DeserializeRows(MemoryContext cxt, const char *p, Size len);
+static const VaeStateOps vae_rows_state_ops = {VAE_STATE_ROWS, SerializeRows, DeserializeRows};
 
 /* one distinct value of a categorical column */
 typedef struct DictEntry
@@ -62,6 +70,9 @@ typedef struct DictEntry
 typedef struct RowAttr
 {
 	char	   *name;
+	bool		dropped;		/* a dropped attribute of the row type */
+	char	   *type_name;		/* its type, for messages */
+	bool		stable_text;	/* VaeStableText of its base type, for messages */
 	VaeTypeClass cls;
 	VaeElemKind num;
 	int			kind;			/* VcColumnKind */
@@ -93,6 +104,8 @@ typedef struct VaeRowsState
 	Datum	   *values;
 	bool	   *isnull;
 	int64		seen;			/* rows fed, for messages */
+	int64		rows_in;		/* rows appended (before any trimming) */
+	int64		k;				/* the sample kept: max_rows, or the memory budget's (0: all) */
 	Jsonb	   *options;
 	VcOptions	opt;
 	VaeRowOptions ro;
@@ -166,6 +179,22 @@ ApplyKind(RowAttr *a, int kind, Oid typid)
 	a->excluded = -1;
 }
 
+/* a new dictionary for a categorical attribute, in cxt */
+static void
+CreateDictionary(MemoryContext cxt, RowAttr *a)
+{
+	HASHCTL		ctl;
+
+	a->dict_cxt = AllocSetContextCreate(cxt, "vae_train dictionary", ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(DictEntry);
+	ctl.hcxt = a->dict_cxt;
+	a->dict = hash_create("vae_train dictionary", 256, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	a->cap_codes = 256;
+	a->by_code = MemoryContextAlloc(a->dict_cxt, sizeof(DictEntry *) * a->cap_codes);
+}
+
 /* the plan of one attribute: its kind by type, then the options */
 static void
 PlanAttribute(MemoryContext aggctx, VaeRowsState *st, int i, TupleDesc tupdesc)
@@ -180,11 +209,15 @@ PlanAttribute(MemoryContext aggctx, VaeRowsState *st, int i, TupleDesc tupdesc)
 	a->col = -1;
 	if (att->attisdropped)
 	{
+		a->dropped = true;
+		a->type_name = "";
 		a->excluded = VC_EXCL_OPTION;
 		a->cls = VAE_CLASS_OTHER;
 		return;
 	}
 	a->cls = VaeClassifyType(att->atttypid, &a->num);
+	a->type_name = MemoryContextStrdup(aggctx, format_type_be(att->atttypid));
+	a->stable_text = VaeStableText(getBaseType(att->atttypid));
 	switch (a->cls)
 	{
 		case VAE_CLASS_NUMBER:
@@ -221,19 +254,9 @@ PlanAttribute(MemoryContext aggctx, VaeRowsState *st, int i, TupleDesc tupdesc)
 	st->buf.dim += a->width;
 	if (a->kind == VC_COL_CATEGORICAL)
 	{
-		HASHCTL		ctl;
-
 		VaeCategoryOutput(att->atttypid, a->name, &a->out, aggctx);
 		a->stored_text = VaeTextIsStored(att->atttypid);
-		a->dict_cxt = AllocSetContextCreate(aggctx, "vae_train dictionary",
-											ALLOCSET_DEFAULT_SIZES);
-		ctl.keysize = sizeof(uint64);
-		ctl.entrysize = sizeof(DictEntry);
-		ctl.hcxt = a->dict_cxt;
-		a->dict = hash_create("vae_train dictionary", 256, &ctl,
-							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		a->cap_codes = 256;
-		a->by_code = MemoryContextAlloc(a->dict_cxt, sizeof(DictEntry *) * a->cap_codes);
+		CreateDictionary(aggctx, a);
 	}
 }
 
@@ -289,6 +312,20 @@ CreateRowsState(MemoryContext aggctx, HeapTupleHeader rec, Jsonb *options)
 }
 
 /*
+ * The sample this state keeps: max_rows, or the bottom-k that fits the
+ * memory budget for its current width (which only grows, so k only
+ * shrinks: the bottom-k of a bottom-k is the same sample).
+ */
+static void
+UpdateSampleSize(VaeRowsState *st)
+{
+	if (st->opt.max_rows > 0)
+		st->k = st->opt.max_rows;
+	else
+		st->k = VaeMinSample(st->k, VaeBudgetSampleSize(&st->opt, st->buf.dim));
+}
+
+/*
  * An array attribute's length becomes known (its first non-NULL value):
  * its elements get columns at the end of every row, NULL in the rows
  * buffered so far (where the array was NULL).
@@ -323,6 +360,7 @@ WidenForArray(MemoryContext aggctx, VaeRowsState *st, RowAttr *a, int len)
 	pfree(old.chunks);
 	pfree(st->row);
 	st->row = MemoryContextAlloc(aggctx, sizeof(float) * st->buf.dim);
+	UpdateSampleSize(st);
 }
 
 /* the memory the category dictionaries hold, for the memory budget */
@@ -469,12 +507,16 @@ EncodeValue(VaeRowsState *st, RowAttr *a, Datum d)
  * Transition of vae_train over table rows: encode one row (NULL rows and
  * rows of NULLs skipped) into a compact row with its seeded hash, counting
  * NULLs and categories per column, and trim to the bottom-k when max_rows
- * is set.  The first row fixes the row type and the options.
+ * or the memory budget asks for a sample.  The first row fixes the row type
+ * and the options.  The state is an expanded vae_train_state (vae_state.c),
+ * updated in place.
  */
 Datum
 vae_train_rows_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx;
+	MemoryContext aggctx,
+				cxt;
+	VaeState   *vs;
 	VaeRowsState *st;
 	HeapTupleHeader rec;
 	Jsonb	   *options;
@@ -491,20 +533,33 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	st = PG_ARGISNULL(0) ? NULL : (VaeRowsState *) PG_GETARG_POINTER(0);
+	vs = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_rows_state_ops);
 	rec = PG_GETARG_HEAPTUPLEHEADER(1);
 	options = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
-	if (st == NULL)
-		st = CreateRowsState(aggctx, rec, options);
+	if (vs == NULL)
+	{
+		vs = VaeStateCreate(aggctx, &vae_rows_state_ops);
+		vs->state = CreateRowsState(vs->hdr.eoh_context, rec, options);
+		st = vs->state;
+		UpdateSampleSize(st);
+	}
 	else
 	{
+		st = vs->state;
 		VaeCheckSameOptions(st->options, options);
+		if (st->tupdesc == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("vae_train cannot add rows to a state read back from its text or "
+							"binary form"),
+					 errhint("Combine states with vae_train_samples.")));
 		if (HeapTupleHeaderGetTypeId(rec) != st->typid ||
 			HeapTupleHeaderGetTypMod(rec) != st->typmod)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("vae_train rows must all be of the same row type")));
 	}
+	cxt = vs->hdr.eoh_context;
 	st->seen++;
 
 	VaeDeformRecord(rec, st->tupdesc, st->values, st->isnull);
@@ -512,7 +567,7 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 		all_null &= st->isnull[i];
 	/* a row whose every column is NULL (t IS NULL) is skipped, as a NULL row is */
 	if (all_null)
-		PG_RETURN_POINTER(st);
+		PG_RETURN_DATUM(VaeStateDatum(vs));
 
 	/* arrays whose length this row tells first */
 	for (i = 0; i < st->natts; i++)
@@ -529,7 +584,7 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 						 errmsg("vae_train: column \"%s\" has an empty array in row %lld",
 								a->name, (long long) st->seen),
 						 errhint("Use NULL for a missing array.")));
-			WidenForArray(aggctx, st, a, len);
+			WidenForArray(cxt, st, a, len);
 		}
 	}
 
@@ -553,18 +608,33 @@ vae_train_rows_trans(PG_FUNCTION_ARGS)
 		hash = HashItem(hash, EncodeValue(st, a, st->values[i]));
 	}
 	{
-		char	   *r = VaeBufferAppend(aggctx, &st->buf);
+		char	   *r = VaeBufferAppend(cxt, &st->buf);
 
 		memcpy(r, &hash, sizeof(hash));
 		memcpy(r + sizeof(uint64), st->row, sizeof(float) * st->buf.dim);
 	}
-	VaeBufferCompact(aggctx, &st->buf, st->opt.max_rows);
+	st->rows_in++;
+	VaeBufferCompact(cxt, &st->buf, st->k);
 	if (VaeBudgetCheckDue(&st->buf))
-		VaeCheckMemoryBudget(&st->opt, st->buf.dim, &st->buf, DictionaryBytes(st));
-	PG_RETURN_POINTER(st);
+		VaeCheckMemoryBudget(&st->opt, st->k, st->buf.dim, &st->buf, DictionaryBytes(st));
+	PG_RETURN_DATUM(VaeStateDatum(vs));
 }
 
 /* ---- final ---- */
+
+/* the attributes' names, for messages (VaeAttributeList without the row type) */
+static char *
+AttributeList(const VaeRowsState *st)
+{
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	for (i = 0; i < st->natts; i++)
+		if (!st->attrs[i].dropped)
+			appendStringInfo(&s, "%s%s", s.len ? ", " : "", st->attrs[i].name);
+	return s.data;
+}
 
 /* qsort comparator of floats, ascending */
 static int
@@ -673,7 +743,7 @@ DecideCategories(VaeRowsState *st, RowAttr *a, char ***kept, int **final_of)
 
 /* why a column was left out, and how to include it, for the NOTICE */
 static void
-AppendExclusion(StringInfo s, const RowAttr *a, Oid typid)
+AppendExclusion(StringInfo s, const RowAttr *a)
 {
 	appendStringInfo(s, "%s\"%s\": ", s->len ? "\n" : "", a->name);
 	switch (a->excluded)
@@ -684,13 +754,13 @@ AppendExclusion(StringInfo s, const RowAttr *a, Oid typid)
 							 a->kind == VC_COL_CATEGORICAL ? "categorical" : "continuous");
 			break;
 		case VC_EXCL_TYPE:
-			if (VaeStableText(getBaseType(typid)))
+			if (a->stable_text)
 				appendStringInfo(s, "type %s cannot be encoded; to include it: \"kind\": {\"%s\": "
-								 "\"categorical\"}, or cast it in a subquery", format_type_be(typid),
+								 "\"categorical\"}, or cast it in a subquery", a->type_name,
 								 a->name);
 			else
 				appendStringInfo(s, "type %s cannot be encoded; to include it, cast it in a "
-								 "subquery (to text, for categories)", format_type_be(typid));
+								 "subquery (to text, for categories)", a->type_name);
 			break;
 		case VC_EXCL_TIME:
 			appendStringInfo(s, "a date/time; to include it as cycles (hour of day, day of week): "
@@ -715,7 +785,6 @@ static VcSchema *
 BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 {
 	VcSchema   *s = palloc0(sizeof(VcSchema));
-	TupleDesc	tupdesc = st->tupdesc;
 	StringInfoData notice,
 				names;
 	int			i,
@@ -728,7 +797,7 @@ BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 	{
 		RowAttr    *a = &st->attrs[i];
 
-		if (TupleDescAttr(tupdesc, i)->attisdropped)
+		if (a->dropped)
 			continue;
 		if (a->excluded < 0 && a->n_nonnull == 0)
 			a->excluded = VC_EXCL_CONSTANT;
@@ -750,7 +819,7 @@ BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 		int		   *fin = NULL;
 		int			n_kept = 0;
 
-		if (TupleDescAttr(tupdesc, i)->attisdropped)
+		if (a->dropped)
 			continue;
 		if (a->excluded < 0 && a->kind == VC_COL_CATEGORICAL)
 			n_kept = DecideCategories(st, a, &kept, &fin);
@@ -761,7 +830,7 @@ BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 			/* what the options left out needs no telling */
 			if (a->excluded != VC_EXCL_OPTION)
 			{
-				AppendExclusion(&notice, a, TupleDescAttr(tupdesc, i)->atttypid);
+				AppendExclusion(&notice, a);
 				appendStringInfo(&names, "%s%s", names.len ? ", " : "", a->name);
 				n_notice++;
 			}
@@ -814,7 +883,7 @@ BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("vae_train: no column of the rows can be modelled"),
 				 errhint("The columns are: %s; the options and the NOTICE above leave out every one.",
-						 VaeAttributeList(tupdesc))));
+						 AttributeList(st))));
 	return s;
 }
 
@@ -851,11 +920,36 @@ Recode(VaeRowsState *st, const VcSchema *s, const int *src_col, int **final_of)
 }
 
 /*
+ * At least the network input's width, before the columns are decided: a
+ * category takes at most max_categories units (one per kept value and
+ * "other") plus one for NULL, any other column at most two per float.
+ */
+static int
+InputWidthBound(const VaeRowsState *st)
+{
+	int64		w = 0;
+	int			i;
+
+	for (i = 0; i < st->natts; i++)
+	{
+		const RowAttr *a = &st->attrs[i];
+
+		if (a->col < 0 || a->excluded >= 0)
+			continue;
+		if (a->kind == VC_COL_CATEGORICAL)
+			w += Min(a->n_codes + 1, st->ro.max_categories) + 1;
+		else
+			w += 2 * a->width;
+	}
+	return (int) Min(Max(w, 1), VC_MAX_INPUT_DIM);
+}
+
+/*
  * Decide the columns, recode the rows and train (in the current context,
  * which the caller deletes).
  */
 static VcModel *
-TrainRows(VaeRowsState *st)
+TrainRows(VaeRowsState *st, MemoryContext cxt)
 {
 	VcSchema   *schema,
 			   *laid_out;
@@ -866,6 +960,16 @@ TrainRows(VaeRowsState *st)
 	char		msg[VC_ERRMSG_LEN];
 	VcStatus	status;
 
+	/*
+	 * The sample, trimmed to exactly k rows before any decision reads them,
+	 * so that the columns are decided on the same rows whatever the scan
+	 * order or the parts the state was combined from.  The budget's k is
+	 * recomputed for the widest the network input can be.
+	 */
+	if (st->opt.max_rows == 0)
+		st->k = VaeMinSample(st->k, VaeBudgetSampleSize(&st->opt, InputWidthBound(st)));
+	VaeBufferTrim(cxt, &st->buf, st->k);
+	VaeUseBudgetSample(&st->opt, st->k, st->rows_in);
 	schema = BuildSchema(st, &src_col, &final_of);
 	laid_out = vc_schema_copy(schema);
 	if (laid_out == NULL)
@@ -874,7 +978,7 @@ TrainRows(VaeRowsState *st)
 	if (status != VC_OK)
 		VaeReportStatus(status, msg);
 	VaeCheckTrainingLimits(&st->opt, laid_out->input_width, laid_out, st->buf.n_rows);
-	VaeCheckMemoryBudget(&st->opt, laid_out->input_width, &st->buf, DictionaryBytes(st));
+	VaeCheckMemoryBudget(&st->opt, st->k, laid_out->input_width, &st->buf, DictionaryBytes(st));
 	if (st->opt.device == VC_DEVICE_GPU ||
 		(st->opt.device == VC_DEVICE_AUTO && VaeGpuWorkerTarget() != NULL))
 		ereport(NOTICE,
@@ -894,16 +998,16 @@ TrainRows(VaeRowsState *st)
  * kept for a second call
  */
 Datum
-vae_train_rows_final(PG_FUNCTION_ARGS)
+VaeRowsFinal(FunctionCallInfo fcinfo, MemoryContext aggctx)
 {
-	VaeRowsState *st;
 	MemoryContext train_ctx,
 				old;
+	VaeState   *vs;
+	VaeRowsState *st;
 	VcModel    *model;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "vae_train_rows_final called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (VaeRowsState *) PG_GETARG_POINTER(0);
+	vs = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_rows_state_ops);
+	st = vs ? (VaeRowsState *) vs->state : NULL;
 	VaeCheckHasRows(st ? &st->buf : NULL);
 	/* the rows are recoded in place: a second call returns the first call's model */
 	if (st->result)
@@ -913,9 +1017,423 @@ vae_train_rows_final(PG_FUNCTION_ARGS)
 	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_ctx);
-	model = TrainRows(st);
+	model = TrainRows(st, vs->hdr.eoh_context);
 	MemoryContextSwitchTo(old);
-	st->result = VaeModelToBytea(model, GetMemoryChunkContext(st));
+	st->result = VaeModelToBytea(model, vs->hdr.eoh_context);
 	MemoryContextDelete(train_ctx);
 	PG_RETURN_BYTEA_P(st->result);
+}
+
+/* ---- shipping: serialize, deserialize, combine (docs/scale-out.md) ---- */
+
+#define PUT(buf, v) appendBinaryStringInfo((buf), (const char *) &(v), sizeof(v))
+#define GET(r, v) VaeStateRead((r), &(v), sizeof(v))
+
+/*
+ * The payload of a row aggregate's state: options, counters, every
+ * attribute's plan and statistics (a categorical one's dictionary in
+ * provisional-code order), then the rows as (hash, dim floats), unpadded.
+ * Everything that is not the row type itself: a shard's table has a row
+ * type of its own, matched by attribute names and plans when combining.
+ */
+static void
+SerializeRows(void *state, StringInfo buf)
+{
+	VaeRowsState *st = state;
+	int32		natts,
+				dim;
+	int64		i;
+	int			j;
+
+	/* a sample travels as its k rows, not the up to 2k the buffer holds */
+	VaeBufferTrim(GetMemoryChunkContext(st), &st->buf, st->k);
+	natts = st->natts;
+	dim = st->buf.dim;
+
+	{
+		/* as text: the reader parses it, never trusting a binary jsonb */
+		char	   *o = st->options ?
+			DatumGetCString(DirectFunctionCall1(jsonb_out, PointerGetDatum(st->options))) : NULL;
+
+		VaeStateWriteString(buf, o, o ? strlen(o) : 0);
+	}
+	PUT(buf, st->seen);
+	PUT(buf, st->rows_in);
+	PUT(buf, st->k);
+	PUT(buf, natts);
+	for (j = 0; j < st->natts; j++)
+	{
+		RowAttr    *a = &st->attrs[j];
+		uint8		flags = (a->dropped ? 1 : 0) | (a->stable_text ? 2 : 0) |
+			(a->kind_given ? 4 : 0);
+		int32		ints[8] = {a->cls, a->num, a->kind, a->excluded, a->col, a->width,
+		a->sources[0], a->sources[1]};
+		int32		n_codes = a->dict ? a->n_codes : -1;
+		int			c;
+
+		VaeStateWriteString(buf, a->name, strlen(a->name));
+		VaeStateWriteString(buf, a->type_name, strlen(a->type_name));
+		PUT(buf, flags);
+		appendBinaryStringInfo(buf, (const char *) ints, sizeof(ints));
+		PUT(buf, a->n_nonnull);
+		PUT(buf, a->n_null);
+		PUT(buf, n_codes);
+		for (c = 0; c < n_codes; c++)
+		{
+			DictEntry  *e = a->by_code[c];
+
+			PUT(buf, e->hash);
+			PUT(buf, e->count);
+			VaeStateWriteString(buf, e->text, strlen(e->text));
+		}
+	}
+	PUT(buf, dim);
+	PUT(buf, st->buf.n_rows);
+	for (i = 0; i < st->buf.n_rows; i++)
+	{
+		appendBinaryStringInfo(buf, VaeBufferRecord(&st->buf, i),
+							   sizeof(uint64) + sizeof(float) * dim);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Add count rows of a category (its text and hash) to a's dictionary:
+ * its code there, or -1 once the column has too many values (then dropped,
+ * as CountCategory does).
+ */
+static int
+AddCategory(RowAttr *a, const char *text, uint64 hash, int64 count)
+{
+	float		code;
+	DictEntry  *e;
+
+	code = CountCategory(a, text, strlen(text), hash);
+	if (a->dict == NULL)
+		return -1;
+	e = a->by_code[(int) code];
+	e->count += count - 1;
+	return (int) code;
+}
+
+/*
+ * A state from a payload (in cxt, the current context), checking every
+ * length, range and code, so that a damaged or forged value is an ERROR:
+ * the final function indexes dictionaries by the codes in the rows.
+ */
+static void *
+DeserializeRows(MemoryContext cxt, const char *p, Size len)
+{
+	VaeStateReader r = {p, len, 0};
+	VaeRowsState *st = palloc0(sizeof(VaeRowsState));
+	char	   *opt;
+	int32		natts,
+				dim,
+				n_codes;
+	int64		n_rows,
+				i;
+	int			j,
+				c,
+				f;
+	Size		rec;
+	int32	   *codes_of;
+
+	opt = VaeStateReadString(&r);
+	if (opt)
+		st->options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(opt)));
+	VaeParseRowOptions(st->options, &st->opt, &st->ro);
+	GET(&r, st->seen);
+	GET(&r, st->rows_in);
+	GET(&r, st->k);
+	GET(&r, natts);
+	VaeStateCheck(natts >= 0 && natts <= MaxTupleAttributeNumber && st->seen >= 0 &&
+				  st->rows_in >= 0 && st->k >= 0, "counters");
+	st->natts = natts;
+	st->attrs = palloc0(sizeof(RowAttr) * Max(natts, 1));
+	for (j = 0; j < natts; j++)
+	{
+		RowAttr    *a = &st->attrs[j];
+		uint8		flags;
+		int32		ints[8];
+
+		a->name = VaeStateReadString(&r);
+		a->type_name = VaeStateReadString(&r);
+		VaeStateCheck(a->name && a->type_name, "attribute name");
+		GET(&r, flags);
+		VaeStateRead(&r, ints, sizeof(ints));
+		a->dropped = (flags & 1) != 0;
+		a->stable_text = (flags & 2) != 0;
+		a->kind_given = (flags & 4) != 0;
+		a->cls = ints[0];
+		a->num = ints[1];
+		a->kind = ints[2];
+		a->excluded = ints[3];
+		a->col = ints[4];
+		a->width = ints[5];
+		a->sources[0] = ints[6];
+		a->sources[1] = ints[7];
+		GET(&r, a->n_nonnull);
+		GET(&r, a->n_null);
+		GET(&r, n_codes);
+		VaeStateCheck(a->cls >= VAE_CLASS_OTHER && a->cls <= VAE_CLASS_TIMESTAMPTZ &&
+					  a->num >= VAE_ELEM_OTHER && a->num <= VAE_ELEM_NUMERIC &&
+					  a->kind >= 0 && a->kind <= VC_COL_CYCLIC &&
+					  a->excluded >= -1 && a->excluded <= VC_EXCL_CARDINALITY &&
+					  a->col >= -1 && a->width >= 0 && a->width <= VC_MAX_COLUMNS &&
+					  a->n_nonnull >= 0 && a->n_null >= 0 &&
+					  n_codes >= -1 && n_codes <= DICT_CAP, "attribute");
+		if (a->kind == VC_COL_CYCLIC)
+			VaeStateCheck(a->width <= 2 && a->sources[0] >= 0 && a->sources[1] >= 0,
+						  "cyclic attribute");
+		if (n_codes >= 0)
+		{
+			VaeStateCheck(a->kind == VC_COL_CATEGORICAL && a->col >= 0, "dictionary");
+			CreateDictionary(cxt, a);
+			for (c = 0; c < n_codes; c++)
+			{
+				uint64		hash;
+				int64		count;
+				char	   *text;
+
+				GET(&r, hash);
+				GET(&r, count);
+				text = VaeStateReadString(&r);
+				VaeStateCheck(text != NULL && count >= 1 && hash == VaeHashBytes(text, strlen(text)),
+							  "category");
+				VaeStateCheck(AddCategory(a, text, hash, count) == c, "duplicate category");
+				pfree(text);
+			}
+		}
+		else
+			VaeStateCheck(a->kind != VC_COL_CATEGORICAL || a->col < 0 ||
+						  a->excluded == VC_EXCL_CARDINALITY, "missing dictionary");
+	}
+	GET(&r, dim);
+	GET(&r, n_rows);
+	VaeStateCheck(dim >= 0 && dim <= VC_MAX_COLUMNS && n_rows >= 0, "rows");
+	for (j = 0; j < natts; j++)
+		VaeStateCheck(st->attrs[j].col < 0 ||
+					  st->attrs[j].col + st->attrs[j].width <= dim, "column position");
+	rec = sizeof(uint64) + sizeof(float) * dim;
+	VaeStateCheck((Size) n_rows == (len - r.pos) / rec && (len - r.pos) % rec == 0,
+				  "row count");
+	/* the codes each float may hold (-1: not a category), to check them */
+	codes_of = palloc(sizeof(int32) * Max(dim, 1));
+	for (f = 0; f < dim; f++)
+		codes_of[f] = -1;
+	for (j = 0; j < natts; j++)
+		if (st->attrs[j].dict)
+			codes_of[st->attrs[j].col] = st->attrs[j].n_codes;
+	VaeBufferInit(cxt, &st->buf, dim);
+	for (i = 0; i < n_rows; i++)
+	{
+		char	   *dst = VaeBufferAppend(cxt, &st->buf);
+		float	   *row = (float *) (dst + sizeof(uint64));
+
+		VaeStateRead(&r, dst, rec);
+		for (f = 0; f < dim; f++)
+			if (codes_of[f] >= 0 && !vc_is_null(row[f]))
+				VaeStateCheck(row[f] >= 0 && row[f] < codes_of[f] && row[f] == floorf(row[f]),
+							  "category code");
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(codes_of);
+	st->row = palloc(sizeof(float) * Max(dim, 1));
+	return st;
+}
+
+/* ERROR: two partial states that cannot be combined (detail: how they differ) */
+static void
+Incompatible(const char *detail, const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("vae_train cannot combine states of different rows"),
+			 errdetail(detail, name)));
+}
+
+/*
+ * Add src's rows and statistics to dst, exactly as if dst's scan had also
+ * read src's rows: counts add up, dictionaries merge by category text (the
+ * provisional codes of src's rows are recoded into dst's), an array column
+ * first seen in src widens dst, and the rows are trimmed to the bottom-k of
+ * the smaller of the two samples (each part kept at least that many of its
+ * smallest hashes, so the result is the sample of the union).
+ */
+static void
+MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
+{
+	int		  **code_map;
+	int		   *src_of;
+	int			j,
+				t,
+				f;
+	int64		i;
+
+	VaeCheckSameOptions(dst->options, src->options);
+	if (dst->natts != src->natts)
+		Incompatible("They have a different number of columns.%s", "");
+	for (j = 0; j < dst->natts; j++)
+	{
+		RowAttr    *a = &dst->attrs[j],
+				   *b = &src->attrs[j];
+
+		if (strcmp(a->name, b->name) != 0 || a->dropped != b->dropped || a->cls != b->cls ||
+			a->kind != b->kind || (a->col < 0) != (b->col < 0))
+			Incompatible("Column \"%s\" differs in name, type or plan.", a->name);
+		if (a->cls == VAE_CLASS_ARRAY && a->col >= 0 && b->width > 0)
+		{
+			if (a->width == 0)
+				WidenForArray(cxt, dst, a, b->width);
+			else if (a->width != b->width)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("vae_train: column \"%s\" has arrays of %d and of %d elements",
+								a->name, a->width, b->width),
+						 errhint("Every non-NULL array of a column must have the same length.")));
+		}
+	}
+	/* where each of dst's floats comes from in src (-1: NULL), and category recodings */
+	src_of = palloc(sizeof(int) * Max(dst->buf.dim, 1));
+	code_map = palloc0(sizeof(int *) * Max(dst->buf.dim, 1));
+	for (f = 0; f < dst->buf.dim; f++)
+		src_of[f] = -1;
+	for (j = 0; j < dst->natts; j++)
+	{
+		RowAttr    *a = &dst->attrs[j],
+				   *b = &src->attrs[j];
+
+		a->n_nonnull += b->n_nonnull;
+		a->n_null += b->n_null;
+		if (a->col < 0)
+			continue;
+		for (t = 0; t < a->width && t < b->width; t++)
+			src_of[a->col + t] = b->col + t;
+		if (a->kind != VC_COL_CATEGORICAL)
+			continue;
+		if (b->dict == NULL && a->dict != NULL)
+			DropDictionary(a);
+		if (a->dict == NULL)
+			continue;
+		code_map[a->col] = palloc(sizeof(int) * Max(b->n_codes, 1));
+		for (t = 0; t < b->n_codes && a->dict; t++)
+			code_map[a->col][t] = AddCategory(a, b->by_code[t]->text, b->by_code[t]->hash,
+											  b->by_code[t]->count);
+		if (a->dict == NULL)
+			code_map[a->col] = NULL;
+	}
+	dst->seen += src->seen;
+	dst->rows_in += src->rows_in;
+	dst->k = VaeMinSample(dst->k, src->k);
+	for (i = 0; i < src->buf.n_rows; i++)
+	{
+		const char *in = VaeBufferRecord(&src->buf, i);
+		const float *x = (const float *) (in + sizeof(uint64));
+		char	   *out = VaeBufferAppend(cxt, &dst->buf);
+		float	   *y = (float *) (out + sizeof(uint64));
+
+		memcpy(out, in, sizeof(uint64));
+		for (f = 0; f < dst->buf.dim; f++)
+		{
+			float		v = src_of[f] >= 0 ? x[src_of[f]] : vc_null_value();
+
+			if (code_map[f] && !vc_is_null(v))
+				v = (float) code_map[f][(int) v];
+			y[f] = v;
+		}
+		VaeBufferCompact(cxt, &dst->buf, dst->k);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	VaeBufferCompact(cxt, &dst->buf, dst->k);
+	for (f = 0; f < dst->buf.dim; f++)
+		if (code_map[f])
+			pfree(code_map[f]);
+	pfree(code_map);
+	pfree(src_of);
+}
+
+/*
+ * Combine: add the second state (a shard's partial state, or a sample from
+ * vae_sample) to the first, which is updated in place.  Also the transition
+ * function of vae_train_samples.
+ */
+Datum
+VaeRowsCombine(FunctionCallInfo fcinfo, MemoryContext aggctx)
+{
+	MemoryContext old;
+	VaeState   *dst,
+			   *src;
+	bool		temp;
+
+	src = VaeStateForReading(fcinfo, 1, aggctx, &vae_rows_state_ops, &temp);
+	if (src == NULL)
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	/* what each part sent, for tests and for watching a distributed plan */
+	elog(DEBUG1, "vae_train: combining a state of %lld rows",
+		 (long long) ((VaeRowsState *) src->state)->buf.n_rows);
+	dst = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_rows_state_ops);
+	/* the first state: adopt a copy made for this call, else copy */
+	if (dst == NULL && temp)
+		PG_RETURN_DATUM(VaeStateDatum(src));
+	if (dst == NULL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		SerializeRows(src->state, &buf);
+		dst = VaeStateCreate(aggctx, &vae_rows_state_ops);
+		old = MemoryContextSwitchTo(dst->hdr.eoh_context);
+		dst->state = DeserializeRows(dst->hdr.eoh_context, buf.data, buf.len);
+		MemoryContextSwitchTo(old);
+		pfree(buf.data);
+		PG_RETURN_DATUM(VaeStateDatum(dst));
+	}
+	old = MemoryContextSwitchTo(dst->hdr.eoh_context);
+	MergeRows(dst->hdr.eoh_context, dst->state, src->state);
+	MemoryContextSwitchTo(old);
+	if (temp)
+		MemoryContextDelete(src->hdr.eoh_context);
+	PG_RETURN_DATUM(VaeStateDatum(dst));
+}
+
+/* ---- vae_row: a row under a fixed type name, for Citus ---- */
+
+/*
+ * vae_row(t): the composite value itself, typed vae_row.  Citus splits an
+ * aggregate into partial aggregates only when each argument's type on the
+ * shard is exactly the declared one, which a record argument never is (a
+ * shard's rows have the shard table's own type); vae_train(vae_row(t))
+ * passes that check, and the transition reads the value as the record it
+ * is (its row type is in its header).  Made only by this function: the
+ * input function refuses text, and there is no binary input.
+ */
+Datum
+vae_row(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(PointerGetDatum(PG_GETARG_HEAPTUPLEHEADER(0)));
+}
+
+Datum
+vae_row_in(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("vae_row values cannot be entered as text"),
+			 errhint("Use vae_row(t) on a row.")));
+	PG_RETURN_NULL();
+}
+
+/* the row's text, as record_out writes it */
+Datum
+vae_row_out(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(OidFunctionCall1(F_RECORD_OUT,
+									 PointerGetDatum(PG_GETARG_HEAPTUPLEHEADER(0))));
 }

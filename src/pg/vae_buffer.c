@@ -102,13 +102,24 @@ VaeBufferFree(VaeRowBuffer *b)
 void
 VaeBufferCompact(MemoryContext cxt, VaeRowBuffer *b, int64 k)
 {
+	if (k > 0 && b->n_rows >= 2 * k)
+		VaeBufferTrim(cxt, b, k);
+}
+
+/*
+ * Keep exactly the k records of smallest (hash, values) when there are more
+ * (k > 0): the sample itself, whatever the order the rows came in.
+ */
+void
+VaeBufferTrim(MemoryContext cxt, VaeRowBuffer *b, int64 k)
+{
 	VcRowRef   *refs;
 	VaeRowBuffer old = *b;
 	char		msg[VC_ERRMSG_LEN];
 	VcStatus	status;
 	int64		i;
 
-	if (k <= 0 || b->n_rows < 2 * k)
+	if (k <= 0 || b->n_rows <= k)
 		return;
 	refs = VaeBufferRefs(b);
 	status = vc_bottom_k(refs, b->n_rows, k, b->dim, &vae_train_callbacks, &k, msg);

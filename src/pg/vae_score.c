@@ -14,12 +14,16 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_enum.h"
 #include "utils/tuplestore.h"
 
 #include "vc_options.h"
 
 PG_FUNCTION_INFO_V1(vae_score);
+PG_FUNCTION_INFO_V1(vae_score_m);
 PG_FUNCTION_INFO_V1(vae_threshold);
+PG_FUNCTION_INFO_V1(vae_threshold_m);
 PG_FUNCTION_INFO_V1(vae_threshold_auto);
 PG_FUNCTION_INFO_V1(vae_encode);
 PG_FUNCTION_INFO_V1(vae_reconstruct);
@@ -28,10 +32,8 @@ PG_FUNCTION_INFO_V1(vae_generate);
 
 /* a scoring method by name; an unknown one is quoted by its prefix only */
 static int
-ParseMethod(text *t)
+MethodByName(const char *s, int len)
 {
-	const char *s = VARDATA_ANY(t);
-	int			len = VARSIZE_ANY_EXHDR(t);
 	int			m;
 
 	for (m = 0; m < VC_N_METHODS; m++)
@@ -43,6 +45,38 @@ ParseMethod(text *t)
 			 errmsg("unknown scoring method \"%s\"", VaeEchoText(s, len)),
 			 errhint("Valid methods are recon_prob, elbo and mse.")));
 	return -1;					/* unreachable */
+}
+
+/* a scoring method given as text (the 1.0 signatures) */
+static int
+ParseMethod(text *t)
+{
+	return MethodByName(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+/*
+ * A vae_method enum value (the 1.1 signatures: no collation, so postgres_fdw
+ * ships the call; docs/scale-out.md) as a method number.  The label is read
+ * from pg_enum per call, so a renamed label cannot be stale; one that names
+ * no method errors like an unknown text.
+ */
+static int
+EnumMethod(Oid value)
+{
+	HeapTuple	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(value));
+	int			m;
+
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid scoring method: enum value %u not found", value)));
+	{
+		const char *label = NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel);
+
+		m = MethodByName(label, strlen(label));
+	}
+	ReleaseSysCache(tup);
+	return m;
 }
 
 /* a real[] of v[0, n) */
@@ -57,13 +91,12 @@ FloatArray(const float *v, int n)
 	return construct_array(d, n, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
 }
 
-/* vae_score(model, features or row [, method]) */
-Datum
-vae_score(PG_FUNCTION_ARGS)
+/* the score of argument 1 (features or row) by model argument 0 */
+static Datum
+Score(FunctionCallInfo fcinfo, int method)
 {
 	VaeModelCache *c = VaeGetModel(fcinfo, 0);
 	const float *x = VaeGetScoringInput(fcinfo, c, 1);
-	int			method = PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB;
 	double		out[VC_N_METHODS];
 	char		msg[VC_ERRMSG_LEN];
 
@@ -71,18 +104,30 @@ vae_score(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(out[method]);
 }
 
+/* vae_score(model, features or row [, method text]) */
+Datum
+vae_score(PG_FUNCTION_ARGS)
+{
+	return Score(fcinfo, PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB);
+}
+
+/* vae_score(model, features or row, method vae_method) */
+Datum
+vae_score_m(PG_FUNCTION_ARGS)
+{
+	return Score(fcinfo, EnumMethod(PG_GETARG_OID(2)));
+}
+
 /*
  * vae_threshold(model, contamination [, method]): the training score above
  * which that share of the training rows lies, interpolated in the model's
  * sorted score sample
  */
-Datum
-vae_threshold(PG_FUNCTION_ARGS)
+static Datum
+Threshold(FunctionCallInfo fcinfo, int method)
 {
 	VaeModelCache *c = VaeGetModel(fcinfo, 0);
 	double		contamination = PG_GETARG_FLOAT8(1);
-	int			method = PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB;
-
 	char		buf[32];
 
 	/* the shortest exact digits: 1.0000000001 must not read "got 1" */
@@ -92,6 +137,20 @@ vae_threshold(PG_FUNCTION_ARGS)
 				 errmsg("contamination must be between 0 and 1, got %s",
 						vc_format_double(contamination, buf, sizeof(buf)))));
 	PG_RETURN_FLOAT8(vc_threshold(c->model, method, contamination));
+}
+
+/* vae_threshold(model, contamination [, method text]) */
+Datum
+vae_threshold(PG_FUNCTION_ARGS)
+{
+	return Threshold(fcinfo, PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB);
+}
+
+/* vae_threshold(model, contamination, method vae_method) */
+Datum
+vae_threshold_m(PG_FUNCTION_ARGS)
+{
+	return Threshold(fcinfo, EnumMethod(PG_GETARG_OID(2)));
 }
 
 /*

@@ -158,6 +158,16 @@ check "vae_model_info reports the device that trained it (daemon's CPU backend: 
 grep -qi "job" "$gpud_log"
 check "the daemon logged the job" [ $? -eq 0 ]
 
+# scale-out (docs/scale-out.md): the model trained from the merged samples of
+# parts goes through the same engine selection: device 'gpu' trains it on the
+# worker, with the CPU model's scores bit for bit
+out=$(psql_a -At -c "$GW" -c "SET client_min_messages = warning" -c "
+SELECT score_bytes(m) = (SELECT score_bytes(m) FROM models WHERE dev = 'cpu'), vae_model_info(m)->>'device'
+FROM (SELECT vae_train_samples(s) AS m FROM
+	(SELECT vae_sample(vae_features(f), '{$OPTS, \"device\": \"gpu\"}') AS s FROM small GROUP BY i % 3) p) x" 2>&1)
+check "a model merged from parts' samples trains on the worker, same scores as the CPU's" \
+	[ "$out" = "t|cpu" ]
+
 out=$(psql_a -At -c "$GW" -c "SELECT length(vae_train(f, '{$OPTS, \"device\": \"gpu\", \"verbose\": true}')) > 0 FROM small" 2>&1)
 check "verbose: one NOTICE per epoch from the worker's PROGRESS" \
 	[ "$(echo "$out" | grep -c 'NOTICE:  vae_train epoch')" -eq 4 ]
