@@ -520,7 +520,10 @@ CREATE TYPE vae_train_state (
 -- vae_train(t), vae_train(x) over a subquery's rows and vae_train(ROW(f))
 -- take these, and vae_train(f) over an array the 1.0 ones.  PARALLEL
 -- RESTRICTED, like those: the scan may run in parallel workers and the rows
--- are aggregated in the leader.
+-- are aggregated in the leader.  The aggregates over record have no combine
+-- function: Citus would split them and then refuse a record argument on the
+-- workers (it pulls their rows instead, as before); vae_row(t) below is the
+-- shippable form.
 CREATE FUNCTION vae_train_rows_trans(vae_train_state, record)
 RETURNS vae_train_state AS 'MODULE_PATHNAME', 'vae_train_rows_trans'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -543,13 +546,11 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE vae_train(record) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
 	FINALFUNC = vae_train_state_final, FINALFUNC_MODIFY = READ_WRITE,
-	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_train(record, jsonb) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
 	FINALFUNC = vae_train_state_final, FINALFUNC_MODIFY = READ_WRITE,
-	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 -- vae_train(vae_row(t)): the same aggregate under a fixed argument type.
@@ -634,12 +635,10 @@ CREATE AGGREGATE vae_train(vae_features, jsonb) (
 -- One part's state (with max_rows = k, its k-row sample), as a value.
 CREATE AGGREGATE vae_sample(record) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_sample(record, jsonb) (
 	SFUNC = vae_train_rows_trans, STYPE = vae_train_state,
-	COMBINEFUNC = vae_train_state_combine,
 	PARALLEL = RESTRICTED);
 
 CREATE AGGREGATE vae_sample(vae_row) (

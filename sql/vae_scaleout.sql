@@ -35,6 +35,24 @@ SELECT o AS options,
 		AS through_text_reversed
 FROM (VALUES ('{"epochs": 2}'::jsonb), ('{"epochs": 2, "max_rows": 300}')) v(o);
 
+-- parts whose row types differ by a dropped column (a shard table made after
+-- ALTER TABLE ... DROP COLUMN) combine by the columns they have
+CREATE TABLE d1 (a int, junk int, b text, c real);
+ALTER TABLE d1 DROP COLUMN junk;
+CREATE TABLE d2 (a int, b text, c real);
+INSERT INTO d1 SELECT g % 10, 'v' || (g % 4), g * 0.5 FROM generate_series(1, 300) g;
+INSERT INTO d2 SELECT g % 10, 'v' || (g % 5), g * 0.5 FROM generate_series(301, 600) g;
+SELECT pg_temp.strip(vae_train_samples(s ORDER BY n)) =
+	pg_temp.strip((SELECT vae_train(t, '{"epochs": 1}') FROM (SELECT * FROM d1 UNION ALL SELECT * FROM d2) t))
+	AS same_model,
+	pg_temp.strip(vae_train_samples(s ORDER BY n DESC)) =
+	pg_temp.strip((SELECT vae_train(t, '{"epochs": 1}') FROM (SELECT * FROM d1 UNION ALL SELECT * FROM d2) t))
+	AS same_model_reversed
+FROM (SELECT 1 AS n, vae_sample(d1, '{"epochs": 1}') AS s FROM d1
+	UNION ALL SELECT 2, vae_sample(d2, '{"epochs": 1}') FROM d2) u;
+SELECT vae_train_samples(s) FROM (SELECT vae_sample(d1) s FROM d1
+	UNION ALL SELECT vae_sample(r) FROM (SELECT a, b FROM d2) r) u;
+
 -- feature arrays: vae_train(vae_features(f)) and the samples of parts train
 -- the model vae_train(f) trains (the 1.0 aggregate, whose state stays internal)
 CREATE VIEW so_arrays AS SELECT part, ARRAY[x, y, id % 7]::double precision[] AS f FROM so;

@@ -8,6 +8,10 @@
  * the bottom-k sample when max_rows is set, and because bottom-k of a union
  * is bottom-k of the parts' bottom-k, partial aggregates from parallel
  * workers merge into exactly the sample a serial scan would take.
+ *
+ * The 1.0 aggregate's state is internal; vae_train(vae_features(f)) keeps
+ * the same struct in a vae_train_state (vae_state.c; the end of this file),
+ * which Citus and postgres_fdw can ship (docs/scale-out.md).
  */
 #include "vae.h"
 

@@ -21,9 +21,13 @@
  * buffered rows in place into the model's column order and final codes,
  * and trains with the core on the CPU.
  *
- * The state is not shippable in 1.1 (no combine, serialize or deserialize:
- * the dictionaries and the row type would have to travel); the aggregate is
- * PARALLEL RESTRICTED like the one over arrays, so the scan may run in
+ * The state is a vae_train_state (vae_state.c): an expanded object updated
+ * in place, flattened by SerializeRows only when it leaves the aggregate.
+ * VaeRowsCombine merges two states exactly (MergeRows: counts, dictionaries
+ * by category text, array widths, the bottom-k sample), so Citus can run
+ * the transition on its shards (vae_train(vae_row(t)), vae_row below) and
+ * postgres_fdw can push vae_sample down (docs/scale-out.md).  The aggregate
+ * is PARALLEL RESTRICTED like the one over arrays, so the scan may run in
  * parallel workers and the rows are aggregated in the leader.
  */
 #include "vae_rows.h"
@@ -1266,21 +1270,37 @@ static void
 MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
 {
 	int		  **code_map;
-	int		   *src_of;
+	int		   *src_of,
+			   *src_attr;
 	int			j,
 				t,
 				f;
 	int64		i;
 
 	VaeCheckSameOptions(dst->options, src->options);
-	if (dst->natts != src->natts)
-		Incompatible("They have a different number of columns.%s", "");
+	/*
+	 * src's attribute for each of dst's (-1: dropped), matched in order
+	 * over the attributes that are not dropped: a shard table created after
+	 * an ALTER TABLE ... DROP COLUMN has no dropped attribute where the
+	 * others have one, and dropped attributes touch neither hash nor model.
+	 */
+	src_attr = palloc(sizeof(int) * Max(dst->natts, 1));
+	t = 0;
 	for (j = 0; j < dst->natts; j++)
 	{
 		RowAttr    *a = &dst->attrs[j],
-				   *b = &src->attrs[j];
+				   *b;
 
-		if (strcmp(a->name, b->name) != 0 || a->dropped != b->dropped || a->cls != b->cls ||
+		src_attr[j] = -1;
+		if (a->dropped)
+			continue;
+		while (t < src->natts && src->attrs[t].dropped)
+			t++;
+		if (t == src->natts)
+			Incompatible("The other state has no column \"%s\".", a->name);
+		b = &src->attrs[t];
+		src_attr[j] = t++;
+		if (strcmp(a->name, b->name) != 0 || a->cls != b->cls ||
 			a->kind != b->kind || (a->col < 0) != (b->col < 0))
 			Incompatible("Column \"%s\" differs in name, type or plan.", a->name);
 		if (a->cls == VAE_CLASS_ARRAY && a->col >= 0 && b->width > 0)
@@ -1295,6 +1315,10 @@ MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
 						 errhint("Every non-NULL array of a column must have the same length.")));
 		}
 	}
+	while (t < src->natts && src->attrs[t].dropped)
+		t++;
+	if (t < src->natts)
+		Incompatible("The other state has another column, \"%s\".", src->attrs[t].name);
 	/* where each of dst's floats comes from in src (-1: NULL), and category recodings */
 	src_of = palloc(sizeof(int) * Max(dst->buf.dim, 1));
 	code_map = palloc0(sizeof(int *) * Max(dst->buf.dim, 1));
@@ -1303,8 +1327,11 @@ MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
 	for (j = 0; j < dst->natts; j++)
 	{
 		RowAttr    *a = &dst->attrs[j],
-				   *b = &src->attrs[j];
+				   *b;
 
+		if (src_attr[j] < 0)
+			continue;
+		b = &src->attrs[src_attr[j]];
 		a->n_nonnull += b->n_nonnull;
 		a->n_null += b->n_null;
 		if (a->col < 0)
@@ -1322,7 +1349,11 @@ MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
 			code_map[a->col][t] = AddCategory(a, b->by_code[t]->text, b->by_code[t]->hash,
 											  b->by_code[t]->count);
 		if (a->dict == NULL)
+		{
+			/* too many values: the column is left out, its codes unused */
+			pfree(code_map[a->col]);
 			code_map[a->col] = NULL;
+		}
 	}
 	dst->seen += src->seen;
 	dst->rows_in += src->rows_in;
@@ -1353,6 +1384,7 @@ MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
 			pfree(code_map[f]);
 	pfree(code_map);
 	pfree(src_of);
+	pfree(src_attr);
 }
 
 /*

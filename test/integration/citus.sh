@@ -11,7 +11,8 @@
 #     results being of type cstring);
 #   - the model is byte-identical, but the training time and the CRC, to
 #     local training on the same rows, with and without max_rows;
-#   - the same for feature arrays, vae_train(vae_features(f)).
+#   - the same for feature arrays, vae_train(vae_features(f));
+#   - plain vae_train(t) still works there (its rows are pulled).
 #
 # Skips when Citus is not installed (scripts/install-citus.sh, which `make
 # test` runs, installs it).  Prints TAP-like lines; the last one is
@@ -93,6 +94,12 @@ opts="{\"epochs\": 2}"
 same=$(psql_coord -c "SELECT strip((SELECT vae_train(vae_row(t), '$opts') FROM t))
 	= strip((SELECT vae_train(t, '$opts') FROM t_local t))")
 check "all rows: the Citus model is the local one, byte for byte" [ "$same" = t ]
+
+# vae_train(t) over a record has no combine function: Citus pulls the rows
+# (it would refuse a record argument in a worker partial aggregate)
+same=$(psql_coord -c "SELECT strip((SELECT vae_train(t, '$opts_k') FROM t))
+	= strip((SELECT vae_train(t, '$opts_k') FROM t_local t))")
+check "vae_train(t) on the distributed table still trains (rows pulled), the same model" [ "$same" = t ]
 
 # feature arrays: vae_train(vae_features(f)) splits the same way and trains
 # the model of the 1.0 vae_train(f) (whose internal state pulls the rows)
