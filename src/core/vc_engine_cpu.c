@@ -32,6 +32,7 @@ typedef struct CpuEngine
 	VcTeam		team;
 	int			batch;			/* effective minibatch size */
 	float	   *best;			/* NULL until save_best */
+	int			solo;			/* run both halves here, no helper thread */
 
 	/* the minibatch in flight, read by both members */
 	const int64_t *idx;			/* its rows */
@@ -46,6 +47,17 @@ typedef struct CpuEngine
 
 /* interrupt checks (with the helper stopped) at most this often */
 #define CHECK_INTERVAL_S 0.02
+
+/*
+ * Below this many (minibatch rows x parameters) a step runs both halves in
+ * the calling thread.  Handing half a step to the helper costs two wake-ups
+ * per step (a few microseconds when both threads spin, tens when the partner
+ * sleeps or the machine is busy) and a thread start per epoch; at 2^18 half
+ * a step is about 0.8 MFLOP, some 50 microseconds of work, so below it the
+ * handover costs about what it saves.  The halves and their order are the
+ * same either way, so the model is the same bit for bit.
+ */
+#define SOLO_WORK ((size_t) 1 << 18)
 
 /*
  * Member's rows of an n-row minibatch: [0, h) for member 0, [h, n) for
@@ -130,6 +142,7 @@ CpuBegin(VcEngine *e, const VcModel *m, const VcRowRef *refs, int64_t n, int bat
 	c->m = (VcModel *) m;
 	c->refs = refs;
 	c->batch = batch;
+	c->solo = (size_t) batch * m->n_params < SOLO_WORK;
 	(void) n;
 	if (vc_adam_init(&c->adam, m->n_params) != VC_OK ||
 		vc_net_init(&c->half[0], m, cap, 1) != VC_OK ||
@@ -177,7 +190,8 @@ CheckInterrupts(CpuEngine *c, const VcCallbacks *cb, double *last)
 		return 1;
 	*last = vc_now();
 	(void) vc_fp_flush_denormals();
-	vc_team_start(&c->team);
+	if (!c->solo)
+		vc_team_start(&c->team);
 	return 0;
 }
 
@@ -199,7 +213,8 @@ RunBatches(CpuEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key,
 	c->train = step != NULL;
 	/* flush-to-zero for the steps, here and in the helper (vc_fpenv.h) */
 	c->host_fp = vc_fp_flush_denormals();
-	vc_team_start(&c->team);
+	if (!c->solo)
+		vc_team_start(&c->team);
 	for (at = 0; at < n_idx; at += bs)
 	{
 		double		loss;
