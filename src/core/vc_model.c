@@ -96,7 +96,8 @@ ClampInt(int64_t v, int lo, int hi)
  *   a table of one minibatch trains 10,000 steps instead of 100 and a large
  *   one about as long as before.  Below 1,000 rows nothing is held out (a
  *   handful of validation rows stops training at noise); the small sizes
- *   and the fixed budget are the guard against overfitting there.
+ *   and the fixed budget are the guard against overfitting there (not
+ *   enough for every table: docs/tables.md, dna).
  * - latent = ceil(D/12), but at least min(10, ceil(D/2)), at most 20: low-
  *   dimensional tables get a latent of 8-10 instead of 2.
  * - hidden: one layer of ceil(D/2) within [max(8, 2 latent), 512]; from
@@ -106,7 +107,8 @@ ClampInt(int64_t v, int lo, int hi)
  *
  * The rule is the same for bernoulli: it sizes the network from the number
  * of inputs and the rows, not from the output distribution (docs/detect.md).
- * n_rows is the table's row count, before max_rows.
+ * n_rows is the table's row count: the validation split counts it before
+ * max_rows (as 1.0 did), the epochs and the 5,000-row threshold after.
  */
 #define VC_DEFAULT_STEPS	10000
 #define VC_DEFAULT_BIG_ROWS 5000
