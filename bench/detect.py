@@ -75,8 +75,8 @@ DETECTORS = ["vae", "iforest", "lof", "ocsvm", "pca"] + (["torch_vae"] if TORCH 
 DEFAULT_DETECTORS = DETECTORS[:5]
 if ENSEMBLE < 1 or ENSEMBLE_COMBINE not in COMBINES:
     raise SystemExit("detect: ENSEMBLE must be >= 1 and ENSEMBLE_COMBINE one of " + " ".join(COMBINES))
+import detect_rules  # noqa: E402
 if VAE_RULE is not None:
-    import detect_rules  # noqa: E402
     if VAE_RULE not in detect_rules.RULES:
         raise SystemExit(f"detect: unknown VAE_RULE {VAE_RULE} (see bench/detect_rules.py)")
 # THRESHOLD_SQL: the cut whose precision/recall is reported, an SQL
@@ -281,7 +281,7 @@ def report(results, total_s):
         print(f"\nvae options from rule {VAE_RULE} (bench/detect_rules.py; not the defaults)")
     if ENSEMBLE > 1:
         print(f"\nvae: ensemble of {ENSEMBLE} models, scores combined by {ENSEMBLE_COMBINE}")
-    summary = dict(vae_options=VAE_OPTIONS, vae_rule=VAE_RULE, ensemble=ENSEMBLE,
+    summary = dict(vae_options=VAE_OPTIONS, vae_rule=VAE_RULE, default_rule=detect_rules.BUILTIN, ensemble=ENSEMBLE,
                    ensemble_combine=ENSEMBLE_COMBINE, split_seeds=SPLIT_SEEDS, model_seeds=MODEL_SEEDS,
                    torch_epochs=TORCH_EPOCHS if TORCH else [], torch_latents=TORCH_LATENTS if TORCH else [],
                    total_seconds=round(total_s, 1), sets={})

@@ -52,14 +52,18 @@ def load_candidate(arg, d):
         # merge a run of rule R on a subset into one of a rule that gives
         # the other sets the same options as R would
         s["vae_rule"], s["ensemble"] = t.get("vae_rule"), t.get("ensemble", 1)
+        s["default_rule"] = t.get("default_rule")
     s["name"] = name or spec
     return s
 
 
-def cost_200k(rule, k, dim):
-    """Training FLOPs on a 200,000 x dim table relative to today's defaults."""
+def cost_200k(s, dim):
+    """Training FLOPs on a 200,000 x dim table relative to the 1.0 defaults,
+    for summary s: its rule, else the extension's defaults of the build it
+    ran on (default_rule; absent before 1.1: the 1.0 defaults)."""
     today = detect_rules.cost(detect_rules.RULES["default"], 200000, dim)[3]
-    return detect_rules.cost(detect_rules.RULES[rule or "default"], 200000, dim)[3] * k / today
+    rule = s.get("vae_rule") or s.get("default_rule") or "default"
+    return detect_rules.cost(detect_rules.RULES[rule], 200000, dim)[3] * s.get("ensemble", 1) / today
 
 
 def row(name, s):
@@ -80,8 +84,7 @@ def row(name, s):
             f"| {len(below)}: {' '.join(below) or '-'} "
             f"| {max(big) if big else float('nan'):.3f} "
             f"| {np.mean([v['seed_spread'] for v in sets.values()]):.3f} "
-            f"| {train:.1f} | {cost_200k(s.get('vae_rule'), s.get('ensemble', 1), 118):.2f} "
-            f"| {cost_200k(s.get('vae_rule'), s.get('ensemble', 1), 16):.2f} |")
+            f"| {train:.1f} | {cost_200k(s, 118):.2f} | {cost_200k(s, 16):.2f} |")
 
 
 def main():
@@ -105,8 +108,8 @@ def main():
           f"model seeds {' '.join(map(str, first['model_seeds']))}\n")
     print("| candidate | mean AUC | mean AP | rank AUC (of 5) | rank AP (of 5) "
           "| sets > 0.05 AUC below best classical | seed spread max (>= 20 anomalies) "
-          "| seed spread mean | train s (sum of sets) | cost 200k x 118 (x today) "
-          "| cost 200k x 16 (x today) |")
+          "| seed spread mean | train s (sum of sets) | cost 200k x 118 (x 1.0) "
+          "| cost 200k x 16 (x 1.0) |")
     print("|---" * 11 + "|")
     for c, s in runs.items():
         print(row(c, s))

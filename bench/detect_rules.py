@@ -6,6 +6,13 @@ to vae_train and dim the number of features.  An option a rule leaves out
 keeps the extension's own default.  VAE_OPTIONS, when also set, overrides
 the rule key by key.
 
+Every rule gives epochs, latent_dim and hidden explicitly (what a part
+leaves out is the 1.0 default rule's), so a rule means the same on any
+build: "default" is the 1.0 defaults.  Since 1.1 the extension's own
+defaults (options {}, a run without VAE_RULE) are BUILTIN below, "Rule R";
+bench/detect.py records that in its JSON summary (default_rule) for
+bench/detect_compare.py's cost columns.
+
 A rule is built from three parts, each documented at its function:
 
 * the training budget (budget_options): optimizer STEPS instead of epochs;
@@ -15,7 +22,7 @@ A rule is built from three parts, each documented at its function:
 Names (see RULES at the bottom; `python3 bench/detect_rules.py` prints the
 options each rule gives for the benchmark's shapes and for KDD's):
 
-  default             {}: the extension's defaults of today
+  default             the 1.0 defaults, explicitly
   stepsS              S in 2k, 5k, 10k, 20k: step budget S, today's sizes
   stepsS_lat          + latent rule "wide" (latent_wide)
   stepsS_lat_h32      + hidden floor 32 (hidden_floor)
@@ -73,10 +80,8 @@ def hidden_floor(dim, latent, floor):
 
 
 def size_options(dim, latent_rule=None, floor=8):
-    """latent_dim and hidden from dim; None: the extension's own defaults."""
-    if latent_rule is None:
-        return {}
-    lat = latent_rule(dim)
+    """latent_dim and hidden from dim; latent_rule None: the 1.0 rule."""
+    lat = (latent_rule or latent_today)(dim)
     return dict(latent_dim=lat, hidden=hidden_floor(dim, lat, floor))
 
 
@@ -98,7 +103,7 @@ BIG_ROWS = 5000            # "large table" for the big-table size variants
 def make_rule(steps=None, latent_rule=None, floor=8, val=None, weight_decay=None,
               big_floor=None, big_deep=False):
     """A rule function (n_rows, dim) -> options from the parts above.
-    steps None keeps today's epochs; val = (fraction, patience_share) or None;
+    steps None: the 1.0 epochs (today_epochs); val = (fraction, patience_share) or None;
     big_floor: the hidden floor from BIG_ROWS rows on (floor below);
     big_deep: from BIG_ROWS rows on, two hidden layers of that width."""
     def rule(n_rows, dim):
@@ -111,6 +116,8 @@ def make_rule(steps=None, latent_rule=None, floor=8, val=None, weight_decay=None
             vfrac = opts.get("validation_fraction", vfrac)
         if steps is not None:
             opts.update(budget_options(n_rows, steps, vfrac))
+        else:
+            opts["epochs"] = today_epochs(n_rows)
         opts.update(size_options(dim, latent_rule, big_floor if big and big_floor else floor))
         if big and big_deep and "hidden" in opts:
             opts["hidden"] = opts["hidden"] * 2
@@ -121,6 +128,7 @@ def make_rule(steps=None, latent_rule=None, floor=8, val=None, weight_decay=None
 
 
 RULES = {"default": make_rule()}
+BUILTIN = "steps10k_lat_h64bigdeep"   # what vae_train's defaults follow since 1.1
 for _s in (2000, 5000, 10000, 20000):
     _k = f"steps{_s // 1000}k"
     RULES[_k] = make_rule(_s)
@@ -137,7 +145,7 @@ for _s in (2000, 5000, 10000, 20000):
 
 
 def today_epochs(n_rows):
-    """Today's default epochs (vc_options_resolve), for the cost column."""
+    """The 1.0 default epochs (about 12,000 steps within [5, 100])."""
     n_train = n_train_rows(n_rows, 0.1 if n_rows >= 1000 else 0.0)
     spe = steps_per_epoch(n_train)
     return min(100, max(5, -(-TODAY_STEPS // spe)))

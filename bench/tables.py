@@ -30,7 +30,9 @@ split.  Prints markdown tables of AUC and AP per set and their means.
 
 Environment: SPLIT_SEEDS ("1 2 3 4 5"), MODEL_SEEDS ("1 2 3 4 5"), SETS (all;
 a space-separated subset of the names below), QUICK=1 (split seed 1, model
-seeds 1 2), OUT_JSON=file.
+seeds 1 2), OUT_JSON=file, VAE_OPTIONS (a JSON object of vae_train options
+for every vae variant instead of the defaults; the model seeds' runs add
+their seed to it).
 """
 import json
 import os
@@ -43,6 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import detect_lib as dl  # noqa: E402
 
 QUICK = os.environ.get("QUICK", "0") == "1"
+VAE_OPTIONS = json.loads(os.environ.get("VAE_OPTIONS") or "{}")
 
 # name, table, normal/anomaly class values (None: every other class, as in
 # detect_lib), drop: columns besides id and class that the relations leave
@@ -108,7 +111,8 @@ def vae_run(spec, cols, seed, kind, model_seed=None):
     score the test rows with the default method.  Returns (ids, scores,
     train seconds, vae_model_info of the model)."""
     name, table = spec["name"], spec["table"]
-    opts = f", '{json.dumps({'seed': model_seed})}'::jsonb" if model_seed is not None else ""
+    o = dict(VAE_OPTIONS, **({"seed": model_seed} if model_seed is not None else {}))
+    opts = f", '{json.dumps(o)}'::jsonb" if o else ""
     if kind == "rows_int":
         sel = ", ".join(f"t.{qi(c)}::int AS {qi(c)}" if t == "boolean" else f"t.{qi(c)}"
                         for c, t in cols)

@@ -1,25 +1,42 @@
 #!/usr/bin/env bash
-# bench/train_cost.sh - wall time of vae_train on two 200,000-row tables with
-# today's default options and with candidate options, alternating, to check
-# a new default against the "at most 1.5x today's training time" bar
-# (docs/detect.md, "Candidate defaults").
+# bench/train_cost.sh - wall time of vae_train with DEFAULT options on two
+# 200,000-row tables against the 1.0 default rule reproduced with explicit
+# options, alternating, to check the "at most 1.5x the old defaults'
+# training time on a 200,000-row table" bar (docs/detect.md, "Defaults in
+# 1.1").
 #
-#   OPTS_118='{"epochs": 8, ...}' OPTS_16='{"epochs": 8, ...}' bench/train_cost.sh
+#   bench/train_cost.sh                  defaults vs the old rule, 2 rounds
+#   REPEAT=3 bench/train_cost.sh         more rounds
+#   OPTS_118='{"epochs": 5}' OPTS_16='{"epochs": 5}' bench/train_cost.sh
+#                                        also a candidate per table (options
+#                                        on top of the defaults)
+#   OLD_118=... OLD_16=...               other reference options
+#
+# The old rule (1.0 and 1.1 before "Defaults in 1.1") on these tables:
+# 180,000 training rows (10% held out), 1,407 steps per epoch, epochs =
+# ceil(12,000 / 1,407) = 9, latent ceil(D/12) clamped to [2, 20], one hidden
+# layer of ceil(D/2) clamped to [max(8, 2 latent), 512]: 118-59-10 and
+# 16-8-2.  Every other option is the same under both rules.
 #
 # Tables: kdd118 = 200,000 label-0 rows of KDD Cup 99 (118 features, data in
 # ../shared/data or DATA_DIR); letter16 = the 20,000 rows of mlbench's
 # LetterRecognition ten times over, each copy shifted by a seeded jitter
 # of +-0.05 (16 features).  REPEAT (default 2) rounds; each round trains
-# default then candidate on each table.  Needs PGHOST etc. (run it through
-# scripts/with-cluster.sh, or against the cluster of bench/detect.sh with
-# the database vae_detect loaded: it reads letter_prepared from there).
-# Works in the database vae_train_cost (dropped and re-created).
+# old, then default (then candidate) on each table, and prints the
+# seconds; the end prints per table the ratio default / old (and
+# candidate / old) of the summed seconds, and what the defaults resolved
+# to.  Needs PGHOST etc. (run it through scripts/with-cluster.sh, or
+# against the cluster of bench/detect.sh with the database vae_detect
+# loaded: it reads letter_prepared from there).  Works in the database
+# vae_train_cost (dropped and re-created).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 data=$(cd "${DATA_DIR:-$root/../shared/data}" && pwd)
-: "${OPTS_118:?set OPTS_118 (candidate options for 118 features)}"
-: "${OPTS_16:?set OPTS_16 (candidate options for 16 features)}"
+OLD_118=${OLD_118:-'{"epochs": 9, "latent_dim": 10, "hidden": [59]}'}
+OLD_16=${OLD_16:-'{"epochs": 9, "latent_dim": 2, "hidden": [8]}'}
+OPTS_118=${OPTS_118:-}
+OPTS_16=${OPTS_16:-}
 REPEAT=${REPEAT:-2}
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" \
@@ -35,17 +52,44 @@ psql -X -At -d vae_detect -c "COPY (SELECT features FROM letter_prepared) TO STD
 		-c "SELECT setseed(0.5)" \
 		-c "CREATE TABLE letter16 AS SELECT (SELECT array_agg(v + (random() - 0.5) * 0.1 ORDER BY o)
 				FROM unnest(l.f) WITH ORDINALITY u(v, o))::real[] AS f FROM l, generate_series(1, 10)" >/dev/null
-# train TABLE OPTIONS: print the wall seconds of one vae_train
+# train TABLE OPTIONS: "SECONDS RESOLVED": the wall seconds of one vae_train
+# (the psql call's statement alone) and what the model says it resolved to
 train() {
 	printf '%s\n' "SELECT clock_timestamp() AS t0 \\gset" \
-		"SELECT length(vae_train(f, '$2'::jsonb)) FROM $1;" \
-		"SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1);" |
+		"CREATE TEMP TABLE m AS SELECT vae_train(f, '$2'::jsonb) AS m FROM $1;" \
+		"SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1)
+			|| ' ' || jsonb_build_object('hidden', i->'hidden', 'latent_dim', i->'latent_dim',
+				'epochs', i->'options'->'epochs', 'epochs_run', i->'epochs', 'parameters', i->'parameters')
+			FROM (SELECT vae_model_info(m) AS i FROM m) x;" |
 		"${PSQL[@]}" -At -f - | tail -n 1
 }
+declare -A sum resolved
 for r in $(seq "$REPEAT"); do
 	for t in kdd118 letter16; do
-		o=$OPTS_118
-		[ $t = letter16 ] && o=$OPTS_16
-		echo "round $r $t default $(train $t '{}') s, candidate $(train $t "$o") s ($o)"
+		old=$OLD_118 cand=$OPTS_118
+		[ $t = letter16 ] && old=$OLD_16 cand=$OPTS_16
+		line="round $r $t"
+		for v in old default candidate; do
+			case $v in
+				old) o=$old ;;
+				default) o='{}' ;;
+				candidate) o=$cand; [ -n "$o" ] || continue ;;
+			esac
+			read -r sec res <<<"$(train $t "$o")"
+			sum[$t/$v]=$(echo "${sum[$t/$v]:-0} + $sec" | bc)
+			resolved[$t/$v]=$res
+			line="$line, $v $sec s"
+		done
+		echo "$line"
+	done
+done
+echo
+for t in kdd118 letter16; do
+	cand=$OPTS_118
+	[ $t = letter16 ] && cand=$OPTS_16
+	for v in old default candidate; do
+		[ $v = candidate ] && [ -z "$cand" ] && continue
+		ratio=$(echo "scale=2; ${sum[$t/$v]} / ${sum[$t/old]}" | bc)
+		echo "$t $v: ${sum[$t/$v]} s in $REPEAT rounds, ratio to old $ratio; ${resolved[$t/$v]}"
 	done
 done

@@ -150,7 +150,9 @@ WHERE m.name = 'real' AND d.i = 50;
 
 -- vae_generate: n rows of input_dim values, the same for the same seed
 -- (default seed 0), different for another seed; row k does not depend on n
--- (a LIMIT takes a prefix); n = 0 gives no rows
+-- (a LIMIT takes a prefix); n = 0 gives no rows.  Rows differ, though not
+-- necessarily all: where every relu unit of the decoder is off, a region of
+-- the prior decodes to one row
 SELECT count(*) AS n, bool_and(array_length(g, 1) = 4) AS width_ok
 FROM basic_models, vae_generate(model, 25) AS g WHERE name = 'real';
 SELECT (SELECT array_agg(g::text ORDER BY o) FROM basic_models, vae_generate(model, 10, 3) WITH ORDINALITY AS t(g, o) WHERE name = 'real')
@@ -159,7 +161,7 @@ SELECT (SELECT array_agg(g::text ORDER BY o) FROM basic_models, vae_generate(mod
      = (SELECT array_agg(g::text ORDER BY o) FROM basic_models, vae_generate(model, 10, 0) WITH ORDINALITY AS t(g, o) WHERE name = 'real') AS default_seed_is_0,
        (SELECT array_agg(g::text ORDER BY o) FROM basic_models, vae_generate(model, 10, 3) WITH ORDINALITY AS t(g, o) WHERE name = 'real')
      <> (SELECT array_agg(g::text ORDER BY o) FROM basic_models, vae_generate(model, 10, 4) WITH ORDINALITY AS t(g, o) WHERE name = 'real') AS other_seed_other_rows,
-       (SELECT count(DISTINCT g::text) FROM basic_models, vae_generate(model, 10, 3) AS g WHERE name = 'real') AS distinct_rows;
+       (SELECT count(DISTINCT g::text) FROM basic_models, vae_generate(model, 10, 3) AS g WHERE name = 'real') >= 5 AS rows_differ;
 SELECT (SELECT array_agg(g::text ORDER BY o) FROM basic_models, vae_generate(model, 5, 9) WITH ORDINALITY AS t(g, o) WHERE name = 'real')
      = (SELECT array_agg(g::text ORDER BY o) FROM (SELECT g, o FROM basic_models, vae_generate(model, 1000, 9) WITH ORDINALITY AS t(g, o)
                                                   WHERE name = 'real' LIMIT 5) s) AS prefix_stable;

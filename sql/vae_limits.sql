@@ -122,7 +122,7 @@ SELECT vae_model_info(m)->'rows' AS rows,
 FROM budget_models;
 -- rows that fit are all trained on, without a NOTICE
 SELECT vae_model_info(vae_train(array[g, g % 7, 1, 2, 3, 4, 5, 6]::real[], '{"epochs": 1}'))->'rows' AS rows
-FROM generate_series(1, 70000) g;
+FROM generate_series(1, 50000) g;
 -- a sample of a given size trains within the same budget
 SELECT vae_model_info(vae_train(array[g, g % 7, 1, 2, 3, 4, 5, 6]::real[],
 	'{"max_rows": 20000, "epochs": 1}'))->'rows' AS rows

@@ -32,6 +32,9 @@ typedef struct CpuEngine
 	VcTeam		team;
 	int			batch;			/* effective minibatch size */
 	float	   *best;			/* NULL until save_best */
+	int			solo;			/* small network: never the helper thread */
+	int			helper;			/* the helper runs the second halves now */
+	int			prefer_helper;	/* the last probe found the helper faster */
 
 	/* the minibatch in flight, read by both members */
 	const int64_t *idx;			/* its rows */
@@ -46,6 +49,29 @@ typedef struct CpuEngine
 
 /* interrupt checks (with the helper stopped) at most this often */
 #define CHECK_INTERVAL_S 0.02
+
+/*
+ * Below this many (minibatch rows x parameters) a step runs both halves in
+ * the calling thread.  Handing half a step to the helper costs two wake-ups
+ * per step (a few microseconds when both threads spin, tens when the partner
+ * sleeps or the machine is busy) and a thread start per epoch; at 2^18 half
+ * a step is about 0.8 MFLOP, some 50 microseconds of work, so below it the
+ * handover costs about what it saves.  The halves and their order are the
+ * same either way, so the model is the same bit for bit.
+ */
+#define SOLO_WORK ((size_t) 1 << 18)
+
+/*
+ * Above that size the helper pays off when it has a core of its own.  On a
+ * machine whose cores are all busy it does not: each step then waits until
+ * both threads have been scheduled, and a step took twice as long as on one
+ * thread (a 16-64-64-8 network on the shared 2-core development machine).
+ * So a pass of at least 4 x PROBE_STEPS minibatches times PROBE_STEPS of
+ * them on one thread and PROBE_STEPS with the helper, and runs the rest the
+ * faster way; shorter passes reuse the last finding.  Only the time
+ * depends on it, never the bits.
+ */
+#define PROBE_STEPS 16
 
 /*
  * Member's rows of an n-row minibatch: [0, h) for member 0, [h, n) for
@@ -130,6 +156,8 @@ CpuBegin(VcEngine *e, const VcModel *m, const VcRowRef *refs, int64_t n, int bat
 	c->m = (VcModel *) m;
 	c->refs = refs;
 	c->batch = batch;
+	c->solo = (size_t) batch * m->n_params < SOLO_WORK;
+	c->prefer_helper = 1;
 	(void) n;
 	if (vc_adam_init(&c->adam, m->n_params) != VC_OK ||
 		vc_net_init(&c->half[0], m, cap, 1) != VC_OK ||
@@ -177,8 +205,20 @@ CheckInterrupts(CpuEngine *c, const VcCallbacks *cb, double *last)
 		return 1;
 	*last = vc_now();
 	(void) vc_fp_flush_denormals();
-	vc_team_start(&c->team);
+	if (c->helper)
+		vc_team_start(&c->team);
 	return 0;
+}
+
+/* second halves on the helper thread (on) or here (off) from the next step on */
+static void
+UseHelper(CpuEngine *c, int on)
+{
+	if (on)
+		vc_team_start(&c->team);
+	else
+		vc_team_stop(&c->team);
+	c->helper = on;
 }
 
 /*
@@ -193,17 +233,34 @@ RunBatches(CpuEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key,
 	int			bs = c->batch;
 	int			latent = c->m->opt.latent_dim;
 	double		total = 0.0,
-				last = -INFINITY;
-	int64_t		at;
+				last = -INFINITY,
+				mark = 0.0,
+				t_solo = 0.0;
+	int64_t		at,
+				b;
+	int			probe = !c->solo && (n_idx + bs - 1) / bs >= 4 * PROBE_STEPS;
 
 	c->train = step != NULL;
 	/* flush-to-zero for the steps, here and in the helper (vc_fpenv.h) */
 	c->host_fp = vc_fp_flush_denormals();
-	vc_team_start(&c->team);
-	for (at = 0; at < n_idx; at += bs)
+	UseHelper(c, !c->solo && !probe && c->prefer_helper);
+	if (probe)
+		mark = vc_now();
+	for (at = 0, b = 0; at < n_idx; at += bs, b++)
 	{
 		double		loss;
 
+		if (probe && b == PROBE_STEPS)
+		{
+			t_solo = vc_now() - mark;
+			UseHelper(c, 1);
+			mark = vc_now();
+		}
+		else if (probe && b == 2 * PROBE_STEPS)
+		{
+			c->prefer_helper = vc_now() - mark < t_solo;
+			UseHelper(c, c->prefer_helper);
+		}
 		if (CheckInterrupts(c, cb, &last))
 			return Canceled(errmsg);	/* the helper stopped, the setting restored */
 		c->idx = idx + at;
@@ -223,7 +280,7 @@ RunBatches(CpuEngine *c, const int64_t *idx, int64_t n_idx, uint64_t key,
 		vc_team_run(&c->team, HalfAdam, c);
 		(*step)++;
 	}
-	vc_team_stop(&c->team);
+	UseHelper(c, 0);
 	vc_fp_restore(c->host_fp);
 	if (loss_sum)
 		*loss_sum = total;

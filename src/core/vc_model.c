@@ -87,12 +87,32 @@ ClampInt(int64_t v, int lo, int hi)
 }
 
 /*
- * Defaults a practitioner would pick.  The latent size grows with the input
- * (about one latent unit per dozen features: 118 -> 10, 784 -> 20 as in the
- * classic experiments); one hidden layer of about half the input width; the
- * number of epochs aims at roughly 12,000 Adam steps, at least 5 and at most
- * 100 epochs, with early stopping on 10% held-out rows to stop sooner.
+ * The default rule ("Rule R", docs/detect.md "Defaults in 1.1"): what a
+ * careful practitioner would pick from the table's shape, measured on ten
+ * public sets against the classical detectors.
+ *
+ * - A budget of VC_DEFAULT_STEPS Adam steps rather than a number of epochs:
+ *   epochs = ceil(steps / steps per epoch) within [5, VC_DEFAULT_STEPS], so
+ *   a table of one minibatch trains 10,000 steps instead of 100 and a large
+ *   one about as long as before.  Below 1,000 rows nothing is held out (a
+ *   handful of validation rows stops training at noise); the small sizes
+ *   and the fixed budget are the guard against overfitting there (not
+ *   enough for every table: docs/tables.md, dna).
+ * - latent = ceil(D/12), but at least min(10, ceil(D/2)), at most 20: low-
+ *   dimensional tables get a latent of 8-10 instead of 2.
+ * - hidden: one layer of ceil(D/2) within [max(8, 2 latent), 512]; from
+ *   VC_DEFAULT_BIG_ROWS rows on two layers within [max(64, 2 latent), 512]:
+ *   a large table holds enough rows for the capacity that multi-modal
+ *   normal data (many clusters) needs.
+ *
+ * The rule is the same for bernoulli: it sizes the network from the number
+ * of inputs and the rows, not from the output distribution (docs/detect.md).
+ * n_rows is the table's row count: the validation split counts it before
+ * max_rows (as 1.0 did), the epochs and the 5,000-row threshold after.
  */
+#define VC_DEFAULT_STEPS	10000
+#define VC_DEFAULT_BIG_ROWS 5000
+
 VcStatus
 vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 {
@@ -108,18 +128,6 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 	/* what was given must be valid as given: -0.5 is no "not given" */
 	if ((st = vc_options_check(opt, 1, errmsg)) != VC_OK)
 		return st;
-	if (opt->latent_dim < 0)
-		opt->latent_dim = ClampInt((dim + 11) / 12, 2, 20);
-	if (opt->n_hidden < 0)
-	{
-		/* about half the input, at least twice the latent size, within limits */
-		int			lo = opt->latent_dim * 2 > 8 ? opt->latent_dim * 2 : 8;
-		int			hi = lo > 512 ? lo : 512;
-
-		opt->n_hidden = 1;
-		opt->hidden[0] = ClampInt((dim + 1) / 2, lo < VC_MAX_WIDTH ? lo : VC_MAX_WIDTH,
-								  hi < VC_MAX_WIDTH ? hi : VC_MAX_WIDTH);
-	}
 	if (opt->normalize < 0)
 		opt->normalize = opt->likelihood == VC_LIK_BERNOULLI ? VC_NORM_MINMAX : VC_NORM_STANDARD;
 	if (opt->learning_rate < 0)
@@ -148,7 +156,27 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 		int64_t		bs = opt->batch_size < n_train ? opt->batch_size : n_train;
 		int64_t		steps = (n_train + bs - 1) / bs;
 
-		opt->epochs = ClampInt((12000 + steps - 1) / steps, 5, 100);
+		opt->epochs = ClampInt((VC_DEFAULT_STEPS + steps - 1) / steps, 5, VC_DEFAULT_STEPS);
+	}
+	if (opt->latent_dim < 0)
+	{
+		int			half = (dim + 1) / 2;
+
+		opt->latent_dim = ClampInt((dim + 11) / 12, half < 10 ? half : 10, 20);
+	}
+	if (opt->n_hidden < 0)
+	{
+		/* about half the input, at least twice the latent size, within limits */
+		int			big = n_rows >= VC_DEFAULT_BIG_ROWS,
+					floor_width = big ? 64 : 8,
+					lo = opt->latent_dim * 2 > floor_width ? opt->latent_dim * 2 : floor_width,
+					hi = lo > 512 ? lo : 512,
+					i;
+
+		opt->n_hidden = big ? 2 : 1;
+		for (i = 0; i < opt->n_hidden; i++)
+			opt->hidden[i] = ClampInt((dim + 1) / 2, lo < VC_MAX_WIDTH ? lo : VC_MAX_WIDTH,
+									  hi < VC_MAX_WIDTH ? hi : VC_MAX_WIDTH);
 	}
 
 	/* the resolved set must pass the same check as every reader's */

@@ -78,10 +78,10 @@ typedef enum VcOptionType
  */
 #define VC_OPTION_LIST(X) \
 	X(hidden, HIDDEN, n_hidden, 0, -1, VC_IRANGE(1, VC_MAX_WIDTH), VC_OPTF_UNSET, NULL, \
-	  "[ceil(D/2)] clamped to [max(8, 2*latent_dim), 512]", \
+	  "[w], w = ceil(D/2) clamped to [max(8, 2*latent_dim), 512]; from 5,000 rows (after max_rows) [w, w] with floor max(64, 2*latent_dim)", \
 	  "encoder layer sizes (at most 8 layers); the decoder mirrors them; [] = no hidden layer") \
 	X(latent_dim, INT, latent_dim, 36, -1, VC_IRANGE(1, VC_MAX_WIDTH), VC_OPTF_UNSET, NULL, \
-	  "ceil(D/12) clamped to [2, 20]", \
+	  "ceil(D/12) clamped to [min(10, ceil(D/2)), 20]", \
 	  "size of the Gaussian latent") \
 	X(likelihood, ENUM, likelihood, 40, VC_LIK_GAUSSIAN, VC_IRANGE(0, 0), 0, \
 	  VC_NAMES("gaussian", "bernoulli"), \
@@ -96,7 +96,7 @@ typedef enum VcOptionType
 	  "standard (gaussian), minmax (bernoulli)", \
 	  "input normalization; its statistics are stored in the model, constant columns get scale 1") \
 	X(epochs, INT, epochs, 52, -1, VC_IRANGE(1, VC_MAX_EPOCHS), VC_OPTF_UNSET, NULL, \
-	  "about 12,000 Adam steps, within [5, 100]", \
+	  "10,000 Adam steps: ceil(10000 / steps per epoch) within [5, 10000]", \
 	  "passes over the training rows") \
 	X(batch_size, INT, batch_size, 56, -1, VC_IRANGE(1, VC_MAX_BATCH), VC_OPTF_UNSET, NULL, \
 	  "128", \

@@ -434,6 +434,84 @@ TestTableText(void)
 	   "vc_format_double: shortest exact digits");
 }
 
+/* options resolved by the default rule for n rows of dim features, with opt's explicit values */
+static VcOptions
+Resolved(int64_t n, int dim, const VcOptions *given)
+{
+	VcOptions	o;
+	char		err[VC_ERRMSG_LEN];
+
+	if (given)
+		o = *given;
+	else
+		vc_options_init(&o);
+	if (vc_options_resolve(&o, n, dim, err) != VC_OK)
+		diag("vc_options_resolve(%lld, %d): %s", (long long) n, dim, err);
+	return o;
+}
+
+/*
+ * The default rule of docs/detect.md ("Defaults in 1.1"), worked out by hand
+ * for the detection benchmark's shapes and KDD's; explicit options win.
+ */
+static void
+TestDefaultRule(void)
+{
+	VcOptions	o,
+				g;
+
+	/* glass: 38 rows of 9: one minibatch, 10,000 epochs, latent min(10, 5) */
+	o = Resolved(38, 9, NULL);
+	ok(o.epochs == 10000 && o.latent_dim == 5 && o.n_hidden == 1 && o.hidden[0] == 10 &&
+	   o.validation_fraction == 0.0 && o.patience == 0 && o.batch_size == 128,
+	   "38 x 9: 10000 epochs, 9-10-5, nothing held out (%d epochs, latent %d, hidden %d)",
+	   o.epochs, o.latent_dim, o.hidden[0]);
+	/* letter_UvV: 406 rows of 16: 4 steps per epoch */
+	o = Resolved(406, 16, NULL);
+	ok(o.epochs == 2500 && o.latent_dim == 8 && o.n_hidden == 1 && o.hidden[0] == 16,
+	   "406 x 16: 2500 epochs, 16-16-8");
+	/* letter_25v1: 9,605 rows, 8,645 train, 68 steps: ceil(10000 / 68) = 148 */
+	o = Resolved(9605, 16, NULL);
+	ok(o.epochs == 148 && o.latent_dim == 8 && o.n_hidden == 2 &&
+	   o.hidden[0] == 64 && o.hidden[1] == 64 && o.validation_fraction == 0.1 && o.patience == 10,
+	   "9605 x 16: 148 epochs, 16-64-64-8, 10%% held out");
+	/* KDD: 198,371 rows of 118, 178,534 train, 1,395 steps: 8 epochs */
+	o = Resolved(198371, 118, NULL);
+	ok(o.epochs == 8 && o.latent_dim == 10 && o.n_hidden == 2 &&
+	   o.hidden[0] == 64 && o.hidden[1] == 64, "KDD: 8 epochs, 118-64-64-10");
+	/* 784 features: latent 20, two layers of 392; one feature: latent 1, hidden 8 */
+	o = Resolved(60000, 784, NULL);
+	ok(o.latent_dim == 20 && o.n_hidden == 2 && o.hidden[0] == 392 && o.hidden[1] == 392 &&
+	   o.epochs == 24, "60000 x 784: 24 epochs, 784-392-392-20");
+	o = Resolved(100, 1, NULL);
+	ok(o.latent_dim == 1 && o.n_hidden == 1 && o.hidden[0] == 8, "100 x 1: 1-8-1");
+	/* a huge table: at least 5 epochs */
+	o = Resolved(INT64_C(10000000), 16, NULL);
+	ok(o.epochs == 5, "10,000,000 rows: 5 epochs (%d)", o.epochs);
+
+	/* the 5,000-row threshold counts the rows after max_rows */
+	vc_options_init(&g);
+	g.max_rows = 4999;
+	o = Resolved(200000, 16, &g);
+	ok(o.n_hidden == 1 && o.hidden[0] == 16 && o.validation_fraction == 0.1,
+	   "max_rows 4999 of 200,000 rows: one layer; held out as for 200,000 rows");
+	/* explicit values win, and the rule builds on them */
+	vc_options_init(&g);
+	g.latent_dim = 40;
+	g.batch_size = 1000;
+	o = Resolved(9605, 16, &g);
+	ok(o.latent_dim == 40 && o.hidden[0] == 80 && o.hidden[1] == 80 && o.epochs == 1112,
+	   "explicit latent 40 and batch 1000: hidden 80 (2 x latent), ceil(10000 / 9) epochs (%d)",
+	   o.epochs);
+	vc_options_init(&g);
+	g.n_hidden = 0;
+	g.epochs = 3;
+	g.likelihood = VC_LIK_BERNOULLI;
+	o = Resolved(9605, 16, &g);
+	ok(o.n_hidden == 0 && o.epochs == 3 && o.latent_dim == 8 && o.normalize == VC_NORM_MINMAX,
+	   "explicit [] and epochs 3 kept; bernoulli gets the same latent rule");
+}
+
 /*
  * Checks the option table's offsets and texts, and that the three readers
  * accept exactly each option's documented range.
@@ -445,6 +523,7 @@ main(void)
 
 	TestOffsets();
 	TestTableText();
+	TestDefaultRule();
 	for (i = 0; i < N_ORACLE && i < VC_N_OPTIONS; i++)
 		TryOption(&vc_option_defs[i], &oracle[i]);
 	TryHiddenCounts();
