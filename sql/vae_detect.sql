@@ -129,3 +129,84 @@ SELECT pg_temp.err($$SELECT vae_detect(model, '{1,2}'::real[]) FROM det_models W
 SELECT pg_temp.err($$SELECT vae_detect(model, '{1,NaN,2}'::real[]) FROM det_models WHERE name = 'array'$$);
 SELECT pg_temp.err($$SELECT vae_detect('\x00'::bytea, '{1,2,3}'::real[])$$);
 SELECT pg_temp.err($$SELECT vae_detect(model, ROW(1, 2)) FROM det_models WHERE name = 'rows'$$);
+
+--
+-- The set-returning form over a relation or a query: the function reads the
+-- rows itself (a cursor, fetches of 1024 rows, blocks of rows scored with
+-- one GEMM per layer).
+--
+-- every row, in the source's order: the scores and the threshold of
+-- vae_score and vae_threshold, and what the per-row form says
+CREATE TABLE det_big AS
+SELECT (i % 300) + 1 AS k, t.port, t.bytes, t.host, t.ok
+FROM generate_series(0, 2999) AS i JOIN det_traffic t ON t.id = (i % 300) + 1;
+INSERT INTO det_big SELECT 1000 + id, port, bytes, host, ok FROM det_traffic WHERE id > 1000;
+SELECT count(*) AS rows,
+       bool_and(d.score = vae_score(m.model, x.b)) AS score_is_vae_score,
+       bool_and(d.threshold = vae_threshold(m.model, 0.05)) AS threshold,
+       bool_and(d.is_anomaly = p.is_anomaly AND d.percentile = p.percentile) AS per_row_form_agrees,
+       bool_and((d.top = p.top) IS NOT FALSE) AS same_top,
+       bool_and((d.top IS NOT NULL) = d.is_anomaly AND (d.row_data IS NOT NULL) = d.is_anomaly)
+         AS explained_when_anomalous,
+       count(*) FILTER (WHERE d.is_anomaly) > 0 AS some_anomalies
+FROM det_models m,
+     vae_detect(m.model, 'SELECT * FROM det_big ORDER BY k, port', 0.05) d
+     JOIN (SELECT row_number() OVER (ORDER BY k, port) AS n, b FROM det_big b) x ON x.n = d.row_number,
+     LATERAL vae_detect(m.model, x.b, 0.05) p
+WHERE m.name = 'rows';
+-- a relation (regclass, or a text that is a plain name) and a query agree;
+-- anomalies_only keeps the anomalies; row_data is the row
+SELECT (SELECT count(*) FROM det_models m, vae_detect(m.model, 'det_traffic'::regclass) d
+        WHERE m.name = 'rows') AS regclass_rows,
+       (SELECT count(*) FROM det_models m, vae_detect(m.model, 'det_traffic') d
+        WHERE m.name = 'rows') AS name_rows,
+       (SELECT sum(d.score) FROM det_models m, vae_detect(m.model, 'public.det_traffic') d
+        WHERE m.name = 'rows') =
+       (SELECT sum(d.score) FROM det_models m, vae_detect(m.model, 'TABLE det_traffic') d
+        WHERE m.name = 'rows') AS same_scores;
+SELECT d.row_data->>'id' AS id, d.is_anomaly, d.percentile, jsonb_array_length(d.top) AS n_top,
+       d.row_data ? 'host' AS whole_row
+FROM det_models m, vae_detect(m.model, 'det_traffic'::regclass, 0.01, true, 2) d
+WHERE m.name = 'rows' AND (d.row_data->>'id')::int > 1000 ORDER BY 1;
+SELECT count(*) = (SELECT count(*) FROM det_flagged) AS anomalies_only_is_the_view
+FROM det_models m, vae_detect(m.model, 'det_traffic'::regclass, 0.01, anomalies_only => true) d
+WHERE m.name = 'rows';
+-- an array model reads the column named features, else the one array column;
+-- a NULL array scores NULL
+SELECT count(*) AS rows, count(d.score) AS scored,
+       bool_and(d.score = vae_score(m.model, x.f)) AS score_is_vae_score
+FROM det_models m,
+     vae_detect(m.model, $$SELECT ARRAY[port, coalesce(bytes, 100), id % 3]::real[] AS f, id
+                            FROM det_traffic UNION ALL SELECT NULL, 0 ORDER BY 2$$) d
+     LEFT JOIN (SELECT row_number() OVER (ORDER BY id) + 1 AS n,
+                       ARRAY[port, coalesce(bytes, 100), id % 3]::real[] AS f FROM det_traffic) x
+       ON x.n = d.row_number
+WHERE m.name = 'array';
+SELECT count(*) FROM det_models m,
+       vae_detect(m.model, 'SELECT 1 AS id, ARRAY[1, 2, 3]::real[] AS features, ARRAY[1]::real[] AS other') d
+WHERE m.name = 'array';
+-- no rows, and NULL model or source: no rows
+SELECT count(*) FROM det_models m, vae_detect(m.model, 'SELECT * FROM det_traffic WHERE false') d
+WHERE m.name = 'rows';
+SELECT count(*) FROM vae_detect(NULL, 'det_traffic'::regclass);
+SELECT count(*) FROM det_models m, vae_detect(m.model, NULL::text) d WHERE m.name = 'rows';
+
+-- errors name the row (its position in the source) in their context
+\set VERBOSITY default
+SELECT d.* FROM det_models m,
+       vae_detect(m.model, $$VALUES (ARRAY[1, 2, 3]::real[]), (ARRAY[1, 'NaN', 3]::real[])$$) d
+WHERE m.name = 'array';
+SELECT d.* FROM det_models m,
+       vae_detect(m.model, $$SELECT 7 AS port, 100.0 AS bytes, 'web' AS host, true AS ok
+                             UNION ALL SELECT 7, 'Infinity'::float8, 'db', false$$) d
+WHERE m.name = 'rows';
+SELECT pg_temp.err($$SELECT vae_detect(model, 'SELECT 1 AS a') FROM det_models WHERE name = 'rows'$$);
+SELECT pg_temp.err($$SELECT vae_detect(model, 'SELECT 1 AS a, ARRAY[1]::real[] AS f') FROM det_models WHERE name = 'array'$$);
+SELECT pg_temp.err($$SELECT vae_detect(model, 'SELECT 1 AS a') FROM det_models WHERE name = 'array'$$);
+SELECT pg_temp.err($$SELECT vae_detect(model, 'no_such_table') FROM det_models WHERE name = 'rows'$$);
+SELECT pg_temp.err($$SELECT vae_detect(model, 'SELEC * FROM det_traffic') FROM det_models WHERE name = 'rows'$$);
+SELECT pg_temp.err($$SELECT vae_detect(model, 'DELETE FROM det_traffic RETURNING *') FROM det_models WHERE name = 'rows'$$);
+SELECT pg_temp.err($$SELECT vae_detect(model, 'CREATE TABLE det_x (a int)') FROM det_models WHERE name = 'rows'$$);
+SELECT pg_temp.err($$SELECT vae_detect(model, 'det_traffic'::regclass, 2) FROM det_models WHERE name = 'rows'$$);
+SELECT pg_temp.err($$SELECT vae_detect(model, 'det_traffic'::regclass, top_columns => -2) FROM det_models WHERE name = 'rows'$$);
+SELECT count(*) AS still_there FROM det_traffic;
