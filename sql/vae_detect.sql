@@ -110,7 +110,9 @@ FROM (SELECT ARRAY[port, coalesce(bytes, 100), id % 3]::real[] AS f FROM vd_traf
      vd_models m, LATERAL vae_detect(m.model, t.f) d
 WHERE m.name = 'array';
 SELECT (vae_detect(m.model, '{7,1e6,1}'::real[], 0.01)).top @> '[{"column": 2, "value": 1000000}]'
-       AS culprit_in_top
+       AS culprit_in_top,
+       (vae_detect(m.model, '{0.1,1e6,1}'::real[], 0.01, 3)).top @> '[{"column": 1, "value": 0.1}]'
+       AS values_as_real
 FROM vd_models m WHERE m.name = 'array';
 
 -- NULL model or row: NULL, as from a strict function

@@ -85,6 +85,16 @@ AppendJsonDouble(StringInfo s, double v)
 	appendStringInfoString(s, buf);
 }
 
+/* a float value for JSON: its shortest float4 text (vae_explain's real), non-finite as null */
+static void
+AppendJsonFloat(StringInfo s, float v)
+{
+	if (!isfinite(v))
+		appendStringInfoString(s, "null");
+	else
+		appendStringInfoString(s, VaeFloatText(v));
+}
+
 /*
  * The indexes of the k largest contributions (ties: the lower index first),
  * largest first, into idx; k <= n.  n is a model's width and k small, so a
@@ -213,9 +223,9 @@ VaeDetectTop(const VcModel *m, VcScratch *scratch, const float *x, char **texts,
 			BeginEntry(&s, t);
 			appendStringInfo(&s, "%d", idx[t] + 1);
 			appendStringInfoString(&s, ", \"value\": ");
-			AppendJsonDouble(&s, x[idx[t]]);
+			AppendJsonFloat(&s, x[idx[t]]);
 			appendStringInfoString(&s, ", \"expected\": ");
-			AppendJsonDouble(&s, recon[idx[t]]);
+			AppendJsonFloat(&s, recon[idx[t]]);
 			EndEntry(&s, contrib[idx[t]], share[idx[t]]);
 		}
 	}
