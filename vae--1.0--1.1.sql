@@ -702,3 +702,82 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION vae_threshold(model text, contamination double precision, method vae_method)
 RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_m'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
+-- Detection in one call (docs/scoring.md, "Detection in one call"): the score, the
+-- threshold, the verdict, the score's percentile among the training rows
+-- and the most contributing columns, per row or over a relation or query.
+-- ---------------------------------------------------------------------------
+CREATE TYPE vae_detection AS (
+	score double precision,		-- vae_score(model, r): recon_prob
+	threshold double precision,	-- vae_threshold(model, contamination), or vae_threshold(model)
+	is_anomaly boolean,			-- score > threshold
+	percentile double precision,	-- share of the stored training scores below score
+	top jsonb					-- the most contributing columns, largest first
+);
+
+-- Not STRICT: a NULL contamination means the automatic threshold (a NULL
+-- model or row still gives NULL).  IMMUTABLE: the result depends on the
+-- arguments alone, as vae_score's does.
+CREATE FUNCTION vae_detect(model bytea, r record, contamination double precision DEFAULT NULL,
+                           top_columns integer DEFAULT 3)
+RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_detect(model bytea, features anyarray,
+                           contamination double precision DEFAULT NULL,
+                           top_columns integer DEFAULT 3)
+RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- Over a whole relation or query, in the spirit of ML.DETECT_ANOMALIES: the
+-- function reads the rows itself, through a read-only cursor, and scores
+-- them in blocks (one GEMM per layer).  One row per source row (or per
+-- anomaly with anomalies_only), in the source's order: row_number is the
+-- position there; top and row_data (the row as jsonb) are given for the
+-- anomalies, NULL for the other rows.  A text that is a plain name names a
+-- relation, any other text is a query.  STABLE: it reads tables, with the
+-- calling statement's snapshot; PARALLEL RESTRICTED: it runs its query in
+-- the leader.
+CREATE FUNCTION vae_detect(model bytea, source regclass,
+                           contamination double precision DEFAULT NULL,
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
+              is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
+AS 'MODULE_PATHNAME', 'vae_detect_source'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+CREATE FUNCTION vae_detect(model bytea, query text,
+                           contamination double precision DEFAULT NULL,
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
+              is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
+AS 'MODULE_PATHNAME', 'vae_detect_source'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+-- vae_detect by a registered model's name (Named models): the same C
+-- functions, the name looked up once per query; STABLE, as every name form.
+CREATE FUNCTION vae_detect(model text, r record, contamination double precision DEFAULT NULL,
+                           top_columns integer DEFAULT 3)
+RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_detect(model text, features anyarray,
+                           contamination double precision DEFAULT NULL,
+                           top_columns integer DEFAULT 3)
+RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_detect(model text, source regclass,
+                           contamination double precision DEFAULT NULL,
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
+              is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
+AS 'MODULE_PATHNAME', 'vae_detect_source'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+CREATE FUNCTION vae_detect(model text, query text,
+                           contamination double precision DEFAULT NULL,
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
+              is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
+AS 'MODULE_PATHNAME', 'vae_detect_source'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
