@@ -93,6 +93,15 @@ SELECT vae_threshold('reg_traffic') = vae_threshold(model) AS auto,
        ARRAY(SELECT vae_generate_rows('reg_traffic', 3, 5))
          = ARRAY(SELECT vae_generate_rows(model, 3, 5)) AS generate_rows
 FROM reg_bytes WHERE name = 'reg_traffic';
+-- vae_detect by name: per row (LATERAL) and over a relation
+SELECT count(*) AS rows, bool_and(dn IS NOT DISTINCT FROM db) AS detect
+FROM reg_rows t, reg_bytes b, LATERAL vae_detect('reg_traffic', t, 0.05) dn,
+     LATERAL vae_detect(b.model, t, 0.05) db
+WHERE b.name = 'reg_traffic';
+SELECT (SELECT array_agg(d ORDER BY row_number) FROM vae_detect('reg_traffic', 'reg_rows'::regclass, 0.05) d)
+     = (SELECT array_agg(d ORDER BY row_number) FROM vae_detect(model, 'reg_rows'::regclass, 0.05) d)
+       AS detect_source
+FROM reg_bytes WHERE name = 'reg_traffic';
 -- arrays
 SELECT count(*) AS rows,
        bool_and(vae_score('reg_array', f) = vae_score(b.model, f)) AS score,
