@@ -79,6 +79,33 @@ RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_auto'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- ---------------------------------------------------------------------------
+-- Detection in one call (docs/detect.md "vae_detect"): the score, the
+-- threshold, the verdict, the score's percentile among the training rows
+-- and the most contributing columns, per row or over a relation or query.
+-- ---------------------------------------------------------------------------
+CREATE TYPE vae_detection AS (
+	score double precision,		-- vae_score(model, r): recon_prob
+	threshold double precision,	-- vae_threshold(model, contamination), or vae_threshold(model)
+	is_anomaly boolean,			-- score > threshold
+	percentile double precision,	-- share of the stored training scores below score
+	top jsonb					-- the most contributing columns, largest first
+);
+
+-- Not STRICT: a NULL contamination means the automatic threshold (a NULL
+-- model or row still gives NULL).  IMMUTABLE: the result depends on the
+-- arguments alone, as vae_score's does.
+CREATE FUNCTION vae_detect(model bytea, r record, contamination double precision DEFAULT NULL,
+                           top_columns integer DEFAULT 3)
+RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_detect(model bytea, features anyarray,
+                           contamination double precision DEFAULT NULL,
+                           top_columns integer DEFAULT 3)
+RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- ---------------------------------------------------------------------------
 -- Scheduled anomaly reports (docs/reports.md): vae_report_create, CALL
 -- vae_report_run, vae_report_drop, vae_report_retrain, the views vae_reports
 -- and vae_report_runs.  A report scores the rows of a source past its

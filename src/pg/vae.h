@@ -124,6 +124,9 @@ extern int	vae_max_train_memory;
 /* vae_score_rows.c: a row model's compact row as jsonb, column name -> value */
 extern Datum VaeCompactRowJsonb(const VcSchema *schema, const float *x);
 
+/* vae_score.c: ERROR 22023 unless 0 <= contamination <= 1 */
+extern void VaeCheckContamination(double contamination);
+
 /* vae_model_cache.c */
 typedef struct VaeModelCache
 {
@@ -147,6 +150,8 @@ extern const float *VaeGetScoringRow(FunctionCallInfo fcinfo, VaeModelCache *c, 
 extern const float *VaeGetScoringRecord(FunctionCallInfo fcinfo, VaeModelCache *c, int argno,
 										char **texts);
 extern const float *VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno);
+extern const float *VaeGetScoringInputTexts(FunctionCallInfo fcinfo, VaeModelCache *c, int argno,
+											char **texts);
 extern void VaeCheckArrayModel(const VcModel *m, const char *fn);
 
 #endif							/* VAE_H */

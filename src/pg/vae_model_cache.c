@@ -238,6 +238,16 @@ VaeGetScoringRecord(FunctionCallInfo fcinfo, VaeModelCache *c, int argno, char *
 const float *
 VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
 {
+	return VaeGetScoringInputTexts(fcinfo, c, argno, NULL);
+}
+
+/*
+ * VaeGetScoringInput, with each column's value as text into texts (row
+ * models given a row; may be NULL)
+ */
+const float *
+VaeGetScoringInputTexts(FunctionCallInfo fcinfo, VaeModelCache *c, int argno, char **texts)
+{
 	VaeModelCacheSet *set = (VaeModelCacheSet *) fcinfo->flinfo->fn_extra;
 
 	/* the argument's type is the call site's: look it up once */
@@ -248,6 +258,6 @@ VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
 		set->input_form = OidIsValid(type) && type_is_rowtype(type) ? 2 : 1;
 	}
 	if (set->input_form == 2)
-		return VaeGetScoringRecord(fcinfo, c, argno, NULL);
+		return VaeGetScoringRecord(fcinfo, c, argno, texts);
 	return VaeGetScoringRow(fcinfo, c, argno);
 }

@@ -10,6 +10,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "lib/stringinfo.h"
 
 #include "vc_schema.h"
 
@@ -89,5 +90,13 @@ extern bool VaeRowMapMatches(const VaeRowMap *map, Oid typid, int32 typmod);
  */
 extern void VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec,
 						  float *x, char **texts);
+
+/*
+ * vae_score_rows.c: one column's value of a compact row as JSON (a number, a
+ * boolean, a category's text or null); what the decoder expects of each
+ * column as a compact row
+ */
+extern void VaeAppendJsonValue(StringInfo s, const VcColumn *c, float v);
+extern float *VaeExpectedRow(const VcSchema *schema, const VcColumnExpect *e);
 
 #endif							/* VAE_ROWS_H */

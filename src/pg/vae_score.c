@@ -71,6 +71,20 @@ vae_score(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(out[method]);
 }
 
+/* a contamination must be a share: ERROR 22023 otherwise */
+void
+VaeCheckContamination(double contamination)
+{
+	char		buf[32];
+
+	/* the shortest exact digits: 1.0000000001 must not read "got 1" */
+	if (!(contamination >= 0.0 && contamination <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("contamination must be between 0 and 1, got %s",
+						vc_format_double(contamination, buf, sizeof(buf)))));
+}
+
 /*
  * vae_threshold(model, contamination [, method]): the training score above
  * which that share of the training rows lies, interpolated in the model's
@@ -83,14 +97,7 @@ vae_threshold(PG_FUNCTION_ARGS)
 	double		contamination = PG_GETARG_FLOAT8(1);
 	int			method = PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB;
 
-	char		buf[32];
-
-	/* the shortest exact digits: 1.0000000001 must not read "got 1" */
-	if (!(contamination >= 0.0 && contamination <= 1.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("contamination must be between 0 and 1, got %s",
-						vc_format_double(contamination, buf, sizeof(buf)))));
+	VaeCheckContamination(contamination);
 	PG_RETURN_FLOAT8(vc_threshold(c->model, method, contamination));
 }
 

@@ -47,8 +47,8 @@ CategoryName(const VcColumn *c, int code)
  * One column's value of a compact row in JSON: a number, a boolean, a
  * category's text, or null.
  */
-static void
-AppendJsonValue(StringInfo s, const VcColumn *c, float v)
+void
+VaeAppendJsonValue(StringInfo s, const VcColumn *c, float v)
 {
 	if (vc_is_null(v))
 		appendStringInfoString(s, "null");
@@ -75,7 +75,7 @@ VaeCompactRowJsonb(const VcSchema *schema, const float *x)
 			appendStringInfoString(&s, ", ");
 		escape_json(&s, schema->columns[i].name);
 		appendStringInfoString(&s, ": ");
-		AppendJsonValue(&s, &schema->columns[i], x[i]);
+		VaeAppendJsonValue(&s, &schema->columns[i], x[i]);
 	}
 	appendStringInfoChar(&s, '}');
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data));
@@ -86,8 +86,8 @@ VaeCompactRowJsonb(const VcSchema *schema, const float *x)
  * compact row: the mean of numbers, the most probable category and boolean,
  * NULL where NULL is more probable than not.
  */
-static float *
-ExpectedRow(const VcSchema *schema, const VcColumnExpect *e)
+float *
+VaeExpectedRow(const VcSchema *schema, const VcColumnExpect *e)
 {
 	float	   *x = palloc(sizeof(float) * schema->n_columns);
 	int			i;
@@ -125,7 +125,7 @@ vae_reconstruct_row(PG_FUNCTION_ARGS)
 	const float *x = VaeGetScoringRecord(fcinfo, c, 1, NULL);
 	VcColumnExpect *e = Explain(c, x);
 
-	PG_RETURN_DATUM(VaeCompactRowJsonb(c->model->schema, ExpectedRow(c->model->schema, e)));
+	PG_RETURN_DATUM(VaeCompactRowJsonb(c->model->schema, VaeExpectedRow(c->model->schema, e)));
 }
 
 /*
