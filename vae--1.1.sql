@@ -169,6 +169,355 @@ RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_auto'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- ---------------------------------------------------------------------------
+-- Named models: a registry in the extension (README "Named models").
+-- vae_register(name, model) stores a new version with what the model says
+-- of itself; the first version of a name is deployed, later ones are
+-- candidates until vae_deploy; vae_rollback returns to the version deployed
+-- before.  Every scoring function also takes the name (model text) and
+-- scores with the deployed version, looked up once per query.
+-- ---------------------------------------------------------------------------
+
+-- One row per version.  At most one deployed version per name (the
+-- exclusion constraint).  The owner of a name is the role that registered
+-- its first version (created_by of its lowest version).
+CREATE TABLE vae_model_registry (
+	name text NOT NULL CHECK (name <> ''),
+	version integer NOT NULL CHECK (version > 0),
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_by name NOT NULL,
+	model bytea NOT NULL,
+	source text,
+	options jsonb,
+	metrics jsonb,
+	state text NOT NULL DEFAULT 'candidate'
+		CHECK (state IN ('candidate', 'deployed', 'retired')),
+	note text,
+	PRIMARY KEY (name, version),
+	CONSTRAINT vae_model_registry_one_deployed
+		EXCLUDE USING btree (name WITH =) WHERE (state = 'deployed')
+);
+
+-- Every deployment of a name, numbered per name; vae_rollback undoes the
+-- latest ones (undone_at) back to the version deployed before.
+CREATE TABLE vae_model_deployments (
+	name text NOT NULL,
+	seq integer NOT NULL,
+	version integer NOT NULL,
+	deployed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	deployed_by name NOT NULL,
+	action text NOT NULL CHECK (action IN ('register', 'deploy')),
+	undone_at timestamptz,
+	undone_by name,
+	PRIMARY KEY (name, seq)
+);
+
+-- pg_dump dumps their rows (the tables themselves come with CREATE EXTENSION)
+SELECT pg_catalog.pg_extension_config_dump('vae_model_registry', '');
+SELECT pg_catalog.pg_extension_config_dump('vae_model_deployments', '');
+
+-- Nobody writes the tables directly: the functions below do, as the
+-- extension's owner, after checking the caller's rights.  Reading them (and
+-- so scoring by name) needs SELECT, granted by an administrator.
+REVOKE ALL ON vae_model_registry, vae_model_deployments FROM PUBLIC;
+
+-- The registry at a glance, one row per version, without the model bytes.
+-- security_invoker: reading it needs SELECT on the registry itself.
+CREATE VIEW vae_models WITH (security_invoker = true) AS
+SELECT r.name, r.version, r.state,
+       (SELECT o.created_by FROM @extschema@.vae_model_registry o
+        WHERE o.name = r.name ORDER BY o.version LIMIT 1) AS owner,
+       r.created_at, r.created_by,
+       (SELECT max(d.deployed_at) FROM @extschema@.vae_model_deployments d
+        WHERE d.name = r.name AND d.version = r.version) AS deployed_at,
+       (r.metrics ->> 'rows')::bigint AS rows,
+       (r.metrics ->> 'threshold')::double precision AS threshold,
+       (r.metrics ->> 'best_loss')::double precision AS best_loss,
+       (r.metrics ->> 'train_seconds')::double precision AS train_seconds,
+       octet_length(r.model) AS size_bytes,
+       r.source, r.note
+FROM @extschema@.vae_model_registry r;
+GRANT SELECT ON vae_models TO PUBLIC;
+
+-- The write side: the C functions vae_register, vae_deploy and
+-- vae_rollback check nothing themselves; they call these with the
+-- caller's role (current_user, which a SECURITY DEFINER function cannot
+-- see), and these run as the extension's owner with a pinned search_path.
+-- Nobody else may call them (REVOKE), so the caller cannot be forged.
+
+-- ERROR 42501 unless role caller may manage name (owner given)
+CREATE FUNCTION vae_registry_check_owner(caller oid, model_name text, owner name, what text)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	-- a superuser may; others need the owner's privileges (membership that
+	-- inherits them); a dropped owner role leaves the name to superusers
+	IF NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = caller), false)
+	   AND (NOT EXISTS (SELECT FROM pg_roles WHERE rolname = owner)
+	        OR NOT pg_has_role(caller, owner, 'USAGE')) THEN
+		RAISE EXCEPTION 'permission denied to % model "%"', what, model_name
+			USING ERRCODE = '42501',
+			      DETAIL = format('Model "%s" belongs to role %s; only its members and superusers may %s it.',
+			                      model_name, owner, what);
+	END IF;
+END $$;
+
+-- the owner of name (created_by of its first version), or ERROR 42704
+CREATE FUNCTION vae_registry_owner(model_name text)
+RETURNS name LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	o name;
+BEGIN
+	SELECT created_by INTO o FROM @extschema@.vae_model_registry
+	WHERE name = model_name ORDER BY version LIMIT 1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'model "%" is not registered', model_name
+			USING ERRCODE = '42704',
+			      HINT = 'vae_register(name, model) registers it; SELECT * FROM vae_models lists the registered models.';
+	END IF;
+	RETURN o;
+END $$;
+
+-- what the registry keeps of a model: training metrics, and the
+-- distribution of its training scores (quantiles of the stored sample)
+CREATE FUNCTION vae_registry_metrics(model bytea)
+RETURNS jsonb LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT jsonb_build_object(
+		'rows', i -> 'rows',
+		'epochs', i -> 'epochs',
+		'best_epoch', i -> 'best_epoch',
+		'final_train_loss', i -> 'train_loss' -> -1,
+		'final_val_loss', i -> 'val_loss' -> -1,
+		-- the loss early stopping kept: validation loss at the best epoch,
+		-- training loss without validation
+		'best_loss', coalesce(nullif(i -> 'val_loss' -> ((i ->> 'best_epoch')::int - 1), 'null'),
+		                      i -> 'train_loss' -> ((i ->> 'best_epoch')::int - 1)),
+		'train_seconds', i -> 'train_seconds',
+		'device', i -> 'device',
+		'parameters', i -> 'parameters',
+		'size_bytes', i -> 'size_bytes',
+		'input', coalesce(i ->> 'input', 'array'),
+		'threshold', @extschema@.vae_threshold(model),
+		'score_quantiles', jsonb_build_object(
+			'min', @extschema@.vae_threshold(model, 1.0),
+			'p25', @extschema@.vae_threshold(model, 0.75),
+			'p50', @extschema@.vae_threshold(model, 0.5),
+			'p75', @extschema@.vae_threshold(model, 0.25),
+			'p90', @extschema@.vae_threshold(model, 0.1),
+			'p99', @extschema@.vae_threshold(model, 0.01),
+			'max', @extschema@.vae_threshold(model, 0.0)))
+	FROM @extschema@.vae_model_info(model) i
+$$;
+
+-- vae_register's work: a new version under the registry lock
+CREATE FUNCTION vae_registry_register(caller oid, model_name text, model bytea,
+                                      note text, source text)
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v integer;
+	deploy boolean;
+	who name := (SELECT rolname FROM pg_roles WHERE oid = caller);
+	info jsonb := @extschema@.vae_model_info(model);	-- bad bytes: the reader's error, before the lock
+BEGIN
+	IF model_name IS NULL OR model_name = '' THEN
+		RAISE EXCEPTION 'a model name must not be empty' USING ERRCODE = '22023';
+	END IF;
+	-- one writer at a time: two sessions registering a name get distinct
+	-- versions; readers (scoring) are not blocked
+	LOCK TABLE @extschema@.vae_model_registry IN SHARE ROW EXCLUSIVE MODE;
+	IF EXISTS (SELECT FROM @extschema@.vae_model_registry WHERE name = model_name) THEN
+		PERFORM @extschema@.vae_registry_check_owner(caller, model_name,
+			@extschema@.vae_registry_owner(model_name), 'register a new version of');
+	END IF;
+	SELECT coalesce(max(r.version), 0) + 1,
+	       NOT coalesce(bool_or(r.state = 'deployed'), false)
+	INTO v, deploy
+	FROM @extschema@.vae_model_registry r WHERE r.name = model_name;
+	INSERT INTO @extschema@.vae_model_registry
+		(name, version, created_at, created_by, model, source, options, metrics, state, note)
+	VALUES (model_name, v, now(), who, model, source, info -> 'options',
+	        @extschema@.vae_registry_metrics(model),
+	        CASE WHEN deploy THEN 'deployed' ELSE 'candidate' END, note);
+	IF deploy THEN
+		INSERT INTO @extschema@.vae_model_deployments (name, seq, version, deployed_at, deployed_by, action)
+		SELECT model_name, coalesce(max(d.seq), 0) + 1, v, now(), who, 'register'
+		FROM @extschema@.vae_model_deployments d WHERE d.name = model_name;
+	END IF;
+	RETURN v;
+END $$;
+
+-- vae_deploy's work: version becomes the deployed one (the previous one retired)
+CREATE FUNCTION vae_registry_deploy(caller oid, model_name text, model_version integer)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	who name := (SELECT rolname FROM pg_roles WHERE oid = caller);
+	cur integer;
+BEGIN
+	LOCK TABLE @extschema@.vae_model_registry IN SHARE ROW EXCLUSIVE MODE;
+	PERFORM @extschema@.vae_registry_check_owner(caller, model_name,
+		@extschema@.vae_registry_owner(model_name), 'deploy');
+	IF NOT EXISTS (SELECT FROM @extschema@.vae_model_registry
+	               WHERE name = model_name AND version = model_version) THEN
+		RAISE EXCEPTION 'model "%" has no version %', model_name, model_version
+			USING ERRCODE = '42704',
+			      HINT = format('SELECT version, state FROM vae_models WHERE name = %L lists its versions.', model_name);
+	END IF;
+	SELECT version INTO cur FROM @extschema@.vae_model_registry
+	WHERE name = model_name AND state = 'deployed';
+	IF cur IS NOT DISTINCT FROM model_version THEN
+		RETURN;		-- already deployed: nothing to record
+	END IF;
+	UPDATE @extschema@.vae_model_registry SET state = 'retired'
+	WHERE name = model_name AND state = 'deployed';
+	UPDATE @extschema@.vae_model_registry SET state = 'deployed'
+	WHERE name = model_name AND version = model_version;
+	INSERT INTO @extschema@.vae_model_deployments (name, seq, version, deployed_at, deployed_by, action)
+	SELECT model_name, coalesce(max(d.seq), 0) + 1, model_version, now(), who, 'deploy'
+	FROM @extschema@.vae_model_deployments d WHERE d.name = model_name;
+END $$;
+
+-- vae_rollback's work: undo the deployments of the current version on top
+-- of the history; the version deployed before it is deployed again
+CREATE FUNCTION vae_registry_rollback(caller oid, model_name text)
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	who name := (SELECT rolname FROM pg_roles WHERE oid = caller);
+	cur integer;
+	prev integer;
+	top integer;
+BEGIN
+	LOCK TABLE @extschema@.vae_model_registry IN SHARE ROW EXCLUSIVE MODE;
+	PERFORM @extschema@.vae_registry_check_owner(caller, model_name,
+		@extschema@.vae_registry_owner(model_name), 'roll back');
+	SELECT version INTO cur FROM @extschema@.vae_model_registry
+	WHERE name = model_name AND state = 'deployed';
+	IF cur IS NULL THEN
+		RAISE EXCEPTION 'model "%" has no deployed version to roll back', model_name
+			USING ERRCODE = '55000';
+	END IF;
+	-- the newest live deployment of another version than the current one
+	SELECT d.version, d.seq INTO prev, top
+	FROM @extschema@.vae_model_deployments d
+	WHERE d.name = model_name AND d.undone_at IS NULL AND d.version <> cur
+	ORDER BY d.seq DESC LIMIT 1;
+	IF prev IS NULL THEN
+		RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', model_name
+			USING ERRCODE = '55000',
+			      DETAIL = format('Version %s is the only version deployed since the last rollback.', cur);
+	END IF;
+	UPDATE @extschema@.vae_model_deployments SET undone_at = now(), undone_by = who
+	WHERE name = model_name AND undone_at IS NULL AND seq > top;
+	UPDATE @extschema@.vae_model_registry SET state = 'retired'
+	WHERE name = model_name AND state = 'deployed';
+	UPDATE @extschema@.vae_model_registry SET state = 'deployed'
+	WHERE name = model_name AND version = prev;
+	RETURN prev;
+END $$;
+
+REVOKE ALL ON FUNCTION vae_registry_check_owner(oid, text, name, text),
+	vae_registry_owner(text), vae_registry_metrics(bytea),
+	vae_registry_register(oid, text, bytea, text, text),
+	vae_registry_deploy(oid, text, integer),
+	vae_registry_rollback(oid, text) FROM PUBLIC;
+
+-- The user functions: C gates that pass current_user to the above.
+-- Anyone allowed to EXECUTE vae_register may create a new name (REVOKE it
+-- from PUBLIC to restrict that); new versions, deploy and rollback need the
+-- rights of the name's owner.
+CREATE FUNCTION vae_register(name text, model bytea, note text DEFAULT NULL,
+                             source text DEFAULT NULL)
+RETURNS integer AS 'MODULE_PATHNAME', 'vae_register'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION vae_deploy(name text, version integer)
+RETURNS void AS 'MODULE_PATHNAME', 'vae_deploy'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION vae_rollback(name text)
+RETURNS integer AS 'MODULE_PATHNAME', 'vae_rollback'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+-- vae_model(name): the deployed version's bytes; an unknown name is ERROR
+-- 42704, a name without a deployed version 55000.  Reads the registry
+-- once per query (as the caller: SELECT on vae_model_registry needed).
+CREATE FUNCTION vae_model(name text)
+RETURNS bytea AS 'MODULE_PATHNAME', 'vae_model'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- The scoring functions by model name (the same C functions: the model
+-- argument's declared type tells them to look the name up, once per query).
+-- STABLE, not IMMUTABLE: they read the registry.
+CREATE FUNCTION vae_score(model text, features anyarray)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_score(model text, features anyarray, method text)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_score(model text, r record)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_score(model text, r record, method text)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_score'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_threshold(model text)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_auto'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_threshold(model text, contamination double precision)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_threshold(model text, contamination double precision, method text)
+RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_encode(model text, features anyarray)
+RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_encode(model text, r record)
+RETURNS real[] AS 'MODULE_PATHNAME', 'vae_encode'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_reconstruct(model text, features anyarray)
+RETURNS real[] AS 'MODULE_PATHNAME', 'vae_reconstruct'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_reconstruct(model text, r record)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'vae_reconstruct_row'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_explain(model text, features anyarray)
+RETURNS TABLE(feature integer, value real, expected real, contribution double precision)
+AS 'MODULE_PATHNAME', 'vae_explain'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100;
+
+CREATE FUNCTION vae_explain(model text, r record)
+RETURNS TABLE(feature text, value text, expected text, contribution double precision)
+AS 'MODULE_PATHNAME', 'vae_explain_row'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 20;
+
+CREATE FUNCTION vae_generate(model text, n integer, seed bigint DEFAULT 0)
+RETURNS SETOF real[] AS 'MODULE_PATHNAME', 'vae_generate'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_generate_rows(model text, n integer, seed bigint DEFAULT 0)
+RETURNS SETOF jsonb AS 'MODULE_PATHNAME', 'vae_generate'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vae_model_info(model text)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'vae_model_info'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- ---------------------------------------------------------------------------
 -- Detection in one call (docs/detect.md "vae_detect"): the score, the
 -- threshold, the verdict, the score's percentile among the training rows
 -- and the most contributing columns, per row or over a relation or query.

@@ -321,6 +321,7 @@ SELECT p.oid::regprocedure AS function, p.provolatile, p.proisstrict, p.proparal
 FROM pg_proc p
 WHERE p.proname IN ('vae_score', 'vae_encode', 'vae_reconstruct', 'vae_explain', 'vae_generate_rows')
   AND pg_get_function_identity_arguments(p.oid) ~ 'record|n integer'
+  AND p.proargtypes[0] = 'bytea'::regtype	-- by name (text): vae_registry
 ORDER BY 1::text;
 SELECT a.aggfnoid::regprocedure AS aggregate, p.proparallel, a.aggcombinefn = 0 AS no_combine
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid

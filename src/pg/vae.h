@@ -143,6 +143,7 @@ typedef struct VaeModelCache
 	Oid			valueid;
 	Size		len;
 	char	   *bytes;			/* a copy, when identity must be checked by value */
+	char	   *name;			/* the registered name it was looked up by, or NULL */
 } VaeModelCache;
 
 extern VaeModelCache *VaeGetModel(FunctionCallInfo fcinfo, int argno);
@@ -153,5 +154,13 @@ extern const float *VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c
 extern const float *VaeGetScoringInputTexts(FunctionCallInfo fcinfo, VaeModelCache *c, int argno,
 											char **texts);
 extern void VaeCheckArrayModel(const VcModel *m, const char *fn);
+
+/*
+ * vae_registry.c: named models.  A function whose model argument is
+ * declared text takes a registered name, scored with its deployed version.
+ */
+extern bool VaeModelArgIsName(FunctionCallInfo fcinfo, int argno);
+extern bytea *VaeRegistryModel(FunctionCallInfo fcinfo, const char *name, MemoryContext cxt);
+extern bytea *VaeModelArgBytes(FunctionCallInfo fcinfo, int argno);
 
 #endif							/* VAE_H */

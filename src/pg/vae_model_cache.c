@@ -13,6 +13,9 @@
  *  - anything else (a model computed per row) is compared byte for byte
  *    with a copy of the bytes it was decoded from.
  * A stable argument is always entry 0: it is the first and only model seen.
+ * A model name (the function's model argument declared text) is looked up
+ * in the registry (vae_registry.c) the first time this call site meets it
+ * in the query, and its entry found again by the name.
  */
 #include "vae.h"
 
@@ -20,6 +23,7 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
@@ -42,6 +46,7 @@ SameBytes(const VaeModelCache *c, const char *data, Size len)
 typedef struct VaeModelCacheSet
 {
 	int			input_form;		/* the scored argument: 0 not known yet, 1 array, 2 row */
+	int			model_form;		/* the model argument: 0 not known yet, 1 bytes, 2 name */
 	int			next;			/* entry to replace next */
 	VaeModelCache entries[CACHE_ENTRIES];
 } VaeModelCacheSet;
@@ -58,6 +63,8 @@ ClearEntry(VaeModelCache *c)
 		pfree(c->row);
 	if (c->bytes)
 		pfree(c->bytes);
+	if (c->name)
+		pfree(c->name);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -91,6 +98,36 @@ DecodeInto(FunctionCallInfo fcinfo, VaeModelCache *c, const char *data, Size len
 }
 
 /*
+ * The deployed model of the name in argument argno: the entry of that name
+ * when this call site already looked it up in this query, else looked up
+ * and decoded now into the next entry round robin.
+ */
+static VaeModelCache *
+GetNamedModel(FunctionCallInfo fcinfo, VaeModelCacheSet *set, int argno)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	VaeModelCache *c;
+	bytea	   *b;
+	int			i;
+
+	for (i = 0; i < CACHE_ENTRIES; i++)
+	{
+		c = &set->entries[i];
+		if (c->model && c->name && strcmp(c->name, name) == 0)
+			return c;
+	}
+	b = VaeRegistryModel(fcinfo, name, CurrentMemoryContext);
+	c = &set->entries[set->next];
+	set->next = (set->next + 1) % CACHE_ENTRIES;
+	DecodeInto(fcinfo, c, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	c->len = VARSIZE_ANY_EXHDR(b);
+	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	c->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
+	pfree(b);
+	return c;
+}
+
+/*
  * The decoded model of argument argno: a cached entry when this call site
  * already decoded the same model in this query (see the top of the file),
  * else decoded now into the next entry round robin; bad bytes raise the
@@ -114,8 +151,12 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 		set = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(VaeModelCacheSet));
 		fcinfo->flinfo->fn_extra = set;
 	}
+	if (set->model_form == 0)
+		set->model_form = VaeModelArgIsName(fcinfo, argno) ? 2 : 1;
 	if (set->entries[0].model && set->entries[0].stable)
 		return &set->entries[0];
+	if (set->model_form == 2)
+		return GetNamedModel(fcinfo, set, argno);
 	if (external)
 	{
 		VARATT_EXTERNAL_GET_POINTER(ext, raw);

@@ -216,8 +216,8 @@ CheckGenerateCount(const char *fn, int32 n)
 static void
 GenerateBegin(FunctionCallInfo fcinfo, bool rows)
 {
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	int32		n = PG_GETARG_INT32(1);
+	bytea	   *b;
 	FuncCallContext *funcctx;
 	GenerateState *gs;
 	MemoryContext old;
@@ -225,6 +225,7 @@ GenerateBegin(FunctionCallInfo fcinfo, bool rows)
 	VcStatus	st;
 
 	CheckGenerateCount(rows ? "vae_generate_rows" : "vae_generate", n);
+	b = VaeModelArgBytes(fcinfo, 0);	/* the bytes, or a name's deployed model */
 	funcctx = SRF_FIRSTCALL_INIT();
 	old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 	gs = palloc0(sizeof(GenerateState));
