@@ -79,6 +79,83 @@ RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_auto'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- ---------------------------------------------------------------------------
+-- Pictures (vae_plot_*): SVG documents as text.  Their bytes depend on the
+-- arguments only (numbers written by the extension, times in UTC), hence
+-- IMMUTABLE.
+-- ---------------------------------------------------------------------------
+
+-- vae_plot_history(title, at, rows, anomalies, flagged): a report's runs
+-- (element i of each array is run i): rows scored as bars, anomalies as a
+-- line, drift-flagged runs shaded.  Not STRICT: NULL arrays are no data.
+CREATE FUNCTION vae_plot_history(title text, at timestamptz[], rows bigint[],
+                                 anomalies bigint[], flagged boolean[])
+RETURNS text AS 'MODULE_PATHNAME', 'vae_plot_history'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- vae_plot_training(model): the loss per epoch (training rows and, when the
+-- model held rows out, validation), the kept epoch marked; thousands of
+-- epochs are drawn as each pixel column's lowest and highest value
+CREATE FUNCTION vae_plot_training(model bytea)
+RETURNS text AS 'MODULE_PATHNAME', 'vae_plot_training'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- vae_plot_scores(model, contamination): the histogram of the stored
+-- training scores (recon_prob) with the threshold vae_threshold(model
+-- [, contamination]) gives (NULL: the automatic one); a long tail is cut at
+-- the 99th percentile and counted in one bar.  Not STRICT: NULL
+-- contamination is the automatic threshold.
+CREATE FUNCTION vae_plot_scores(model bytea, contamination double precision DEFAULT NULL)
+RETURNS text AS 'MODULE_PATHNAME', 'vae_plot_scores'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- vae_plot_latent(model, row or features [, label]): an aggregate drawing
+-- the latent map of its rows: the latent means (vae_encode), or their first
+-- two principal axes when the latent is wider, coloured by score or by
+-- label.  At most 2,000 points, a bottom-k sample by row hash that does not
+-- depend on scan order; no rows: a picture that says so.  Rows with a NULL
+-- model or row are skipped.
+CREATE FUNCTION vae_plot_latent_trans(internal, bytea, record)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_plot_latent_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_plot_latent_trans(internal, bytea, record, text)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_plot_latent_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_plot_latent_trans(internal, bytea, anyarray)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_plot_latent_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_plot_latent_trans(internal, bytea, anyarray, text)
+RETURNS internal AS 'MODULE_PATHNAME', 'vae_plot_latent_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION vae_plot_latent_final(internal)
+RETURNS text AS 'MODULE_PATHNAME', 'vae_plot_latent_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- The final function sorts the kept points in place.
+CREATE AGGREGATE vae_plot_latent(model bytea, r record) (
+	SFUNC = vae_plot_latent_trans, STYPE = internal,
+	FINALFUNC = vae_plot_latent_final, FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = RESTRICTED);
+
+CREATE AGGREGATE vae_plot_latent(model bytea, r record, label text) (
+	SFUNC = vae_plot_latent_trans, STYPE = internal,
+	FINALFUNC = vae_plot_latent_final, FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = RESTRICTED);
+
+CREATE AGGREGATE vae_plot_latent(model bytea, features anyarray) (
+	SFUNC = vae_plot_latent_trans, STYPE = internal,
+	FINALFUNC = vae_plot_latent_final, FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = RESTRICTED);
+
+CREATE AGGREGATE vae_plot_latent(model bytea, features anyarray, label text) (
+	SFUNC = vae_plot_latent_trans, STYPE = internal,
+	FINALFUNC = vae_plot_latent_final, FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = RESTRICTED);
+
+-- ---------------------------------------------------------------------------
 -- Named models: a registry in the extension (README "Named models").
 -- vae_register(name, model) stores a new version with what the model says
 -- of itself; the first version of a name is deployed, later ones are

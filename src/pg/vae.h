@@ -142,6 +142,8 @@ typedef struct VaeModelCache
 	Oid			toastrelid;
 	Oid			valueid;
 	Size		len;
+	uint32		crc;			/* vc_model_bytes_crc of the bytes (vae_plot_latent
+								 * tells models apart by it and len) */
 	char	   *bytes;			/* a copy, when identity must be checked by value */
 	char	   *name;			/* the registered name it was looked up by, or NULL */
 } VaeModelCache;

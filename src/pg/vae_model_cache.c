@@ -182,6 +182,7 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 	set->next = (set->next + 1) % CACHE_ENTRIES;
 	DecodeInto(fcinfo, c, data, len);
 	c->len = len;
+	c->crc = vc_model_bytes_crc((const uint8_t *) data, len);
 	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
 	c->from_toast = external;
 	c->toastrelid = ext.va_toastrelid;
