@@ -1090,16 +1090,42 @@ SELECT h.report, h.run, h.started_at, h.finished_at, h.finished_at - h.started_a
        h.error, h.error_sqlstate
 FROM vae_report_history h;
 
--- vae_reports: every report's state at a glance, with the drift rule:
--- pool the rows and anomalies of the report's last drift_runs runs (option,
--- default 10) made with the model version of its last run; drift_p is
--- Chernoff's bound on the probability of an anomaly share at least that far
--- from the contamination (vae_report_rate_p: the tail on the side of the
--- observed share); drift is true when drift_p < drift_alpha (option, default
--- 0.001).  A share far above the contamination says the recent rows no
--- longer look like the training rows (or a real incident); far below, that
--- the model's threshold no longer fits either.  Either is the signal to
--- look, and to vae_report_retrain.
+-- The drift rule, at run `upto` of a report: pool the rows and anomalies of
+-- the report's last drift_runs runs up to it (option, default 10) that
+-- scored rows with the model version of the last of them; p is Chernoff's
+-- bound on the probability of an anomaly share at least that far from the
+-- contamination (vae_report_rate_p: the tail on the side of the observed
+-- share).  vae_reports flags drift when p < drift_alpha (option, default
+-- 0.001); vae_plot_report shades the runs where it did.
+CREATE FUNCTION vae_report_drift(report text, upto bigint,
+                                 OUT recent_runs bigint, OUT recent_rows bigint,
+                                 OUT recent_anomalies bigint, OUT p double precision,
+                                 OUT drift boolean)
+LANGUAGE sql STABLE
+AS $$
+	WITH s AS (SELECT * FROM vae_report_state s WHERE s.name = $1),
+	v AS (SELECT h.model_version FROM vae_report_history h
+	      WHERE h.report = $1 AND h.run <= $2 AND h.error IS NULL AND h.rows_scored > 0
+	      ORDER BY h.run DESC LIMIT 1),
+	w AS (SELECT h.rows_scored, h.anomalies FROM vae_report_history h
+	      WHERE h.report = $1 AND h.run <= $2 AND h.error IS NULL AND h.rows_scored > 0
+	        AND h.model_version IS NOT DISTINCT FROM (SELECT model_version FROM v)
+	      ORDER BY h.run DESC
+	      LIMIT (SELECT coalesce((s.options->>'drift_runs')::integer, 10) FROM s))
+	SELECT count(*), coalesce(sum(w.rows_scored), 0)::bigint, coalesce(sum(w.anomalies), 0)::bigint,
+	       vae_report_rate_p(coalesce(sum(w.rows_scored), 0)::bigint, coalesce(sum(w.anomalies), 0)::bigint,
+	                         (SELECT contamination FROM s)),
+	       vae_report_rate_p(coalesce(sum(w.rows_scored), 0)::bigint, coalesce(sum(w.anomalies), 0)::bigint,
+	                         (SELECT contamination FROM s))
+	         < (SELECT coalesce((s.options->>'drift_alpha')::double precision, 0.001) FROM s)
+	FROM w
+$$;
+
+-- vae_reports: every report's state at a glance, with the drift rule
+-- (vae_report_drift) at its last run.  A share far above the contamination
+-- says the recent rows no longer look like the training rows (or a real
+-- incident); far below, that the model's threshold no longer fits either.
+-- Either is the signal to look, and to vae_report_retrain.
 CREATE VIEW vae_reports AS
 SELECT s.name, s.model, s.model_version, s.source, s.key_column, s.findings,
        s.contamination, s.schedule, s.job_name, s.watermark, s.runs, s.rows_scored,
@@ -1107,20 +1133,35 @@ SELECT s.name, s.model, s.model_version, s.source, s.key_column, s.findings,
        d.recent_runs, d.recent_rows, d.recent_anomalies,
        CASE WHEN d.recent_rows > 0 THEN d.recent_anomalies::double precision / d.recent_rows END
            AS recent_rate,
-       vae_report_rate_p(d.recent_rows, d.recent_anomalies, s.contamination) AS drift_p,
-       vae_report_rate_p(d.recent_rows, d.recent_anomalies, s.contamination)
-           < coalesce((s.options->>'drift_alpha')::double precision, 0.001) AS drift,
+       d.p AS drift_p, d.drift,
        s.options, s.created_at, s.created_by
 FROM vae_report_state s
-CROSS JOIN LATERAL (
-	SELECT count(*) AS recent_runs, coalesce(sum(h.rows_scored), 0)::bigint AS recent_rows,
-	       coalesce(sum(h.anomalies), 0)::bigint AS recent_anomalies
-	FROM (SELECT h.rows_scored, h.anomalies FROM vae_report_history h
-	      WHERE h.report = s.name AND h.error IS NULL AND h.rows_scored > 0
-	        AND h.model_version IS NOT DISTINCT FROM s.model_version
-	      ORDER BY h.run DESC
-	      LIMIT coalesce((s.options->>'drift_runs')::integer, 10)) h
-) d;
+CROSS JOIN LATERAL vae_report_drift(s.name, (SELECT max(h.run) FROM vae_report_history h
+                                            WHERE h.report = s.name)) d;
+
+-- vae_plot_report(name): the report's history as an SVG picture
+-- (vae_plot_history): rows scored and anomalies per run, the runs where the
+-- drift rule flagged shaded.
+CREATE FUNCTION vae_plot_report(name text)
+RETURNS text LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	res text;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = vae_plot_report.name) THEN
+		RAISE EXCEPTION 'vae_plot_report: no report named "%"', name USING ERRCODE = 'undefined_object';
+	END IF;
+	SELECT vae_plot_history(format('vae report %s: rows scored and anomalies per run', vae_plot_report.name),
+	                        array_agg(h.started_at ORDER BY h.run),
+	                        array_agg(h.rows_scored ORDER BY h.run),
+	                        array_agg(h.anomalies ORDER BY h.run),
+	                        array_agg(coalesce(d.drift, false) ORDER BY h.run))
+	INTO res
+	FROM vae_report_history h CROSS JOIN LATERAL vae_report_drift(h.report, h.run) d
+	WHERE h.report = vae_plot_report.name;
+	RETURN res;
+END
+$$;
 
 -- vae_report_retrain(name [, source [, options]]): train a candidate on the
 -- recent rows of the report's source (or of source: a relation name or a
