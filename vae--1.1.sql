@@ -832,11 +832,13 @@ BEGIN
 	SELECT format('%I.%I', n.nspname, c.relname) INTO v_source
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source;
 	v_table := format('%I.%I', current_schema(), v_name);
-	EXECUTE format('CREATE TABLE %s (%I %s PRIMARY KEY, run bigint NOT NULL, '
+	EXECUTE format('CREATE TABLE %s (%I %s NOT NULL, run bigint NOT NULL, '
 	               'detected_at timestamptz NOT NULL DEFAULT now(), model_version integer NOT NULL, '
 	               'score double precision NOT NULL, threshold double precision NOT NULL, '
 	               'percentile double precision, top jsonb, "row" jsonb NOT NULL)',
 	               v_table, v_key, v_type);
+	-- not unique: timestamps may tie
+	EXECUTE format('CREATE INDEX ON %s (%I)', v_table, v_key);
 	EXECUTE format('COMMENT ON TABLE %s IS %L', v_table,
 	               format('findings of the vae report %s (vae_report_create)', v_name));
 	IF schedule IS NOT NULL THEN
@@ -897,37 +899,84 @@ END
 $$;
 
 -- Score the rows of report r with key in (lo, hi] (lo NULL: from the
--- start; k: one row, key = k), append the anomalies to the findings and
--- their scores to the scratch table; returns the number of rows scored.
+-- start) in one statement: append the anomalies to the findings and every
+-- score to the scratch table; returns the number of rows scored.
 CREATE FUNCTION vae_report_score(r vae_report_state, run bigint, model bytea, version integer,
-                                 lo text, hi text, k text DEFAULT NULL)
+                                 lo text, hi text)
 RETURNS bigint LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
 	n bigint;
-	cond text;
 BEGIN
-	IF k IS NOT NULL THEN
-		cond := format('s.%I = $3::%s', r.key_column, r.key_type);
-	ELSE
-		cond := format('($1::%2$s IS NULL OR s.%1$I > $1::%2$s) AND s.%1$I <= $2::%2$s',
-		               r.key_column, r.key_type);
-	END IF;
 	EXECUTE format($q$
 		WITH d AS MATERIALIZED (
-			SELECT s.%1$I AS k, to_jsonb(s) AS j, %2$I.vae_detect($4, s, $5) AS d
-			FROM %3$s s WHERE %4$s),
+			SELECT s.%1$I AS k, to_jsonb(s) AS j, %2$I.vae_detect($3, s, $4) AS d
+			FROM %3$s s WHERE ($1::%4$s IS NULL OR s.%1$I > $1::%4$s) AND s.%1$I <= $2::%4$s),
 		f AS (
 			INSERT INTO %5$s (%1$I, run, model_version, score, threshold, percentile, top, "row")
-			SELECT k, $6, $7, (d).score, (d).threshold, (d).percentile, (d).top, j
+			SELECT k, $5, $6, (d).score, (d).threshold, (d).percentile, (d).top, j
 			FROM d WHERE (d).is_anomaly),
 		sc AS (
 			INSERT INTO pg_temp.vae_report_scores
 			SELECT k::text, (d).score, (d).is_anomaly FROM d)
 		SELECT count(*) FROM d$q$,
-		r.key_column, vae_report_schema(), r.source, cond, r.findings)
-	INTO n USING lo, hi, k, model, r.contamination, run, version;
+		r.key_column, vae_report_schema(), r.source, r.key_type, r.findings)
+	INTO n USING lo, hi, model, r.contamination, run, version;
 	RETURN n;
+END
+$$;
+
+-- The same for one row (a value of the source's row type): the fallback
+-- when a batch fails.  Rows, not keys: a timestamp key may tie.
+CREATE FUNCTION vae_report_score_one(r vae_report_state, run bigint, model bytea, version integer,
+                                     one anyelement)
+RETURNS void LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+	EXECUTE format($q$
+		WITH d AS MATERIALIZED (
+			SELECT ($1).%1$I AS k, to_jsonb($1) AS j, %2$I.vae_detect($2, $1, $3) AS d),
+		f AS (
+			INSERT INTO %3$s (%1$I, run, model_version, score, threshold, percentile, top, "row")
+			SELECT k, $4, $5, (d).score, (d).threshold, (d).percentile, (d).top, j
+			FROM d WHERE (d).is_anomaly)
+		INSERT INTO pg_temp.vae_report_scores
+		SELECT k::text, (d).score, (d).is_anomaly FROM d$q$,
+		r.key_column, vae_report_schema(), r.findings)
+	USING one, model, r.contamination, run, version;
+END
+$$;
+
+-- The rows of report r with key in (lo, hi], one at a time, each in a
+-- subtransaction: a row that fails is recorded in vae_report_errors (key,
+-- message, SQLSTATE) and left out.  proto: NULL of the source's row type.
+-- Returns the rows read and the rows that failed.
+CREATE FUNCTION vae_report_rows(r vae_report_state, run bigint, model bytea, version integer,
+                                lo text, hi text, proto anyelement, OUT n bigint, OUT bad bigint)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	one     record;
+	v_msg   text;
+	v_state text;
+BEGIN
+	n := 0;
+	bad := 0;
+	FOR one IN EXECUTE format('SELECT s.%1$I::text AS k, s AS r FROM %2$s s '
+	                          'WHERE ($1::%3$s IS NULL OR s.%1$I > $1::%3$s) '
+	                          'AND s.%1$I <= $2::%3$s ORDER BY s.%1$I',
+	                          r.key_column, r.source, r.key_type)
+	           USING lo, hi LOOP
+		n := n + 1;
+		BEGIN
+			PERFORM vae_report_score_one(r, run, model, version, one.r);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
+			INSERT INTO vae_report_errors (report, run, key, message, sqlstate)
+			VALUES (r.name, run, one.k, v_msg, v_state);
+			bad := bad + 1;
+		END;
+	END LOOP;
 END
 $$;
 
@@ -971,7 +1020,6 @@ DECLARE
 	v_hi       text;
 	v_n        bigint := 0;
 	v_bad      bigint := 0;
-	v_errors   bigint := 0;
 	v_rows     bigint := 0;
 	v_anom     bigint := 0;
 	v_q        double precision[];
@@ -979,9 +1027,7 @@ DECLARE
 	v_wscore   double precision;
 	v_msg      text;
 	v_state    text;
-	v_rmsg     text;
-	v_rstate   text;
-	k          text;
+	v_nbad     bigint;
 BEGIN
 	PERFORM vae_report_path();
 	PERFORM pg_advisory_xact_lock(hashtextextended('vae_report:' || name, 0));
@@ -1017,22 +1063,13 @@ BEGIN
 			BEGIN
 				v_n := vae_report_score(r, v_run, v_model, v_version, r.watermark, v_hi);
 			EXCEPTION WHEN OTHERS THEN
-				-- one statement for the batch failed: row by row
-				v_n := 0;
-				FOR k IN EXECUTE format('SELECT s.%1$I::text FROM %2$s s WHERE ($1::%3$s IS NULL OR s.%1$I > $1::%3$s) '
-				                        'AND s.%1$I <= $2::%3$s ORDER BY s.%1$I',
-				                        r.key_column, r.source, r.key_type)
-				         USING r.watermark, v_hi LOOP
-					BEGIN
-						v_n := v_n + vae_report_score(r, v_run, v_model, v_version, NULL, NULL, k);
-					EXCEPTION WHEN OTHERS THEN
-						GET STACKED DIAGNOSTICS v_rmsg = MESSAGE_TEXT, v_rstate = RETURNED_SQLSTATE;
-						INSERT INTO vae_report_errors (report, run, key, message, sqlstate)
-						VALUES (r.name, v_run, k, v_rmsg, v_rstate);
-						v_bad := v_bad + 1;
-						v_n := v_n + 1;		-- a row of the batch, counted against max_rows
-					END;
-				END LOOP;
+				-- one statement for the batch failed: row by row, in a function
+				-- instance of the source's row type (plpgsql compiles one per
+				-- type, so its plans keep their types from report to report)
+				EXECUTE format('SELECT n, bad FROM vae_report_rows($1, $2, $3, $4, $5, $6, NULL::%s)',
+				               r.source)
+				INTO v_n, v_nbad USING r, v_run, v_model, v_version, r.watermark, v_hi;
+				v_bad := v_bad + v_nbad;
 			END;
 			v_rows := v_rows + v_n;
 			r.watermark := v_hi;
