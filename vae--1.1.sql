@@ -320,6 +320,8 @@ GRANT SELECT ON vae_models TO PUBLIC;
 -- caller's role (current_user, which a SECURITY DEFINER function cannot
 -- see), and these run as the extension's owner with a pinned search_path.
 -- Nobody else may call them (REVOKE), so the caller cannot be forged.
+-- Every call in them names its schema and matches its argument types
+-- exactly, so no function another role creates can be picked instead.
 
 -- ERROR 42501 unless role caller may manage name (owner given)
 CREATE FUNCTION vae_registry_check_owner(caller oid, model_name text, owner name, what text)
@@ -377,13 +379,13 @@ SET search_path = pg_catalog, pg_temp AS $$
 		'input', coalesce(i ->> 'input', 'array'),
 		'threshold', @extschema@.vae_threshold(model),
 		'score_quantiles', jsonb_build_object(
-			'min', @extschema@.vae_threshold(model, 1.0),
-			'p25', @extschema@.vae_threshold(model, 0.75),
-			'p50', @extschema@.vae_threshold(model, 0.5),
-			'p75', @extschema@.vae_threshold(model, 0.25),
-			'p90', @extschema@.vae_threshold(model, 0.1),
-			'p99', @extschema@.vae_threshold(model, 0.01),
-			'max', @extschema@.vae_threshold(model, 0.0)))
+			'min', @extschema@.vae_threshold(model, 1.0::float8),
+			'p25', @extschema@.vae_threshold(model, 0.75::float8),
+			'p50', @extschema@.vae_threshold(model, 0.5::float8),
+			'p75', @extschema@.vae_threshold(model, 0.25::float8),
+			'p90', @extschema@.vae_threshold(model, 0.1::float8),
+			'p99', @extschema@.vae_threshold(model, 0.01::float8),
+			'max', @extschema@.vae_threshold(model, 0.0::float8)))
 	FROM @extschema@.vae_model_info(model) i
 $$;
 
@@ -406,17 +408,24 @@ BEGIN
 	LOCK TABLE @extschema@.vae_model_registry IN SHARE ROW EXCLUSIVE MODE;
 	IF EXISTS (SELECT FROM @extschema@.vae_model_registry WHERE name = model_name) THEN
 		PERFORM @extschema@.vae_registry_check_owner(caller, model_name,
-			@extschema@.vae_registry_owner(model_name), 'register a new version of');
+			@extschema@.vae_registry_owner(model_name), 'register a new version of'::text);
 	END IF;
 	SELECT coalesce(max(r.version), 0) + 1,
 	       NOT coalesce(bool_or(r.state = 'deployed'), false)
 	INTO v, deploy
 	FROM @extschema@.vae_model_registry r WHERE r.name = model_name;
-	INSERT INTO @extschema@.vae_model_registry
-		(name, version, created_at, created_by, model, source, options, metrics, state, note)
-	VALUES (model_name, v, now(), who, model, source, info -> 'options',
-	        @extschema@.vae_registry_metrics(model),
-	        CASE WHEN deploy THEN 'deployed' ELSE 'candidate' END, note);
+	BEGIN
+		INSERT INTO @extschema@.vae_model_registry
+			(name, version, created_at, created_by, model, source, options, metrics, state, note)
+		VALUES (model_name, v, now(), who, model, source, info -> 'options',
+		        @extschema@.vae_registry_metrics(model),
+		        CASE WHEN deploy THEN 'deployed' ELSE 'candidate' END, note);
+	EXCEPTION WHEN unique_violation OR exclusion_violation THEN
+		-- REPEATABLE READ or SERIALIZABLE: a version registered after this
+		-- transaction's snapshot was taken; the transaction may be retried
+		RAISE EXCEPTION 'could not register model "%": another transaction registered a version concurrently', model_name
+			USING ERRCODE = '40001';
+	END;
 	IF deploy THEN
 		INSERT INTO @extschema@.vae_model_deployments (name, seq, version, deployed_at, deployed_by, action)
 		SELECT model_name, coalesce(max(d.seq), 0) + 1, v, now(), who, 'register'
@@ -435,7 +444,7 @@ DECLARE
 BEGIN
 	LOCK TABLE @extschema@.vae_model_registry IN SHARE ROW EXCLUSIVE MODE;
 	PERFORM @extschema@.vae_registry_check_owner(caller, model_name,
-		@extschema@.vae_registry_owner(model_name), 'deploy');
+		@extschema@.vae_registry_owner(model_name), 'deploy'::text);
 	IF NOT EXISTS (SELECT FROM @extschema@.vae_model_registry
 	               WHERE name = model_name AND version = model_version) THEN
 		RAISE EXCEPTION 'model "%" has no version %', model_name, model_version
@@ -469,7 +478,7 @@ DECLARE
 BEGIN
 	LOCK TABLE @extschema@.vae_model_registry IN SHARE ROW EXCLUSIVE MODE;
 	PERFORM @extschema@.vae_registry_check_owner(caller, model_name,
-		@extschema@.vae_registry_owner(model_name), 'roll back');
+		@extschema@.vae_registry_owner(model_name), 'roll back'::text);
 	SELECT version INTO cur FROM @extschema@.vae_model_registry
 	WHERE name = model_name AND state = 'deployed';
 	IF cur IS NULL THEN

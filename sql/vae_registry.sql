@@ -22,6 +22,7 @@ CREATE TABLE reg_rows AS
 SELECT i AS id, (i % 7) * 1.5 AS load, (i % 5)::int AS port,
        (ARRAY['web', 'db', 'cache'])[1 + i % 3] AS host
 FROM generate_series(1, 300) AS i;
+CREATE TYPE reg_rows_t AS (load numeric, port int, host text);
 CREATE TABLE reg_arrays AS
 SELECT i AS id, ARRAY[sin(i * 0.2), cos(i * 0.2), sin(i * 0.4)]::real[] AS f
 FROM generate_series(1, 200) AS i;
@@ -118,11 +119,42 @@ ORDER BY 1::text;
 SELECT count(*) AS bytea_scoring_functions_still_immutable
 FROM pg_proc p
 WHERE p.proname LIKE 'vae\_%' AND p.proargtypes[0] = 'bytea'::regtype AND p.provolatile = 'i';
+-- the name is looked up once per query, not per row: the registry is read
+-- by as many scans for 200 rows as for 1 (this backend's table statistics,
+-- not flushed during a transaction)
+BEGIN;
+CREATE TEMP TABLE reg_scans AS
+SELECT 0 AS step, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS n
+FROM pg_stat_xact_user_tables WHERE relname = 'vae_model_registry';
+SELECT count(vae_score('reg_array', f)) FROM (SELECT f FROM reg_arrays LIMIT 1) a;
+INSERT INTO reg_scans SELECT 1, coalesce(seq_scan, 0) + coalesce(idx_scan, 0)
+FROM pg_stat_xact_user_tables WHERE relname = 'vae_model_registry';
+SELECT count(vae_score('reg_array', f)) FROM reg_arrays;
+INSERT INTO reg_scans SELECT 2, coalesce(seq_scan, 0) + coalesce(idx_scan, 0)
+FROM pg_stat_xact_user_tables WHERE relname = 'vae_model_registry';
+SELECT s1.n - s0.n AS scans_for_1_row, s2.n - s1.n AS scans_for_200_rows
+FROM reg_scans s0, reg_scans s1, reg_scans s2
+WHERE s0.step = 0 AND s1.step = 1 AND s2.step = 2;
+COMMIT;
 -- a deployment is seen by the next query
 SELECT vae_deploy('reg_traffic', 2);
 SELECT vae_score('reg_traffic', t) = vae_score(r.model, t) AS scores_with_version_2
 FROM reg_rows t, vae_model_registry r
 WHERE t.id = 1 AND r.name = 'reg_traffic' AND r.version = 2;
+-- and by the next evaluation of a PL/pgSQL expression in the same
+-- transaction (the call site keeps its cache; the snapshot changed)
+CREATE FUNCTION pg_temp.deploy_and_score(v int) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+	s float8;
+BEGIN
+	PERFORM vae_deploy('reg_traffic', v);
+	s := vae_score('reg_traffic', ROW(1.5, 2, 'db')::reg_rows_t);
+	RETURN s = (SELECT vae_score(model, ROW(1.5, 2, 'db')::reg_rows_t)
+	            FROM vae_model_registry WHERE name = 'reg_traffic' AND version = v);
+END $$;
+BEGIN;
+SELECT v, pg_temp.deploy_and_score(v) AS scores_with_v FROM generate_series(1, 3) v;
+COMMIT;
 -- in a parallel plan (the lookup is a read-only query, allowed in workers)
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;

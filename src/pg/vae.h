@@ -146,6 +146,12 @@ typedef struct VaeModelCache
 								 * tells models apart by it and len) */
 	char	   *bytes;			/* a copy, when identity must be checked by value */
 	char	   *name;			/* the registered name it was looked up by, or NULL */
+	struct VaeRegistrySnap
+	{
+		TransactionId xmin;
+		TransactionId xmax;
+		uint32		curcid;
+	}			snap;			/* the snapshot the name was looked up in */
 } VaeModelCache;
 
 extern VaeModelCache *VaeGetModel(FunctionCallInfo fcinfo, int argno);
@@ -164,5 +170,7 @@ extern void VaeCheckArrayModel(const VcModel *m, const char *fn);
 extern bool VaeModelArgIsName(FunctionCallInfo fcinfo, int argno);
 extern bytea *VaeRegistryModel(FunctionCallInfo fcinfo, const char *name, MemoryContext cxt);
 extern bytea *VaeModelArgBytes(FunctionCallInfo fcinfo, int argno);
+extern void VaeRegistrySnapTake(struct VaeRegistrySnap *s);
+extern bool VaeRegistrySnapSame(const struct VaeRegistrySnap *s);
 
 #endif							/* VAE_H */

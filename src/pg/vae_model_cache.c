@@ -99,30 +99,50 @@ DecodeInto(FunctionCallInfo fcinfo, VaeModelCache *c, const char *data, Size len
 
 /*
  * The deployed model of the name in argument argno: the entry of that name
- * when this call site already looked it up in this query, else looked up
- * and decoded now into the next entry round robin.
+ * when this call site already looked it up in the same snapshot (so once
+ * per query), else looked up now; the decoded model is kept when the
+ * deployed bytes did not change, else they are decoded into the name's
+ * entry, or into the next one round robin.  Named entries are never
+ * "stable": a deployment may change what a name means between statements.
  */
 static VaeModelCache *
 GetNamedModel(FunctionCallInfo fcinfo, VaeModelCacheSet *set, int argno)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	VaeModelCache *c;
+	VaeModelCache *c = NULL;
 	bytea	   *b;
+	const char *data;
+	Size		len;
 	int			i;
 
 	for (i = 0; i < CACHE_ENTRIES; i++)
 	{
-		c = &set->entries[i];
-		if (c->model && c->name && strcmp(c->name, name) == 0)
-			return c;
+		if (set->entries[i].model && set->entries[i].name &&
+			strcmp(set->entries[i].name, name) == 0)
+		{
+			c = &set->entries[i];
+			if (VaeRegistrySnapSame(&c->snap))
+				return c;
+			break;
+		}
 	}
 	b = VaeRegistryModel(fcinfo, name, CurrentMemoryContext);
-	c = &set->entries[set->next];
-	set->next = (set->next + 1) % CACHE_ENTRIES;
-	DecodeInto(fcinfo, c, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
-	c->len = VARSIZE_ANY_EXHDR(b);
-	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
-	c->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
+	data = VARDATA_ANY(b);
+	len = VARSIZE_ANY_EXHDR(b);
+	if (c == NULL || !SameBytes(c, data, len))
+	{
+		if (c == NULL)
+		{
+			c = &set->entries[set->next];
+			set->next = (set->next + 1) % CACHE_ENTRIES;
+		}
+		DecodeInto(fcinfo, c, data, len);
+		c->len = len;
+		c->bytes = MemoryContextAllocHuge(fcinfo->flinfo->fn_mcxt, len);
+		memcpy(c->bytes, data, len);
+		c->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
+	}
+	VaeRegistrySnapTake(&c->snap);
 	pfree(b);
 	return c;
 }

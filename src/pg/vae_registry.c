@@ -30,6 +30,7 @@
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(vae_register);
@@ -114,6 +115,33 @@ VaeRegistryModel(FunctionCallInfo fcinfo, const char *name, MemoryContext cxt)
 }
 
 /*
+ * The identity of the active snapshot, in which a name was looked up: a
+ * query scans with one snapshot, so its rows share one lookup; a new one
+ * (the next statement, or the next evaluation of a PL/pgSQL expression after
+ * a vae_deploy in the same transaction, whose call site keeps its cache)
+ * looks the name up again.
+ */
+void
+VaeRegistrySnapTake(struct VaeRegistrySnap *s)
+{
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+
+	s->xmin = snap ? snap->xmin : InvalidTransactionId;
+	s->xmax = snap ? snap->xmax : InvalidTransactionId;
+	s->curcid = snap ? snap->curcid : InvalidCommandId;
+}
+
+/* is the active snapshot the one s was taken of (as far as its identity tells) */
+bool
+VaeRegistrySnapSame(const struct VaeRegistrySnap *s)
+{
+	struct VaeRegistrySnap now;
+
+	VaeRegistrySnapTake(&now);
+	return now.xmin == s->xmin && now.xmax == s->xmax && now.curcid == s->curcid;
+}
+
+/*
  * The model argument argno as bytes, whichever form it was given in: the
  * bytea itself, or a name resolved to its deployed version (in the current
  * memory context).  For functions that do not use VaeGetModel's cache.
@@ -132,6 +160,7 @@ typedef struct NamedModel
 {
 	char	   *name;
 	bytea	   *bytes;
+	struct VaeRegistrySnap snap;
 } NamedModel;
 
 Datum
@@ -140,7 +169,7 @@ vae_model(PG_FUNCTION_ARGS)
 	NamedModel *nm = (NamedModel *) fcinfo->flinfo->fn_extra;
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
-	if (nm == NULL || strcmp(nm->name, name) != 0)
+	if (nm == NULL || strcmp(nm->name, name) != 0 || !VaeRegistrySnapSame(&nm->snap))
 	{
 		bytea	   *b = VaeRegistryModel(fcinfo, name, fcinfo->flinfo->fn_mcxt);
 
@@ -153,6 +182,7 @@ vae_model(PG_FUNCTION_ARGS)
 		}
 		nm->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
 		nm->bytes = b;
+		VaeRegistrySnapTake(&nm->snap);
 		fcinfo->flinfo->fn_extra = nm;
 	}
 	/* a copy: the caller may free the result */

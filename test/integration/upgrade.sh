@@ -27,7 +27,9 @@ ok "throwaway cluster started"
 # (pg_depend), and for functions and aggregates the properties that a
 # script could get wrong (result type, volatility, parallel safety,
 # strictness, C symbol, rows, argument names and defaults, support
-# functions).
+# functions, SECURITY DEFINER, settings, privileges), and for tables and
+# views their columns, constraints, indexes, definition, privileges and
+# whether pg_dump dumps their rows.
 objects_sql="
 SELECT pg_describe_object(d.classid, d.objid, d.objsubid)
        || coalesce(' | ' || (
@@ -40,6 +42,26 @@ SELECT pg_describe_object(d.classid, d.objid, d.objsubid)
                            a.aggtranstype::regtype)
           FROM pg_proc p LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid
           WHERE d.classid = 'pg_proc'::regclass AND p.oid = d.objid), '')
+       || coalesce(' | ' || (
+          SELECT concat_ws(' ', p.prosecdef, p.proconfig::text, p.proacl::text)
+          FROM pg_proc p
+          WHERE d.classid = 'pg_proc'::regclass AND p.oid = d.objid), '')
+       || coalesce(' | ' || (
+          SELECT concat_ws(' ', c.relkind, c.relacl::text, c.reloptions::text,
+                           pg_get_viewdef(c.oid),
+                           (SELECT string_agg(concat_ws(' ', t.attname, format_type(t.atttypid, t.atttypmod),
+                                                        t.attnotnull, pg_get_expr(ad.adbin, ad.adrelid)),
+                                              ', ' ORDER BY t.attnum)
+                            FROM pg_attribute t
+                            LEFT JOIN pg_attrdef ad ON ad.adrelid = t.attrelid AND ad.adnum = t.attnum
+                            WHERE t.attrelid = c.oid AND t.attnum > 0 AND NOT t.attisdropped),
+                           (SELECT string_agg(pg_get_constraintdef(k.oid), ', ' ORDER BY k.conname)
+                            FROM pg_constraint k WHERE k.conrelid = c.oid),
+                           (SELECT string_agg(pg_get_indexdef(i.indexrelid), ', ' ORDER BY 1)
+                            FROM pg_index i WHERE i.indrelid = c.oid),
+                           (SELECT c.oid = ANY (e.extconfig) FROM pg_extension e WHERE e.extname = 'vae'))
+          FROM pg_class c
+          WHERE d.classid = 'pg_class'::regclass AND c.oid = d.objid), '')
 FROM pg_depend d
 WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vae')
