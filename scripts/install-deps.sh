@@ -34,6 +34,9 @@ if [ ${#PACKAGES[@]} -eq 0 ]; then
 		# (vae_report_create's schedule) in a real pg_cron; the extension
 		# itself does not need it
 		postgresql-15-cron
+		# rsvg-convert: test/integration/plots.sh renders every vae_plot_*
+		# picture with a real SVG renderer (librsvg)
+		librsvg2-bin
 	)
 fi
 

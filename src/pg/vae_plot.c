@@ -46,6 +46,7 @@ LossPath(StringInfo s, const double *v, int n, const SvgAxis *ax, const SvgAxis 
 	int			c,
 				i;
 
+	/* "M0 0" first: a valid path even if no value is finite (it draws nothing) */
 	appendStringInfo(s, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" "
 					 "stroke-linejoin=\"round\" d=\"M0 0", colour);
 	if (n <= cols)

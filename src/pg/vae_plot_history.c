@@ -342,8 +342,9 @@ HistoryPicture(const char *title, Run *runs, int n)
 	for (i = 0; i < n_cols; i++)
 		if (cols[i].index >= 0 && cols[i].flagged)
 		{
+			/* a run's share of the axis: neighbouring flagged runs join into one band */
 			double		x = SvgMap(&ax, cols[i].at);
-			double		w = Max(bar_w + 4, 6);
+			double		w = binned ? COLUMN_PX : Max(bar_w / 0.7, 6);
 
 			SvgRect(&s, x - w / 2, f.top, w, f.bottom - f.top,
 					"fill=\"" FLAG_FILL "\" fill-opacity=\"0.45\"");
