@@ -552,7 +552,7 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- One row per report: what it reads and with which model, where it stands.
 -- source and findings are qualified, quoted names (text, not regclass, so
 -- that a dump restores them by name).  watermark is the last key scored, as
--- the key type's text; NULL before the first row.
+-- text (vae_report_key_text); NULL before the first row.
 CREATE TABLE vae_report_state (
 	name          text PRIMARY KEY,
 	model         text NOT NULL,
@@ -674,6 +674,22 @@ CREATE FUNCTION vae_report_schema()
 RETURNS text LANGUAGE sql STABLE
 AS $$ SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
       WHERE e.extname = 'vae' $$;
+
+-- The SQL expression that writes key expression expr of type key_type as
+-- text the same way whatever DateStyle, TimeZone or extra_float_digits say
+-- (times in ISO 8601, UTC for timestamptz), so that a watermark written by
+-- one session reads back the same in any other (a pg_cron worker's).
+CREATE FUNCTION vae_report_key_text(key_type text, expr text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT CASE
+	       WHEN key_type LIKE 'timestamp%with time zone'
+	       THEN format('to_char((%s) AT TIME ZONE ''UTC'', ''YYYY-MM-DD"T"HH24:MI:SS.US"Z"'')', expr)
+	       WHEN key_type LIKE 'timestamp%'
+	       THEN format('to_char(%s, ''YYYY-MM-DD"T"HH24:MI:SS.US'')', expr)
+	       WHEN key_type = 'date' THEN format('to_char(%s, ''YYYY-MM-DD'')', expr)
+	       ELSE format('(%s)::text', expr) END
+$$;
 
 -- A scheduled job runs with the default search_path: when vae's schema is
 -- not on it, put it first for the rest of the transaction, so that the
@@ -818,84 +834,39 @@ END
 $$;
 
 -- Score the rows of report r with key in (lo, hi] (lo NULL: from the
--- start) in one statement: append the anomalies to the findings and every
--- score to the scratch table; returns the number of rows scored.
+-- start), or with key = k, in one statement: append the anomalies to the
+-- findings and every score to the scratch table; returns the number of
+-- rows scored.
 CREATE FUNCTION vae_report_score(r vae_report_state, run bigint, model bytea, version integer,
-                                 lo text, hi text)
+                                 lo text, hi text, k text DEFAULT NULL)
 RETURNS bigint LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
 	n bigint;
+	cond text;
 BEGIN
+	IF k IS NOT NULL THEN
+		cond := format('s.%I = $7::%s', r.key_column, r.key_type);
+	ELSE
+		cond := format('($1::%2$s IS NULL OR s.%1$I > $1::%2$s) AND s.%1$I <= $2::%2$s',
+		               r.key_column, r.key_type);
+	END IF;
 	EXECUTE format($q$
 		WITH d AS MATERIALIZED (
-			SELECT s.%1$I AS k, to_jsonb(s) AS j, %2$I.vae_detect($3, s, $4) AS d
-			FROM %3$s s WHERE ($1::%4$s IS NULL OR s.%1$I > $1::%4$s) AND s.%1$I <= $2::%4$s),
+			SELECT s.%1$I AS k, s AS r, %2$I.vae_detect($3, s, $4) AS d
+			FROM %3$s s WHERE %4$s),
 		f AS (
 			INSERT INTO %5$s (%1$I, run, model_version, score, threshold, percentile, top, "row")
-			SELECT k, $5, $6, (d).score, (d).threshold, (d).percentile, (d).top, j
+			SELECT k, $5, $6, (d).score, (d).threshold, (d).percentile, (d).top, to_jsonb(r)
 			FROM d WHERE (d).is_anomaly),
 		sc AS (
 			INSERT INTO pg_temp.vae_report_scores
-			SELECT k::text, (d).score, (d).is_anomaly FROM d)
+			SELECT %6$s, (d).score, (d).is_anomaly FROM d)
 		SELECT count(*) FROM d$q$,
-		r.key_column, vae_report_schema(), r.source, r.key_type, r.findings)
-	INTO n USING lo, hi, model, r.contamination, run, version;
+		r.key_column, vae_report_schema(), r.source, cond, r.findings,
+		vae_report_key_text(r.key_type, 'k'))
+	INTO n USING lo, hi, model, r.contamination, run, version, k;
 	RETURN n;
-END
-$$;
-
--- The same for one row (a value of the source's row type): the fallback
--- when a batch fails.  Rows, not keys: a timestamp key may tie.
-CREATE FUNCTION vae_report_score_one(r vae_report_state, run bigint, model bytea, version integer,
-                                     one anyelement)
-RETURNS void LANGUAGE plpgsql VOLATILE
-AS $$
-BEGIN
-	EXECUTE format($q$
-		WITH d AS MATERIALIZED (
-			SELECT ($1).%1$I AS k, to_jsonb($1) AS j, %2$I.vae_detect($2, $1, $3) AS d),
-		f AS (
-			INSERT INTO %3$s (%1$I, run, model_version, score, threshold, percentile, top, "row")
-			SELECT k, $4, $5, (d).score, (d).threshold, (d).percentile, (d).top, j
-			FROM d WHERE (d).is_anomaly)
-		INSERT INTO pg_temp.vae_report_scores
-		SELECT k::text, (d).score, (d).is_anomaly FROM d$q$,
-		r.key_column, vae_report_schema(), r.findings)
-	USING one, model, r.contamination, run, version;
-END
-$$;
-
--- The rows of report r with key in (lo, hi], one at a time, each in a
--- subtransaction: a row that fails is recorded in vae_report_errors (key,
--- message, SQLSTATE) and left out.  proto: NULL of the source's row type.
--- Returns the rows read and the rows that failed.
-CREATE FUNCTION vae_report_rows(r vae_report_state, run bigint, model bytea, version integer,
-                                lo text, hi text, proto anyelement, OUT n bigint, OUT bad bigint)
-LANGUAGE plpgsql VOLATILE
-AS $$
-DECLARE
-	one     record;
-	v_msg   text;
-	v_state text;
-BEGIN
-	n := 0;
-	bad := 0;
-	FOR one IN EXECUTE format('SELECT s.%1$I::text AS k, s AS r FROM %2$s s '
-	                          'WHERE ($1::%3$s IS NULL OR s.%1$I > $1::%3$s) '
-	                          'AND s.%1$I <= $2::%3$s ORDER BY s.%1$I',
-	                          r.key_column, r.source, r.key_type)
-	           USING lo, hi LOOP
-		n := n + 1;
-		BEGIN
-			PERFORM vae_report_score_one(r, run, model, version, one.r);
-		EXCEPTION WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
-			INSERT INTO vae_report_errors (report, run, key, message, sqlstate)
-			VALUES (r.name, run, one.k, v_msg, v_state);
-			bad := bad + 1;
-		END;
-	END LOOP;
 END
 $$;
 
@@ -947,6 +918,9 @@ DECLARE
 	v_msg      text;
 	v_state    text;
 	v_nbad     bigint;
+	v_rmsg     text;
+	v_rstate   text;
+	k          text;
 BEGIN
 	PERFORM vae_report_path();
 	PERFORM pg_advisory_xact_lock(hashtextextended('vae_report:' || name, 0));
@@ -967,9 +941,10 @@ BEGIN
 		v_thr := vae_threshold(v_model, r.contamination);
 		LOOP
 			EXIT WHEN v_rows >= v_max;
-			EXECUTE format('SELECT max(k)::text FROM (SELECT s.%1$I AS k FROM %2$s s '
+			EXECUTE format('SELECT %4$s FROM (SELECT s.%1$I AS k FROM %2$s s '
 			               'WHERE $1::%3$s IS NULL OR s.%1$I > $1::%3$s ORDER BY 1 LIMIT $2) b',
-			               r.key_column, r.source, r.key_type)
+			               r.key_column, r.source, r.key_type,
+			               vae_report_key_text(r.key_type, 'max(k)'))
 			INTO v_hi USING r.watermark, least(v_batch, v_max - v_rows);
 			EXIT WHEN v_hi IS NULL;
 			-- wait for the writers of the source (subtransaction: the lock goes at once)
@@ -982,13 +957,36 @@ BEGIN
 			BEGIN
 				v_n := vae_report_score(r, v_run, v_model, v_version, r.watermark, v_hi);
 			EXCEPTION WHEN OTHERS THEN
-				-- one statement for the batch failed: row by row, in a function
-				-- instance of the source's row type (plpgsql compiles one per
-				-- type, so its plans keep their types from report to report)
-				EXECUTE format('SELECT n, bad FROM vae_report_rows($1, $2, $3, $4, $5, $6, NULL::%s)',
-				               r.source)
-				INTO v_n, v_nbad USING r, v_run, v_model, v_version, r.watermark, v_hi;
-				v_bad := v_bad + v_nbad;
+				-- one statement for the batch failed: key by key, each in a
+				-- subtransaction (the keys alone are read: a view's column that
+				-- fails to compute fails its row only)
+				v_n := 0;
+				FOR k IN EXECUTE format('SELECT DISTINCT %4$s FROM %2$s s '
+				                        'WHERE ($1::%3$s IS NULL OR s.%1$I > $1::%3$s) AND s.%1$I <= $2::%3$s',
+				                        r.key_column, r.source, r.key_type,
+				                        vae_report_key_text(r.key_type, format('s.%I', r.key_column)))
+				         USING r.watermark, v_hi LOOP
+					BEGIN
+						v_n := v_n + vae_report_score(r, v_run, v_model, v_version, NULL, NULL, k);
+					EXCEPTION WHEN OTHERS THEN
+						GET STACKED DIAGNOSTICS v_rmsg = MESSAGE_TEXT, v_rstate = RETURNED_SQLSTATE;
+						IF left(v_rstate, 2) = '42' THEN
+							-- not this row's: the source and the model no longer
+							-- fit (a column renamed, dropped, of another type);
+							-- every row would fail, so the run fails and the
+							-- watermark stays
+							RAISE;
+						END IF;
+						INSERT INTO vae_report_errors (report, run, key, message, sqlstate)
+						VALUES (r.name, v_run, k, v_rmsg, v_rstate);
+						-- the rows of that key (several where a timestamp ties)
+						EXECUTE format('SELECT count(*) FROM %s s WHERE s.%I = $1::%s',
+						               r.source, r.key_column, r.key_type)
+						INTO v_nbad USING k;
+						v_bad := v_bad + greatest(v_nbad, 1);
+						v_n := v_n + greatest(v_nbad, 1);
+					END;
+				END LOOP;
 			END;
 			v_rows := v_rows + v_n;
 			r.watermark := v_hi;
@@ -1204,10 +1202,10 @@ BEGIN
 		SELECT row_number() OVER (ORDER BY vae_k) AS vae_i, w.*
 		FROM (SELECT s.%1$I AS vae_k, %2$s FROM %3$s s
 		      WHERE ($1::%4$s IS NULL OR s.%1$I > $1::%4$s)
-		        AND s.%1$I::text NOT IN (SELECT e.key FROM vae_report_errors e WHERE e.report = $2)
+		        AND %5$s NOT IN (SELECT e.key FROM vae_report_errors e WHERE e.report = $2)
 		      ORDER BY s.%1$I DESC LIMIT $3) w$q$,
 		r.key_column, (SELECT string_agg('s.' || c, ', ') FROM unnest(string_to_array(v_cols, ', ')) c),
-		v_src, r.key_type)
+		v_src, r.key_type, vae_report_key_text(r.key_type, format('s.%I', r.key_column)))
 	USING options->>'since', r.name, v_rows;
 	SELECT count(*) INTO v_n FROM pg_temp.vae_retrain_window;
 	n_hold := floor(v_n * v_hold);

@@ -57,13 +57,52 @@ SELECT key, sqlstate, message FROM vae_report_errors;
 SELECT rows_scored, row_errors, watermark_to, error FROM vae_report_runs ORDER BY run DESC LIMIT 1;
 SELECT runs, rows_scored, errors, watermark, last_error FROM vae_reports;
 
+-- a view column that does not compute for one row (a text that does not
+-- cast): that row is recorded, the others are scored
+CREATE TABLE rep_raw (id serial PRIMARY KEY, load text, port integer, host text);
+INSERT INTO rep_raw (load, port, host)
+SELECT ((i % 7) * 1.5)::text, i % 5, (ARRAY['web', 'db', 'cache'])[1 + i % 3]
+FROM generate_series(1, 50) AS i;
+UPDATE rep_raw SET load = 'n/a' WHERE id = 20;
+CREATE VIEW rep_cast AS SELECT id, load::double precision AS load, port, host FROM rep_raw;
+SELECT vae_report_create('rep_cast_report', 'rep_model', 'rep_cast', 'id', 0.02);
+CALL vae_report_run('rep_cast_report');
+SELECT key, sqlstate, message FROM vae_report_errors WHERE report = 'rep_cast_report';
+SELECT rows_scored, row_errors, watermark_to, error FROM vae_report_runs WHERE report = 'rep_cast_report';
+-- the source no longer fits the model (a column it reads renamed): not a
+-- row's fault, so the run fails as a whole and nothing moves
+INSERT INTO rep_raw (load, port, host) VALUES ('1.5', 1, 'web'), ('3', 2, 'db');
+ALTER VIEW rep_cast RENAME COLUMN host TO hostname;
+CALL vae_report_run('rep_cast_report');
+SELECT rows_scored, row_errors, watermark_to, error_sqlstate, error
+FROM vae_report_runs WHERE report = 'rep_cast_report' ORDER BY run DESC LIMIT 1;
+SELECT watermark, errors, last_error FROM vae_reports WHERE name = 'rep_cast_report';
+ALTER VIEW rep_cast RENAME COLUMN hostname TO host;
+CALL vae_report_run('rep_cast_report');
+SELECT rows_scored, row_errors, watermark_to, error
+FROM vae_report_runs WHERE report = 'rep_cast_report' ORDER BY run DESC LIMIT 1;
+SELECT vae_report_drop('rep_cast_report');
+DROP VIEW rep_cast;
+DROP TABLE rep_raw;
+
 --
--- A view as the source, a timestamp key
+-- A view as the source, a timestamp key (the NaN row ties with two
+-- others: the three are recorded under their one key)
 CREATE VIEW rep_view AS SELECT at, load, port, host FROM rep_rows WHERE load = load;
 SELECT vae_report_create('rep_ts', 'rep_model', 'rep_view', 'at', 0.02);
 CALL vae_report_run('rep_ts');
 SELECT watermark, rows_scored, errors FROM vae_reports WHERE name = 'rep_ts';
 SELECT pg_typeof(at) FROM rep_ts LIMIT 1;
+-- the watermark is ISO 8601 text in UTC: another session's DateStyle and
+-- TimeZone (a pg_cron worker's) read it back the same
+SET DateStyle = 'SQL, DMY';
+SET TimeZone = 'Asia/Tokyo';
+INSERT INTO rep_rows (at, load, port, host) VALUES ('2026-12-02 00:00+00', 3, 2, 'db');
+CALL vae_report_run('rep_ts');
+RESET DateStyle;
+RESET TimeZone;
+SELECT rows_scored, row_errors, watermark_from, watermark_to
+FROM vae_report_runs WHERE report = 'rep_ts' ORDER BY run DESC LIMIT 1;
 
 --
 -- The picture
