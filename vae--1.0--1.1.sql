@@ -1181,10 +1181,10 @@ BEGIN
 	                    (r.options->>'drift_alpha')::double precision, 0.001);
 	IF source IS NULL THEN
 		v_src := r.source;
-	ELSIF to_regclass(source) IS NOT NULL THEN
-		v_src := to_regclass(source)::text;
+	ELSIF source ~* '^\s*(select|with|values|table)\M' THEN
+		v_src := '(' || source || ')';		-- a query
 	ELSE
-		v_src := '(' || source || ')';
+		v_src := source::regclass::text;	-- a relation: ERROR 42P01 if there is none
 	END IF;
 	v_m0 := vae_model(r.model);
 	SELECT g.version INTO v_v0 FROM vae_model_registry g WHERE g.name = r.model AND g.state = 'deployed';
