@@ -57,6 +57,16 @@ SELECT key, sqlstate, message FROM vae_report_errors;
 SELECT rows_scored, row_errors, watermark_to, error FROM vae_report_runs ORDER BY run DESC LIMIT 1;
 SELECT runs, rows_scored, errors, watermark, last_error FROM vae_reports;
 
+-- max_rows bounds a run: the next run goes on from its watermark
+SELECT vae_report_create('rep_small', 'rep_model', 'rep_rows', 'id', 0.02,
+                         options => '{"batch_size": 100, "max_rows": 250}');
+CALL vae_report_run('rep_small');
+CALL vae_report_run('rep_small');
+CALL vae_report_run('rep_small');
+SELECT run, rows_scored, row_errors, watermark_from, watermark_to
+FROM vae_report_runs WHERE report = 'rep_small' ORDER BY run;
+SELECT vae_report_drop('rep_small');
+
 -- a view column that does not compute for one row (a text that does not
 -- cast): that row is recorded, the others are scored
 CREATE TABLE rep_raw (id serial PRIMARY KEY, load text, port integer, host text);

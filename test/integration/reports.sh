@@ -13,6 +13,8 @@
 #   * a run cancelled while it waits inside a batch (pg_cancel_backend)
 #     leaves the watermark, the findings and the history as they were, and
 #     the next run scores those rows;
+#   * a run waits for a transaction still inserting a smaller key, and one
+#     open past writer_wait fails the run without moving the watermark;
 #   * the drift flag of vae_reports stays off on the stream the model was
 #     trained on and goes on after a shift; vae_report_retrain keeps the
 #     deployed model before the shift and deploys the candidate after it;
@@ -208,6 +210,55 @@ check "watermark, run count and findings are unchanged by the cancelled run ($af
 q "DROP TRIGGER gate ON ev" >/dev/null
 q "CALL vae_report_run('ev')" >/dev/null
 full_check "after the cancel and the next run"
+
+# ---- a row committed late with a smaller key -----------------------------------
+# Session A takes a key and holds its transaction open; session B takes the
+# next key and commits. A run started now must not move past A's key
+# without it: it waits for A (the writer barrier), then scores both rows.
+mkfifo "$it_work/late.in"
+(. "$c/env" && "$bindir/psql" -X -q -At <"$it_work/late.in" >"$it_work/late.out" 2>&1) &
+ap=$!
+exec 9>"$it_work/late.in"
+echo "BEGIN;" >&9
+echo "INSERT INTO events (a, b, kind) VALUES (0.5, 1, 'low') RETURNING id;" >&9
+for _ in $(seq 1 100); do [ -s "$it_work/late.out" ] && break; sleep 0.1; done
+late_a=$(head -n 1 "$it_work/late.out")
+late_b=$(q "INSERT INTO events (a, b, kind) VALUES (0.5, 1, 'low') RETURNING id")
+psql_c -c "CALL vae_report_run('ev')" >"$it_work/late.run" 2>&1 &
+rp=$!
+waiting=0
+for _ in $(seq 1 300); do
+	waiting=$(q "SELECT count(*) FROM pg_stat_activity WHERE query = 'CALL vae_report_run(''ev'')' AND wait_event_type = 'Lock'")
+	[ "$waiting" = 1 ] && break
+	sleep 0.1
+done
+check "a run waits for the open transaction that took key $late_a (B took $late_b and committed)" [ "$waiting" = 1 ]
+echo "COMMIT;" >&9
+exec 9>&-
+wait $ap
+wait $rp
+got=$(q "SELECT rows_scored || ' ' || watermark_from || '..' || watermark_to FROM vae_report_runs WHERE report = 'ev' ORDER BY run DESC LIMIT 1")
+check "after A commits the run scores both rows ($got)" [ "$got" = "2 $((late_b - 2))..$late_b" ]
+# a writer that stays open past writer_wait: the run fails, recorded, nothing moves
+q "UPDATE vae_report_state SET options = options || '{\"writer_wait\": \"1s\"}' WHERE name = 'ev'" >/dev/null
+mkfifo "$it_work/open.in"
+(. "$c/env" && "$bindir/psql" -X -q -At <"$it_work/open.in" >"$it_work/open.out" 2>&1) &
+ap=$!
+exec 9>"$it_work/open.in"
+echo "BEGIN;" >&9
+echo "INSERT INTO events (a, b, kind) VALUES (0.5, 1, 'low') RETURNING id;" >&9
+for _ in $(seq 1 100); do [ -s "$it_work/open.out" ] && break; sleep 0.1; done
+q "$(ins_sql 10 0)" >/dev/null
+wm=$(q "SELECT watermark FROM vae_reports WHERE name = 'ev'")
+q "CALL vae_report_run('ev')" >/dev/null 2>&1
+got=$(q "SELECT error_sqlstate || ' ' || (SELECT watermark FROM vae_reports WHERE name = 'ev') FROM vae_report_runs WHERE report = 'ev' ORDER BY run DESC LIMIT 1")
+check "a writer open past writer_wait fails the run (55P03) and the watermark stays ($got)" [ "$got" = "55P03 $wm" ]
+echo "COMMIT;" >&9
+exec 9>&-
+wait $ap
+q "UPDATE vae_report_state SET options = options - 'writer_wait' WHERE name = 'ev'" >/dev/null
+q "CALL vae_report_run('ev')" >/dev/null
+full_check "after the late and the open writers"
 
 # ---- drift and retrain -------------------------------------------------------
 drift=$(q "SELECT drift || ' ' || round(recent_rate::numeric, 4) || ' p=' || drift_p FROM vae_reports WHERE name = 'ev'")
