@@ -116,6 +116,9 @@ WHERE p.proname LIKE 'vae\_%' AND p.proargtypes[0] = 'text'::regtype
   AND p.proname NOT LIKE 'vae\_registry\_%'
   AND p.pronamespace = (SELECT extnamespace FROM pg_extension WHERE extname = 'vae')
 ORDER BY 1::text;
+-- (so a model written as an untyped literal is now read as a name: cast it to bytea)
+SELECT pg_temp.err($$SELECT vae_model_info('\x00')$$);
+SELECT pg_temp.err($$SELECT vae_model_info('\x00'::bytea)$$);
 SELECT count(*) AS bytea_scoring_functions_still_immutable
 FROM pg_proc p
 WHERE p.proname LIKE 'vae\_%' AND p.proargtypes[0] = 'bytea'::regtype AND p.provolatile = 'i';
@@ -204,7 +207,7 @@ CREATE ROLE regress_vae_alice;
 CREATE ROLE regress_vae_bob;
 CREATE ROLE regress_vae_carol IN ROLE regress_vae_alice;
 GRANT SELECT ON reg_arrays TO regress_vae_alice, regress_vae_bob;
-GRANT SELECT ON vae_model_registry TO regress_vae_alice, regress_vae_bob;
+GRANT SELECT ON vae_model_registry, vae_model_deployments TO regress_vae_alice, regress_vae_bob;
 SET ROLE regress_vae_alice;
 SELECT vae_register('reg_alice', vae_train(f, '{"epochs": 3}')) FROM reg_arrays;
 SELECT vae_register('reg_alice', vae_train(f, '{"epochs": 4}')) FROM reg_arrays;
@@ -221,6 +224,7 @@ SELECT pg_temp.err($$INSERT INTO vae_model_deployments VALUES ('reg_alice', 9, 1
 SELECT pg_temp.err($$SELECT vae_registry_deploy('regress_vae_alice'::regrole::oid, 'reg_alice', 1)$$);
 -- but scores with it (granted SELECT on the registry), and registers his own
 SELECT count(*), min(vae_score('reg_alice', f)) > 0 AS scored FROM reg_arrays;
+SELECT version, state, owner FROM vae_models WHERE name = 'reg_alice' ORDER BY version;
 SELECT vae_register('reg_bob', vae_train(f, '{"epochs": 3}')) FROM reg_arrays;
 RESET ROLE;
 SELECT name, version, state, owner, created_by FROM vae_models
@@ -245,7 +249,7 @@ SELECT vae_rollback('reg_alice');
 
 DELETE FROM vae_model_registry WHERE name LIKE 'reg\_%';
 DELETE FROM vae_model_deployments WHERE name LIKE 'reg\_%';
-REVOKE ALL ON vae_model_registry, reg_arrays FROM regress_vae_alice, regress_vae_bob;
+REVOKE ALL ON vae_model_registry, vae_model_deployments, reg_arrays FROM regress_vae_alice, regress_vae_bob;
 DROP ROLE regress_vae_carol;
 DROP ROLE regress_vae_alice;
 DROP ROLE regress_vae_bob;

@@ -48,6 +48,7 @@ typedef struct VaeModelCacheSet
 	int			input_form;		/* the scored argument: 0 not known yet, 1 array, 2 row */
 	int			model_form;		/* the model argument: 0 not known yet, 1 bytes, 2 name */
 	int			next;			/* entry to replace next */
+	VaeModelCache *const_name;	/* the entry of a constant model name, once looked up */
 	VaeModelCache entries[CACHE_ENTRIES];
 } VaeModelCacheSet;
 
@@ -108,13 +109,17 @@ DecodeInto(FunctionCallInfo fcinfo, VaeModelCache *c, const char *data, Size len
 static VaeModelCache *
 GetNamedModel(FunctionCallInfo fcinfo, VaeModelCacheSet *set, int argno)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	char	   *name;
 	VaeModelCache *c = NULL;
 	bytea	   *b;
 	const char *data;
 	Size		len;
 	int			i;
 
+	/* a constant name (the usual vae_score('traffic', t)): no text to compare */
+	if (set->const_name && set->const_name->model && VaeRegistrySnapSame(&set->const_name->snap))
+		return set->const_name;
+	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	for (i = 0; i < CACHE_ENTRIES; i++)
 	{
 		if (set->entries[i].model && set->entries[i].name &&
@@ -143,6 +148,8 @@ GetNamedModel(FunctionCallInfo fcinfo, VaeModelCacheSet *set, int argno)
 		c->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
 	}
 	VaeRegistrySnapTake(&c->snap);
+	if (get_fn_expr_arg_stable(fcinfo->flinfo, argno))
+		set->const_name = c;
 	pfree(b);
 	return c;
 }

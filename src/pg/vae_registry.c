@@ -41,14 +41,19 @@ PG_FUNCTION_INFO_V1(vae_model);
 /*
  * Is argument argno of the function being called a model name (declared
  * text) rather than the model's bytes?  Looked up in pg_proc, not in the
- * call's expression, so that it also holds for calls without one.
+ * call's expression, so that it also holds for calls without one
+ * (FunctionCall from C, PL/pgSQL's simple expressions).
  */
 bool
 VaeModelArgIsName(FunctionCallInfo fcinfo, int argno)
 {
-	HeapTuple	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	HeapTuple	tp;
 	bool		is_name;
 
+	/* a direct call from C (DirectFunctionCall: no pg_proc entry) passes bytes */
+	if (!OidIsValid(fcinfo->flinfo->fn_oid))
+		return false;
+	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
 	if (!HeapTupleIsValid(tp))
 		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
 	is_name = argno < ((Form_pg_proc) GETSTRUCT(tp))->pronargs &&
