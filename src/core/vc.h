@@ -369,6 +369,27 @@ typedef struct VcScratch VcScratch;
 VcScratch  *vc_scratch_create(const VcModel *m);
 void		vc_scratch_free(VcScratch *s);
 
+/*
+ * Batched scoring (vc_score_batch.c): the scores of blocks of rows, each
+ * layer one GEMM over the block, each row's scores the bits vc_score_row
+ * gives it where the BLAS computes a row of a product the same whatever the
+ * number of rows (docs/detect.md says where it does not).  Every block's
+ * GEMMs have the same shapes (a short block is padded), so a row's scores
+ * never depend on the rows it is scored with.  vc_batch_rows: rows per block.
+ */
+typedef struct VcBatch VcBatch;
+VcBatch    *vc_batch_create(const VcModel *m);
+void		vc_batch_free(VcBatch *b);
+int			vc_batch_rows(const VcBatch *b);
+/*
+ * The scores selected by methods (a bit mask of 1 << VcMethod) of the n <=
+ * vc_batch_rows raw rows x (m->n_cols floats each) into out[r * VC_N_METHODS
+ * + method]; VC_EDATA with *bad the index of the first row holding a value
+ * the model cannot take (errmsg names the value), and then nothing scored.
+ */
+VcStatus	vc_score_batch(const VcModel *m, VcBatch *b, const float *x, int n,
+						   unsigned methods, double *out, int *bad, char *errmsg);
+
 /* normalize a raw input row; returns the feature index (0-based) of a value a
  * bernoulli model cannot take, or -1 */
 int			vc_normalize_row(const VcModel *m, const float *x, float *xn);

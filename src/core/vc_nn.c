@@ -165,13 +165,14 @@ vc_net_encode(VcNet *net, int n)
 				j,
 				zd = net->latent;
 	const float *head;
+	float	   *lvz = net->lvz;	/* a local: see vc_net_decoder_logvar */
 
 	for (l = 0; l <= m->enc_head; l++)
 		LayerForward(net, l, n);
 	head = net->out[m->enc_head];
 	for (r = 0; r < n; r++)
 		for (j = 0; j < zd; j++)
-			net->lvz[(size_t) r * zd + j] =
+			lvz[(size_t) r * zd + j] =
 				vc_bound_logvar(head[(size_t) r * 2 * zd + zd + j], VC_LATENT_LOGVAR_BOUND);
 }
 
@@ -233,13 +234,18 @@ vc_net_decoder_logvar(VcNet *net, int n)
 		vc_rows_decoder_logvar(net, n);
 	else if (m->opt.likelihood == VC_LIK_GAUSSIAN)
 	{
+		/*
+		 * Locals, not net->lvx: a float store could otherwise change the
+		 * pointer (no strict aliasing), and the loop would not vectorize
+		 */
 		const float *head = net->out[m->dec_head];
+		float	   *lvx = net->lvx;
 		int			r,
 					j;
 
 		for (r = 0; r < n; r++)
 			for (j = 0; j < d; j++)
-				net->lvx[(size_t) r * d + j] =
+				lvx[(size_t) r * d + j] =
 					vc_bound_logvar(head[(size_t) r * 2 * d + d + j],
 									VC_DECODER_LOGVAR_BOUND);
 	}

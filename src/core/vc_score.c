@@ -39,7 +39,6 @@
 #include "vc_score.h"
 #include "vc_team.h"
 
-#define KEY_SCORE	0x53434f5245ULL	/* "SCORE" */
 #define KEY_GEN		0x47454eULL		/* "GEN" */
 
 struct VcScratch
@@ -182,8 +181,8 @@ vc_normalize_row(const VcModel *m, const float *x, float *xn)
  * VC_EDATA, with a message naming feature or column j of raw row x and why
  * it cannot be read
  */
-static VcStatus
-BadFeature(const VcModel *m, const float *x, int j, char *errmsg)
+VcStatus
+vc_bad_feature(const VcModel *m, const float *x, int j, char *errmsg)
 {
 	if (m->schema)
 	{
@@ -205,19 +204,12 @@ BadFeature(const VcModel *m, const float *x, int j, char *errmsg)
 	return VC_EDATA;
 }
 
-/* a score or a sample's negative log-likelihood: NaN only from overflow, so +Inf */
-static inline double
-Overflowed(double v)
-{
-	return isnan(v) ? INFINITY : v;
-}
-
 /*
  * -log (1/L) sum_l exp(logp[l]), by log-sum-exp; +Inf when every sample's
  * likelihood underflows (every logp is -Inf: the row overflowed).
  */
-static double
-ReconProb(const double *logp, int L)
+double
+vc_recon_prob(const double *logp, int L)
 {
 	double		maxlp = -INFINITY,
 				sum = 0.0;
@@ -233,33 +225,28 @@ ReconProb(const double *logp, int L)
 	return -(maxlp + log(sum / L));
 }
 
-/* decoder mean of row r of the decoder head, in normalized units */
-static inline float
-DecoderMean(const VcModel *m, const float *head, int r, int j)
-{
-	if (m->opt.likelihood == VC_LIK_GAUSSIAN)
-		return head[(size_t) r * 2 * m->dim + j];
-	return vc_sigmoidf(head[(size_t) r * m->dim + j]);
-}
-
 /*
  * The latent draws of one row: z_l = mu + exp(lvz / 2) * eps_l for l < L,
- * eps from vc_normals(key, 0, ...), into rows [0, L) of net->z.
+ * eps from vc_normals(key, 0, ...), into rows [at, at + L) of net->z (and
+ * net->eps).  One copy of this arithmetic for per-row and batched scoring,
+ * so that both compute the same bits.
  */
-static void
-DrawLatents(VcNet *net, const float *mu, const float *lvz, uint64_t key, int L)
+void
+vc_draw_latents(VcNet *net, const float *mu, const float *lvz, uint64_t key, int L, int at)
 {
 	int			zd = net->latent,
 				l,
 				j;
+	float	   *eps = net->eps + (size_t) at * zd;
+	float	   *z = net->z + (size_t) at * zd;
 
-	vc_normals(key, 0, net->eps, (size_t) L * zd);
+	vc_normals(key, 0, eps, (size_t) L * zd);
 	for (l = 0; l < L; l++)
 		for (j = 0; j < zd; j++)
 		{
 			size_t		k = (size_t) l * zd + j;
 
-			net->z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * net->eps[k];
+			z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * eps[k];
 		}
 }
 
@@ -289,8 +276,8 @@ Softmax(const float *logits, int n, double *p)
  * A row model's mse of normalized compact row xn against decoder-head row r
  * (decoded at the latent mean): see the comment at the top.
  */
-static double
-RowMse(const VcModel *m, const float *head_rows, int r, const float *xn)
+double
+vc_row_mse(const VcModel *m, const float *head_rows, int r, const float *xn)
 {
 	const VcSchema *sc = m->schema;
 	const float *head = head_rows + (size_t) r * m->head_dim;
@@ -391,7 +378,7 @@ ScoreRowModel(const VcModel *m, VcScratch *s, const float *xn, unsigned methods,
 	{
 		vc_net_sample_z(net, 1, 0);
 		vc_net_decode_mean(net, 1);
-		out[VC_METHOD_MSE] = Overflowed(RowMse(m, net->out[m->dec_head], 0, xn));
+		out[VC_METHOD_MSE] = vc_overflowed(vc_row_mse(m, net->out[m->dec_head], 0, xn));
 	}
 	if (methods & ((1u << VC_METHOD_RECON_PROB) | (1u << VC_METHOD_ELBO)))
 	{
@@ -399,18 +386,18 @@ ScoreRowModel(const VcModel *m, VcScratch *s, const float *xn, unsigned methods,
 		double		mean_nll = 0.0,
 					kl = 0.0;
 
-		DrawLatents(net, mu, lvz, key, L);
+		vc_draw_latents(net, mu, lvz, key, L, 0);
 		vc_net_decode(net, L);
 		for (l = 0; l < L; l++)
 		{
-			double		nll = Overflowed(vc_net_row_nll(net, l, xn));
+			double		nll = vc_overflowed(vc_net_row_nll(net, l, xn));
 
 			s->logp[l] = -nll;
 			mean_nll += nll;
 		}
 		kl = vc_net_row_kl(net, 0);
-		out[VC_METHOD_RECON_PROB] = ReconProb(s->logp, L);
-		out[VC_METHOD_ELBO] = Overflowed(mean_nll / L + kl);
+		out[VC_METHOD_RECON_PROB] = vc_recon_prob(s->logp, L);
+		out[VC_METHOD_ELBO] = vc_overflowed(mean_nll / L + kl);
 	}
 }
 
@@ -453,11 +440,11 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 		head = net->out[m->dec_head];
 		for (j = 0; j < d; j++)
 		{
-			double		r = (double) xn[j] - DecoderMean(m, head, 0, j);
+			double		r = (double) xn[j] - vc_decoder_mean(m, head, 0, j);
 
 			sse += r * r;
 		}
-		out[VC_METHOD_MSE] = Overflowed(sse / d);
+		out[VC_METHOD_MSE] = vc_overflowed(sse / d);
 	}
 	if (methods & ((1u << VC_METHOD_RECON_PROB) | (1u << VC_METHOD_ELBO)))
 	{
@@ -466,7 +453,7 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 					kl = 0.0;
 
 		/* L samples z_l = mu + sigma * eps_l, decoded as one batch */
-		DrawLatents(net, mu, lvz, key, L);
+		vc_draw_latents(net, mu, lvz, key, L, 0);
 		/* every sample is scored against the same row */
 		for (l = 1; l < L; l++)
 			memcpy(net->x + (size_t) l * d, xn, sizeof(float) * d);
@@ -474,15 +461,15 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 		vc_net_losses(net, net->x, L, 0);
 		for (l = 0; l < L; l++)
 		{
-			double		nll = Overflowed(net->row_recon[l]);
+			double		nll = vc_overflowed(net->row_recon[l]);
 
 			s->logp[l] = -nll;
 			mean_nll += nll;
 		}
 		for (j = 0; j < zd; j++)
 			kl += -0.5 * (1.0 + lvz[j] - (double) mu[j] * mu[j] - exp((double) lvz[j]));
-		out[VC_METHOD_RECON_PROB] = ReconProb(s->logp, L);
-		out[VC_METHOD_ELBO] = Overflowed(mean_nll / L + kl);
+		out[VC_METHOD_RECON_PROB] = vc_recon_prob(s->logp, L);
+		out[VC_METHOD_ELBO] = vc_overflowed(mean_nll / L + kl);
 	}
 }
 
@@ -504,7 +491,7 @@ vc_score_row(const VcModel *m, VcScratch *s, const float *x, unsigned methods,
 	int			bad = vc_normalize_row(m, x, NormalizedRow(m, s));
 
 	if (bad >= 0)
-		return BadFeature(m, x, bad, errmsg);
+		return vc_bad_feature(m, x, bad, errmsg);
 	vc_score_normalized(m, s, NormalizedRow(m, s), methods, out);
 	return VC_OK;
 }
@@ -542,7 +529,7 @@ vc_encode_row(const VcModel *m, VcScratch *s, const float *x, float *mu, char *e
 	int			bad = vc_normalize_row(m, x, NormalizedRow(m, s));
 
 	if (bad >= 0)
-		return BadFeature(m, x, bad, errmsg);
+		return vc_bad_feature(m, x, bad, errmsg);
 	if (m->schema)
 		vc_rows_expand(&s->net, s->net.xt, s->net.x);
 	vc_net_encode(&s->net, 1);
@@ -571,7 +558,7 @@ DecodeAtMean(const VcModel *m, VcScratch *s, const float *x, int rows, char *err
 	}
 	bad = vc_normalize_row(m, x, NormalizedRow(m, s));
 	if (bad >= 0)
-		return BadFeature(m, x, bad, errmsg);
+		return vc_bad_feature(m, x, bad, errmsg);
 	if (rows)
 		vc_rows_expand(net, net->xt, net->x);
 	vc_net_encode(net, 1);
@@ -599,7 +586,7 @@ vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
 	head = net->out[m->dec_head];
 	for (j = 0; j < m->dim; j++)
 	{
-		float		r = DecoderMean(m, head, 0, j) * m->scale[j] + m->center[j];
+		float		r = vc_decoder_mean(m, head, 0, j) * m->scale[j] + m->center[j];
 
 		/*
 		 * An overflowing reconstruction is no value: an error for
@@ -616,7 +603,7 @@ vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x, float *recon,
 			recon[j] = r;
 		/* a contribution is a score's term: it overflows to +Inf, as scores do */
 		if (contrib)
-			contrib[j] = Overflowed(m->opt.likelihood == VC_LIK_GAUSSIAN
+			contrib[j] = vc_overflowed(m->opt.likelihood == VC_LIK_GAUSSIAN
 									? 0.5 * (VC_LOG_2PI + vc_gauss_term(net->x[j], head[j], net->lvx[j]))
 									: vc_bernoulli_nll(net->x[j], head[j]));
 	}
@@ -724,7 +711,7 @@ vc_explain_columns(const VcModel *m, VcScratch *s, const float *x, VcColumnExpec
 	{
 		if (!isfinite(out[i].value))
 			out[i].value = NAN;
-		out[i].contribution = Overflowed(vc_net_column_nll(net, 0, net->xt, i));
+		out[i].contribution = vc_overflowed(vc_net_column_nll(net, 0, net->xt, i));
 	}
 	return VC_OK;
 }
@@ -749,7 +736,7 @@ vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, fl
 		return;
 	}
 	for (j = 0; j < m->dim; j++)
-		out[j] = DecoderMean(m, net->out[m->dec_head], 0, j) * m->scale[j] + m->center[j];
+		out[j] = vc_decoder_mean(m, net->out[m->dec_head], 0, j) * m->scale[j] + m->center[j];
 }
 
 /* linear interpolation in the sorted training scores at quantile 1 - c */
@@ -887,20 +874,20 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 
 		for (j = 0; j < d && !m->schema; j++)
 		{
-			double		r = (double) xn[j] - DecoderMean(m, head, b, j);
+			double		r = (double) xn[j] - vc_decoder_mean(m, head, b, j);
 
 			sse += r * r;
 		}
 		for (l = 0; l < L; l++)
 		{
-			double		nll = Overflowed(vc_net_row_nll(net, n + b * L + l, xn));
+			double		nll = vc_overflowed(vc_net_row_nll(net, n + b * L + l, xn));
 
 			logp[l] = -nll;
 			mean_nll += nll;
 		}
-		out[b][VC_METHOD_MSE] = Overflowed(m->schema ? RowMse(m, head, b, xn) : sse / d);
-		out[b][VC_METHOD_RECON_PROB] = ReconProb(logp, L);
-		out[b][VC_METHOD_ELBO] = Overflowed(mean_nll / L + vc_net_row_kl(net, b));
+		out[b][VC_METHOD_MSE] = vc_overflowed(m->schema ? vc_row_mse(m, head, b, xn) : sse / d);
+		out[b][VC_METHOD_RECON_PROB] = vc_recon_prob(logp, L);
+		out[b][VC_METHOD_ELBO] = vc_overflowed(mean_nll / L + vc_net_row_kl(net, b));
 	}
 }
 

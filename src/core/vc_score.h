@@ -5,6 +5,8 @@
 #ifndef VC_SCORE_H
 #define VC_SCORE_H
 
+#include <math.h>
+
 #include "vc.h"
 #include "vc_nn.h"
 
@@ -26,5 +28,36 @@ void		vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int
 /* scores of one already-normalized row (see vc_score_row) */
 void		vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 								unsigned methods, double *out);
+
+/* ---- what per-row (vc_score.c) and batched (vc_score_batch.c) scoring share ---- */
+
+/* the key of a row's latent draws: vc_hash_row(normalized row, width, seed ^ this) */
+#define KEY_SCORE	0x53434f5245ULL	/* "SCORE" */
+
+/* a score or a sample's negative log-likelihood: NaN only from overflow, so +Inf */
+static inline double
+vc_overflowed(double v)
+{
+	return isnan(v) ? INFINITY : v;
+}
+
+/* decoder mean of row r of an array model's decoder head, in normalized units */
+static inline float
+vc_decoder_mean(const VcModel *m, const float *head, int r, int j)
+{
+	if (m->opt.likelihood == VC_LIK_GAUSSIAN)
+		return head[(size_t) r * 2 * m->dim + j];
+	return vc_sigmoidf(head[(size_t) r * m->dim + j]);
+}
+
+/* VC_EDATA with a message naming feature or column j of raw row x and why it cannot be read */
+VcStatus	vc_bad_feature(const VcModel *m, const float *x, int j, char *errmsg);
+/* -log (1/L) sum_l exp(logp[l]) by log-sum-exp; +Inf when every logp is -Inf */
+double		vc_recon_prob(const double *logp, int L);
+/* a row model's mse of normalized compact row xn against decoder-head row r */
+double		vc_row_mse(const VcModel *m, const float *head_rows, int r, const float *xn);
+/* one row's L latent draws (keyed by key) into rows [at, at + L) of net->z and net->eps */
+void		vc_draw_latents(VcNet *net, const float *mu, const float *lvz, uint64_t key,
+							int L, int at);
 
 #endif							/* VC_SCORE_H */
