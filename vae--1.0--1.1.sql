@@ -668,8 +668,8 @@ AS $$
 	       END
 $$;
 
--- The schema vae lives in (the extension is relocatable): the scheduled
--- command and the dynamic statements name it.
+-- The schema vae was created in: the scheduled command and the dynamic
+-- statements name it.
 CREATE FUNCTION vae_report_schema()
 RETURNS text LANGUAGE sql STABLE
 AS $$ SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
@@ -758,8 +758,7 @@ BEGIN
 		RAISE EXCEPTION 'vae_report_create: "%" has no column "%"', source, key_column
 			USING ERRCODE = 'undefined_column';
 	END IF;
-	IF v_type NOT IN ('smallint', 'integer', 'bigint', 'numeric', 'date')
-	   AND v_type NOT LIKE 'timestamp%' THEN
+	IF v_type !~ '^(smallint|integer|bigint|numeric|date|timestamp)\M' THEN
 		RAISE EXCEPTION 'vae_report_create: the key column "%" is of type %, not an increasing number or time', key_column, v_type
 			USING ERRCODE = 'datatype_mismatch',
 			      HINT = 'Use a serial, identity or timestamp column that grows with every new row.';
@@ -818,8 +817,8 @@ BEGIN
 END
 $$;
 
--- The per-run temporary table of the scores of the rows scored (both the
--- batch and the row-at-a-time path write it; the run's figures are computed
+-- The per-run temporary table of the scores of the rows scored (every
+-- scoring statement of the run writes it; the run's figures are computed
 -- from it at the end).
 CREATE FUNCTION vae_report_scratch()
 RETURNS void LANGUAGE plpgsql VOLATILE
@@ -834,27 +833,19 @@ END
 $$;
 
 -- Score the rows of report r with key in (lo, hi] (lo NULL: from the
--- start), or with key = k, in one statement: append the anomalies to the
--- findings and every score to the scratch table; returns the number of
--- rows scored.
+-- start) in one statement: append the anomalies to the findings and every
+-- score to the scratch table; returns the number of rows scored.
 CREATE FUNCTION vae_report_score(r vae_report_state, run bigint, model bytea, version integer,
-                                 lo text, hi text, k text DEFAULT NULL)
+                                 lo text, hi text)
 RETURNS bigint LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
 	n bigint;
-	cond text;
 BEGIN
-	IF k IS NOT NULL THEN
-		cond := format('s.%I = $7::%s', r.key_column, r.key_type);
-	ELSE
-		cond := format('($1::%2$s IS NULL OR s.%1$I > $1::%2$s) AND s.%1$I <= $2::%2$s',
-		               r.key_column, r.key_type);
-	END IF;
 	EXECUTE format($q$
 		WITH d AS MATERIALIZED (
 			SELECT s.%1$I AS k, s AS r, %2$I.vae_detect($3, s, $4) AS d
-			FROM %3$s s WHERE %4$s),
+			FROM %3$s s WHERE ($1::%4$s IS NULL OR s.%1$I > $1::%4$s) AND s.%1$I <= $2::%4$s),
 		f AS (
 			INSERT INTO %5$s (%1$I, run, model_version, score, threshold, percentile, top, "row")
 			SELECT k, $5, $6, (d).score, (d).threshold, (d).percentile, (d).top, to_jsonb(r)
@@ -863,9 +854,9 @@ BEGIN
 			INSERT INTO pg_temp.vae_report_scores
 			SELECT %6$s, (d).score, (d).is_anomaly FROM d)
 		SELECT count(*) FROM d$q$,
-		r.key_column, vae_report_schema(), r.source, cond, r.findings,
+		r.key_column, vae_report_schema(), r.source, r.key_type, r.findings,
 		vae_report_key_text(r.key_type, 'k'))
-	INTO n USING lo, hi, model, r.contamination, run, version, k;
+	INTO n USING lo, hi, model, r.contamination, run, version;
 	RETURN n;
 END
 $$;
