@@ -630,6 +630,31 @@ CREATE FUNCTION vae_detect(model bytea, features anyarray,
 RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- Over a whole relation or query, in the spirit of ML.DETECT_ANOMALIES: the
+-- function reads the rows itself, through a read-only cursor, and scores
+-- them in blocks (one GEMM per layer).  One row per source row (or per
+-- anomaly with anomalies_only), in the source's order: row_number is the
+-- position there; top and row_data (the row as jsonb) are given for the
+-- anomalies, NULL for the other rows.  A text that is a plain name names a
+-- relation, any other text is a query.  STABLE: it reads tables, with the
+-- calling statement's snapshot; PARALLEL RESTRICTED: it runs its query in
+-- the leader.
+CREATE FUNCTION vae_detect(model bytea, source regclass,
+                           contamination double precision DEFAULT NULL,
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
+              is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
+AS 'MODULE_PATHNAME', 'vae_detect_source'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+CREATE FUNCTION vae_detect(model bytea, query text,
+                           contamination double precision DEFAULT NULL,
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
+              is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
+AS 'MODULE_PATHNAME', 'vae_detect_source'
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
 -- ---------------------------------------------------------------------------
 -- Scheduled anomaly reports (docs/reports.md): vae_report_create, CALL
 -- vae_report_run, vae_report_drop, vae_report_retrain, the views vae_reports

@@ -23,8 +23,10 @@
 #include "vc_schema.h"
 #include "vc_score.h"
 
-/* latent points decoded per block, about: a few thousand GEMM rows */
+/* latent points decoded per block, about: a few thousand GEMM rows (-D for experiments) */
+#ifndef BATCH_DECODE_ROWS
 #define BATCH_DECODE_ROWS 2048
+#endif
 
 struct VcBatch
 {

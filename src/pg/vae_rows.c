@@ -732,6 +732,8 @@ ValueText(const VcColumn *c, float v)
 	return VaeFloatText(v);
 }
 
+static void ReadDeformed(const VaeRowMap *map, const VcSchema *s, float *x, char **texts);
+
 /*
  * The compact row of a record: one deform, then per column the read decided
  * when the map was built.  Numbers, booleans and the stored bytes of text
@@ -743,13 +745,28 @@ void
 VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec, float *x,
 			  char **texts)
 {
+	VaeDeformRecord(rec, map->tupdesc, map->values, map->isnull);
+	ReadDeformed(map, s, x, texts);
+}
+
+/* VaeReadRecord of a heap tuple (a row a query returned, through SPI) */
+void
+VaeReadTuple(const VaeRowMap *map, const VcSchema *s, HeapTuple tuple, float *x, char **texts)
+{
+	heap_deform_tuple(tuple, map->tupdesc, map->values, map->isnull);
+	ReadDeformed(map, s, x, texts);
+}
+
+/* the compact row of the values the map's deform buffers hold */
+static void
+ReadDeformed(const VaeRowMap *map, const VcSchema *s, float *x, char **texts)
+{
 	const VaeColumnRead *cols = map->cols;
 	const bool *isnull = map->isnull;
 	const Datum *values = map->values;
 	int			i,
 				elems_attno = -1;
 
-	VaeDeformRecord(rec, map->tupdesc, map->values, map->isnull);
 	for (i = 0; i < s->n_columns; i++)
 	{
 		const VaeColumnRead *r = &cols[i];

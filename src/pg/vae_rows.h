@@ -90,6 +90,9 @@ extern bool VaeRowMapMatches(const VaeRowMap *map, Oid typid, int32 typmod);
  */
 extern void VaeReadRecord(const VaeRowMap *map, const VcSchema *s, HeapTupleHeader rec,
 						  float *x, char **texts);
+/* the same for a heap tuple of the map's row type (a row from SPI) */
+extern void VaeReadTuple(const VaeRowMap *map, const VcSchema *s, HeapTuple tuple,
+						 float *x, char **texts);
 
 /*
  * vae_score_rows.c: one column's value of a compact row as JSON (a number, a
