@@ -514,7 +514,7 @@ RETURNS jsonb AS 'MODULE_PATHNAME', 'vae_model_info'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- ---------------------------------------------------------------------------
--- Detection in one call (docs/detect.md "vae_detect"): the score, the
+-- Detection in one call (docs/scoring.md, "Detection in one call"): the score, the
 -- threshold, the verdict, the score's percentile among the training rows
 -- and the most contributing columns, per row or over a relation or query.
 -- ---------------------------------------------------------------------------

@@ -5,7 +5,9 @@ Runs inside scripts/with-cluster.sh: PGHOST, PGPORT, ... name a fresh cluster
 of a server that has the extension installed.  Environment:
   BENCH_TMP   scratch directory for the data files
   BENCH_GEMM  the compiled bench/cpu_gemm.c
+  BENCH_SCORE the compiled bench/cpu_score.c (the core's per-row and batched scoring)
   QUICK=1     small sizes, for a smoke run
+  DETECT_ONLY=1  only the KDD-like scoring and detection parts (3 and 5)
   OUT_JSON    also write the summary (and details) there as JSON
 
 Progress goes to stderr as it happens; the report goes to stdout at the end.
@@ -23,6 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 QUICK = os.environ.get("QUICK") == "1"
 TMP = os.environ["BENCH_TMP"]
 GEMM = os.environ["BENCH_GEMM"]
+SCORE = os.environ["BENCH_SCORE"]
+DETECT_ONLY = os.environ.get("DETECT_ONLY") == "1"
 
 MAX_REPS = 3                        # best of up to this many repetitions...
 REP_BUDGET_S = 8 if QUICK else 30   # ...while one alternative's reps took less than this
@@ -119,6 +123,8 @@ def npy_path(net):
 def load_data():
     for seed, (name, gen) in enumerate((("mnist", mnist_like), ("kdd", kdd_like),
                                         ("mnist_dense", mnist_dense))):
+        if DETECT_ONLY and name != "kdd":
+            continue
         net = NETS[name]
         t0 = time.perf_counter()
         codes, levels = gen(net["rows"], np.random.default_rng(seed))
@@ -148,6 +154,8 @@ def psql(script):
 
 # reads the backend's /proc status lines (world-readable) from the client side
 PROBE = r"""\! awk '/^(VmHWM|RssAnon|RssShmem|Threads):/ {print "%s", $1, $2}' /proc/$BENCH_PID/status"""
+# ...and its CPU time, utime + stime in clock ticks (all its threads: OpenBLAS's too)
+CPU_PROBE = r"""\! awk '{print "%s CpuTicks:", $14 + $15}' /proc/$BENCH_PID/stat"""
 
 
 def in_fresh_backend(statement, settings=""):
@@ -155,14 +163,15 @@ def in_fresh_backend(statement, settings=""):
     \\timing, with the backend's VmHWM, RssAnon, RssShmem (kB) and thread
     count read before (right after connecting) and after it."""
     script = "\n".join([r"SELECT pg_backend_pid() AS pid \gset", r"\setenv BENCH_PID :pid",
-                        PROBE % "before", settings, r"\timing on", statement, r"\timing off",
-                        PROBE % "after"]) + "\n"
+                        PROBE % "before", settings, CPU_PROBE % "before", r"\timing on", statement,
+                        r"\timing off", CPU_PROBE % "after", PROBE % "after"]) + "\n"
     out, err = psql(script)
     times = re.findall(r"^Time: ([0-9.]+) ms", out, re.M)
     assert len(times) == 1, out
     r = {"seconds": float(times[0]) / 1000, "out": out, "err": err}
     for tag, key, value in re.findall(r"^(before|after) (\w+): (\d+)$", out, re.M):
         r[f"{tag}_{key}"] = int(value)
+    r["cpu_seconds"] = (r["after_CpuTicks"] - r["before_CpuTicks"]) / os.sysconf("SC_CLK_TCK")
     return r
 
 
@@ -390,6 +399,38 @@ def measure_scoring():
     return {"plan_ok": ok, "plan": plan, "results": race("score kdd", runs)}
 
 
+DETECT_CONTAMINATION = 0.01
+
+
+def detect_statement():
+    """the set-returning vae_detect over the whole table (recon_prob, its method)"""
+    return (f"SELECT sum(score) FROM vae_detect((SELECT model FROM kdd_model), 'kdd'::regclass, "
+            f"{DETECT_CONTAMINATION});")
+
+
+def core_run(method):
+    """one run of bench/cpu_score.c on the scoring model and the KDD-like rows:
+    the core's per-row and batched scoring of every row, one thread"""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    p = subprocess.run([SCORE, os.path.join(TMP, "kdd_model.hex"), npy_path(NETS["kdd"]), method],
+                       env=env, capture_output=True, text=True, check=True)
+    r = json.loads(p.stdout)
+    return dict(r, seconds=r["batched_wall"], cpu_seconds=r["batched_cpu"])
+
+
+def measure_detection():
+    """part 5: the set-returning vae_detect in one backend, and the core's
+    batched and per-row paths (bench/cpu_score.c) for mse and recon_prob"""
+    out, _ = psql("SELECT encode(model, 'hex') FROM kdd_model;\n")
+    with open(os.path.join(TMP, "kdd_model.hex"), "w") as f:
+        f.write(out.strip())
+    runs = {"vae_detect recon_prob 1 backend":
+            (lambda limit: in_fresh_backend(detect_statement(), SERIAL), None)}
+    for method in ("mse", "recon_prob"):
+        runs[f"core batched {method}"] = (lambda limit, m=method: core_run(m), None)
+    return {"results": race("detect kdd", runs)}
+
+
 # ---------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------
@@ -547,6 +588,54 @@ def report_scoring(p, scoring):
     return sec, expected
 
 
+def report_detection(p, scoring, detection):
+    """part 5; returns the summary rows [(metric, vae, reference, label)]"""
+    kdd = NETS["kdd"]
+    rows = kdd["rows"]
+    res = dict(scoring["results"], **detection["results"])
+    core = {m: res[f"core batched {m}"] for m in ("mse", "recon_prob")}
+    alts = [("vae_score mse, per row (part 3)", res["vae mse 1 backend"]),
+            ("vae_score recon_prob, per row (part 3)", res["vae recon_prob 1 backend"]),
+            ("vae_detect recon_prob, set-returning", res["vae_detect recon_prob 1 backend"])]
+    for m in ("mse", "recon_prob"):
+        c = core[m]
+        alts.append((f"core per-row {m}", {"seconds": c["per_row_wall"], "cpu_seconds": c["per_row_cpu"],
+                                           "reps": []}))
+        alts.append((f"core batched {m}", c))
+    for m in ("mse", "recon_prob"):
+        alts.append((f"PyTorch batched {m}, 1 thread", res[f"PyTorch {m} 1 thr"]))
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", "OpenBLAS's default")
+    p("")
+    p(f"5. Detection over a table, {kdd['title']}, {fmt_int(rows)} rows, against PyTorch's batched")
+    p(f"   forward pass on one thread.  {detect_statement()}")
+    p(f"   (contamination {DETECT_CONTAMINATION}: the anomalies also get top and row_data); the core's "
+      "paths: bench/cpu_score.c, one thread.")
+    p(f"   Server OPENBLAS_NUM_THREADS: {blas} (VAE_BLAS_THREADS=1 for one core).  CPU = the process's "
+      "CPU time, all threads:")
+    p("   the one-core cost even when other jobs share the machine.")
+    p(f"   {'':<40}{'wall':>9}{'rows/s':>11}{'CPU':>9}{'rows/s':>11}   reps")
+    for name, r in alts:
+        cpu = r.get("cpu_seconds")
+        p(f"   {name:<40}{show_time(r):>9}{fmt_int(rows / r['seconds']):>11}"
+          f"{(f'{cpu:.2f} s' if cpu else '-'):>9}{(fmt_int(rows / cpu) if cpu else '-'):>11}   "
+          f"{', '.join(f'{s:.2f}' for s in r.get('reps', []) if s is not None)}")
+    differ = {m: core[m]["differ"] for m in core}
+    p(f"   core batched scores that differ in any bit from per-row: mse {differ['mse']}, "
+      f"recon_prob {differ['recon_prob']} of {fmt_int(rows)}")
+    out = []
+    for label, r, m in (("vae_detect recon_prob", res["vae_detect recon_prob 1 backend"], "recon_prob"),
+                        ("core batched recon_prob", core["recon_prob"], "recon_prob"),
+                        ("core batched mse", core["mse"], "mse"),
+                        ("vae_score recon_prob per row", res["vae recon_prob 1 backend"], "recon_prob"),
+                        ("vae_score mse per row", res["vae mse 1 backend"], "mse")):
+        t = res[f"PyTorch {m} 1 thr"]
+        p(f"   {label} / PyTorch batched {m} (rows/s): wall {t['seconds'] / r['seconds']:.2f}, "
+          f"CPU {t['cpu_seconds'] / r['cpu_seconds']:.2f}")
+        out.append((f"{label}, CPU rows/s", rows / r["cpu_seconds"], rows / t["cpu_seconds"],
+                    "PyTorch 1 thr, CPU"))
+    return out
+
+
 def report_memory(p, training, model_run):
     """part 4; returns the figures of the timed statement and of the serial plan"""
     kdd = NETS["kdd"]
@@ -566,7 +655,7 @@ def report_memory(p, training, model_run):
     return mem, mem_serial
 
 
-def report_summary(p, figs, sec, expected, mem, mem_serial):
+def report_summary(p, figs, sec, expected, mem, mem_serial, detect_rows):
     """the summary table; returns its rows as dicts"""
     rows = NETS["kdd"]["rows"]
     mn, kd, md = figs["mnist"], figs["kdd"], figs["mnist_dense"]
@@ -596,14 +685,15 @@ def report_summary(p, figs, sec, expected, mem, mem_serial):
          f"<= {mem['goal_mb']:.0f} MB", mem["ok"]),
         ("  same, serial plan, MB", mem_serial["delta_mb"], mem_serial["rows_mb"], "rows",
          f"<= {mem_serial['goal_mb']:.0f} MB", mem_serial["ok"]),
-    ]
+    ] + [(metric, v, ref, label, ">= 1.00", v >= ref) for metric, v, ref, label in detect_rows[:3]]
     p("")
     p("SUMMARY (ratio = vae / reference; for memory, MB used / MB of rows)")
     p(f"{'metric':<38}| {'vae':>10} | {'reference':>10} {'':<23}| {'ratio':>6} | goal")
     p("-" * 109)
     out = []
     for metric, v, ref, ref_label, goal, ok in summary:
-        verdict = "" if ok is None else "  PASS" if ok else f"  FAIL ({v / mem['goal_mb']:.2f} x goal)"
+        verdict = ("" if ok is None else "  PASS" if ok else
+                   f"  FAIL ({v / mem['goal_mb']:.2f} x goal)" if "MB" in metric else "  FAIL")
         p(f"{metric:<38}| {show_value(v):>10} | {show_value(ref):>10} {ref_label:<23}| {v / ref:>6.2f} | "
           f"{goal or '-'}{verdict}")
         out.append({"metric": metric, "vae": v, "reference": ref, "reference_is": ref_label,
@@ -616,6 +706,8 @@ def main():
     started = time.time()
     load_start = " ".join(open("/proc/loadavg").read().split()[:3])
     psql("CREATE EXTENSION vae;\n")
+    if DETECT_ONLY:
+        return main_detect(started, load_start)
     log("GEMM ceiling ...")
     gemm = measure_gemm()
     log("data ...")
@@ -627,6 +719,8 @@ def main():
     log("scoring ...")
     model_run = make_scoring_model()
     scoring = measure_scoring()
+    log("detection ...")
+    detection = measure_detection()
 
     lines = []
     p = lines.append
@@ -635,7 +729,8 @@ def main():
     figs = report_training(p, training, gemm["rates"], peak)
     sec, expected = report_scoring(p, scoring)
     mem, mem_serial = report_memory(p, training, model_run)
-    summary = report_summary(p, figs, sec, expected, mem, mem_serial)
+    detect_rows = report_detection(p, scoring, detection)
+    summary = report_summary(p, figs, sec, expected, mem, mem_serial, detect_rows)
     elapsed = time.time() - started
     p(f"benchmark time {elapsed:.0f} s")
     print("\n".join(lines), flush=True)
@@ -650,6 +745,33 @@ def main():
                        "gemm_gflops": {t: {" ".join(map(str, s)): g for s, g in gemm["rates"][t].items()}
                                        for t in THREADS}},
                       f, indent=2)
+
+
+def main_detect(started, load_start):
+    """DETECT_ONLY=1: the KDD-like rows, the scoring model, parts 3 and 5"""
+    log("data ...")
+    load_data()
+    log("scoring ...")
+    make_scoring_model()
+    scoring = measure_scoring()
+    log("detection ...")
+    detection = measure_detection()
+    lines = []
+    p = lines.append
+    report_header(p, load_start)
+    report_scoring(p, scoring)
+    detect_rows = report_detection(p, scoring, detection)
+    p("")
+    p("SUMMARY (ratio = vae / reference)")
+    for metric, v, ref, label in detect_rows:
+        p(f"{metric:<44}| {show_value(v):>10} | {show_value(ref):>10} {label:<20}| {v / ref:>6.2f}")
+    p(f"benchmark time {time.time() - started:.0f} s")
+    print("\n".join(lines), flush=True)
+    if os.environ.get("OUT_JSON"):
+        with open(os.environ["OUT_JSON"], "w") as f:
+            json.dump({"quick": QUICK, "detect_only": True, "summary": [
+                {"metric": m, "vae": v, "reference": r, "reference_is": l, "ratio": v / r}
+                for m, v, r, l in detect_rows]}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -373,7 +373,7 @@ void		vc_scratch_free(VcScratch *s);
  * Batched scoring (vc_score_batch.c): the scores of blocks of rows, each
  * layer one GEMM over the block, each row's scores the bits vc_score_row
  * gives it where the BLAS computes a row of a product the same whatever the
- * number of rows (docs/detect.md says where it does not).  Every block's
+ * number of rows (docs/scoring.md says where it does not).  Every block's
  * GEMMs have the same shapes (a short block is padded), so a row's scores
  * never depend on the rows it is scored with.  vc_batch_rows: rows per block.
  */

@@ -12,7 +12,7 @@
  * vc_batch_rows times as many.  A row of a product is the same dot products
  * whatever the row count, but a BLAS may pick another kernel for another
  * size (OpenBLAS's small-matrix kernels), which may sum in another order:
- * then the two differ in the last bits (docs/detect.md).  So that a row's
+ * then the two differ in the last bits (docs/scoring.md).  So that a row's
  * scores never depend on the rows scored with it, every block's GEMMs have
  * the same shapes: a short block is padded with zero rows.
  */
@@ -23,9 +23,14 @@
 #include "vc_schema.h"
 #include "vc_score.h"
 
-/* latent points decoded per block, about: a few thousand GEMM rows (-D for experiments) */
+/*
+ * Latent points decoded per block, about.  The cost of recon_prob is mostly
+ * per element (draws, log-variances, likelihood terms), not GEMM: on the
+ * KDD-like network 512 and 2048 ran alike (bench/cpu_score.c), and 512
+ * keeps a block's workspace in cache and small (-D for experiments).
+ */
 #ifndef BATCH_DECODE_ROWS
-#define BATCH_DECODE_ROWS 2048
+#define BATCH_DECODE_ROWS 512
 #endif
 
 struct VcBatch

@@ -13,7 +13,7 @@
  *
  * A row's score is the one vae_score and the per-row vae_detect give it,
  * bit for bit wherever the BLAS computes a row of a product the same at any
- * row count (docs/detect.md, test/unit/test_batch.c).  Explaining a row
+ * row count (docs/scoring.md, test/unit/test_batch.c).  Explaining a row
  * costs a decoder pass and a jsonb: top and row_data are given for the
  * anomalies only, NULL for the other rows.
  */

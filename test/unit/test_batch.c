@@ -9,7 +9,7 @@
  *     layer's product the same at the per-row and at the block's row count
  *     (probed here with the model's own layer shapes); where it does not
  *     (OpenBLAS's small-matrix kernels sum in another order), within a
- *     relative 1e-5 (docs/detect.md);
+ *     relative 1e-5 (docs/scoring.md);
  *   - a bad value is VC_EDATA naming the row and the column.
  */
 #include <math.h>
