@@ -215,6 +215,8 @@ CREATE AGGREGATE vae_plot_latent(model bytea, features anyarray, label text) (
 	SFUNC = vae_plot_latent_trans, STYPE = internal,
 	FINALFUNC = vae_plot_latent_final, FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = RESTRICTED);
+
+-- ---------------------------------------------------------------------------
 -- Named models: a registry in the extension (README "Named models").
 -- vae_register(name, model) stores a new version with what the model says
 -- of itself; the first version of a name is deployed, later ones are
@@ -792,6 +794,8 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION vae_threshold(model text, contamination double precision, method vae_method)
 RETURNS double precision AS 'MODULE_PATHNAME', 'vae_threshold_m'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- ---------------------------------------------------------------------------
 -- Detection in one call (docs/scoring.md, "Detection in one call"): the score, the
 -- threshold, the verdict, the score's percentile among the training rows
 -- and the most contributing columns, per row or over a relation or query.
@@ -871,3 +875,765 @@ RETURNS TABLE(row_number bigint, score double precision, threshold double precis
               is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
 AS 'MODULE_PATHNAME', 'vae_detect_source'
 LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+-- ---------------------------------------------------------------------------
+-- Scheduled anomaly reports (docs/reports.md): vae_report_create, CALL
+-- vae_report_run, vae_report_drop, vae_report_retrain, the views vae_reports
+-- and vae_report_runs.  A report scores the rows of a source past its
+-- watermark with the deployed version of a registered model (vae_detect) and
+-- appends the anomalies to its findings table.  The bookkeeping lives in
+-- extension-owned tables that pg_dump dumps (pg_extension_config_dump).
+-- ---------------------------------------------------------------------------
+
+-- One row per report: what it reads and with which model, where it stands.
+-- source and findings are qualified, quoted names (text, not regclass, so
+-- that a dump restores them by name).  watermark is the last key scored, as
+-- text (vae_report_key_text); NULL before the first row.
+CREATE TABLE vae_report_state (
+	name          text PRIMARY KEY,
+	model         text NOT NULL,
+	source        text NOT NULL,
+	key_column    text NOT NULL,
+	key_type      text NOT NULL,
+	findings      text NOT NULL,
+	contamination double precision NOT NULL
+	              CHECK (contamination > 0 AND contamination < 1),
+	schedule      text,
+	job_name      text,
+	options       jsonb NOT NULL DEFAULT '{}',
+	watermark     text,
+	model_version integer,
+	runs          bigint NOT NULL DEFAULT 0,
+	rows_scored   bigint NOT NULL DEFAULT 0,
+	anomalies     bigint NOT NULL DEFAULT 0,
+	errors        bigint NOT NULL DEFAULT 0,
+	last_run_at   timestamptz,
+	last_error    text,
+	last_error_at timestamptz,
+	created_at    timestamptz NOT NULL DEFAULT now(),
+	created_by    name NOT NULL DEFAULT current_user
+);
+
+-- One row per run that committed (a cancelled or crashed run leaves none:
+-- it changed nothing).  error: the run's own failure (model not deployed,
+-- source gone, ...), which scored nothing; row errors are counted in
+-- row_errors and listed in vae_report_errors.  score_quantiles: the scores
+-- at vae_report_quantile_levels() (0.5, 0.9, 0.99) of the rows scored.
+CREATE TABLE vae_report_history (
+	run           bigserial PRIMARY KEY,
+	report        text NOT NULL REFERENCES vae_report_state (name)
+	              ON UPDATE CASCADE ON DELETE CASCADE,
+	started_at    timestamptz NOT NULL,
+	finished_at   timestamptz NOT NULL,
+	model_version integer,
+	threshold     double precision,
+	watermark_from text,
+	watermark_to  text,
+	rows_scored   bigint NOT NULL DEFAULT 0,
+	anomalies     bigint NOT NULL DEFAULT 0,
+	row_errors    bigint NOT NULL DEFAULT 0,
+	share_above   double precision,
+	score_quantiles double precision[],
+	worst_key     text,
+	worst_score   double precision,
+	error         text,
+	error_sqlstate text
+);
+CREATE INDEX ON vae_report_history (report, run);
+
+-- Rows a run could not score: the run went on without them.
+CREATE TABLE vae_report_errors (
+	report        text NOT NULL REFERENCES vae_report_state (name)
+	              ON UPDATE CASCADE ON DELETE CASCADE,
+	run           bigint NOT NULL,
+	key           text NOT NULL,
+	message       text NOT NULL,
+	sqlstate      text NOT NULL,
+	at            timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON vae_report_errors (report, run);
+
+-- One row per vae_report_retrain: the candidate, the comparison and the
+-- decision.
+CREATE TABLE vae_report_retrains (
+	id                 bigserial PRIMARY KEY,
+	report             text NOT NULL REFERENCES vae_report_state (name)
+	                   ON UPDATE CASCADE ON DELETE CASCADE,
+	at                 timestamptz NOT NULL DEFAULT now(),
+	source             text NOT NULL,
+	train_rows         bigint NOT NULL,
+	holdout_rows       bigint NOT NULL,
+	deployed_version   integer NOT NULL,
+	candidate_version  integer NOT NULL,
+	contamination      double precision NOT NULL,
+	deployed_rate      double precision NOT NULL,
+	candidate_rate     double precision NOT NULL,
+	deployed_p         double precision NOT NULL,
+	candidate_p        double precision NOT NULL,
+	decision           text NOT NULL CHECK (decision IN ('deployed', 'kept')),
+	reason             text NOT NULL
+);
+
+SELECT pg_catalog.pg_extension_config_dump('vae_report_state', '');
+SELECT pg_catalog.pg_extension_config_dump('vae_report_history', '');
+SELECT pg_catalog.pg_extension_config_dump('vae_report_history_run_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('vae_report_errors', '');
+SELECT pg_catalog.pg_extension_config_dump('vae_report_retrains', '');
+SELECT pg_catalog.pg_extension_config_dump('vae_report_retrains_id_seq', '');
+
+-- The levels of vae_report_history.score_quantiles.
+CREATE FUNCTION vae_report_quantile_levels()
+RETURNS double precision[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT ARRAY[0.5, 0.9, 0.99]::double precision[] $$;
+
+-- Chernoff's bound on the binomial tail: for X ~ Bin(n, p) and k anomalies
+-- observed, P(X >= k) <= exp(-n D(k/n || p)) when k/n > p, and P(X <= k)
+-- <= exp(-n D(k/n || p)) when k/n < p, with D the Kullback-Leibler
+-- divergence of Bernoulli(k/n) from Bernoulli(p).  An upper bound on the
+-- one-sided p-value of the observed rate, so a rule "bound < alpha" flags
+-- only rates that the exact test flags too (never more false alarms than
+-- alpha), in closed form for any n.  1 when k/n = p or n = 0; at least
+-- exp(-700) (no underflow error).
+CREATE FUNCTION vae_report_rate_p(n bigint, k bigint, p double precision)
+RETURNS double precision LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN n <= 0 THEN 1.0::double precision
+	            ELSE exp(greatest(-700, -n * (
+	                 CASE WHEN k = 0 THEN 0 ELSE (k::double precision / n) * ln((k::double precision / n) / p) END
+	               + CASE WHEN k = n THEN 0 ELSE (1 - k::double precision / n) * ln((1 - k::double precision / n) / (1 - p)) END)))
+	       END
+$$;
+
+-- The schema vae was created in: the scheduled command and the dynamic
+-- statements name it.
+CREATE FUNCTION vae_report_schema()
+RETURNS text LANGUAGE sql STABLE
+AS $$ SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+      WHERE e.extname = 'vae' $$;
+
+-- The SQL expression that writes key expression expr of type key_type as
+-- text the same way whatever DateStyle, TimeZone or extra_float_digits say
+-- (times in ISO 8601, UTC for timestamptz), so that a watermark written by
+-- one session reads back the same in any other (a pg_cron worker's).
+CREATE FUNCTION vae_report_key_text(key_type text, expr text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT CASE
+	       WHEN key_type LIKE 'timestamp%with time zone'
+	       THEN format('to_char((%s) AT TIME ZONE ''UTC'', ''YYYY-MM-DD"T"HH24:MI:SS.US"Z"'')', expr)
+	       WHEN key_type LIKE 'timestamp%'
+	       THEN format('to_char(%s, ''YYYY-MM-DD"T"HH24:MI:SS.US'')', expr)
+	       WHEN key_type = 'date' THEN format('to_char(%s, ''YYYY-MM-DD'')', expr)
+	       ELSE format('(%s)::text', expr) END
+$$;
+
+-- A scheduled job runs with the default search_path: when vae's schema is
+-- not on it, put it first for the rest of the transaction, so that the
+-- functions a run calls are found.  Called first by the functions pg_cron
+-- runs (they are called by qualified name).
+CREATE FUNCTION vae_report_path()
+RETURNS void LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	v_schema text := vae_report_schema();
+BEGIN
+	IF v_schema IS NOT NULL AND NOT v_schema = ANY (current_schemas(false)) THEN
+		PERFORM set_config('search_path', format('%I, %s', v_schema, current_setting('search_path')), true);
+	END IF;
+END
+$$;
+
+-- vae_report_create(name, model, source, key_column, contamination
+-- [, schedule [, options]]): check the model name and the source, create
+-- the findings table NAME in the current schema, record the report and, with
+-- a schedule, register `CALL vae_report_run(NAME)` with pg_cron under the job
+-- name 'vae_report:NAME'.  options: batch_size (rows per scoring statement,
+-- default 1000), max_rows (rows per run, default 100000; the next run goes
+-- on), writer_wait (how long a run waits for transactions still inserting
+-- into the source, default '10s'), drift_runs (runs pooled by the drift
+-- rule, default 10), drift_alpha (default 0.001).
+CREATE FUNCTION vae_report_create(name text, model text, source regclass, key_column text,
+                                  contamination double precision,
+                                  schedule text DEFAULT NULL, options jsonb DEFAULT '{}')
+RETURNS text LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	v_name    text := name;
+	v_key     name := key_column;
+	v_type    text;
+	v_table   text;
+	v_source  text;
+	v_job     text;
+	k         text;
+BEGIN
+	IF v_name IS NULL OR length(v_name) = 0 OR length(v_name) > 63 THEN
+		RAISE EXCEPTION 'vae_report_create: a report name must have 1 to 63 characters'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF contamination IS NULL OR NOT (contamination > 0 AND contamination < 1) THEN
+		RAISE EXCEPTION 'vae_report_create: contamination must be in (0, 1), got %', contamination
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'The share of rows a run should flag when nothing has changed, e.g. 0.01.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = v_name) THEN
+		RAISE EXCEPTION 'vae_report_create: report "%" already exists', v_name
+			USING ERRCODE = 'duplicate_object';
+	END IF;
+	FOR k IN SELECT jsonb_object_keys(coalesce(options, '{}')) LOOP
+		IF k NOT IN ('batch_size', 'max_rows', 'writer_wait', 'drift_runs', 'drift_alpha') THEN
+			RAISE EXCEPTION 'vae_report_create: unknown option "%"', k
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Options: batch_size, max_rows, writer_wait, drift_runs, drift_alpha.';
+		END IF;
+	END LOOP;
+	PERFORM vae_model(model);		-- ERROR for an unknown name or one with no deployed version
+	SELECT format_type(a.atttypid, a.atttypmod) INTO v_type
+	FROM pg_attribute a
+	WHERE a.attrelid = source AND a.attname = v_key AND a.attnum > 0 AND NOT a.attisdropped;
+	IF v_type IS NULL THEN
+		RAISE EXCEPTION 'vae_report_create: "%" has no column "%"', source, key_column
+			USING ERRCODE = 'undefined_column';
+	END IF;
+	IF v_type !~ '^(smallint|integer|bigint|numeric|date|timestamp)\M' THEN
+		RAISE EXCEPTION 'vae_report_create: the key column "%" is of type %, not an increasing number or time', key_column, v_type
+			USING ERRCODE = 'datatype_mismatch',
+			      HINT = 'Use a serial, identity or timestamp column that grows with every new row.';
+	END IF;
+	SELECT format('%I.%I', n.nspname, c.relname) INTO v_source
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source;
+	v_table := format('%I.%I', current_schema(), v_name);
+	EXECUTE format('CREATE TABLE %s (%I %s NOT NULL, run bigint NOT NULL, '
+	               'detected_at timestamptz NOT NULL DEFAULT now(), model_version integer NOT NULL, '
+	               'score double precision NOT NULL, threshold double precision NOT NULL, '
+	               'percentile double precision, top jsonb, "row" jsonb NOT NULL)',
+	               v_table, v_key, v_type);
+	-- not unique: timestamps may tie
+	EXECUTE format('CREATE INDEX ON %s (%I)', v_table, v_key);
+	EXECUTE format('COMMENT ON TABLE %s IS %L', v_table,
+	               format('findings of the vae report %s (vae_report_create)', v_name));
+	IF schedule IS NOT NULL THEN
+		IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+			RAISE EXCEPTION 'vae_report_create: a schedule needs the pg_cron extension in this database'
+				USING ERRCODE = 'feature_not_supported',
+				      HINT = 'Install pg_cron (shared_preload_libraries = ''pg_cron'', cron.database_name) and CREATE EXTENSION pg_cron, or leave out the schedule and CALL vae_report_run from your scheduler.';
+		END IF;
+		v_job := 'vae_report:' || v_name;
+		EXECUTE 'SELECT cron.schedule($1, $2, $3)' USING v_job, schedule,
+			format('CALL %I.vae_report_run(%L)', vae_report_schema(), v_name);
+	END IF;
+	INSERT INTO vae_report_state (name, model, source, key_column, key_type, findings,
+	                              contamination, schedule, job_name, options)
+	VALUES (v_name, model, v_source, v_key, v_type, v_table, contamination, schedule, v_job,
+	        coalesce(options, '{}'));
+	RETURN v_table;
+END
+$$;
+
+-- vae_report_drop(name [, drop_findings]): forget the report (its runs,
+-- errors and retrains), unschedule its job and, unless drop_findings is
+-- false, drop its findings table.
+CREATE FUNCTION vae_report_drop(name text, drop_findings boolean DEFAULT true)
+RETURNS void LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	r vae_report_state;
+BEGIN
+	SELECT * INTO r FROM vae_report_state s WHERE s.name = vae_report_drop.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'vae_report_drop: no report named "%"', name USING ERRCODE = 'undefined_object';
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+		EXECUTE 'SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname IN ($1, $2)'
+		USING 'vae_report:' || r.name, 'vae_retrain:' || r.name;
+	END IF;
+	DELETE FROM vae_report_state s WHERE s.name = r.name;
+	IF drop_findings THEN
+		EXECUTE format('DROP TABLE IF EXISTS %s', r.findings);
+	END IF;
+END
+$$;
+
+-- The per-run temporary table of the scores of the rows scored (every
+-- scoring statement of the run writes it; the run's figures are computed
+-- from it at the end).
+CREATE FUNCTION vae_report_scratch()
+RETURNS void LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+	IF to_regclass('pg_temp.vae_report_scores') IS NULL THEN
+		CREATE TEMP TABLE vae_report_scores (key text, score double precision, anomaly boolean)
+			ON COMMIT DELETE ROWS;
+	END IF;
+	DELETE FROM pg_temp.vae_report_scores;
+END
+$$;
+
+-- Score the rows of report r with key in (lo, hi] (lo NULL: from the
+-- start) in one statement: append the anomalies to the findings and every
+-- score to the scratch table; returns the number of rows scored.
+CREATE FUNCTION vae_report_score(r vae_report_state, run bigint, model bytea, version integer,
+                                 lo text, hi text)
+RETURNS bigint LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	EXECUTE format($q$
+		WITH d AS MATERIALIZED (
+			SELECT s.%1$I AS k, s AS r, %2$I.vae_detect($3, s, $4) AS d
+			FROM %3$s s WHERE ($1::%4$s IS NULL OR s.%1$I > $1::%4$s) AND s.%1$I <= $2::%4$s),
+		f AS (
+			INSERT INTO %5$s (%1$I, run, model_version, score, threshold, percentile, top, "row")
+			SELECT k, $5, $6, (d).score, (d).threshold, (d).percentile, (d).top, to_jsonb(r)
+			FROM d WHERE (d).is_anomaly),
+		sc AS (
+			INSERT INTO pg_temp.vae_report_scores
+			SELECT %6$s, (d).score, (d).is_anomaly FROM d)
+		SELECT count(*) FROM d$q$,
+		r.key_column, vae_report_schema(), r.source, r.key_type, r.findings,
+		vae_report_key_text(r.key_type, 'k'))
+	INTO n USING lo, hi, model, r.contamination, run, version;
+	RETURN n;
+END
+$$;
+
+-- The rows of report r with key in (lo, keys[n]], keys the distinct keys
+-- there in order, whose statement failed: score each half in a
+-- subtransaction and split again the halves that fail, down to one key,
+-- which is recorded in vae_report_errors (message, SQLSTATE) and left out.
+-- One bad key among n costs about 2 log2(n) statements instead of n.  An
+-- error of class 42 is not a row's: the source no longer has what the model
+-- reads (a column renamed, dropped, of another type); every row would fail,
+-- so it fails the run.  Returns the rows read and the rows left out.
+CREATE FUNCTION vae_report_bisect(r vae_report_state, run bigint, model bytea, version integer,
+                                  lo text, keys text[], OUT n bigint, OUT bad bigint)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	len   integer := cardinality(keys);
+	mid   integer := cardinality(keys) / 2;
+	part  text[];
+	from_ text;
+	sub   record;
+	msg   text;
+	state text;
+BEGIN
+	n := 0;
+	bad := 0;
+	IF len = 1 THEN
+		-- the failing statement was this key's alone: say why
+		BEGIN
+			n := vae_report_score(r, run, model, version, lo, keys[1]);
+			RETURN;		-- it passed this time (a row changed meanwhile)
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+			IF left(state, 2) = '42' THEN
+				RAISE;
+			END IF;
+		END;
+		INSERT INTO vae_report_errors (report, run, key, message, sqlstate)
+		VALUES (r.name, run, keys[1], msg, state);
+		-- the rows of that key (several where timestamps tie)
+		EXECUTE format('SELECT count(*) FROM %s s WHERE s.%I = $1::%s',
+		               r.source, r.key_column, r.key_type)
+		INTO bad USING keys[1];
+		bad := greatest(bad, 1);
+		n := bad;
+		RETURN;
+	END IF;
+	FOR half IN 1..2 LOOP
+		part := CASE half WHEN 1 THEN keys[1:mid] ELSE keys[mid + 1:len] END;
+		from_ := CASE half WHEN 1 THEN lo ELSE keys[mid] END;
+		BEGIN
+			n := n + vae_report_score(r, run, model, version, from_, part[cardinality(part)]);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE;
+			IF left(state, 2) = '42' THEN
+				RAISE;
+			END IF;
+			SELECT * INTO sub FROM vae_report_bisect(r, run, model, version, from_, part);
+			n := n + sub.n;
+			bad := bad + sub.bad;
+		END;
+	END LOOP;
+END
+$$;
+
+-- CALL vae_report_run(name): one run of a report, in the caller's
+-- transaction (a cancel or a crash undoes all of it).  Steps:
+--  * lock the report (an advisory lock, then its row): an overlapping run
+--    waits, then starts from the watermark this one leaves;
+--  * batch by batch (options batch_size, max_rows): the batch's upper key hi
+--    is read, then the run waits until every transaction that was writing
+--    into the source has ended (a SHARE lock taken and released at once;
+--    option writer_wait bounds the wait), so that no row with a key <= hi
+--    can still appear later: a serial or now() key is assigned while its
+--    inserter holds the table lock;
+--  * the batch is scored in one statement; if that fails, its rows are
+--    scored again by halves, each in a subtransaction, down to the rows
+--    that fail, which are recorded in vae_report_errors (key, message,
+--    SQLSTATE): one bad row never fails a run;
+--  * the watermark, the counts and the run history move with the findings,
+--    and a run with anomalies sends NOTIFY vae_anomalies with a JSON payload
+--    (report, run, count, worst_key, worst_score, model_version), delivered
+--    at commit.
+-- A failure of the run as a whole (no deployed model, the source dropped,
+-- a writer that does not finish) is recorded in the run history and the
+-- report's last_error, raised as a WARNING, and scores nothing.  A cancel
+-- is not caught: it undoes the run.
+CREATE PROCEDURE vae_report_run(name text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	r          vae_report_state;
+	v_schema   text := vae_report_schema();
+	v_run      bigint;
+	v_started  timestamptz := clock_timestamp();
+	v_model    bytea;
+	v_version  integer;
+	v_thr      double precision;
+	v_batch    bigint;
+	v_max      bigint;
+	v_wait     text;
+	v_from     text;
+	v_hi       text;
+	v_n        bigint := 0;
+	v_bad      bigint := 0;
+	v_rows     bigint := 0;
+	v_anom     bigint := 0;
+	v_q        double precision[];
+	v_wkey     text;
+	v_wscore   double precision;
+	v_msg      text;
+	v_state    text;
+	v_nbad     bigint;
+	v_keys     text[];
+BEGIN
+	PERFORM vae_report_path();
+	PERFORM pg_advisory_xact_lock(hashtextextended('vae_report:' || name, 0));
+	SELECT * INTO r FROM vae_report_state s WHERE s.name = vae_report_run.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'vae_report_run: no report named "%"', name USING ERRCODE = 'undefined_object';
+	END IF;
+	v_run := nextval(pg_get_serial_sequence(format('%I.vae_report_history', v_schema), 'run'));
+	v_from := r.watermark;
+	v_batch := greatest(coalesce((r.options->>'batch_size')::bigint, 1000), 1);
+	v_max := greatest(coalesce((r.options->>'max_rows')::bigint, 100000), 1);
+	v_wait := coalesce(r.options->>'writer_wait', '10s');
+	PERFORM vae_report_scratch();
+	BEGIN
+		v_model := vae_model(r.model);
+		SELECT g.version INTO v_version FROM vae_model_registry g
+		WHERE g.name = r.model AND g.state = 'deployed';
+		v_thr := vae_threshold(v_model, r.contamination);
+		LOOP
+			EXIT WHEN v_rows >= v_max;
+			EXECUTE format('SELECT %4$s FROM (SELECT s.%1$I AS k FROM %2$s s '
+			               'WHERE $1::%3$s IS NULL OR s.%1$I > $1::%3$s ORDER BY 1 LIMIT $2) b',
+			               r.key_column, r.source, r.key_type,
+			               vae_report_key_text(r.key_type, 'max(k)'))
+			INTO v_hi USING r.watermark, least(v_batch, v_max - v_rows);
+			EXIT WHEN v_hi IS NULL;
+			-- wait for the writers of the source (subtransaction: the lock goes at once)
+			BEGIN
+				PERFORM set_config('lock_timeout', v_wait, true);
+				EXECUTE format('LOCK TABLE %s IN SHARE MODE', r.source);
+				RAISE EXCEPTION USING ERRCODE = 'P0003', MESSAGE = 'vae_report_run: release';
+			EXCEPTION WHEN SQLSTATE 'P0003' THEN NULL;
+			END;
+			BEGIN
+				v_n := vae_report_score(r, v_run, v_model, v_version, r.watermark, v_hi);
+			EXCEPTION WHEN OTHERS THEN
+				-- one statement for the batch failed: find its bad rows by
+				-- halves (vae_report_bisect); the keys alone are read first,
+				-- so a view column that fails for one row fails that row only
+				EXECUTE format('SELECT array_agg(%4$s ORDER BY k) FROM (SELECT DISTINCT s.%1$I AS k FROM %2$s s '
+				               'WHERE ($1::%3$s IS NULL OR s.%1$I > $1::%3$s) AND s.%1$I <= $2::%3$s) b',
+				               r.key_column, r.source, r.key_type, vae_report_key_text(r.key_type, 'k'))
+				INTO v_keys USING r.watermark, v_hi;
+				SELECT b.n, b.bad INTO v_n, v_nbad
+				FROM vae_report_bisect(r, v_run, v_model, v_version, r.watermark, v_keys) b;
+				v_bad := v_bad + v_nbad;
+			END;
+			v_rows := v_rows + v_n;
+			r.watermark := v_hi;
+		END LOOP;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
+		r.watermark := v_from;
+		v_rows := 0;
+		v_bad := 0;
+		PERFORM vae_report_scratch();
+	END;
+	v_rows := v_rows - v_bad;		-- rows scored
+	SELECT count(*) FILTER (WHERE anomaly),
+	       percentile_cont(vae_report_quantile_levels()) WITHIN GROUP (ORDER BY score)
+	INTO v_anom, v_q FROM pg_temp.vae_report_scores;
+	SELECT s.key, s.score INTO v_wkey, v_wscore FROM pg_temp.vae_report_scores s
+	WHERE s.anomaly ORDER BY s.score DESC LIMIT 1;
+	INSERT INTO vae_report_history (run, report, started_at, finished_at, model_version, threshold,
+	                                watermark_from, watermark_to, rows_scored, anomalies, row_errors,
+	                                share_above, score_quantiles, worst_key, worst_score,
+	                                error, error_sqlstate)
+	VALUES (v_run, r.name, v_started, clock_timestamp(), v_version, v_thr, v_from, r.watermark,
+	        v_rows, v_anom, v_bad, CASE WHEN v_rows > 0 THEN v_anom::double precision / v_rows END,
+	        v_q, v_wkey, v_wscore, v_msg, v_state);
+	UPDATE vae_report_state s
+	SET watermark = r.watermark,
+	    model_version = coalesce(v_version, s.model_version),
+	    runs = s.runs + 1,
+	    rows_scored = s.rows_scored + v_rows,
+	    anomalies = s.anomalies + v_anom,
+	    errors = s.errors + v_bad,
+	    last_run_at = v_started,
+	    last_error = CASE WHEN v_msg IS NOT NULL THEN v_msg
+	                      WHEN v_bad > 0 THEN format('%s row(s) could not be scored in run %s (see vae_report_errors)', v_bad, v_run)
+	                      ELSE s.last_error END,
+	    last_error_at = CASE WHEN v_msg IS NOT NULL OR v_bad > 0 THEN v_started ELSE s.last_error_at END
+	WHERE s.name = r.name;
+	IF v_anom > 0 THEN
+		PERFORM pg_notify('vae_anomalies', json_build_object(
+			'report', r.name, 'run', v_run, 'count', v_anom, 'worst_key', v_wkey,
+			'worst_score', v_wscore, 'model_version', v_version)::text);
+	END IF;
+	IF v_msg IS NOT NULL THEN
+		RAISE WARNING 'vae_report_run: report "%" run % failed: %', r.name, v_run, v_msg
+			USING DETAIL = format('SQLSTATE %s; nothing was scored, the watermark stays.', v_state);
+	END IF;
+END
+$$;
+
+-- vae_report_runs: the run history, newest last.
+CREATE VIEW vae_report_runs AS
+SELECT h.report, h.run, h.started_at, h.finished_at, h.finished_at - h.started_at AS duration,
+       h.model_version, h.rows_scored, h.anomalies, h.row_errors, h.share_above, h.threshold,
+       h.score_quantiles, h.worst_key, h.worst_score, h.watermark_from, h.watermark_to,
+       h.error, h.error_sqlstate
+FROM vae_report_history h;
+
+-- The drift rule, at run `upto` of a report: pool the rows and anomalies of
+-- the report's last drift_runs runs up to it (option, default 10) that
+-- scored rows with the model version of the last of them; p is Chernoff's
+-- bound on the probability of an anomaly share at least that far from the
+-- contamination (vae_report_rate_p: the tail on the side of the observed
+-- share).  vae_reports flags drift when p < drift_alpha (option, default
+-- 0.001); vae_plot_report shades the runs where it did.
+CREATE FUNCTION vae_report_drift(report text, upto bigint,
+                                 OUT recent_runs bigint, OUT recent_rows bigint,
+                                 OUT recent_anomalies bigint, OUT p double precision,
+                                 OUT drift boolean)
+LANGUAGE sql STABLE
+AS $$
+	WITH s AS (SELECT * FROM vae_report_state s WHERE s.name = $1),
+	v AS (SELECT h.model_version FROM vae_report_history h
+	      WHERE h.report = $1 AND h.run <= $2 AND h.error IS NULL AND h.rows_scored > 0
+	      ORDER BY h.run DESC LIMIT 1),
+	w AS (SELECT h.rows_scored, h.anomalies FROM vae_report_history h
+	      WHERE h.report = $1 AND h.run <= $2 AND h.error IS NULL AND h.rows_scored > 0
+	        AND h.model_version IS NOT DISTINCT FROM (SELECT model_version FROM v)
+	      ORDER BY h.run DESC
+	      LIMIT (SELECT coalesce((s.options->>'drift_runs')::integer, 10) FROM s))
+	SELECT count(*), coalesce(sum(w.rows_scored), 0)::bigint, coalesce(sum(w.anomalies), 0)::bigint,
+	       vae_report_rate_p(coalesce(sum(w.rows_scored), 0)::bigint, coalesce(sum(w.anomalies), 0)::bigint,
+	                         (SELECT contamination FROM s)),
+	       vae_report_rate_p(coalesce(sum(w.rows_scored), 0)::bigint, coalesce(sum(w.anomalies), 0)::bigint,
+	                         (SELECT contamination FROM s))
+	         < (SELECT coalesce((s.options->>'drift_alpha')::double precision, 0.001) FROM s)
+	FROM w
+$$;
+
+-- vae_reports: every report's state at a glance, with the drift rule
+-- (vae_report_drift) at its last run.  A share far above the contamination
+-- says the recent rows no longer look like the training rows (or a real
+-- incident); far below, that the model's threshold no longer fits either.
+-- Either is the signal to look, and to vae_report_retrain.
+CREATE VIEW vae_reports AS
+SELECT s.name, s.model, s.model_version, s.source, s.key_column, s.findings,
+       s.contamination, s.schedule, s.job_name, s.watermark, s.runs, s.rows_scored,
+       s.anomalies, s.errors, s.last_run_at, s.last_error, s.last_error_at,
+       d.recent_runs, d.recent_rows, d.recent_anomalies,
+       CASE WHEN d.recent_rows > 0 THEN d.recent_anomalies::double precision / d.recent_rows END
+           AS recent_rate,
+       d.p AS drift_p, d.drift,
+       s.options, s.created_at, s.created_by
+FROM vae_report_state s
+CROSS JOIN LATERAL vae_report_drift(s.name, (SELECT max(h.run) FROM vae_report_history h
+                                            WHERE h.report = s.name)) d;
+
+-- vae_plot_report(name): the report's history as an SVG picture
+-- (vae_plot_history): rows scored and anomalies per run, the runs where the
+-- drift rule flagged shaded.
+CREATE FUNCTION vae_plot_report(name text)
+RETURNS text LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	res text;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = vae_plot_report.name) THEN
+		RAISE EXCEPTION 'vae_plot_report: no report named "%"', name USING ERRCODE = 'undefined_object';
+	END IF;
+	SELECT vae_plot_history(format('vae report %s: rows scored and anomalies per run', vae_plot_report.name),
+	                        array_agg(h.started_at ORDER BY h.run),
+	                        array_agg(h.rows_scored ORDER BY h.run),
+	                        array_agg(h.anomalies ORDER BY h.run),
+	                        array_agg(coalesce(d.drift, false) ORDER BY h.run))
+	INTO res
+	FROM vae_report_history h CROSS JOIN LATERAL vae_report_drift(h.report, h.run) d
+	WHERE h.report = vae_plot_report.name;
+	RETURN res;
+END
+$$;
+
+-- vae_report_retrain(name [, source [, options]]): train a candidate on the
+-- recent rows of the report's source (or of source: a relation name or a
+-- query with the key column), register it, and deploy it only when it is
+-- better.  The window is the last `rows` rows by key (option, default
+-- 10000; `since`: only keys past it); its oldest (1 - holdout) part trains
+-- the candidate (holdout option, default 0.25), on the deployed model's
+-- columns, with vae_train options `train` (default {}); its newest part is
+-- held out.  Criterion: each model flags the held-out rows at the report's
+-- contamination with its own threshold; a model that fits the recent rows
+-- flags about that share.  The candidate is deployed when the deployed
+-- model's share is implausible under the contamination (Chernoff's bound
+-- vae_report_rate_p < alpha, option, default the report's drift_alpha or
+-- 0.001: the drift rule of vae_reports) and the candidate's is less so
+-- (a larger bound); otherwise the deployed model stays.  Rows listed in
+-- vae_report_errors are left out.  The decision is a row of
+-- vae_report_retrains, which this returns.
+CREATE FUNCTION vae_report_retrain(name text, source text DEFAULT NULL, options jsonb DEFAULT '{}')
+RETURNS vae_report_retrains LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	r        vae_report_state;
+	v_src    text;
+	v_rows   bigint := coalesce((options->>'rows')::bigint, 10000);
+	v_hold   double precision := coalesce((options->>'holdout')::double precision, 0.25);
+	v_alpha  double precision;
+	v_train  jsonb := coalesce(options->'train', '{}');
+	v_m0     bytea;
+	v_v0     integer;
+	v_m1     bytea;
+	v_v1     integer;
+	v_cols   text;
+	v_n      bigint;
+	n_train  bigint;
+	n_hold   bigint;
+	k0       bigint;
+	k1       bigint;
+	p0       double precision;
+	p1       double precision;
+	v_dec    text;
+	v_why    text;
+	k        text;
+	result   vae_report_retrains;
+BEGIN
+	FOR k IN SELECT jsonb_object_keys(coalesce(options, '{}')) LOOP
+		IF k NOT IN ('rows', 'holdout', 'since', 'train', 'alpha') THEN
+			RAISE EXCEPTION 'vae_report_retrain: unknown option "%"', k
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Options: rows, holdout, since, train, alpha.';
+		END IF;
+	END LOOP;
+	IF NOT (v_hold > 0 AND v_hold < 1) OR v_rows < 2 THEN
+		RAISE EXCEPTION 'vae_report_retrain: holdout must be in (0, 1) and rows at least 2'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM vae_report_path();
+	PERFORM pg_advisory_xact_lock(hashtextextended('vae_report_retrain:' || name, 0));
+	SELECT * INTO r FROM vae_report_state s WHERE s.name = vae_report_retrain.name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'vae_report_retrain: no report named "%"', name USING ERRCODE = 'undefined_object';
+	END IF;
+	v_alpha := coalesce((options->>'alpha')::double precision,
+	                    (r.options->>'drift_alpha')::double precision, 0.001);
+	IF source IS NULL THEN
+		v_src := r.source;
+	ELSIF source ~* '^\s*(select|with|values|table)\M' THEN
+		v_src := '(' || source || ')';		-- a query
+	ELSE
+		v_src := source::regclass::text;	-- a relation: ERROR 42P01 if there is none
+	END IF;
+	v_m0 := vae_model(r.model);
+	SELECT g.version INTO v_v0 FROM vae_model_registry g WHERE g.name = r.model AND g.state = 'deployed';
+	SELECT string_agg(DISTINCT quote_ident(c->>'attribute'), ', ') INTO v_cols
+	FROM jsonb_array_elements(vae_model_info(v_m0)->'columns') c;
+	IF v_cols IS NULL THEN
+		RAISE EXCEPTION 'vae_report_retrain: the deployed model of "%" is not a row model', r.model
+			USING ERRCODE = 'wrong_object_type';
+	END IF;
+	IF to_regclass('pg_temp.vae_retrain_window') IS NOT NULL THEN
+		DROP TABLE pg_temp.vae_retrain_window;
+	END IF;
+	EXECUTE format($q$
+		CREATE TEMP TABLE vae_retrain_window ON COMMIT DROP AS
+		SELECT row_number() OVER (ORDER BY vae_k) AS vae_i, w.*
+		FROM (SELECT s.%1$I AS vae_k, %2$s FROM %3$s s
+		      WHERE ($1::%4$s IS NULL OR s.%1$I > $1::%4$s)
+		        AND %5$s NOT IN (SELECT e.key FROM vae_report_errors e WHERE e.report = $2)
+		      ORDER BY s.%1$I DESC LIMIT $3) w$q$,
+		r.key_column, (SELECT string_agg('s.' || c, ', ') FROM unnest(string_to_array(v_cols, ', ')) c),
+		v_src, r.key_type, vae_report_key_text(r.key_type, format('s.%I', r.key_column)))
+	USING options->>'since', r.name, v_rows;
+	SELECT count(*) INTO v_n FROM pg_temp.vae_retrain_window;
+	n_hold := floor(v_n * v_hold);
+	n_train := v_n - n_hold;
+	IF n_hold < 1 OR n_train < 2 THEN
+		RAISE EXCEPTION 'vae_report_retrain: the window holds % rows, too few to train and compare', v_n
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE format('SELECT vae_train(t, $2) FROM (SELECT %s FROM pg_temp.vae_retrain_window WHERE vae_i <= $1) t', v_cols)
+	INTO v_m1 USING n_train, v_train;
+	v_v1 := vae_register(r.model, v_m1,
+	                     format('vae_report_retrain of report %s: %s rows of %s', r.name, n_train, v_src));
+	EXECUTE format('SELECT count(*) FILTER (WHERE (vae_detect($2, t, $4)).is_anomaly), '
+	               'count(*) FILTER (WHERE (vae_detect($3, t, $4)).is_anomaly) '
+	               'FROM (SELECT %s FROM pg_temp.vae_retrain_window WHERE vae_i > $1) t', v_cols)
+	INTO k0, k1 USING n_train, v_m0, v_m1, r.contamination;
+	p0 := vae_report_rate_p(n_hold, k0, r.contamination);
+	p1 := vae_report_rate_p(n_hold, k1, r.contamination);
+	IF p0 < v_alpha AND p1 > p0 THEN
+		v_dec := 'deployed';
+		v_why := format('the deployed version %s flags %s of %s held-out rows (p %s < %s under contamination %s); the candidate flags %s (p %s)',
+		                v_v0, k0, n_hold, p0, v_alpha, r.contamination, k1, p1);
+		PERFORM vae_deploy(r.model, v_v1);
+	ELSE
+		v_dec := 'kept';
+		v_why := CASE WHEN p0 >= v_alpha
+		              THEN format('the deployed version %s still fits: it flags %s of %s held-out rows (p %s >= %s under contamination %s)',
+		                          v_v0, k0, n_hold, p0, v_alpha, r.contamination)
+		              ELSE format('the candidate fits no better: it flags %s of %s held-out rows (p %s), the deployed version %s flags %s (p %s)',
+		                          k1, n_hold, p1, v_v0, k0, p0) END;
+	END IF;
+	INSERT INTO vae_report_retrains (report, source, train_rows, holdout_rows, deployed_version,
+	                                 candidate_version, contamination, deployed_rate, candidate_rate,
+	                                 deployed_p, candidate_p, decision, reason)
+	VALUES (r.name, v_src, n_train, n_hold, v_v0, v_v1, r.contamination,
+	        k0::double precision / n_hold, k1::double precision / n_hold, p0, p1, v_dec, v_why)
+	RETURNING * INTO result;
+	DROP TABLE pg_temp.vae_retrain_window;
+	RETURN result;
+END
+$$;
+
+-- vae_report_retrain_schedule(name, schedule [, source [, options]]):
+-- run vae_report_retrain on a pg_cron schedule (job 'vae_retrain:NAME',
+-- unscheduled by vae_report_drop); returns the job id.
+CREATE FUNCTION vae_report_retrain_schedule(name text, schedule text, source text DEFAULT NULL,
+                                            options jsonb DEFAULT '{}')
+RETURNS bigint LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	job bigint;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = vae_report_retrain_schedule.name) THEN
+		RAISE EXCEPTION 'vae_report_retrain_schedule: no report named "%"', name USING ERRCODE = 'undefined_object';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+		RAISE EXCEPTION 'vae_report_retrain_schedule: a schedule needs the pg_cron extension in this database'
+			USING ERRCODE = 'feature_not_supported';
+	END IF;
+	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job USING 'vae_retrain:' || name, schedule,
+		format('SELECT %I.vae_report_retrain(%L, %L, %L)', vae_report_schema(), name, source, options);
+	RETURN job;
+END
+$$;
+-- end of: scheduled anomaly reports

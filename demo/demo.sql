@@ -17,7 +17,7 @@ SET TimeZone = 'UTC';
 
 \echo
 \echo '=== 1. Install the extension ==='
-DROP TABLE IF EXISTS metrics, models CASCADE;
+DROP TABLE IF EXISTS metrics, models, live_report CASCADE;
 DROP EXTENSION IF EXISTS vae CASCADE;
 CREATE EXTENSION vae;
 
@@ -127,6 +127,27 @@ SELECT to_char(ts, 'Dy HH24:MI') AS at, round(cpu::numeric, 1) AS cpu, round(mem
 FROM metrics WHERE injected IS NOT NULL ORDER BY ts;
 
 \echo
+\echo '=== 4b. A named model and a scheduled report over the live samples ==='
+-- a row model of the five metrics (columns matched by name), registered
+-- under a name: version 1 is deployed at once
+SELECT vae_register('server_metrics', vae_train(m, '{"seed": 1}')) AS version
+FROM (SELECT cpu, memory, latency_ms, requests, error_rate FROM metrics WHERE batch = 'history') m;
+CREATE VIEW live_metrics AS
+SELECT id, ts, cpu, memory, latency_ms, requests, error_rate FROM metrics WHERE batch = 'live';
+-- the report: new rows of live_metrics past its watermark (key id), the
+-- anomalies at contamination 0.002 into the table live_report; with pg_cron
+-- it runs every minute, else we call it at the end (section 8)
+SELECT (current_setting('shared_preload_libraries') LIKE '%pg_cron%') AS have_cron \gset
+\if :have_cron
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+SELECT vae_report_create('live_report', 'server_metrics', 'live_metrics', 'id', 0.002, '* * * * *') AS findings;
+\echo 'pg_cron will run it at the start of the next minute; its findings are read in section 8.'
+\else
+SELECT vae_report_create('live_report', 'server_metrics', 'live_metrics', 'id', 0.002) AS findings;
+\echo 'pg_cron is not loaded here: section 8 runs the report with CALL vae_report_run.'
+\endif
+
+\echo
 \echo '=== 5. A view that scores every sample against the stored model ==='
 CREATE VIEW metrics_scored AS
 SELECT m.*,
@@ -174,3 +195,53 @@ ORDER BY t.rank;
 SELECT count(*) FILTER (WHERE injected IS NOT NULL) AS injected_in_top10,
 	   (SELECT count(*) FROM metrics WHERE injected IS NOT NULL) AS injected_total
 FROM top10;
+
+\echo
+\echo '=== 8. The report: what the scheduled run found, and a picture ==='
+\if :have_cron
+\echo 'waiting for pg_cron to run the report (it schedules by the minute) ...'
+DO $$
+BEGIN
+	FOR i IN 1..90 LOOP
+		EXIT WHEN EXISTS (SELECT 1 FROM vae_report_runs WHERE report = 'live_report');
+		PERFORM pg_sleep(1);
+	END LOOP;
+END $$;
+SELECT j.jobname, d.status, d.command
+FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+WHERE j.jobname = 'vae_report:live_report' ORDER BY d.runid LIMIT 1;
+\else
+CALL vae_report_run('live_report');
+\endif
+SELECT run, model_version, rows_scored, anomalies, row_errors,
+	   round(share_above::numeric, 4) AS share_above, round(threshold::numeric, 2) AS threshold
+FROM vae_report_runs WHERE report = 'live_report';
+
+\echo 'The findings, worst first, with the column that contributed most (vae_detect''s top):'
+SELECT to_char(m.ts, 'HH24:MI') AS at, round(f.score::numeric, 1) AS score,
+	   f.top -> 0 ->> 'column' AS top_column,
+	   round((f.top -> 0 ->> 'share')::numeric, 2) AS share,
+	   coalesce(m.injected, '-') AS injected_incident
+FROM live_report f JOIN metrics m USING (id)
+ORDER BY f.score DESC;
+
+SELECT count(*) FILTER (WHERE m.injected IS NOT NULL) AS incidents_found,
+	   (SELECT count(*) FROM metrics WHERE injected IS NOT NULL) AS incidents_injected,
+	   count(*) FILTER (WHERE m.injected IS NULL) AS other_findings
+FROM live_report f JOIN metrics m USING (id);
+
+SELECT name, watermark, runs, rows_scored, anomalies, errors, drift FROM vae_reports;
+
+\echo 'Pictures: build/demo-report.svg (the report''s runs), build/demo-scores.svg (training scores and the threshold)'
+\pset format unaligned
+\pset tuples_only on
+\o build/demo-report.svg
+SELECT vae_plot_report('live_report');
+\o build/demo-scores.svg
+SELECT vae_plot_scores(vae_model('server_metrics'), 0.002);
+\o
+\pset tuples_only off
+\pset format aligned
+\if :have_cron
+SELECT vae_report_drop('live_report', drop_findings => false);
+\endif

@@ -30,6 +30,10 @@ if [ ${#PACKAGES[@]} -eq 0 ]; then
 		build-essential
 		python3
 		python3-numpy
+		# pg_cron: test/integration/reports.sh runs scheduled reports
+		# (vae_report_create's schedule) in a real pg_cron; the extension
+		# itself does not need it
+		postgresql-15-cron
 		# rsvg-convert: test/integration/plots.sh renders every vae_plot_*
 		# picture with a real SVG renderer (librsvg)
 		librsvg2-bin

@@ -6,6 +6,7 @@
 #                            DIR/env (PGHOST/PGPORT/PGUSER/PGDATABASE exports)
 #                            and prints the same lines on stdout, so
 #                            `eval "$(pgcluster.sh start DIR)"` works.
+#                            VAE_CLUSTER_CONF: more postgresql.conf lines.
 #   pgcluster.sh stop DIR    stop it (fast, then immediate, then SIGKILL to
 #                            its postmaster).  Does not remove DIR.
 #
@@ -84,6 +85,10 @@ full_page_writes = off
 lc_messages = 'C'
 ${PGCLUSTER_CONF:-}
 CONF
+	# extra settings of the caller (e.g. scripts/demo.sh preloads pg_cron)
+	if [ -n "${VAE_CLUSTER_CONF:-}" ]; then
+		printf '%s\n' "$VAE_CLUSTER_CONF" >>"$dir/data/postgresql.conf"
+	fi
 
 	if ! as_owner "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" \
 		-w -t 120 start >"$dir/pg_ctl.log" 2>&1; then

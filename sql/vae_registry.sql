@@ -118,19 +118,24 @@ SELECT n.name, count(*), bool_and(vae_score(n.name, a.f) = vae_score(b.model, a.
 FROM reg_arrays a, (VALUES ('reg_array')) n(name), reg_bytes b
 WHERE b.name = n.name GROUP BY n.name;
 -- the text overload is what an untyped literal picks; bytea calls are unchanged
-SELECT p.oid::regprocedure, p.provolatile, p.proparallel
-FROM pg_proc p
+-- (the name forms: a text-first function with a bytea-first twin of the same
+-- other arguments; they are STABLE, their twins IMMUTABLE)
+SELECT p.oid::regprocedure, p.provolatile, p.proparallel, b.provolatile AS twin_volatile
+FROM pg_proc p JOIN pg_proc b
+  ON b.proname = p.proname AND b.pronamespace = p.pronamespace
+ AND b.proargtypes[0] = 'bytea'::regtype AND b.pronargs = p.pronargs
+ AND (b.proargtypes::oid[])[1:] = (p.proargtypes::oid[])[1:]
 WHERE p.proname LIKE 'vae\_%' AND p.proargtypes[0] = 'text'::regtype
-  AND p.proname NOT IN ('vae_register', 'vae_deploy', 'vae_rollback', 'vae_model')
-  AND p.proname NOT LIKE 'vae\_registry\_%'
   AND p.pronamespace = (SELECT extnamespace FROM pg_extension WHERE extname = 'vae')
 ORDER BY 1::text;
 -- (so a model written as an untyped literal is now read as a name: cast it to bytea)
 SELECT pg_temp.err($$SELECT vae_model_info('\x00')$$);
 SELECT pg_temp.err($$SELECT vae_model_info('\x00'::bytea)$$);
-SELECT count(*) AS bytea_scoring_functions_still_immutable
+-- the bytea forms stay IMMUTABLE, but those that read tables (vae_detect over a source)
+SELECT p.oid::regprocedure AS bytea_functions_not_immutable, p.provolatile
 FROM pg_proc p
-WHERE p.proname LIKE 'vae\_%' AND p.proargtypes[0] = 'bytea'::regtype AND p.provolatile = 'i';
+WHERE p.proname LIKE 'vae\_%' AND p.proargtypes[0] = 'bytea'::regtype AND p.provolatile <> 'i'
+ORDER BY 1::text;
 -- the name is looked up once per query, not per row: the registry is read
 -- by as many scans for 200 rows as for 1 (this backend's table statistics,
 -- not flushed during a transaction)
