@@ -185,3 +185,21 @@ SELECT m.name, count(*) FILTER (WHERE vae_score(m.model, d.f) = r.s) AS same, co
 FROM cache_models m JOIN cache_ref r ON r.name = m.name JOIN cache_data d ON d.i = r.i
 WHERE m.name IN ('small b', 'large b')
 GROUP BY m.name ORDER BY m.name;
+-- PL/pgSQL keeps a simple expression's state (fn_extra included) for the
+-- transaction and evaluates it again with new parameter values: a model
+-- passed as a PL/pgSQL variable must not be taken as fixed
+CREATE FUNCTION cache_score_via(m bytea, f real[]) RETURNS double precision
+LANGUAGE plpgsql AS $$ BEGIN RETURN vae_score(m, f); END $$;
+CREATE FUNCTION cache_score_name_via(n text, f real[]) RETURNS double precision
+LANGUAGE plpgsql AS $$ BEGIN RETURN vae_score(n, f); END $$;
+SELECT m.name, count(*) FILTER (WHERE cache_score_via(m.model, d.f) = r.s) AS same, count(*) AS rows
+FROM cache_models m JOIN cache_ref r ON r.name = m.name JOIN cache_data d ON d.i = r.i
+WHERE m.name IN ('small b', 'large b')
+GROUP BY m.name ORDER BY m.name;
+SELECT vae_register('cache small b', model) FROM cache_models WHERE name = 'small b';
+SELECT vae_register('cache large b', model) FROM cache_models WHERE name = 'large b';
+SELECT m.name, count(*) FILTER (WHERE cache_score_name_via('cache ' || m.name, d.f) = r.s) AS same,
+       count(*) AS rows
+FROM cache_models m JOIN cache_ref r ON r.name = m.name JOIN cache_data d ON d.i = r.i
+WHERE m.name IN ('small b', 'large b')
+GROUP BY m.name ORDER BY m.name;

@@ -3,8 +3,12 @@
  *
  * The decoded model lives in fn_extra (fn_mcxt), so it is freed with the
  * query.  Before reusing it we must know the bytes are the same, exactly:
- *  - a constant or external parameter cannot change during the query
- *    (get_fn_expr_arg_stable), so it is decoded once and never compared;
+ *  - a constant cannot change during the query (ArgIsConst), so it is
+ *    decoded once and never compared.  An external parameter is NOT taken
+ *    as fixed, though get_fn_expr_arg_stable would: PL/pgSQL keeps a simple
+ *    expression's state, fn_extra included, for the whole transaction and
+ *    evaluates it again with new parameter values (a function f(m bytea, r)
+ *    RETURN vae_score(m, r) called with three models);
  *  - a model stored out of line (every real model kept in a table) is
  *    identified by its TOAST pointer (toast relation, value id), which
  *    PostgreSQL never reuses for different bytes while the value exists, so a
@@ -23,10 +27,35 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
+
+/*
+ * Is argument argno a Const in the call's expression: a value that is the
+ * same for every evaluation of this FmgrInfo (unlike get_fn_expr_arg_stable,
+ * which also trusts PARAM_EXTERN, see the top of the file).
+ */
+static bool
+ArgIsConst(FmgrInfo *flinfo, int argno)
+{
+	Node	   *expr = flinfo ? flinfo->fn_expr : NULL;
+	List	   *args;
+
+	if (expr == NULL)
+		return false;
+	if (IsA(expr, FuncExpr))
+		args = ((FuncExpr *) expr)->args;
+	else if (IsA(expr, OpExpr))
+		args = ((OpExpr *) expr)->args;
+	else
+		return false;
+	if (argno < 0 || argno >= list_length(args))
+		return false;
+	return IsA(list_nth(args, argno), Const);
+}
 
 /* does entry c hold a model decoded from exactly these bytes */
 static bool
@@ -148,7 +177,7 @@ GetNamedModel(FunctionCallInfo fcinfo, VaeModelCacheSet *set, int argno)
 		c->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
 	}
 	VaeRegistrySnapTake(&c->snap);
-	if (get_fn_expr_arg_stable(fcinfo->flinfo, argno))
+	if (ArgIsConst(fcinfo->flinfo, argno))
 		set->const_name = c;
 	pfree(b);
 	return c;
@@ -210,7 +239,7 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 	DecodeInto(fcinfo, c, data, len);
 	c->len = len;
 	c->crc = vc_model_bytes_crc((const uint8_t *) data, len);
-	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	c->stable = ArgIsConst(fcinfo->flinfo, argno);
 	c->from_toast = external;
 	c->toastrelid = ext.va_toastrelid;
 	c->valueid = ext.va_valueid;
