@@ -212,3 +212,8 @@ SELECT pg_temp.err($$SELECT vae_detect(model, 'CREATE TABLE vd_x (a int)') FROM 
 SELECT pg_temp.err($$SELECT vae_detect(model, 'vd_traffic'::regclass, 2) FROM vd_models WHERE name = 'rows'$$);
 SELECT pg_temp.err($$SELECT vae_detect(model, 'vd_traffic'::regclass, top_columns => -2) FROM vd_models WHERE name = 'rows'$$);
 SELECT count(*) AS still_there FROM vd_traffic;
+-- an error later in the statement, after the set-returning form returned:
+-- its error context callback is off the stack by then (a dangling one
+-- crashed the backend here)
+SELECT count(*) / 0 FROM vd_models m, vae_detect(m.model, 'vd_traffic'::regclass) d WHERE m.name = 'rows';
+SELECT count(*) > 0 AS still_here FROM vd_models m, vae_detect(m.model, 'vd_traffic'::regclass) d WHERE m.name = 'rows';

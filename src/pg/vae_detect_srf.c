@@ -352,12 +352,18 @@ vae_detect_source(PG_FUNCTION_ARGS)
 	if (run.batch == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 
-	errcb.callback = DetectErrorContext;
-	errcb.arg = &run;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
+	/*
+	 * Pushed inside PG_TRY: PG_TRY saves error_context_stack and PG_END_TRY
+	 * restores it, so a callback pushed before it would stay on the stack
+	 * after we return, pointing into this dead frame (the next error in the
+	 * statement, a statement_timeout say, called through it).
+	 */
 	PG_TRY();
 	{
+		errcb.callback = DetectErrorContext;
+		errcb.arg = &run;
+		errcb.previous = error_context_stack;
+		error_context_stack = &errcb;
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		plan = SPI_prepare(query, 0, NULL);
@@ -404,7 +410,7 @@ vae_detect_source(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		error_context_stack = errcb.previous;
+		/* (PG_FINALLY has restored error_context_stack) */
 		vc_batch_free(run.batch);
 	}
 	PG_END_TRY();
