@@ -27,4 +27,11 @@ void		vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int
 void		vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 								unsigned methods, double *out);
 
+/* the workspace's network computes with m, of the layout it was made for */
+void		vc_scratch_use(VcScratch *s, const VcModel *m);
+
+/* vc_score_row of an ensemble: the robust mean of its members' scores (vc_ensemble.c) */
+VcStatus	vc_ensemble_score_row(const VcModel *m, VcScratch *s, const float *x,
+								  unsigned methods, double *out, char *errmsg);
+
 #endif							/* VC_SCORE_H */

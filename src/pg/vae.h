@@ -117,6 +117,13 @@ extern bytea *VaeModelToBytea(const VcModel *model, MemoryContext cxt);
 extern void VaeCheckSameOptions(const Jsonb *a, const Jsonb *b);
 extern void VaeCheckHasRows(const VaeRowBuffer *b);
 
+/* vae_ensemble.c: train a model of several networks (the option ensemble) */
+typedef VcModel *(*VaeTrainOneFn) (void *arg, VcRowRef *refs, int64 n, const VcOptions *opt);
+extern int	VaeEnsembleSize(const VcOptions *opt, int64 n_rows, int dim);
+extern VcModel *VaeTrainEnsemble(VcRowRef *refs, int64 n, int width, int dim,
+								 const VcOptions *opt, bool rehash, VaeTrainOneFn train,
+								 void *arg);
+
 /* GUC vae.max_generate_rows (vae.c) */
 extern int	vae_max_generate_rows;
 /* GUC vae.max_train_memory (vae.c), in kB; 0 = no limit */

@@ -201,6 +201,9 @@ VaeCheckMemoryBudget(const VcOptions *options, int dim, const VaeRowBuffer *b, d
 		(double) (b->n_chunks <= 1 ? b->first_cap : (int64) b->n_chunks * b->rows_per_chunk) +
 		extra;
 	workspace = (double) vc_train_workspace_bytes(&opt, dim, n);
+	/* an ensemble trains each member on its own copy of the rows (vae_ensemble.c) */
+	if (opt.ensemble > 1)
+		workspace += (double) n * (sizeof(VcRowRef) + sizeof(float) * (double) b->dim);
 	model = (double) vc_model_size_bound(&opt, dim, NULL, n);
 	if (rows + workspace + model <= budget)
 		return;
@@ -492,7 +495,8 @@ StateRow(void *arg, int64 i)
  * here, so they are intact for the CPU after a failure.
  */
 static VcModel *
-TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
+TrainOnWorker(const VcOptions *opt, VaeGpuRowFn row, void *row_arg, int64 n_rows, int dim,
+			  const VcCallbacks *cb)
 {
 	const char *target;
 	VcModel    *model;
@@ -500,12 +504,12 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 	bool		worker_failed;
 	char		msg[VC_ERRMSG_LEN];
 
-	if (st->opt.device == VC_DEVICE_CPU)
+	if (opt->device == VC_DEVICE_CPU)
 		return NULL;
 	target = VaeGpuWorkerTarget();
 	if (target == NULL)
 	{
-		if (st->opt.device == VC_DEVICE_GPU)
+		if (opt->device == VC_DEVICE_GPU)
 			ereport(ERROR,
 					(errcode(ERRCODE_SYSTEM_ERROR),
 					 errmsg("vae_train option \"device\" = 'gpu' needs a GPU worker, and none is configured"),
@@ -514,13 +518,13 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 		return NULL;
 	}
 
-	status = VaeGpuTrain(target, StateRow, st, st->buf.n_rows, st->dim, &st->opt, cb,
-						 &model, msg, &worker_failed);
+	status = VaeGpuTrain(target, row, row_arg, n_rows, dim, opt, cb, &model, msg,
+						 &worker_failed);
 	if (status == VC_OK)
 		return model;
 	if (!worker_failed)
 		VaeReportStatus(status, msg);
-	if (st->opt.device == VC_DEVICE_GPU)
+	if (opt->device == VC_DEVICE_GPU)
 		ereport(ERROR,
 				(errcode(status == VC_EDEVICE ? ERRCODE_SYSTEM_ERROR :
 						 status == VC_ENOMEM ? ERRCODE_OUT_OF_MEMORY :
@@ -535,10 +539,32 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 	return NULL;
 }
 
+/* row i of an array of refs (an ensemble member's rows, for the worker) */
+static const float *
+RefRow(void *arg, int64 i)
+{
+	return ((const VcRowRef *) arg)[i].row;
+}
+
+/* one ensemble member of an array model: on the worker as a single model, else the CPU */
+static VcModel *
+TrainMember(void *arg, VcRowRef *refs, int64 n, const VcOptions *opt)
+{
+	VaeTrainState *st = arg;
+	VcModel    *model = TrainOnWorker(opt, RefRow, refs, n, st->dim, &vae_train_callbacks);
+	char		msg[VC_ERRMSG_LEN];
+
+	if (model == NULL)
+		VaeCheckStatus(vc_train(refs, n, st->dim, opt, &vae_train_callbacks, &model, msg), msg);
+	return model;
+}
+
 /*
  * Final: train on the rows (on the GPU worker when the device option and
  * the configuration allow, else on the CPU) and return the model as bytea,
- * kept in the state so that a second call returns the same one.
+ * kept in the state so that a second call returns the same one.  An
+ * ensemble trains its members one by one (vae_ensemble.c), each the model
+ * vae_train trains with the member's seed.
  */
 Datum
 vae_train_final(PG_FUNCTION_ARGS)
@@ -573,7 +599,12 @@ vae_train_final(PG_FUNCTION_ARGS)
 	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_ctx);
-	model = TrainOnWorker(st, &vae_train_callbacks);
+	if (VaeEnsembleSize(&st->opt, st->buf.n_rows, st->dim) > 1)
+		model = VaeTrainEnsemble(VaeBufferRefs(&st->buf), st->buf.n_rows, st->dim, st->dim,
+								 &st->opt, true, TrainMember, st);
+	else
+		model = TrainOnWorker(&st->opt, StateRow, st, st->buf.n_rows, st->dim,
+							  &vae_train_callbacks);
 	if (model == NULL)
 	{
 		refs = VaeBufferRefs(&st->buf);
