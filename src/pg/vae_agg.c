@@ -30,6 +30,7 @@ typedef struct VaeTrainState
 	VcOptions	opt;
 	bytea	   *result;			/* the trained model, once the final function ran */
 	bool		transient;		/* made by deserialize for one combine call, which owns it */
+	bool		cpu_only;		/* an ensemble member fell back to the CPU: so do the rest */
 } VaeTrainState;
 
 PG_FUNCTION_INFO_V1(vae_train_trans);
@@ -145,8 +146,10 @@ VaeCheckTrainingLimits(const VcOptions *options, int dim, const VcSchema *schema
 					   opt.latent_dim, FormatBytes((double) workspace)),
 			 width > 0 ?
 			 errhint("Use at most %d units in each hidden layer and in latent_dim, "
-					 "or fewer hidden layers.", width) :
-			 errhint("Use fewer features.")));
+					 "or fewer hidden layers%s.", width,
+					 opt.ensemble > 1 ? ", or fewer networks (option ensemble)" : "") :
+			 errhint("Use fewer features%s.",
+					 opt.ensemble > 1 ? " or fewer networks (option ensemble)" : "")));
 }
 
 /*
@@ -546,16 +549,26 @@ RefRow(void *arg, int64 i)
 	return ((const VcRowRef *) arg)[i].row;
 }
 
-/* one ensemble member of an array model: on the worker as a single model, else the CPU */
+/*
+ * One ensemble member of an array model: on the worker as a single model
+ * would be, else on the CPU.  Once a member fell back to the CPU (device
+ * 'auto' without a working worker) the rest train there too, without asking
+ * the worker again (one NOTICE, not one per member).
+ */
 static VcModel *
 TrainMember(void *arg, VcRowRef *refs, int64 n, const VcOptions *opt)
 {
 	VaeTrainState *st = arg;
-	VcModel    *model = TrainOnWorker(opt, RefRow, refs, n, st->dim, &vae_train_callbacks);
+	VcModel    *model = NULL;
 	char		msg[VC_ERRMSG_LEN];
 
+	if (!st->cpu_only)
+		model = TrainOnWorker(opt, RefRow, refs, n, st->dim, &vae_train_callbacks);
 	if (model == NULL)
+	{
+		st->cpu_only = true;
 		VaeCheckStatus(vc_train(refs, n, st->dim, opt, &vae_train_callbacks, &model, msg), msg);
+	}
 	return model;
 }
 

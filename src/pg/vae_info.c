@@ -182,15 +182,11 @@ vae_model_info(PG_FUNCTION_ARGS)
 	int			i;
 
 	int			k;
-	size_t		n_params = m->n_params;
 	double		seconds = m->train_seconds;
 
-	/* an ensemble: every network's parameters and training time */
+	/* an ensemble: the time of every network ("parameters" are one network's) */
 	for (k = 1; k < m->n_members; k++)
-	{
-		n_params += m->members[k]->n_params;
 		seconds += m->members[k]->train_seconds;
-	}
 	initStringInfo(&s);
 	/* array models are written as version 1, row models as version 2, ensembles as 3 */
 	appendStringInfo(&s, "{\"format_version\": %d, \"input_dim\": %d, \"latent_dim\": ",
@@ -206,7 +202,7 @@ vae_model_info(PG_FUNCTION_ARGS)
 	appendStringInfoString(&s, ", \"normalize\": ");
 	AppendOption(&s, o, VC_OPTION_normalize);
 	appendStringInfo(&s, ", \"parameters\": %zu, \"size_bytes\": %zu, \"rows\": %lld, \"epochs\": %d, \"best_epoch\": %d",
-					 n_params, c->len, (long long) m->rows, m->epochs_run, m->best_epoch);
+					 m->n_params, c->len, (long long) m->rows, m->epochs_run, m->best_epoch);
 	appendStringInfoString(&s, ", \"train_loss\": ");
 	AppendDoubles(&s, m->train_loss, m->epochs_run);
 	appendStringInfoString(&s, ", \"val_loss\": ");
