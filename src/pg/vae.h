@@ -120,6 +120,9 @@ extern void VaeCheckHasRows(const VaeRowBuffer *b);
 /* vae_ensemble.c: train a model of several networks (the option ensemble) */
 typedef VcModel *(*VaeTrainOneFn) (void *arg, VcRowRef *refs, int64 n, const VcOptions *opt);
 extern int	VaeEnsembleSize(const VcOptions *opt, int64 n_rows, int dim);
+/* vae_agg.c: the member in training (1-based) and the count, for NOTICEs; 0 outside */
+extern int	vae_train_member;
+extern int	vae_train_members;
 extern VcModel *VaeTrainEnsemble(VcRowRef *refs, int64 n, int width, int dim,
 								 const VcOptions *opt, bool rehash, VaeTrainOneFn train,
 								 void *arg);

@@ -75,17 +75,30 @@ TrainPhase(void *arg, int phase, int64_t rows)
 	elog(DEBUG1, "vae_train: %s phase, %lld rows", vc_phase_name(phase), (long long) rows);
 }
 
-/* the NOTICE of one epoch, for the CPU's training loop and the worker's PROGRESS */
+/* the ensemble member in training, for the epoch NOTICEs (vae_ensemble.c); 0: none */
+int			vae_train_member = 0;
+int			vae_train_members = 0;
+
+/*
+ * The NOTICE of one epoch, for the CPU's training loop and the worker's
+ * PROGRESS; in an ensemble it names the network
+ */
 static void
 TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
 {
+	char		network[64] = "";
+
+	if (vae_train_members > 1)
+		snprintf(network, sizeof(network), " (network %d of %d)", vae_train_member,
+				 vae_train_members);
 	if (isnan(val_loss))
 		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, %.3f s", epoch, train_loss, elapsed)));
+				(errmsg("vae_train epoch %d%s: loss %.4f, %.3f s", epoch, network, train_loss,
+						elapsed)));
 	else
 		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.3f s",
-						epoch, train_loss, val_loss, elapsed)));
+				(errmsg("vae_train epoch %d%s: loss %.4f, validation loss %.4f, %.3f s",
+						epoch, network, train_loss, val_loss, elapsed)));
 }
 
 const VcCallbacks vae_train_callbacks = {

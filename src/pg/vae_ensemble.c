@@ -90,7 +90,17 @@ VaeTrainEnsemble(VcRowRef *refs, int64 n, int width, int dim, const VcOptions *o
 			if ((i & 65535) == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
-		members[k] = train(arg, copy, n_sel, &o);
+		vae_train_member = k + 1;
+		vae_train_members = n_members;
+		PG_TRY();
+		{
+			members[k] = train(arg, copy, n_sel, &o);
+		}
+		PG_FINALLY();
+		{
+			vae_train_member = vae_train_members = 0;
+		}
+		PG_END_TRY();
 		pfree(data);
 		pfree(copy);
 		elog(DEBUG1, "vae_train: ensemble member %d of %d trained (seed %llu)",
