@@ -349,6 +349,107 @@ TestMisfits(void)
 	   "member seeds: seed + 1000 k within [0, 2^53)");
 }
 
+/*
+ * Row member k of a schema of one continuous column of the given center
+ * and a categorical one of categories "a" and cat1; scores filled in
+ */
+static VcModel *
+RowMember(int k, float center, const char *cat1)
+{
+	VcColumn	cols[2];
+	VcSchema	s;
+	VcOptions	opt;
+	VcModel    *m = NULL;
+	char	   *cats[2] = {"a", (char *) cat1};
+	char		err[VC_ERRMSG_LEN];
+	int			meth,
+				i;
+
+	memset(cols, 0, sizeof(cols));
+	memset(&s, 0, sizeof(s));
+	cols[0].name = cols[0].attribute = "x";
+	cols[0].kind = VC_COL_CONTINUOUS;
+	cols[0].center = center;
+	cols[0].scale = 1.0f;
+	cols[1].name = cols[1].attribute = "c";
+	cols[1].kind = VC_COL_CATEGORICAL;
+	cols[1].n_categories = 3;
+	cols[1].categories = cats;
+	cols[1].scale = 1.0f;
+	s.columns = cols;
+	s.n_columns = 2;
+	s.max_categories = 32;
+	vc_options_init(&opt);
+	opt.seed = vc_member_seed(9, k);
+	opt.epochs = 3;
+	if (vc_options_resolve(&opt, N_ROWS, 5, err) != VC_OK ||
+		vc_model_create_rows(&m, &opt, &s, err) != VC_OK)
+	{
+		diag("row member: %s", err);
+		return NULL;
+	}
+	vc_model_init_params(m);
+	m->rows = N_ROWS;
+	m->epochs_run = 1;
+	m->best_epoch = 1;
+	m->train_loss = vc_alloc(sizeof(double));
+	m->val_loss = vc_alloc(sizeof(double));
+	m->train_loss[0] = 3.0;
+	m->val_loss[0] = NAN;
+	m->n_scores = 5;
+	for (meth = 0; meth < VC_N_METHODS; meth++)
+	{
+		m->scores[meth] = vc_alloc(5 * sizeof(float));
+		for (i = 0; i < 5; i++)
+			m->scores[meth][i] = (float) (i + k);
+	}
+	return m;
+}
+
+/* row models: the members must share their column schema, byte for byte */
+static void
+TestRowMembers(void)
+{
+	VcModel    *members[2],
+			   *e = NULL,
+			   *back = NULL;
+	char		err[VC_ERRMSG_LEN];
+	uint8_t    *buf;
+	size_t		len;
+
+	members[0] = RowMember(0, 1.5f, "b");
+	members[1] = RowMember(1, 1.5f, "b");
+	ok(members[0] && members[1] && vc_ensemble_assemble(members, 2, &e, err) == VC_OK,
+	   "row members of one schema assemble");
+	if (!e)
+		return;
+	e->n_scores = 1;
+	e->scores[0] = vc_alloc(sizeof(float));
+	e->scores[1] = vc_alloc(sizeof(float));
+	e->scores[2] = vc_alloc(sizeof(float));
+	e->scores[0][0] = e->scores[1][0] = e->scores[2][0] = 0.5f;
+	buf = Serialize(e, &len);
+	ok(vc_get_u16(buf + 4) == 3 && vc_get_u16(buf + 16 + 4 + 4) == 2 &&
+	   vc_model_deserialize(buf, len, &back, err) == VC_OK && back->schema != NULL,
+	   "a row ensemble round-trips (version 3 of version 2 members)");
+	vc_model_free(back);
+	free(buf);
+	vc_model_free(e);
+
+	members[0] = RowMember(0, 1.5f, "b");
+	members[1] = RowMember(1, 1.5f, "z");
+	ok(vc_ensemble_assemble(members, 2, &e, err) == VC_EFORMAT && strstr(err, "schema"),
+	   "refuses members with other categories: %s", err);
+	members[0] = RowMember(0, 1.5f, "b");
+	members[1] = RowMember(1, 2.5f, "b");
+	ok(vc_ensemble_assemble(members, 2, &e, err) == VC_EFORMAT && strstr(err, "schema"),
+	   "refuses members with another scaling: %s", err);
+	members[0] = RowMember(0, 1.5f, "b");
+	members[1] = Member(1, 0);
+	ok(vc_ensemble_assemble(members, 2, &e, err) == VC_EFORMAT,
+	   "refuses a row member with an array member: %s", err);
+}
+
 /* random damage: refused, or read back to the same bytes; never a crash */
 static void
 TestFuzz(const uint8_t *buf, size_t len)
@@ -398,6 +499,7 @@ main(void)
 	TestRoundTripAndScore(e, buf, len);
 	TestRefusals(buf, len);
 	TestMisfits();
+	TestRowMembers();
 	TestFuzz(buf, len);
 	free(buf);
 	vc_model_free(e);
