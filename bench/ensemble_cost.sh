@@ -29,7 +29,7 @@ K_MAX=${K_MAX:-3}
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 bench_fresh_db ensemble_cost vae_ensemble_cost >/dev/null
 "${PSQL[@]}" <<'SQL'
-SELECT setseed(0.25);
+SELECT setseed(0.25) \g /dev/null
 CREATE TABLE small AS
 SELECT i, ARRAY(SELECT (sin(i * 0.01 * j) + 0.1 * random())::real FROM generate_series(1, 16) j) AS f
 FROM generate_series(1, 300) i;
