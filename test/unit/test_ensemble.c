@@ -496,6 +496,20 @@ main(void)
 	if (!ok(e != NULL, "an ensemble of %d members assembles", K))
 		return done_testing();
 	buf = Serialize(e, &len);
+	{
+		/* the size bound training checks before any work covers every member */
+		VcOptions	o = e->members[0]->opt;
+		size_t		one,
+					three;
+
+		o.ensemble = 1;
+		one = vc_model_size_bound(&o, DIM, NULL, N_ROWS);
+		o.ensemble = K;
+		three = vc_model_size_bound(&o, DIM, NULL, N_ROWS);
+		ok(three >= len && three == 16 + K * (4 + one) + 12 * N_ROWS + 4,
+		   "the size bound of %d members (%zu) is theirs plus the container's, at least the "
+		   "ensemble's %zu bytes", K, three, len);
+	}
 	TestRoundTripAndScore(e, buf, len);
 	TestRefusals(buf, len);
 	TestMisfits();
