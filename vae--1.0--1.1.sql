@@ -1547,3 +1547,9 @@ BEGIN
 END
 $$;
 -- end of: scheduled anomaly reports
+-- Ensembles (option "ensemble", docs/detect.md): one network of a model
+-- value as a model of its own (1-based; a single network is its member 1)
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION vae_model_member(model bytea, member integer)
+RETURNS bytea AS 'MODULE_PATHNAME', 'vae_model_member'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

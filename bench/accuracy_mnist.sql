@@ -13,7 +13,7 @@ SELECT jsonb_build_object(
 	'hidden', jsonb_build_array(400), 'latent_dim', 20, 'activation', 'relu',
 	'likelihood', 'bernoulli', 'learning_rate', 0.001, 'batch_size', 128,
 	'epochs', :epochs, 'normalize', 'none', 'validation_fraction', 0,
-	'seed', 1) AS opts \gset
+	'seed', 1, 'ensemble', 1) AS opts \gset
 \echo options :opts
 
 SELECT clock_timestamp() AS t0 \gset

@@ -24,7 +24,11 @@ Prototyping new defaults (issue "Detection quality"):
   VAE_RULE=name      options per set from the data shape: the function
                      bench/detect_rules.RULES[name](n_train_rows, features);
                      VAE_OPTIONS, when also set, overrides it key by key.
-  ENSEMBLE=k         the vae is k models trained with seeds derived from the
+  ENSEMBLE=k         (the prototype of the extension's option "ensemble",
+                     which VAE_OPTIONS='{"ensemble": 3}' measures directly;
+                     the default below 50,000 rows)
+                     the vae is k single-network models ("ensemble": 1)
+                     trained with seeds derived from the
                      base seed (base + 1000 j, j = 0..k-1; base = 0, or the
                      model seed of the seed-spread runs), scores combined by
                      ENSEMBLE_COMBINE: mean (of raw scores), robust (mean of
@@ -159,6 +163,8 @@ def vae_ensemble(spec, seed, n_train, dim, model_seed=None):
     (or one model with the rule's options and model_seed).  Returns (ids,
     {method: scores}, flags of model 0, total train seconds, info of model 0)."""
     options = vae_options(n_train, dim)
+    if ENSEMBLE > 1:
+        options["ensemble"] = 1     # k single networks, combined here
     base = model_seed if model_seed is not None else int(options.get("seed", 0))
     scores, infos, total_s = [], [], 0.0
     for j in range(ENSEMBLE):

@@ -145,7 +145,8 @@ def main():
     log(f"rows_bench: generating {ROWS} rows")
     sql, names = table_sql()
     psql("CREATE EXTENSION IF NOT EXISTS vae;\n" + sql)
-    opts = json.dumps(OPTS)
+    # one network each (QUICK tables are small enough for the default ensemble)
+    opts = json.dumps(dict(OPTS, ensemble=1))
     # the row model whose encoding the arrays reproduce
     psql(f"{SERIAL} CREATE TABLE models AS SELECT 'rows'::text AS kind, "
          f"vae_train(t, '{opts}') AS m FROM rows_t t;")
@@ -154,7 +155,7 @@ def main():
     sql, width = arrays_sql(info)
     psql(sql)
     assert width == info["input_dim"], (width, info["input_dim"])
-    aopts = json.dumps(dict(OPTS, normalize="none"))
+    aopts = json.dumps(dict(OPTS, normalize="none", ensemble=1))
     psql(f"{SERIAL} INSERT INTO models SELECT 'arrays', vae_train(f, '{aopts}') FROM rows_a;")
     log(f"rows_bench: {ROWS} rows, {len(names)} columns, {ncols} modelled, "
         f"network input {width} units")

@@ -12,12 +12,13 @@ SELECT i,
        ARRAY[sin(i * 0.1), cos(i * 0.1), sin(i * 0.2), cos(i * 0.2)]::real[] AS f
 FROM generate_series(1, 300) AS i;
 
--- real[] input, default options
+-- real[] input, default options but one network ("ensemble": 1: ensembles
+-- are vae_ensemble's subject), as in every test of single networks
 CREATE TABLE basic_models AS
-SELECT 'real'::text AS name, vae_train(f) AS model FROM basic_data;
+SELECT 'real'::text AS name, vae_train(f, '{"ensemble": 1}') AS model FROM basic_data;
 -- double precision[] input, some options
 INSERT INTO basic_models
-SELECT 'double', vae_train(f::float8[], '{"epochs": 40, "learning_rate": 0.01, "seed": 7}')
+SELECT 'double', vae_train(f::float8[], '{"ensemble": 1, "epochs": 40, "learning_rate": 0.01, "seed": 7}')
 FROM basic_data;
 
 -- a model is a bytea that starts with the magic "VAEM"
@@ -56,8 +57,8 @@ ORDER BY name;
 -- the same options the models score identically
 -- (every byte but train_seconds, offsets 152-159, and the CRC-32C trailer
 -- that covers it)
-WITH a AS (SELECT vae_train(f, '{"epochs": 5}') AS m FROM basic_data),
-     b AS (SELECT vae_train(f::float8[], '{"epochs": 5}') AS m FROM basic_data)
+WITH a AS (SELECT vae_train(f, '{"ensemble": 1, "epochs": 5}') AS m FROM basic_data),
+     b AS (SELECT vae_train(f::float8[], '{"ensemble": 1, "epochs": 5}') AS m FROM basic_data)
 SELECT substring(a.m FROM 1 FOR 152) = substring(b.m FROM 1 FOR 152)
          AND substring(a.m FROM 161 FOR length(a.m) - 164) = substring(b.m FROM 161 FOR length(b.m) - 164)
          AS same_bytes_but_time,
@@ -177,8 +178,8 @@ FROM basic_models WHERE name = 'real';
 -- without them
 CREATE TABLE basic_with_nulls AS
 SELECT i, CASE WHEN i % 4 = 0 THEN NULL ELSE f END AS f FROM basic_data;
-WITH a AS (SELECT vae_train(f, '{"epochs": 5}') AS m FROM basic_with_nulls),
-     b AS (SELECT vae_train(f, '{"epochs": 5}') AS m FROM basic_with_nulls WHERE f IS NOT NULL)
+WITH a AS (SELECT vae_train(f, '{"ensemble": 1, "epochs": 5}') AS m FROM basic_with_nulls),
+     b AS (SELECT vae_train(f, '{"ensemble": 1, "epochs": 5}') AS m FROM basic_with_nulls WHERE f IS NOT NULL)
 SELECT vae_model_info(a.m)->>'rows' AS rows_with_nulls,
        vae_model_info(b.m)->>'rows' AS rows_without,
        (SELECT bool_and(vae_score(a.m, f) = vae_score(b.m, f)) FROM basic_data) AS same_model
@@ -195,7 +196,7 @@ SELECT i,
        ARRAY[(1 + sin(i * 0.1)) / 2, (1 + cos(i * 0.1)) / 2, (i % 2)::float8, (i % 5) / 4.0]::real[] AS f
 FROM generate_series(1, 200) AS i;
 CREATE TABLE basic_bern AS
-SELECT vae_train(f, '{"likelihood": "bernoulli", "normalize": "none", "epochs": 30}') AS model
+SELECT vae_train(f, '{"ensemble": 1, "likelihood": "bernoulli", "normalize": "none", "epochs": 30}') AS model
 FROM basic_unit;
 SELECT i->>'likelihood' AS likelihood, i->>'normalize' AS normalize, i->>'rows' AS rows,
        i->>'parameters' AS parameters

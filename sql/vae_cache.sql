@@ -18,13 +18,13 @@ FROM generate_series(1, 200) AS i;
 -- 128 bytes: they differ only in the weights, the scores and the CRC.
 CREATE TABLE cache_models (name text PRIMARY KEY, model bytea);
 INSERT INTO cache_models
-SELECT 'small a', vae_train(f, '{"hidden": [], "latent_dim": 1, "epochs": 2}') FROM cache_data WHERE i <= 40;
+SELECT 'small a', vae_train(f, '{"ensemble": 1, "hidden": [], "latent_dim": 1, "epochs": 2}') FROM cache_data WHERE i <= 40;
 INSERT INTO cache_models
-SELECT 'small b', vae_train(f, '{"hidden": [], "latent_dim": 1, "epochs": 2}') FROM cache_data WHERE i > 160;
+SELECT 'small b', vae_train(f, '{"ensemble": 1, "hidden": [], "latent_dim": 1, "epochs": 2}') FROM cache_data WHERE i > 160;
 INSERT INTO cache_models
-SELECT 'large a', vae_train(f, '{"hidden": [16], "epochs": 5}') FROM cache_data WHERE i <= 100;
+SELECT 'large a', vae_train(f, '{"ensemble": 1, "hidden": [16], "epochs": 5}') FROM cache_data WHERE i <= 100;
 INSERT INTO cache_models
-SELECT 'large b', vae_train(f, '{"hidden": [16], "epochs": 5}') FROM cache_data WHERE i > 100;
+SELECT 'large b', vae_train(f, '{"ensemble": 1, "hidden": [16], "epochs": 5}') FROM cache_data WHERE i > 100;
 
 SELECT name, length(model) < 2000 AS small, length(model) > 2500 AS large,
        length(model) = (SELECT length(model) FROM cache_models c WHERE c.name = split_part(m.name, ' ', 1) || ' a') AS same_length_as_a,

@@ -5,7 +5,8 @@
 --
 -- Two models are compared byte for byte except for train_seconds (header
 -- offsets 152-159, docs/model-format.md) and the CRC-32C trailer that covers
--- it; and by their scores, as exact float8 text.
+-- it; and by their scores, as exact float8 text.  These are single networks
+-- ("ensemble": 1); vae_ensemble shows the same of ensembles.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS vae;
@@ -24,16 +25,16 @@ FROM generate_series(1, 400) AS i;
 
 -- the same rows in four orders (and once with another seed), one model each
 CREATE TABLE det_models AS
-SELECT 'by i' AS name, vae_train(f, '{"seed": 11, "epochs": 20}' ORDER BY i) AS model FROM det_data
+SELECT 'by i' AS name, vae_train(f, '{"ensemble": 1, "seed": 11, "epochs": 20}' ORDER BY i) AS model FROM det_data
 UNION ALL
-SELECT 'by -i', vae_train(f, '{"seed": 11, "epochs": 20}' ORDER BY -i) FROM det_data
+SELECT 'by -i', vae_train(f, '{"ensemble": 1, "seed": 11, "epochs": 20}' ORDER BY -i) FROM det_data
 UNION ALL
-SELECT 'by md5', vae_train(f, '{"seed": 11, "epochs": 20}' ORDER BY md5(i::text)) FROM det_data
+SELECT 'by md5', vae_train(f, '{"ensemble": 1, "seed": 11, "epochs": 20}' ORDER BY md5(i::text)) FROM det_data
 UNION ALL
-SELECT 'subquery by -i', vae_train(f, '{"seed": 11, "epochs": 20}')
+SELECT 'subquery by -i', vae_train(f, '{"ensemble": 1, "seed": 11, "epochs": 20}')
 FROM (SELECT f FROM det_data ORDER BY -i OFFSET 0) s
 UNION ALL
-SELECT 'seed 12', vae_train(f, '{"seed": 12, "epochs": 20}') FROM det_data;
+SELECT 'seed 12', vae_train(f, '{"ensemble": 1, "seed": 12, "epochs": 20}') FROM det_data;
 
 -- scores of the first 50 rows and train_loss, as text, per model
 CREATE TABLE det_fingerprints AS
@@ -59,8 +60,8 @@ FROM det_models WHERE name = 'by i';
 
 -- duplicated rows count: the multiset, not the set, is what is learned
 SELECT pg_temp.same_model(
-         (SELECT vae_train(f, '{"seed": 11, "epochs": 20}') FROM det_data),
-         (SELECT vae_train(f, '{"seed": 11, "epochs": 20}') FROM (SELECT f FROM det_data UNION ALL SELECT f FROM det_data WHERE i = 1) s)
+         (SELECT vae_train(f, '{"ensemble": 1, "seed": 11, "epochs": 20}') FROM det_data),
+         (SELECT vae_train(f, '{"ensemble": 1, "seed": 11, "epochs": 20}') FROM (SELECT f FROM det_data UNION ALL SELECT f FROM det_data WHERE i = 1) s)
        ) AS duplicate_row_same_model;
 
 --
@@ -84,8 +85,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
 	EXECUTE format($q$
 		WITH d AS (SELECT i, %s AS x FROM det_types),
-		     m AS (SELECT vae_train(x, '{"epochs": 5, "seed": 3}') AS a,
-		                  vae_train(x::real[], '{"epochs": 5, "seed": 3}') AS b FROM d)
+		     m AS (SELECT vae_train(x, '{"ensemble": 1, "epochs": 5, "seed": 3}') AS a,
+		                  vae_train(x::real[], '{"ensemble": 1, "epochs": 5, "seed": 3}') AS b FROM d)
 		SELECT pg_typeof(min(x)),
 		       pg_temp.same_model(a, b),
 		       bool_and(vae_score(a, x) = vae_score(b, x::real[])
@@ -105,8 +106,8 @@ FROM (VALUES ('f'), ('f::bigint[]'), ('f[1:4]::smallint[]'), ('g'), ('g::float8[
      pg_temp.against_real(x) c;
 
 -- the comparison is sharp: one feature's value off by one ulp changes the model
-SELECT pg_temp.same_model(vae_train(g, '{"epochs": 5, "seed": 3}'),
-                          vae_train(g::float8[]::real[], '{"epochs": 5, "seed": 3}')) AS same_as_via_double,
+SELECT pg_temp.same_model(vae_train(g, '{"ensemble": 1, "epochs": 5, "seed": 3}'),
+                          vae_train(g::float8[]::real[], '{"ensemble": 1, "epochs": 5, "seed": 3}')) AS same_as_via_double,
        count(*) FILTER (WHERE g::real[] <> g::float8[]::real[]) AS rows_that_differ
 FROM det_types;
 
@@ -154,8 +155,8 @@ FROM generate_series(1, 300) AS i;
 ANALYZE det_groups;
 -- one model per group, each the model of that group's rows alone
 CREATE TABLE det_group_ref AS
-SELECT g, vae_train(f, '{"epochs": 2}') AS m FROM det_groups GROUP BY g;
-SELECT g, pg_temp.md5_but_time(m) = (SELECT pg_temp.md5_but_time(vae_train(f, '{"epochs": 2}'))
+SELECT g, vae_train(f, '{"ensemble": 1, "epochs": 2}') AS m FROM det_groups GROUP BY g;
+SELECT g, pg_temp.md5_but_time(m) = (SELECT pg_temp.md5_but_time(vae_train(f, '{"ensemble": 1, "epochs": 2}'))
                                      FROM det_groups d WHERE d.g = r.g) AS same_as_alone
 FROM det_group_ref r ORDER BY g;
 
@@ -172,16 +173,16 @@ BEGIN
 END $$;
 EXPLAIN (COSTS OFF)
 SELECT o, (SELECT string_agg(g || ':' || pg_temp.md5_but_time(m), ' ' ORDER BY g)
-           FROM (SELECT g, vae_train(f, '{"epochs": 2}') AS m FROM det_groups GROUP BY g) s
+           FROM (SELECT g, vae_train(f, '{"ensemble": 1, "epochs": 2}') AS m FROM det_groups GROUP BY g) s
            WHERE length(s.m) > o)
 FROM generate_series(1, 3) AS o;
 SELECT pg_temp.loops($$
 SELECT o, (SELECT string_agg(g || ':' || pg_temp.md5_but_time(m), ' ' ORDER BY g)
-           FROM (SELECT g, vae_train(f, '{"epochs": 2}') AS m FROM det_groups GROUP BY g) s
+           FROM (SELECT g, vae_train(f, '{"ensemble": 1, "epochs": 2}') AS m FROM det_groups GROUP BY g) s
            WHERE length(s.m) > o)
 FROM generate_series(1, 3) AS o$$) AS loops;
 SELECT o, (SELECT string_agg(g || ':' || pg_temp.md5_but_time(m), ' ' ORDER BY g)
-           FROM (SELECT g, vae_train(f, '{"epochs": 2}') AS m FROM det_groups GROUP BY g) s
+           FROM (SELECT g, vae_train(f, '{"ensemble": 1, "epochs": 2}') AS m FROM det_groups GROUP BY g) s
            WHERE length(s.m) > o)
         = (SELECT string_agg(g || ':' || pg_temp.md5_but_time(m), ' ' ORDER BY g) FROM det_group_ref) AS same_models
 FROM generate_series(1, 3) AS o;
@@ -216,7 +217,7 @@ AS $$ SELECT i % 50 <> 0 OR pg_sleep(0.01)::text = '' $$;
 -- hold the rows several times in the leader while partial states travel, so
 -- the scan runs in the workers and the aggregate in the leader.  The rows then
 -- arrive in whatever order the workers deliver them.
-EXPLAIN (COSTS OFF) SELECT vae_train(f, '{"epochs": 3, "seed": 5}') FROM det_big WHERE det_slow(i);
+EXPLAIN (COSTS OFF) SELECT vae_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5}') FROM det_big WHERE det_slow(i);
 
 -- Its combine, serialize and deserialize functions are there for engines that
 -- aggregate partial states (sharding); an otherwise identical PARALLEL SAFE
@@ -227,7 +228,7 @@ CREATE AGGREGATE det_partial_train(anyarray, jsonb) (
 	COMBINEFUNC = vae_train_combine,
 	SERIALFUNC = vae_train_serialize, DESERIALFUNC = vae_train_deserialize,
 	PARALLEL = SAFE);
-EXPLAIN (COSTS OFF) SELECT det_partial_train(f, '{"epochs": 3, "seed": 5}') FROM det_big WHERE det_slow(i);
+EXPLAIN (COSTS OFF) SELECT det_partial_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5}') FROM det_big WHERE det_slow(i);
 
 -- the number of workers whose scan returned rows
 CREATE FUNCTION pg_temp.busy_workers(q text) RETURNS bigint LANGUAGE plpgsql AS $$
@@ -238,36 +239,36 @@ BEGIN
 	RETURN (SELECT count(*) FROM jsonb_path_query(plan::jsonb,
 		'strict $.** ? (@."Node Type" == "Seq Scan" && @."Parallel Aware" == true)."Workers"[*] ? (@."Actual Rows" > 0)'));
 END $$;
-SELECT pg_temp.busy_workers($$SELECT det_partial_train(f, '{"epochs": 3, "seed": 5}') FROM det_big WHERE det_slow(i)$$) AS busy_workers;
+SELECT pg_temp.busy_workers($$SELECT det_partial_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5}') FROM det_big WHERE det_slow(i)$$) AS busy_workers;
 
 CREATE TABLE det_par AS
-SELECT 'parallel' AS plan, 'all rows' AS rows, det_partial_train(f, '{"epochs": 3, "seed": 5}') AS model
+SELECT 'parallel' AS plan, 'all rows' AS rows, det_partial_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5}') AS model
 FROM det_big WHERE det_slow(i);
 INSERT INTO det_par
-SELECT 'parallel', 'max_rows 500', det_partial_train(f, '{"epochs": 3, "seed": 5, "max_rows": 500}')
+SELECT 'parallel', 'max_rows 500', det_partial_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5, "max_rows": 500}')
 FROM det_big WHERE det_slow(i);
 INSERT INTO det_par
-SELECT 'parallel', 'max_rows 2999', det_partial_train(f, '{"epochs": 3, "seed": 5, "max_rows": 2999}')
+SELECT 'parallel', 'max_rows 2999', det_partial_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5, "max_rows": 2999}')
 FROM det_big WHERE det_slow(i);
 -- and with the leader scanning too
 SET parallel_leader_participation = on;
 INSERT INTO det_par
-SELECT 'parallel', 'all rows, leader too', det_partial_train(f, '{"epochs": 3, "seed": 5}')
+SELECT 'parallel', 'all rows, leader too', det_partial_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5}')
 FROM det_big WHERE det_slow(i);
 
 INSERT INTO det_par
-SELECT 'parallel', 'all rows, vae_train over a parallel scan', vae_train(f, '{"epochs": 3, "seed": 5}')
+SELECT 'parallel', 'all rows, vae_train over a parallel scan', vae_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5}')
 FROM det_big WHERE det_slow(i);
 SET parallel_leader_participation = off;
 
 SET max_parallel_workers_per_gather = 0;
-EXPLAIN (COSTS OFF) SELECT vae_train(f, '{"epochs": 3, "seed": 5}') FROM det_big;
+EXPLAIN (COSTS OFF) SELECT vae_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5}') FROM det_big;
 INSERT INTO det_par
-SELECT 'serial', 'all rows', vae_train(f, '{"epochs": 3, "seed": 5}') FROM det_big;
+SELECT 'serial', 'all rows', vae_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5}') FROM det_big;
 INSERT INTO det_par
-SELECT 'serial', 'max_rows 500', vae_train(f, '{"epochs": 3, "seed": 5, "max_rows": 500}') FROM det_big;
+SELECT 'serial', 'max_rows 500', vae_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5, "max_rows": 500}') FROM det_big;
 INSERT INTO det_par
-SELECT 'serial', 'max_rows 2999', vae_train(f, '{"epochs": 3, "seed": 5, "max_rows": 2999}') FROM det_big;
+SELECT 'serial', 'max_rows 2999', vae_train(f, '{"ensemble": 1, "epochs": 3, "seed": 5, "max_rows": 2999}') FROM det_big;
 
 SELECT p.rows,
        vae_model_info(p.model)->'rows' AS trained_rows,
@@ -279,7 +280,7 @@ ORDER BY p.rows;
 -- the sample depends on the seed, not only on the data
 SELECT pg_temp.same_model(
          (SELECT model FROM det_par WHERE plan = 'serial' AND rows = 'max_rows 500'),
-         (SELECT vae_train(f, '{"epochs": 3, "seed": 6, "max_rows": 500}') FROM det_big)) AS other_seed_same_model;
+         (SELECT vae_train(f, '{"ensemble": 1, "epochs": 3, "seed": 6, "max_rows": 500}') FROM det_big)) AS other_seed_same_model;
 
 -- scoring in parallel workers gives the serial bits
 ALTER TABLE det_par SET (parallel_workers = 0);

@@ -19,7 +19,7 @@ END $$;
 CREATE TABLE err_data AS
 SELECT i, ARRAY[sin(i * 0.2), cos(i * 0.2), sin(i * 0.4)]::real[] AS f
 FROM generate_series(1, 50) AS i;
-CREATE TABLE err_model AS SELECT vae_train(f, '{"epochs": 3}') AS m FROM err_data;
+CREATE TABLE err_model AS SELECT vae_train(f, '{"ensemble": 1, "epochs": 3}') AS m FROM err_data;
 CREATE TABLE err_scores_before AS
 SELECT i, vae_score(m, f) AS s FROM err_model, err_data;
 
@@ -150,7 +150,7 @@ SELECT what, bad FROM err_model, LATERAL (VALUES
 	('one trailing byte',       m || '\x00'::bytea),
 	('byte flipped in middle',  set_byte(m, length(m) / 2, get_byte(m, length(m) / 2) # 1)),
 	('CRC byte flipped',        set_byte(m, length(m) - 1, get_byte(m, length(m) - 1) # 128)),
-	('format version 3',        set_byte(m, 4, 3)),
+	('format version 4',        set_byte(m, 4, 4)),
 	('one byte',                '\x00'::bytea),
 	('empty',                   ''::bytea),
 	('text',                    'hello'::bytea),

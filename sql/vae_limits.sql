@@ -31,20 +31,24 @@ EXCEPTION WHEN OTHERS THEN
 		regexp_replace(d, '[0-9]{6,} parameters', 'N parameters', 'g'), h;
 END $$;
 \x on
-SELECT * FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [4096, 4096], "latent_dim": 4096}')
+SELECT * FROM pg_temp.limit_err($$SELECT vae_train(f, '{"ensemble": 1, "hidden": [4096, 4096], "latent_dim": 4096}')
 	FROM (SELECT array_fill(0.5::real, ARRAY[16384]) AS f FROM generate_series(1, 3)) s$$);
 -- the default history (up to 100 epochs) counts too
-SELECT * FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [4096, 4096, 4096], "latent_dim": 2}')
+SELECT * FROM pg_temp.limit_err($$SELECT vae_train(f, '{"ensemble": 1, "hidden": [4096, 4096, 4096], "latent_dim": 2}')
 	FROM (SELECT array_fill(0.5::real, ARRAY[16384]) AS f FROM generate_series(1, 3)) s$$);
 \x off
 -- the width the hint names passes the check: the second row's NULL element
 -- is then the first error
-SELECT error FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [3906, 3906], "latent_dim": 3906}')
+SELECT error FROM pg_temp.limit_err($$SELECT vae_train(f, '{"ensemble": 1, "hidden": [3906, 3906], "latent_dim": 3906}')
 	FROM (VALUES (array_fill(0.5::real, ARRAY[16384])),
 	             (array_fill(NULL::real, ARRAY[16384]))) v(f)$$);
-SELECT error FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [3907, 3907], "latent_dim": 3907}')
+SELECT error FROM pg_temp.limit_err($$SELECT vae_train(f, '{"ensemble": 1, "hidden": [3907, 3907], "latent_dim": 3907}')
 	FROM (VALUES (array_fill(0.5::real, ARRAY[16384])),
 	             (array_fill(NULL::real, ARRAY[16384]))) v(f)$$);
+
+-- an ensemble holds every member: the network that fits alone, twice, does not
+SELECT error, hint FROM pg_temp.limit_err($$SELECT vae_train(f, '{"hidden": [3906, 3906], "latent_dim": 3906, "ensemble": 2}')
+	FROM (SELECT array_fill(0.5::real, ARRAY[16384]) AS f FROM generate_series(1, 3)) s$$);
 
 --
 -- Scores: an overflowing score is +Infinity, never NaN, for every method,

@@ -31,7 +31,7 @@ FROM generate_series(1, 300) AS i;
 
 -- one NOTICE names every column left out, why, and how to include it
 CREATE TABLE rows_models AS
-SELECT 'base'::text AS name, vae_train(t, '{"epochs": 15, "seed": 1}') AS model
+SELECT 'base'::text AS name, vae_train(t, '{"ensemble": 1, "epochs": 15, "seed": 1}') AS model
 FROM rows_data t;
 
 -- every column the model reads: name, kind, source, categories, NULLs
@@ -88,7 +88,7 @@ FROM (SELECT cpu, host, ok FROM rows_data) x;
 CREATE TABLE rows_const AS
 SELECT (i % 5) * 1.0 AS b, 'on'::text AS mode, true AS flag FROM generate_series(1, 200) AS i;
 CREATE TYPE rows_const_t AS (b numeric, mode text, flag boolean);
-CREATE TABLE rows_const_model AS SELECT vae_train(t, '{"epochs": 30, "seed": 1}') AS m FROM rows_const t;
+CREATE TABLE rows_const_model AS SELECT vae_train(t, '{"ensemble": 1, "epochs": 30, "seed": 1}') AS m FROM rows_const t;
 SELECT jsonb_path_query_array(vae_model_info(m), '$.columns[*].name') AS columns FROM rows_const_model;
 SELECT vae_score(m, ROW(2.0, 'on', true)::rows_const_t) < vae_score(m, ROW(2.0, 'off', true)::rows_const_t)
          AS new_mode_unusual,
@@ -192,30 +192,31 @@ SELECT count(*) FROM rows_models m, vae_generate_rows(m.model, 3) WHERE m.name =
 RESET vae.max_generate_rows;
 
 -- determinism: the model depends on the multiset of rows, not their order
--- (bytes compared without train_seconds and the CRC that covers it)
+-- (bytes compared without train_seconds and the CRC that covers it; single
+-- networks here, ensembles in vae_ensemble)
 CREATE FUNCTION pg_temp.md5_but_time(m bytea) RETURNS text LANGUAGE sql AS $$
 	SELECT md5(substring(m FROM 1 FOR 152) || substring(m FROM 161 FOR length(m) - 164))
 $$;
 SET client_min_messages = warning;
 SELECT count(DISTINCT pg_temp.md5_but_time(m)) AS distinct_models
-FROM (SELECT vae_train(t, '{"epochs": 5, "seed": 3}' ORDER BY id) AS m FROM rows_data t
+FROM (SELECT vae_train(t, '{"ensemble": 1, "epochs": 5, "seed": 3}' ORDER BY id) AS m FROM rows_data t
       UNION ALL
-      SELECT vae_train(t, '{"epochs": 5, "seed": 3}' ORDER BY -id) FROM rows_data t
+      SELECT vae_train(t, '{"ensemble": 1, "epochs": 5, "seed": 3}' ORDER BY -id) FROM rows_data t
       UNION ALL
-      SELECT vae_train(t, '{"epochs": 5, "seed": 3}' ORDER BY md5(id::text)) FROM rows_data t
+      SELECT vae_train(t, '{"ensemble": 1, "epochs": 5, "seed": 3}' ORDER BY md5(id::text)) FROM rows_data t
       UNION ALL
-      SELECT vae_train(t, '{"epochs": 5, "seed": 3}' ORDER BY host, cpu DESC) FROM rows_data t) x;
+      SELECT vae_train(t, '{"ensemble": 1, "epochs": 5, "seed": 3}' ORDER BY host, cpu DESC) FROM rows_data t) x;
 -- with a max_rows sample too, and with the scan in parallel workers
 SELECT count(DISTINCT pg_temp.md5_but_time(m)) AS distinct_sampled_models
-FROM (SELECT vae_train(t, '{"epochs": 5, "max_rows": 100}' ORDER BY id) AS m FROM rows_data t
+FROM (SELECT vae_train(t, '{"ensemble": 1, "epochs": 5, "max_rows": 100}' ORDER BY id) AS m FROM rows_data t
       UNION ALL
-      SELECT vae_train(t, '{"epochs": 5, "max_rows": 100}' ORDER BY md5(id::text)) FROM rows_data t) x;
+      SELECT vae_train(t, '{"ensemble": 1, "epochs": 5, "max_rows": 100}' ORDER BY md5(id::text)) FROM rows_data t) x;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 CREATE TEMP TABLE rows_parallel AS
-SELECT vae_train(t, '{"epochs": 5, "max_rows": 100}') AS m FROM rows_data t;
+SELECT vae_train(t, '{"ensemble": 1, "epochs": 5, "max_rows": 100}') AS m FROM rows_data t;
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
@@ -223,7 +224,7 @@ RESET min_parallel_table_scan_size;
 SELECT pg_temp.md5_but_time(p.m) = pg_temp.md5_but_time(s.m) AS parallel_same,
        vae_model_info(p.m)->'rows' AS rows
 FROM rows_parallel p,
-     (SELECT vae_train(t, '{"epochs": 5, "max_rows": 100}' ORDER BY -id) AS m FROM rows_data t) s;
+     (SELECT vae_train(t, '{"ensemble": 1, "epochs": 5, "max_rows": 100}' ORDER BY -id) AS m FROM rows_data t) s;
 RESET client_min_messages;
 
 -- options: columns, exclude, kind, max_categories

@@ -42,6 +42,7 @@ typedef enum VcStatus
 #define VC_MAX_MC_SAMPLES	1024
 #define VC_MAX_HISTORY		VC_MAX_EPOCHS
 #define VC_MAX_SCORE_SAMPLE 10000	/* training scores kept for vae_threshold */
+#define VC_MAX_ENSEMBLE		16		/* networks in one model value (option ensemble) */
 
 /*
  * Bounds of the soft-clamped log-variances: lv = B * tanh(raw / B).  The
@@ -114,6 +115,9 @@ typedef struct VcOptions
 	int			mc_samples;
 	int			verbose;
 	int			device;			/* VcDevice */
+	int			ensemble;		/* networks in the model (vc_ensemble.c); not in
+								 * the options block: a model records it as its
+								 * member count, the GPU worker never sees it */
 } VcOptions;
 
 /* every option "not given" or at its fixed default (vc_options.c) */
@@ -168,6 +172,19 @@ typedef struct VcModel
 	/* sorted training-row scores, one array per method, for vae_threshold */
 	int			n_scores;
 	float	   *scores[VC_N_METHODS];
+
+	/*
+	 * An ensemble (format 3, vc_ensemble.c): n_members > 1 networks of one
+	 * layout trained with derived seeds.  The model itself is then a view
+	 * of members[0] -- every field above shares member 0's arrays -- except
+	 * scores, which are the combined scores of the training rows, and
+	 * opt.ensemble = n_members.  robust[(k * VC_N_METHODS + method) * 2]
+	 * is member k's median training score, [.. + 1] its interquartile
+	 * range.  A single network has n_members 1 and members NULL.
+	 */
+	int			n_members;
+	struct VcModel **members;
+	double	   *robust;
 } VcModel;
 
 /* ---- allocation hooks ---- */
@@ -441,10 +458,38 @@ typedef struct VcColumnExpect
 VcStatus	vc_explain_columns(const VcModel *m, VcScratch *s, const float *x,
 							   VcColumnExpect *out, char *errmsg);
 
+/*
+ * ---- ensembles (vc_ensemble.c, docs/detect.md "Ensembles in the extension") ----
+ *
+ * A model of K > 1 networks trained with the seeds vc_member_seed(seed, k);
+ * vc_score_row on it returns the robust mean of the members' scores: each
+ * member's score minus its median training score, over its interquartile
+ * range (at least VC_ROBUST_MIN_IQR), averaged over the members.  Encoding,
+ * reconstruction, explanation and generation use member 0.
+ */
+#define VC_ROBUST_MIN_IQR	1e-12
+/* the seed of member k: seed + 1000 k, wrapped into [0, 2^53) */
+uint64_t	vc_member_seed(uint64_t seed, int k);
+/*
+ * The ensemble view of k trained members (taken over: on success and on
+ * failure they belong to *out or are freed; members[] itself stays the
+ * caller's); its combined scores are not yet there (n_scores 0):
+ * vc_ensemble_record_scores adds them.  VC_EFORMAT when the members do not
+ * fit together (layout, options but the seed, rows, schema).
+ */
+VcStatus	vc_ensemble_assemble(VcModel **members, int k, VcModel **out, char *errmsg);
+/*
+ * The combined scores of the raw rows rows[0, n) (n <= VC_MAX_SCORE_SAMPLE),
+ * sorted per method, become the ensemble's stored training scores.
+ */
+VcStatus	vc_ensemble_record_scores(VcModel *m, const float *const *rows, int n,
+									  const VcCallbacks *cb, char *errmsg);
+
 /* ---- model format (docs/model-format.md) ---- */
 #define VC_FORMAT_MAGIC		0x4d454156u	/* "VAEM" little-endian */
 #define VC_FORMAT_VERSION	1	/* array models */
 #define VC_FORMAT_VERSION_ROWS 2	/* row models: a column schema (vc_schema.h) */
+#define VC_FORMAT_VERSION_ENSEMBLE 3	/* several networks: members of version 1 or 2 */
 size_t		vc_model_serialized_size(const VcModel *m);
 /* writes exactly vc_model_serialized_size() bytes */
 void		vc_model_serialize(const VcModel *m, uint8_t *buf);

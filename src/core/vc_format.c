@@ -58,7 +58,29 @@ typedef char vc_format_options_fit[(OFF_OPTIONS + VC_OPTIONS_BLOCK_SIZE == OFF_R
  */
 #define MAX_PARAMS_SANE		(UINT64_C(1) << 40)
 
+/*
+ * Version 3, an ensemble: a 16-byte header, then each member as a u32
+ * length and a complete version 1 or 2 model, then the combined score
+ * sample and the CRC-32C trailer (docs/model-format.md, "Version 3").
+ */
+#define ENS_OFF_N_MEMBERS	8	/* u32 */
+#define ENS_OFF_N_SCORES	12	/* u32 */
+#define ENS_HEADER_SIZE		16
+
 /* ---- writing (little-endian primitives: vc_bytes.h) ---- */
+
+/* the bytes of an ensemble: header, the members with their lengths, scores, trailer */
+static size_t
+EnsembleSize(const VcModel *m)
+{
+	size_t		n = ENS_HEADER_SIZE + (size_t) VC_N_METHODS * (m->n_scores > 0 ? (size_t) m->n_scores : 0) * sizeof(uint32_t)
+		+ TRAILER_SIZE;
+	int			i;
+
+	for (i = 0; i < m->n_members; i++)
+		n += sizeof(uint32_t) + vc_model_serialized_size(m->members[i]);
+	return n;
+}
 
 /* counts of a hand-built (untrained) model may be negative or stale: clamp */
 static size_t
@@ -75,6 +97,8 @@ NonNeg(int64_t v)
 size_t
 vc_model_serialized_size(const VcModel *m)
 {
+	if (m->n_members > 1)
+		return EnsembleSize(m);
 	return HEADER_SIZE
 		+ (m->schema ? vc_schema_serialized_size(m->schema)
 		   : 2 * NonNeg(m->dim) * sizeof(uint32_t))
@@ -106,6 +130,33 @@ PutF64Array(uint8_t *p, const double *a, size_t n)
 	return p;
 }
 
+/* version 3: the members as they would be written alone, then the combined scores */
+static void
+SerializeEnsemble(const VcModel *m, uint8_t *buf)
+{
+	size_t		n_scores = NonNeg(m->n_scores);
+	uint8_t    *p = buf + ENS_HEADER_SIZE;
+	int			i;
+
+	memset(buf, 0, ENS_HEADER_SIZE);
+	vc_put_u32(buf + OFF_MAGIC, VC_FORMAT_MAGIC);
+	vc_put_u16(buf + OFF_VERSION, VC_FORMAT_VERSION_ENSEMBLE);
+	vc_put_u16(buf + OFF_RESERVED, 0);
+	vc_put_u32(buf + ENS_OFF_N_MEMBERS, (uint32_t) m->n_members);
+	vc_put_u32(buf + ENS_OFF_N_SCORES, (uint32_t) n_scores);
+	for (i = 0; i < m->n_members; i++)
+	{
+		size_t		len = vc_model_serialized_size(m->members[i]);
+
+		vc_put_u32(p, (uint32_t) len);
+		vc_model_serialize(m->members[i], p + 4);
+		p += 4 + len;
+	}
+	for (i = 0; i < VC_N_METHODS; i++)
+		p = PutF32Array(p, m->scores[i], n_scores, 0.0f);
+	vc_put_u32(p, vc_crc32c(0, buf, (size_t) (p - buf)));
+}
+
 /*
  * Writes exactly vc_model_serialized_size(m) bytes.  A model from vc_train()
  * or vc_model_deserialize() has every array; a missing history or score
@@ -123,6 +174,11 @@ vc_model_serialize(const VcModel *m, uint8_t *buf)
 	uint8_t    *p;
 	int			i;
 
+	if (m->n_members > 1)
+	{
+		SerializeEnsemble(m, buf);
+		return;
+	}
 	memset(buf, 0, HEADER_SIZE);
 	vc_put_u32(buf + OFF_MAGIC, VC_FORMAT_MAGIC);
 	vc_put_u16(buf + OFF_VERSION, m->schema ? VC_FORMAT_VERSION_ROWS : VC_FORMAT_VERSION);
@@ -199,6 +255,7 @@ ReadHeader(const uint8_t *buf, Header *h)
 	h->reserved = vc_get_u16(buf + OFF_RESERVED);
 	h->dim = vc_get_i32(buf + OFF_DIM);
 	vc_options_decode(buf + OFF_OPTIONS, &h->opt, h->hidden_raw);
+	h->opt.ensemble = 1;		/* versions 1 and 2 hold one network */
 	h->rows = vc_get_i64(buf + OFF_ROWS);
 	h->epochs_run = vc_get_i32(buf + OFF_EPOCHS_RUN);
 	h->best_epoch = vc_get_i32(buf + OFF_BEST_EPOCH);
@@ -412,14 +469,12 @@ done:
 }
 
 /*
- * Decodes and validates a serialized model: identity (magic, version), the
- * exact length the header implies, the CRC, every header field, then every
- * value of the sections.  On success *out is a new model; otherwise *out is
- * NULL, errmsg (when not NULL) says why, and the status is VC_EFORMAT for
- * bad bytes or VC_ENOMEM.
+ * One network (version 1 or 2; vc_model_deserialize's contract): identity
+ * (magic, version), the exact length the header implies, the CRC, every
+ * header field, then every value of the sections.
  */
-VcStatus
-vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
+static VcStatus
+DeserializeOne(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
 {
 	Header		h;
 	VcModel    *m = NULL;
@@ -449,7 +504,9 @@ vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg
 	version = vc_get_u16(buf + OFF_VERSION);
 	if (version != VC_FORMAT_VERSION && version != VC_FORMAT_VERSION_ROWS)
 		return Fail(errmsg, "unsupported model format version %u (this build reads versions "
-					"%d and %d)", (unsigned) version, VC_FORMAT_VERSION, VC_FORMAT_VERSION_ROWS);
+					"%d to %d%s)", (unsigned) version, VC_FORMAT_VERSION,
+					VC_FORMAT_VERSION_ENSEMBLE,
+					version == VC_FORMAT_VERSION_ENSEMBLE ? ", not as an ensemble member" : "");
 	if (len < MIN_SIZE)
 		return Fail(errmsg, "model is truncated: %zu bytes, expected at least %d",
 					len, MIN_SIZE);
@@ -543,6 +600,129 @@ fail:
 	vc_model_free(m);
 	*out = NULL;
 	return st;
+}
+
+/*
+ * Version 3: the member lengths give the exact length, checked before the
+ * CRC; then each member is read as a model of its own (every check of
+ * versions 1 and 2, its own CRC included), the members must fit together
+ * (vc_ensemble_assemble), and the combined scores must be finite and sorted.
+ * Every allocation is bounded by the input length: at most
+ * VC_MAX_ENSEMBLE members, each read from its own bytes.
+ */
+static VcStatus
+DeserializeEnsemble(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
+{
+	VcModel    *members[VC_MAX_ENSEMBLE];
+	size_t		off[VC_MAX_ENSEMBLE],
+				size[VC_MAX_ENSEMBLE];
+	VcModel    *e = NULL;
+	char		msg[VC_ERRMSG_LEN];
+	uint32_t	k,
+				n_scores;
+	uint64_t	at,
+				expected;
+	const uint8_t *p;
+	VcStatus	st;
+	uint32_t	i;
+	int			meth;
+
+	if (len < ENS_HEADER_SIZE + TRAILER_SIZE)
+		return Fail(errmsg, "model is truncated: %zu bytes, expected at least %d",
+					len, ENS_HEADER_SIZE + TRAILER_SIZE);
+	k = vc_get_u32(buf + ENS_OFF_N_MEMBERS);
+	n_scores = vc_get_u32(buf + ENS_OFF_N_SCORES);
+	if (k < 2 || k > VC_MAX_ENSEMBLE)
+		return Fail(errmsg, "model has %u ensemble members; an ensemble has 2 to %d",
+					(unsigned) k, VC_MAX_ENSEMBLE);
+	if (n_scores < 1 || n_scores > VC_MAX_SCORE_SAMPLE)
+		return Fail(errmsg, "model score sample size %u is out of range", (unsigned) n_scores);
+	/* the members' extents, each length read only once the bytes holding it are there */
+	at = ENS_HEADER_SIZE;
+	for (i = 0; i < k; i++)
+	{
+		if (at + 4 > len)
+			return Fail(errmsg, "model is truncated: %zu bytes end inside ensemble member %u",
+						len, (unsigned) i + 1);
+		size[i] = vc_get_u32(buf + at);
+		off[i] = (size_t) at + 4;
+		if (size[i] < MIN_SIZE)
+			return Fail(errmsg, "ensemble member %u is %zu bytes, shorter than any model",
+						(unsigned) i + 1, size[i]);
+		at += 4 + (uint64_t) size[i];
+		if (at > len)
+			return Fail(errmsg, "model is truncated: %zu bytes end inside ensemble member %u",
+						len, (unsigned) i + 1);
+	}
+	expected = at + (uint64_t) VC_N_METHODS * n_scores * 4 + TRAILER_SIZE;
+	if ((uint64_t) len < expected)
+		return Fail(errmsg, "model is truncated: %zu bytes, expected %" PRIu64, len, expected);
+	if ((uint64_t) len > expected)
+		return Fail(errmsg, "model has trailing garbage: %zu bytes, expected %" PRIu64,
+					len, expected);
+	if (vc_crc32c(0, buf, len - TRAILER_SIZE) != vc_get_u32(buf + len - TRAILER_SIZE))
+		return Fail(errmsg, "model checksum mismatch");
+	if (vc_get_u16(buf + OFF_RESERVED) != 0)
+		return Fail(errmsg, "model header has nonzero reserved bits");
+
+	for (i = 0; i < k; i++)
+	{
+		st = DeserializeOne(buf + off[i], size[i], &members[i], msg);
+		if (st != VC_OK)
+		{
+			uint32_t	j;
+
+			for (j = 0; j < i; j++)
+				vc_model_free(members[j]);
+			if (errmsg)
+				snprintf(errmsg, VC_ERRMSG_LEN, "ensemble member %u: %.200s", (unsigned) i + 1, msg);
+			return st;
+		}
+	}
+	/* takes the members over, also when they do not fit */
+	if ((st = vc_ensemble_assemble(members, (int) k, &e, errmsg)) != VC_OK)
+		return st;
+	for (meth = 0; meth < VC_N_METHODS; meth++)
+		if (!(e->scores[meth] = vc_alloc(sizeof(float) * n_scores)))
+		{
+			vc_model_free(e);
+			if (errmsg)
+				snprintf(errmsg, VC_ERRMSG_LEN, "out of memory loading the model");
+			return VC_ENOMEM;
+		}
+	e->n_scores = (int) n_scores;
+	p = buf + at;
+	for (meth = 0; meth < VC_N_METHODS; meth++)
+		for (i = 0; i < n_scores; i++, p += 4)
+		{
+			float		v = vc_get_f32(p);
+
+			if (!isfinite(v) || (i > 0 && v < e->scores[meth][i - 1]))
+			{
+				vc_model_free(e);
+				return Fail(errmsg, "model combined %s score %u is %s", vc_method_name(meth),
+							(unsigned) i + 1, isfinite(v) ? "out of order" : "not finite");
+			}
+			e->scores[meth][i] = v;
+		}
+	*out = e;
+	return VC_OK;
+}
+
+/*
+ * Decodes and validates a serialized model: one network (versions 1 and 2)
+ * or an ensemble of them (version 3).  On success *out is a new model;
+ * otherwise *out is NULL, errmsg (when not NULL) says why, and the status is
+ * VC_EFORMAT for bad bytes or VC_ENOMEM.
+ */
+VcStatus
+vc_model_deserialize(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
+{
+	*out = NULL;
+	if (buf && len >= OFF_VERSION + 2 && vc_get_u32(buf + OFF_MAGIC) == VC_FORMAT_MAGIC &&
+		vc_get_u16(buf + OFF_VERSION) == VC_FORMAT_VERSION_ENSEMBLE)
+		return DeserializeEnsemble(buf, len, out, errmsg);
+	return DeserializeOne(buf, len, out, errmsg);
 }
 
 /*

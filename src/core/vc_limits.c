@@ -30,15 +30,22 @@ Layout(VcModel *tmp, const VcOptions *opt, int dim, const VcSchema *schema, int6
 
 /*
  * The largest serialized size of a model trained with these options on
- * n_rows rows of dim features
+ * n_rows rows of dim features; an ensemble (opt->ensemble > 1, format 3)
+ * is its members, each with a u32 length, its 16-byte header, its combined
+ * score sample and its trailer.
  */
 size_t
 vc_model_size_bound(const VcOptions *opt, int dim, const VcSchema *schema, int64_t n_rows)
 {
 	VcModel		tmp;
+	size_t		one;
 
 	Layout(&tmp, opt, dim, schema, n_rows);
-	return vc_model_serialized_size(&tmp);
+	one = vc_model_serialized_size(&tmp);
+	if (opt->ensemble <= 1)
+		return one;
+	return 16 + (size_t) opt->ensemble * (4 + one) +
+		(size_t) VC_N_METHODS * (size_t) tmp.n_scores * sizeof(float) + 4;
 }
 
 /*

@@ -366,9 +366,12 @@ vc_options_encode(uint8_t *block, const VcOptions *opt)
 	for (i = 0; i < VC_N_OPTIONS; i++)
 	{
 		const VcOptionDef *def = &vc_option_defs[i];
-		uint8_t    *p = block + def->block_offset;
+		uint8_t    *p;
 		VcOptionValue v;
 
+		if (def->block_offset == VC_OPT_NOT_IN_BLOCK)
+			continue;
+		p = block + def->block_offset;
 		vc_option_get(def, opt, &v);
 		switch (def->type)
 		{
@@ -397,6 +400,7 @@ vc_options_encode(uint8_t *block, const VcOptions *opt)
 /*
  * The options block into opt, checking nothing; hidden_raw (when not NULL)
  * gets all VC_MAX_HIDDEN stored widths, opt->hidden only the first n_hidden.
+ * An option not in the block gets its init value ("not given").
  */
 void
 vc_options_decode(const uint8_t *block, VcOptions *opt, int32_t *hidden_raw)
@@ -408,10 +412,20 @@ vc_options_decode(const uint8_t *block, VcOptions *opt, int32_t *hidden_raw)
 	for (i = 0; i < VC_N_OPTIONS; i++)
 	{
 		const VcOptionDef *def = &vc_option_defs[i];
-		const uint8_t *p = block + def->block_offset;
+		const uint8_t *p;
 		VcOptionValue v;
 
 		memset(&v, 0, sizeof(v));
+		if (def->block_offset == VC_OPT_NOT_IN_BLOCK)
+		{
+			/* what vc_options_init sets: the reader decides the rest */
+			v.i = (int64_t) def->init;
+			v.u = (uint64_t) (int64_t) def->init;
+			v.d = def->init;
+			vc_option_set(def, opt, &v);
+			continue;
+		}
+		p = block + def->block_offset;
 		switch (def->type)
 		{
 			case VC_OPT_HIDDEN:

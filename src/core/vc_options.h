@@ -44,6 +44,12 @@ typedef enum VcOptionType
 
 /* bytes of the options block in the model header and the TRAIN header */
 #define VC_OPTIONS_BLOCK_SIZE 124
+/*
+ * block_offset of an option the block does not carry: ensemble, which a
+ * model records as its member count (format 3) and which the glue applies
+ * by training one network per member (the GPU worker trains one at a time)
+ */
+#define VC_OPT_NOT_IN_BLOCK (-1)
 
 /* helpers for the table's columns */
 #define VC_IRANGE(lo, hi)	(lo), (hi), 0.0, 0.0
@@ -62,6 +68,7 @@ typedef enum VcOptionType
  *   block_offset  byte offset in the options block; the model header has the
  *                 block at byte 12, the TRAIN header at byte 0.  The offsets
  *                 are frozen by the two documents; the unit tests check them.
+ *                 VC_OPT_NOT_IN_BLOCK: not encoded; decoding sets it to init.
  *   init          what vc_options_init() sets: the "not given" marker -1, or
  *                 the default itself when it does not depend on the data
  *   RANGE         VC_IRANGE(min, max) for integers, VC_RRANGE for reals
@@ -131,7 +138,10 @@ typedef enum VcOptionType
 	X(device, ENUM, device, 120, VC_DEVICE_CPU, VC_IRANGE(0, 0), 0, \
 	  VC_NAMES("cpu", "gpu", "auto"), \
 	  "auto", \
-	  "auto: the GPU worker when one is configured and answers, else the CPU; gpu: the worker or an error; cpu: never the worker")
+	  "auto: the GPU worker when one is configured and answers, else the CPU; gpu: the worker or an error; cpu: never the worker") \
+	X(ensemble, INT, ensemble, VC_OPT_NOT_IN_BLOCK, -1, VC_IRANGE(1, VC_MAX_ENSEMBLE), VC_OPTF_UNSET, NULL, \
+	  "3 below 50,000 rows, else 1", \
+	  "networks trained with the seeds seed, seed + 1000, ...; the score is the mean of their scores, each centered on its median training score and divided by its interquartile range")
 
 /* VC_OPTION_hidden, VC_OPTION_latent_dim, ...: indexes into vc_option_defs */
 typedef enum VcOptionId

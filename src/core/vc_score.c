@@ -73,6 +73,16 @@ vc_scratch_create(const VcModel *m)
 	return s;
 }
 
+/*
+ * Point the workspace's network at m, a model of the layout it was made
+ * for: an ensemble's members share one workspace (vc_ensemble.c).
+ */
+void
+vc_scratch_use(VcScratch *s, const VcModel *m)
+{
+	s->net.m = m;
+}
+
 /* free a workspace from vc_scratch_create (NULL is allowed) */
 void
 vc_scratch_free(VcScratch *s)
@@ -482,13 +492,17 @@ NormalizedRow(const VcModel *m, VcScratch *s)
 
 /*
  * Normalize raw row x into the scratch, then score it; VC_EDATA for a value
- * the model cannot take
+ * the model cannot take.  An ensemble's score is its members' robust mean.
  */
 VcStatus
 vc_score_row(const VcModel *m, VcScratch *s, const float *x, unsigned methods,
 			 double *out, char *errmsg)
 {
-	int			bad = vc_normalize_row(m, x, NormalizedRow(m, s));
+	int			bad;
+
+	if (m->n_members > 1)
+		return vc_ensemble_score_row(m, s, x, methods, out, errmsg);
+	bad = vc_normalize_row(m, x, NormalizedRow(m, s));
 
 	if (bad >= 0)
 		return vc_bad_feature(m, x, bad, errmsg);

@@ -59,5 +59,11 @@ double		vc_row_mse(const VcModel *m, const float *head_rows, int r, const float 
 /* one row's L latent draws (keyed by key) into rows [at, at + L) of net->z and net->eps */
 void		vc_draw_latents(VcNet *net, const float *mu, const float *lvz, uint64_t key,
 							int L, int at);
+/* the workspace's network computes with m, of the layout it was made for */
+void		vc_scratch_use(VcScratch *s, const VcModel *m);
+
+/* vc_score_row of an ensemble: the robust mean of its members' scores (vc_ensemble.c) */
+VcStatus	vc_ensemble_score_row(const VcModel *m, VcScratch *s, const float *x,
+								  unsigned methods, double *out, char *errmsg);
 
 #endif							/* VC_SCORE_H */

@@ -177,6 +177,15 @@ VaeMinSample(int64 a, int64 b)
 
 /* the bottom-k size that fits vae.max_train_memory (vae_agg.c); 0 = no limit */
 extern int64 VaeBudgetSampleSize(const VcOptions *opt, int dim);
+/* vae_ensemble.c: train a model of several networks (the option ensemble) */
+typedef VcModel *(*VaeTrainOneFn) (void *arg, VcRowRef *refs, int64 n, const VcOptions *opt);
+extern int	VaeEnsembleSize(const VcOptions *opt, int64 n_rows, int dim);
+/* vae_agg.c: the member in training (1-based) and the count, for NOTICEs; 0 outside */
+extern int	vae_train_member;
+extern int	vae_train_members;
+extern VcModel *VaeTrainEnsemble(VcRowRef *refs, int64 n, int width, int dim,
+								 const VcOptions *opt, bool rehash, VaeTrainOneFn train,
+								 void *arg);
 
 /* GUC vae.max_generate_rows (vae.c) */
 extern int	vae_max_generate_rows;

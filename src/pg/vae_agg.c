@@ -37,6 +37,7 @@ typedef struct VaeTrainState
 	VcOptions	opt;
 	bytea	   *result;			/* the trained model, once the final function ran */
 	bool		transient;		/* made by deserialize for one combine call, which owns it */
+	bool		cpu_only;		/* an ensemble member fell back to the CPU: so do the rest */
 } VaeTrainState;
 
 PG_FUNCTION_INFO_V1(vae_train_trans);
@@ -82,17 +83,30 @@ TrainPhase(void *arg, int phase, int64_t rows)
 	elog(DEBUG1, "vae_train: %s phase, %lld rows", vc_phase_name(phase), (long long) rows);
 }
 
-/* the NOTICE of one epoch, for the CPU's training loop and the worker's PROGRESS */
+/* the ensemble member in training, for the epoch NOTICEs (vae_ensemble.c); 0: none */
+int			vae_train_member = 0;
+int			vae_train_members = 0;
+
+/*
+ * The NOTICE of one epoch, for the CPU's training loop and the worker's
+ * PROGRESS; in an ensemble it names the network
+ */
 static void
 TrainEpochDone(void *arg, int epoch, double train_loss, double val_loss, double elapsed)
 {
+	char		network[64] = "";
+
+	if (vae_train_members > 1)
+		snprintf(network, sizeof(network), " (network %d of %d)", vae_train_member,
+				 vae_train_members);
 	if (isnan(val_loss))
 		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, %.3f s", epoch, train_loss, elapsed)));
+				(errmsg("vae_train epoch %d%s: loss %.4f, %.3f s", epoch, network, train_loss,
+						elapsed)));
 	else
 		ereport(NOTICE,
-				(errmsg("vae_train epoch %d: loss %.4f, validation loss %.4f, %.3f s",
-						epoch, train_loss, val_loss, elapsed)));
+				(errmsg("vae_train epoch %d%s: loss %.4f, validation loss %.4f, %.3f s",
+						epoch, network, train_loss, val_loss, elapsed)));
 }
 
 const VcCallbacks vae_train_callbacks = {
@@ -153,8 +167,10 @@ VaeCheckTrainingLimits(const VcOptions *options, int dim, const VcSchema *schema
 					   opt.latent_dim, FormatBytes((double) workspace)),
 			 width > 0 ?
 			 errhint("Use at most %d units in each hidden layer and in latent_dim, "
-					 "or fewer hidden layers.", width) :
-			 errhint("Use fewer features.")));
+					 "or fewer hidden layers%s.", width,
+					 opt.ensemble > 1 ? ", or fewer networks (option ensemble)" : "") :
+			 errhint("Use fewer features%s.",
+					 opt.ensemble > 1 ? " or fewer networks (option ensemble)" : "")));
 }
 
 /*
@@ -210,6 +226,9 @@ VaeCheckMemoryBudget(const VcOptions *options, int64 k, int dim, const VaeRowBuf
 		(double) (b->n_chunks <= 1 ? b->first_cap : (int64) b->n_chunks * b->rows_per_chunk) +
 		extra;
 	workspace = (double) vc_train_workspace_bytes(&opt, dim, n);
+	/* an ensemble trains each member on its own copy of the rows (vae_ensemble.c) */
+	if (opt.ensemble > 1)
+		workspace += (double) n * (sizeof(VcRowRef) + sizeof(float) * (double) b->dim);
 	model = (double) vc_model_size_bound(&opt, dim, NULL, n);
 	if (rows + workspace + model <= budget)
 		return;
@@ -575,7 +594,8 @@ StateRow(void *arg, int64 i)
  * here, so they are intact for the CPU after a failure.
  */
 static VcModel *
-TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
+TrainOnWorker(const VcOptions *opt, VaeGpuRowFn row, void *row_arg, int64 n_rows, int dim,
+			  const VcCallbacks *cb)
 {
 	const char *target;
 	VcModel    *model;
@@ -583,12 +603,12 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 	bool		worker_failed;
 	char		msg[VC_ERRMSG_LEN];
 
-	if (st->opt.device == VC_DEVICE_CPU)
+	if (opt->device == VC_DEVICE_CPU)
 		return NULL;
 	target = VaeGpuWorkerTarget();
 	if (target == NULL)
 	{
-		if (st->opt.device == VC_DEVICE_GPU)
+		if (opt->device == VC_DEVICE_GPU)
 			ereport(ERROR,
 					(errcode(ERRCODE_SYSTEM_ERROR),
 					 errmsg("vae_train option \"device\" = 'gpu' needs a GPU worker, and none is configured"),
@@ -597,13 +617,13 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 		return NULL;
 	}
 
-	status = VaeGpuTrain(target, StateRow, st, st->buf.n_rows, st->dim, &st->opt, cb,
-						 &model, msg, &worker_failed);
+	status = VaeGpuTrain(target, row, row_arg, n_rows, dim, opt, cb, &model, msg,
+						 &worker_failed);
 	if (status == VC_OK)
 		return model;
 	if (!worker_failed)
 		VaeReportStatus(status, msg);
-	if (st->opt.device == VC_DEVICE_GPU)
+	if (opt->device == VC_DEVICE_GPU)
 		ereport(ERROR,
 				(errcode(status == VC_EDEVICE ? ERRCODE_SYSTEM_ERROR :
 						 status == VC_ENOMEM ? ERRCODE_OUT_OF_MEMORY :
@@ -618,10 +638,42 @@ TrainOnWorker(VaeTrainState *st, const VcCallbacks *cb)
 	return NULL;
 }
 
+/* row i of an array of refs (an ensemble member's rows, for the worker) */
+static const float *
+RefRow(void *arg, int64 i)
+{
+	return ((const VcRowRef *) arg)[i].row;
+}
+
+/*
+ * One ensemble member of an array model: on the worker as a single model
+ * would be, else on the CPU.  Once a member fell back to the CPU (device
+ * 'auto' without a working worker) the rest train there too, without asking
+ * the worker again (one NOTICE, not one per member).
+ */
+static VcModel *
+TrainMember(void *arg, VcRowRef *refs, int64 n, const VcOptions *opt)
+{
+	VaeTrainState *st = arg;
+	VcModel    *model = NULL;
+	char		msg[VC_ERRMSG_LEN];
+
+	if (!st->cpu_only)
+		model = TrainOnWorker(opt, RefRow, refs, n, st->dim, &vae_train_callbacks);
+	if (model == NULL)
+	{
+		st->cpu_only = true;
+		VaeCheckStatus(vc_train(refs, n, st->dim, opt, &vae_train_callbacks, &model, msg), msg);
+	}
+	return model;
+}
+
 /*
  * Train on st's rows (on the GPU worker when the device option and the
  * configuration allow, else on the CPU) and return the model as a bytea in
  * st's context, kept in the state so that a second call returns the same one.
+ * An ensemble trains its members one by one (vae_ensemble.c), each the model
+ * vae_train trains with the member's seed.
  */
 static bytea *
 TrainArrays(VaeTrainState *st)
@@ -655,7 +707,12 @@ TrainArrays(VaeTrainState *st)
 	train_ctx = AllocSetContextCreate(CurrentMemoryContext, "vae_train",
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_ctx);
-	model = TrainOnWorker(st, &vae_train_callbacks);
+	if (VaeEnsembleSize(&st->opt, st->buf.n_rows, st->dim) > 1)
+		model = VaeTrainEnsemble(VaeBufferRefs(&st->buf), st->buf.n_rows, st->dim, st->dim,
+								 &st->opt, true, TrainMember, st);
+	else
+		model = TrainOnWorker(&st->opt, StateRow, st, st->buf.n_rows, st->dim,
+							  &vae_train_callbacks);
 	if (model == NULL)
 	{
 		refs = VaeBufferRefs(&st->buf);

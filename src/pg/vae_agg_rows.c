@@ -923,6 +923,24 @@ Recode(VaeRowsState *st, const VcSchema *s, const int *src_col, int **final_of)
 	pfree(tmp);
 }
 
+/* what an ensemble member of a row model trains with */
+typedef struct RowsMemberArg
+{
+	const VcSchema *schema;
+} RowsMemberArg;
+
+/* one ensemble member of a row model, on the CPU like a single one */
+static VcModel *
+TrainRowsMember(void *arg, VcRowRef *refs, int64 n, const VcOptions *opt)
+{
+	VcModel    *model = NULL;
+	char		msg[VC_ERRMSG_LEN];
+
+	VaeCheckStatus(vc_train_rows(refs, n, ((RowsMemberArg *) arg)->schema, opt,
+								 &vae_train_callbacks, &model, msg), msg);
+	return model;
+}
+
 /*
  * At least the network input's width, before the columns are decided: a
  * category takes at most max_categories units (one per kept value and
@@ -950,7 +968,9 @@ InputWidthBound(const VaeRowsState *st)
 
 /*
  * Decide the columns, recode the rows and train (in the current context,
- * which the caller deletes).
+ * which the caller deletes).  An ensemble's members train in the canonical
+ * order of the model's seed (the row hash is of the category texts, which
+ * are gone once the rows are recoded), each with its own seed otherwise.
  */
 static VcModel *
 TrainRows(VaeRowsState *st, MemoryContext cxt)
@@ -990,6 +1010,13 @@ TrainRows(VaeRowsState *st, MemoryContext cxt)
 				 errdetail("The GPU worker trains models of feature arrays.")));
 	Recode(st, schema, src_col, final_of);
 	refs = VaeBufferRefs(&st->buf);
+	if (VaeEnsembleSize(&st->opt, st->buf.n_rows, laid_out->input_width) > 1)
+	{
+		RowsMemberArg arg = {schema};
+
+		return VaeTrainEnsemble(refs, st->buf.n_rows, schema->n_columns,
+								laid_out->input_width, &st->opt, false, TrainRowsMember, &arg);
+	}
 	status = vc_train_rows(refs, st->buf.n_rows, schema, &st->opt, &vae_train_callbacks,
 						   &model, msg);
 	if (status != VC_OK)

@@ -1,5 +1,6 @@
 /*
- * vae_info.c - vae_model_info(model): what a model is and how it was trained.
+ * vae_info.c - vae_model_info(model): what a model is and how it was trained;
+ * vae_model_member(model, k): one network of an ensemble as a model of its own.
  */
 #include "vae.h"
 
@@ -14,6 +15,7 @@
 #include "vc_schema.h"
 
 PG_FUNCTION_INFO_V1(vae_model_info);
+PG_FUNCTION_INFO_V1(vae_model_member);
 
 /* a JSON number; NaN and infinities (not JSON) become null */
 static void
@@ -132,6 +134,40 @@ AppendSchema(StringInfo s, const VcSchema *schema)
 }
 
 /*
+ * An ensemble's "members": per network its seed, training record (losses
+ * per epoch, best epoch, time, device) and the median and interquartile
+ * range of its recon_prob training scores that its scores are scaled by.
+ */
+static void
+AppendMembers(StringInfo s, const VcModel *m)
+{
+	int			k;
+
+	appendStringInfoString(s, ", \"members\": [");
+	for (k = 0; k < m->n_members; k++)
+	{
+		const VcModel *e = m->members[k];
+		const double *r = &m->robust[(k * VC_N_METHODS + VC_METHOD_RECON_PROB) * 2];
+
+		appendStringInfoString(s, k ? ", {\"seed\": " : "{\"seed\": ");
+		AppendOption(s, &e->opt, VC_OPTION_seed);
+		appendStringInfo(s, ", \"epochs\": %d, \"best_epoch\": %d, \"train_loss\": ",
+						 e->epochs_run, e->best_epoch);
+		AppendDoubles(s, e->train_loss, e->epochs_run);
+		appendStringInfoString(s, ", \"val_loss\": ");
+		AppendDoubles(s, e->val_loss, e->epochs_run);
+		appendStringInfoString(s, ", \"train_seconds\": ");
+		AppendNumber(s, e->train_seconds);
+		appendStringInfo(s, ", \"device\": \"%s\", \"median\": ", vc_device_name(e->device));
+		AppendNumber(s, r[0]);
+		appendStringInfoString(s, ", \"iqr\": ");
+		AppendNumber(s, r[1]);
+		appendStringInfoChar(s, '}');
+	}
+	appendStringInfoChar(s, ']');
+}
+
+/*
  * vae_model_info(model bytea) returns jsonb: the model's shape, size,
  * training record (losses per epoch, time, device, rows) and every option as
  * training resolved it.
@@ -145,10 +181,17 @@ vae_model_info(PG_FUNCTION_ARGS)
 	StringInfoData s;
 	int			i;
 
+	int			k;
+	double		seconds = m->train_seconds;
+
+	/* an ensemble: the time of every network ("parameters" are one network's) */
+	for (k = 1; k < m->n_members; k++)
+		seconds += m->members[k]->train_seconds;
 	initStringInfo(&s);
-	/* array models are written as version 1, row models as version 2 */
+	/* array models are written as version 1, row models as version 2, ensembles as 3 */
 	appendStringInfo(&s, "{\"format_version\": %d, \"input_dim\": %d, \"latent_dim\": ",
-					 m->schema ? 2 : 1, m->dim);
+					 m->n_members > 1 ? VC_FORMAT_VERSION_ENSEMBLE :
+					 m->schema ? VC_FORMAT_VERSION_ROWS : VC_FORMAT_VERSION, m->dim);
 	AppendOption(&s, o, VC_OPTION_latent_dim);
 	appendStringInfoString(&s, ", \"hidden\": ");
 	AppendOption(&s, o, VC_OPTION_hidden);
@@ -165,7 +208,7 @@ vae_model_info(PG_FUNCTION_ARGS)
 	appendStringInfoString(&s, ", \"val_loss\": ");
 	AppendDoubles(&s, m->val_loss, m->epochs_run);
 	appendStringInfoString(&s, ", \"train_seconds\": ");
-	AppendNumber(&s, m->train_seconds);
+	AppendNumber(&s, seconds);
 	appendStringInfo(&s, ", \"device\": \"%s\", \"seed\": ", vc_device_name(m->device));
 	AppendOption(&s, o, VC_OPTION_seed);
 	appendStringInfo(&s, ", \"score_sample\": %d", m->n_scores);
@@ -178,6 +221,8 @@ vae_model_info(PG_FUNCTION_ARGS)
 		AppendOption(&s, o, (VcOptionId) i);
 	}
 	appendStringInfoChar(&s, '}');
+	if (m->n_members > 1)
+		AppendMembers(&s, m);
 	if (m->schema)
 	{
 		appendStringInfoString(&s, ", \"input\": \"rows\"");
@@ -186,4 +231,27 @@ vae_model_info(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&s, '}');
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
+
+/*
+ * vae_model_member(model bytea, member integer) returns bytea: network
+ * `member` (1-based) of an ensemble as a model of its own, the bytes the
+ * ensemble holds for it (version 1 or 2), so it can be scored, inspected or
+ * compared with a model trained alone with its seed.  A single network is
+ * its own member 1.
+ */
+Datum
+vae_model_member(PG_FUNCTION_ARGS)
+{
+	VaeModelCache *c = VaeGetModel(fcinfo, 0);
+	int32		k = PG_GETARG_INT32(1);
+	const VcModel *m = c->model;
+	int			n = m->n_members > 1 ? m->n_members : 1;
+
+	if (k < 1 || k > n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("vae_model_member: member %d does not exist", k),
+				 errdetail("The model has %d member%s.", n, n == 1 ? "" : "s")));
+	PG_RETURN_BYTEA_P(VaeModelToBytea(n == 1 ? m : m->members[k - 1], CurrentMemoryContext));
 }

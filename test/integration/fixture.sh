@@ -75,10 +75,13 @@ else
 	diff $fx/model_v1.expected "$it_work/stored.out" | head -n 20 | sed 's/^/#   /'
 fi
 
-# the same models trained now, by the current build
+# the same models trained now, by the current build: single networks, as
+# the fixture's are (its options predate the option "ensemble", whose
+# default for tables this small is three networks)
 if [ $same_env -eq 1 ]; then
-	psql_c -c "TRUNCATE fx_models" -f $fx/models.sql -f $fx/scores.sql \
-		>"$it_work/retrained.out" 2>&1
+	psql_c -c "TRUNCATE fx_models" -f $fx/models.sql \
+		-c "UPDATE fx_models m SET model = (SELECT vae_train(d.f, m.options || '{\"ensemble\": 1}') FROM fx_data d)" \
+		-f $fx/scores.sql >"$it_work/retrained.out" 2>&1
 	if values_match $fx/model_v1.expected "$it_work/retrained.out" 0; then
 		ok "models retrained now compute the recorded values bit for bit"
 	else

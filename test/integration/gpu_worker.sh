@@ -168,9 +168,14 @@ FROM (SELECT vae_train_samples(s) AS m FROM
 check "a model merged from parts' samples trains on the worker, same scores as the CPU's" \
 	[ "$out" = "t|cpu" ]
 
-out=$(psql_a -At -c "$GW" -c "SELECT length(vae_train(f, '{$OPTS, \"device\": \"gpu\", \"verbose\": true}')) > 0 FROM small" 2>&1)
+out=$(psql_a -At -c "$GW" -c "SELECT length(vae_train(f, '{$OPTS, \"device\": \"gpu\", \"verbose\": true, \"ensemble\": 1}')) > 0 FROM small" 2>&1)
 check "verbose: one NOTICE per epoch from the worker's PROGRESS" \
 	[ "$(echo "$out" | grep -c 'NOTICE:  vae_train epoch')" -eq 4 ]
+# the models above are ensembles of three (the default for a table this
+# small), each network trained by the worker; the NOTICEs name the network
+out=$(psql_a -At -c "$GW" -c "SELECT length(vae_train(f, '{$OPTS, \"device\": \"gpu\", \"verbose\": true}')) > 0 FROM small" 2>&1)
+check "verbose ensemble: one NOTICE per epoch of each of the 3 networks, naming it" \
+	[ "$(echo "$out" | grep -c 'NOTICE:  vae_train epoch [0-9] (network [1-3] of 3)')" -eq 12 ]
 
 out=$(psql_a -At -c "$GW" -c "SELECT vae_model_info(vae_train(f, '{$OPTS}'))->>'device' FROM small" 2>&1)
 check "default device 'auto' uses the configured worker, without a NOTICE" \

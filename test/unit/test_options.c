@@ -355,8 +355,9 @@ TestOffsets(void)
 				bad = 0,
 				end = 0;
 
-	ok(VC_N_OPTIONS == N_ORACLE, "the table has the %d documented options (%d)",
-	   N_ORACLE, VC_N_OPTIONS);
+	/* the block's options, then ensemble, which no block carries (TestEnsemble) */
+	ok(VC_N_OPTIONS == N_ORACLE + 1, "the table has the %d documented block options and "
+	   "ensemble (%d)", N_ORACLE, VC_N_OPTIONS);
 	for (i = 0; i < N_ORACLE && i < VC_N_OPTIONS; i++)
 	{
 		const VcOptionDef *def = &vc_option_defs[i];
@@ -513,6 +514,63 @@ TestDefaultRule(void)
 }
 
 /*
+ * ensemble: 1 to VC_MAX_ENSEMBLE, "not given" by default, in no options
+ * block (decoding leaves it "not given"; a single-network model reads as 1)
+ */
+static void
+TestEnsemble(void)
+{
+	const VcOptionDef *def = vc_option_find("ensemble", 8);
+	VcOptionValue v;
+	VcOptions	o,
+				back;
+	uint8_t		block[VC_OPTIONS_BLOCK_SIZE];
+	uint8_t    *bytes;
+	size_t		len;
+	VcModel    *m = NULL;
+	char		err[VC_ERRMSG_LEN];
+	int			good = 1;
+	int64_t		k;
+
+	ok(def != NULL && def->block_offset == VC_OPT_NOT_IN_BLOCK && def == &vc_option_defs[N_ORACLE],
+	   "ensemble is the last option and in no block");
+	if (!def)
+		return;
+	for (k = -2; k <= VC_MAX_ENSEMBLE + 2; k++)
+	{
+		memset(&v, 0, sizeof(v));
+		v.i = k;
+		if ((vc_option_check(def, &v, NULL) == VC_OK) != (k >= 1 && k <= VC_MAX_ENSEMBLE))
+			good = 0;
+	}
+	ok(good, "ensemble accepts 1 to %d only", VC_MAX_ENSEMBLE);
+	vc_options_init(&o);
+	ok(o.ensemble == -1, "ensemble is not given by default");
+	BaseOptions(&o);
+	o.ensemble = 5;
+	memset(block, 0xAB, sizeof(block));
+	vc_options_encode(block, &o);
+	vc_options_decode(block, &back, NULL);
+	ok(back.ensemble == -1 && back.seed == o.seed, "the block does not carry ensemble");
+	vc_options_init(&o);
+	ok(vc_options_resolve(&o, 49999, DIM, err) == VC_OK && o.ensemble == 3,
+	   "default: 3 networks below 50,000 rows");
+	vc_options_init(&o);
+	ok(vc_options_resolve(&o, 50000, DIM, err) == VC_OK && o.ensemble == 1,
+	   "default: 1 network from 50,000 rows");
+	vc_options_init(&o);
+	o.max_rows = 1000;
+	ok(vc_options_resolve(&o, 1000000, DIM, err) == VC_OK && o.ensemble == 3,
+	   "default: counted on the rows max_rows keeps");
+	BaseOptions(&o);
+	bytes = ModelBytes(&o, &len);
+	ok(bytes && vc_model_deserialize(bytes, len, &m, err) == VC_OK && m->opt.ensemble == 1,
+	   "a version 1 model reads as ensemble 1");
+	vc_model_free(m);
+	free(bytes);
+}
+
+/*
  * Checks the option table's offsets and texts, and that the three readers
  * accept exactly each option's documented range.
  */
@@ -527,6 +585,7 @@ main(void)
 	for (i = 0; i < N_ORACLE && i < VC_N_OPTIONS; i++)
 		TryOption(&vc_option_defs[i], &oracle[i]);
 	TryHiddenCounts();
+	TestEnsemble();
 	diag("%d option values tried through the three readers", n_tried);
 	return done_testing();
 }

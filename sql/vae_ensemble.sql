@@ -1,0 +1,186 @@
+--
+-- vae_ensemble: a model of several networks (option "ensemble", model
+-- format version 3).  Its score is the robust mean of its members' scores:
+-- each member's score minus the median of its training scores, over their
+-- interquartile range, averaged.  Member k of an array model is the model
+-- vae_train trains alone with seed + 1000 k.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS vae;
+RESET client_min_messages;
+SET extra_float_digits = 3;
+
+CREATE TABLE ens_data AS
+SELECT i, ARRAY[sin(i * 0.05), cos(i * 0.05), sin(i * 0.1) * 0.5, (i % 7) / 7.0]::real[] AS f
+FROM generate_series(1, 300) AS i;
+
+-- a model without train_seconds (offsets 152-159) and the CRC that covers it
+CREATE FUNCTION pg_temp.md5_but_time(m bytea) RETURNS text LANGUAGE sql AS $$
+	SELECT md5(substring(m FROM 1 FOR 152) || substring(m FROM 161 FOR length(m) - 164))
+$$;
+-- an ensemble the same way: its header, each member's, its combined scores
+CREATE FUNCTION pg_temp.ens_md5_but_time(m bytea) RETURNS text LANGUAGE sql AS $$
+	SELECT md5(substring(m FROM 1 FOR 16)
+	           || (SELECT string_agg(pg_temp.md5_but_time(vae_model_member(m, k)), ',' ORDER BY k)
+	               FROM generate_series(1, get_byte(m, 8)) k)::bytea
+	           || substring(m FROM length(m) - 3 - 12 * (get_byte(m, 12) + 256 * get_byte(m, 13))
+	                        FOR 12 * (get_byte(m, 12) + 256 * get_byte(m, 13))))
+$$;
+
+-- the default below 50,000 rows: three networks, seeds 0, 1000, 2000
+CREATE TABLE ens_models AS
+SELECT 'default'::text AS name, vae_train(f, '{"epochs": 20}') AS model FROM ens_data;
+SELECT i->'format_version' AS format_version, i->'options'->'ensemble' AS ensemble,
+       jsonb_path_query_array(i, '$.members[*].seed') AS seeds,
+       i->'parameters' AS parameters_per_network,
+       (i->>'size_bytes')::int = length(model) AS size_is_length,
+       i->'score_sample' AS score_sample,
+       (SELECT bool_and(jsonb_array_length(e->'train_loss') = (e->>'epochs')::int
+                        AND (e->>'iqr')::float8 > 0)
+        FROM jsonb_array_elements(i->'members') e) AS members_have_history
+FROM ens_models, vae_model_info(model) i;
+
+-- explicit: three networks with seed 5, and the three single models of the
+-- derived seeds trained alone
+INSERT INTO ens_models
+SELECT 'seed 5', vae_train(f, '{"epochs": 20, "seed": 5, "ensemble": 3}') FROM ens_data;
+CREATE TABLE ens_singles AS
+SELECT k, vae_train(f, jsonb_build_object('epochs', 20, 'seed', 5 + 1000 * k, 'ensemble', 1)) AS model
+FROM ens_data, generate_series(0, 2) k GROUP BY k;
+-- each member is that single model, byte for byte (but the training time)
+SELECT s.k, pg_temp.md5_but_time(vae_model_member(e.model, s.k + 1)) = pg_temp.md5_but_time(s.model)
+         AS member_is_single_model
+FROM ens_models e, ens_singles s WHERE e.name = 'seed 5' ORDER BY s.k;
+-- and the ensemble's score is the robust mean of the single models' scores,
+-- to the bit, for every method (the quartiles are vae_threshold's)
+CREATE TABLE ens_robust AS
+SELECT k, model, vae_threshold(model, 0.5) AS med,
+       greatest(vae_threshold(model, 0.25) - vae_threshold(model, 0.75), 1e-12) AS iqr,
+       vae_threshold(model, 0.5, 'elbo') AS med_elbo,
+       greatest(vae_threshold(model, 0.25, 'elbo') - vae_threshold(model, 0.75, 'elbo'), 1e-12) AS iqr_elbo,
+       vae_threshold(model, 0.5, 'mse') AS med_mse,
+       greatest(vae_threshold(model, 0.25, 'mse') - vae_threshold(model, 0.75, 'mse'), 1e-12) AS iqr_mse
+FROM ens_singles;
+CREATE FUNCTION pg_temp.robust_mean(x real[], method text) RETURNS float8 LANGUAGE sql AS $$
+	SELECT (((SELECT (vae_score(model, x, method) - CASE method WHEN 'elbo' THEN med_elbo WHEN 'mse' THEN med_mse ELSE med END)
+	                 / CASE method WHEN 'elbo' THEN iqr_elbo WHEN 'mse' THEN iqr_mse ELSE iqr END FROM ens_robust WHERE k = 0)
+	       + (SELECT (vae_score(model, x, method) - CASE method WHEN 'elbo' THEN med_elbo WHEN 'mse' THEN med_mse ELSE med END)
+	                 / CASE method WHEN 'elbo' THEN iqr_elbo WHEN 'mse' THEN iqr_mse ELSE iqr END FROM ens_robust WHERE k = 1))
+	       + (SELECT (vae_score(model, x, method) - CASE method WHEN 'elbo' THEN med_elbo WHEN 'mse' THEN med_mse ELSE med END)
+	                 / CASE method WHEN 'elbo' THEN iqr_elbo WHEN 'mse' THEN iqr_mse ELSE iqr END FROM ens_robust WHERE k = 2)) / 3
+$$;
+SELECT method, count(*) AS rows,
+       count(*) FILTER (WHERE vae_score(e.model, d.f, method) = pg_temp.robust_mean(d.f, method)) AS robust_mean_exact,
+       count(*) FILTER (WHERE vae_score(e.model, d.f, method) = vae_score(s.model, d.f, method)) AS same_as_one_model
+FROM ens_models e, ens_data d, ens_singles s, unnest(ARRAY['recon_prob', 'elbo', 'mse']) method
+WHERE e.name = 'seed 5' AND s.k = 0 AND d.i % 3 = 0
+GROUP BY method ORDER BY method;
+
+-- the stored training scores are the combined scores of the training rows
+-- (all 300 here), so vae_threshold cuts what vae_score returns: 10% lie above
+-- vae_threshold(model, 0.1), and the automatic threshold (Tukey's fence of
+-- the same scores) applies as to a single network
+SELECT count(*) FILTER (WHERE vae_score(e.model, d.f) > vae_threshold(e.model, 0.1)) AS above_10pct_cut,
+       count(*) FILTER (WHERE vae_score(e.model, d.f) > vae_threshold(e.model)) AS above_auto_cut,
+       (SELECT abs(vae_threshold(model, 0.5)) < 0.5 FROM ens_models WHERE name = 'seed 5')
+         AS median_near_zero
+FROM ens_models e, ens_data d WHERE e.name = 'seed 5';
+
+-- companions: encode, reconstruct, explain and generate are member 1's
+SELECT bool_and(vae_encode(e.model, d.f) = vae_encode(vae_model_member(e.model, 1), d.f)) AS encode_member_1,
+       bool_and(vae_reconstruct(e.model, d.f) = vae_reconstruct(vae_model_member(e.model, 1), d.f))
+         AS reconstruct_member_1
+FROM ens_models e, ens_data d WHERE e.name = 'seed 5' AND d.i <= 20;
+SELECT (SELECT array_agg(x.contribution) FROM vae_explain(e.model, '{0.5,0.5,0.5,0.5}'::real[]) x)
+     = (SELECT array_agg(x.contribution) FROM vae_explain(vae_model_member(e.model, 1), '{0.5,0.5,0.5,0.5}'::real[]) x)
+         AS explain_member_1,
+       (SELECT array_agg(g) FROM vae_generate(e.model, 3) g)
+     = (SELECT array_agg(g) FROM vae_generate(vae_model_member(e.model, 1), 3) g) AS generate_member_1
+FROM ens_models e WHERE e.name = 'seed 5';
+
+-- determinism: the same bytes (but training times) whatever the scan order,
+-- and with a max_rows sample (which every member trains on)
+SELECT count(DISTINCT pg_temp.ens_md5_but_time(m)) AS distinct_models
+FROM (SELECT vae_train(f, '{"epochs": 5, "seed": 2}' ORDER BY i) AS m FROM ens_data
+      UNION ALL
+      SELECT vae_train(f, '{"epochs": 5, "seed": 2}' ORDER BY -i) FROM ens_data
+      UNION ALL
+      SELECT vae_train(f, '{"epochs": 5, "seed": 2}' ORDER BY md5(i::text)) FROM ens_data) x;
+SELECT count(DISTINCT pg_temp.ens_md5_but_time(m)) AS distinct_sampled_models,
+       min(vae_model_info(m)->>'rows') AS rows
+FROM (SELECT vae_train(f, '{"epochs": 5, "max_rows": 100}' ORDER BY i) AS m FROM ens_data
+      UNION ALL
+      SELECT vae_train(f, '{"epochs": 5, "max_rows": 100}' ORDER BY -i) FROM ens_data) x;
+
+-- the default counts the rows training keeps: 1 network from 50,000 rows,
+-- 3 when max_rows keeps fewer
+CREATE TABLE ens_big AS
+SELECT ARRAY[sin(i * 0.01), cos(i * 0.01)]::real[] AS f FROM generate_series(1, 50000) i;
+SELECT vae_model_info(vae_train(f, '{"epochs": 1}'))->'format_version' AS format_50000_rows,
+       vae_model_info(vae_train(f, '{"epochs": 1, "max_rows": 300}'))->'options'->'ensemble'
+         AS ensemble_sample_of_300
+FROM ens_big;
+
+--
+-- row models: the same robust mean; member 1 is the single model of the seed
+--
+CREATE TABLE ens_rows AS
+SELECT i AS id, (i % 5)::text AS c, sin(i * 0.1)::float8 AS x, (i % 3 = 0) AS b
+FROM generate_series(1, 300) i;
+CREATE TABLE ens_row_models AS
+SELECT vae_train(t, '{"epochs": 10, "seed": 3, "exclude": ["id"]}') AS model,
+       (SELECT vae_train(t, '{"epochs": 10, "seed": 3, "exclude": ["id"], "ensemble": 1}') FROM ens_rows t)
+         AS single
+FROM ens_rows t;
+SELECT vae_model_info(model)->'format_version' AS format_version,
+       jsonb_path_query_array(vae_model_info(model), '$.members[*].seed') AS seeds,
+       vae_model_info(model)->'columns' = vae_model_info(single)->'columns' AS same_columns,
+       pg_temp.md5_but_time(vae_model_member(model, 1)) = pg_temp.md5_but_time(single)
+         AS member_1_is_single_model
+FROM ens_row_models;
+CREATE TABLE ens_row_robust AS
+SELECT k, vae_model_member(model, k) AS m, vae_threshold(vae_model_member(model, k), 0.5) AS med,
+       greatest(vae_threshold(vae_model_member(model, k), 0.25)
+                - vae_threshold(vae_model_member(model, k), 0.75), 1e-12) AS iqr
+FROM ens_row_models, generate_series(1, 3) k;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE vae_score(e.model, t) =
+           (((SELECT (vae_score(m, t) - med) / iqr FROM ens_row_robust WHERE k = 1)
+           + (SELECT (vae_score(m, t) - med) / iqr FROM ens_row_robust WHERE k = 2))
+           + (SELECT (vae_score(m, t) - med) / iqr FROM ens_row_robust WHERE k = 3)) / 3) AS robust_mean_exact
+FROM ens_row_models e, ens_rows t WHERE t.id % 4 = 0;
+SELECT (SELECT array_agg(x.contribution) FROM vae_explain(e.model, t) x)
+     = (SELECT array_agg(x.contribution) FROM vae_explain(e.single, t) x) AS explain_member_1,
+       vae_reconstruct(e.model, t) = vae_reconstruct(e.single, t) AS reconstruct_member_1
+FROM ens_row_models e, ens_rows t WHERE t.id = 7;
+SELECT count(DISTINCT pg_temp.ens_md5_but_time(m)) AS distinct_row_models
+FROM (SELECT vae_train(t, '{"epochs": 3, "seed": 4, "exclude": ["id"]}' ORDER BY id) AS m FROM ens_rows t
+      UNION ALL
+      SELECT vae_train(t, '{"epochs": 3, "seed": 4, "exclude": ["id"]}' ORDER BY -id) FROM ens_rows t) x;
+
+--
+-- errors
+--
+SELECT vae_train(f, '{"ensemble": 0}') FROM ens_data;
+SELECT vae_train(f, '{"ensemble": 17}') FROM ens_data;
+SELECT vae_train(f, '{"ensemble": 1.5}') FROM ens_data;
+SELECT vae_model_member(model, 0) FROM ens_models WHERE name = 'seed 5';
+SELECT vae_model_member(model, 4) FROM ens_models WHERE name = 'seed 5';
+-- a single network is its own member 1
+SELECT vae_model_member(model, 1) = model AS single_is_member_1 FROM ens_singles WHERE k = 0;
+-- damage anywhere is refused: a flipped bit in every 97th byte, truncation,
+-- a version this build does not know
+CREATE FUNCTION pg_temp.error_of(m bytea) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM vae_score(m, '{0,0,0,0}'::real[]);
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+SELECT count(*) AS positions,
+       count(*) FILTER (WHERE pg_temp.error_of(set_byte(model, p, get_byte(model, p) # 16)) LIKE '22P03:%')
+         AS rejected_22p03
+FROM ens_models, generate_series(0, length(model) - 1, 97) p WHERE name = 'seed 5';
+SELECT pg_temp.error_of(substring(model FROM 1 FOR length(model) - 1)) AS truncated,
+       pg_temp.error_of(set_byte(model, 4, 4)) AS version_4
+FROM ens_models WHERE name = 'seed 5';
