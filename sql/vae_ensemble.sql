@@ -27,9 +27,9 @@ CREATE FUNCTION pg_temp.ens_md5_but_time(m bytea) RETURNS text LANGUAGE sql AS $
 	                        FOR 12 * (get_byte(m, 12) + 256 * get_byte(m, 13))))
 $$;
 
--- the default below 50,000 rows: three networks, seeds 0, 1000, 2000
+-- three networks, seeds 0, 1000, 2000
 CREATE TABLE ens_models AS
-SELECT 'default'::text AS name, vae_train(f, '{"epochs": 20}') AS model FROM ens_data;
+SELECT 'default'::text AS name, vae_train(f, '{"epochs": 20, "ensemble": 3}') AS model FROM ens_data;
 SELECT i->'format_version' AS format_version, i->'options'->'ensemble' AS ensemble,
        jsonb_path_query_array(i, '$.members[*].seed') AS seeds,
        i->'parameters' AS parameters_per_network,
@@ -101,25 +101,27 @@ FROM ens_models e WHERE e.name = 'seed 5';
 -- determinism: the same bytes (but training times) whatever the scan order,
 -- and with a max_rows sample (which every member trains on)
 SELECT count(DISTINCT pg_temp.ens_md5_but_time(m)) AS distinct_models
-FROM (SELECT vae_train(f, '{"epochs": 5, "seed": 2}' ORDER BY i) AS m FROM ens_data
+FROM (SELECT vae_train(f, '{"epochs": 5, "seed": 2, "ensemble": 3}' ORDER BY i) AS m FROM ens_data
       UNION ALL
-      SELECT vae_train(f, '{"epochs": 5, "seed": 2}' ORDER BY -i) FROM ens_data
+      SELECT vae_train(f, '{"epochs": 5, "seed": 2, "ensemble": 3}' ORDER BY -i) FROM ens_data
       UNION ALL
-      SELECT vae_train(f, '{"epochs": 5, "seed": 2}' ORDER BY md5(i::text)) FROM ens_data) x;
+      SELECT vae_train(f, '{"epochs": 5, "seed": 2, "ensemble": 3}' ORDER BY md5(i::text)) FROM ens_data) x;
 SELECT count(DISTINCT pg_temp.ens_md5_but_time(m)) AS distinct_sampled_models,
        min(vae_model_info(m)->>'rows') AS rows
-FROM (SELECT vae_train(f, '{"epochs": 5, "max_rows": 100}' ORDER BY i) AS m FROM ens_data
+FROM (SELECT vae_train(f, '{"epochs": 5, "max_rows": 100, "ensemble": 3}' ORDER BY i) AS m FROM ens_data
       UNION ALL
-      SELECT vae_train(f, '{"epochs": 5, "max_rows": 100}' ORDER BY -i) FROM ens_data) x;
+      SELECT vae_train(f, '{"epochs": 5, "max_rows": 100, "ensemble": 3}' ORDER BY -i) FROM ens_data) x;
 
--- the default counts the rows training keeps: 1 network from 50,000 rows,
--- 3 when max_rows keeps fewer
-CREATE TABLE ens_big AS
-SELECT ARRAY[sin(i * 0.01), cos(i * 0.01)]::real[] AS f FROM generate_series(1, 50000) i;
-SELECT vae_model_info(vae_train(f, '{"epochs": 1}'))->'format_version' AS format_50000_rows,
-       vae_model_info(vae_train(f, '{"epochs": 1, "max_rows": 300}'))->'options'->'ensemble'
-         AS ensemble_sample_of_300
-FROM ens_big;
+-- the default is one network (an ensemble is asked for), on any table
+SELECT vae_model_info(vae_train(f, '{"epochs": 1}'))->'format_version' AS format_default,
+       vae_model_info(vae_train(f, '{"epochs": 1}'))->'options'->'ensemble' AS ensemble_default
+FROM ens_data;
+
+-- vae_detect over a source scores an ensemble as vae_score does, to the bit
+SELECT count(*) AS rows, bool_and(d.score = vae_score(e.model, t.f)) AS detect_source_same
+FROM ens_models e, vae_detect(e.model, 'SELECT f FROM ens_data ORDER BY i') d
+JOIN ens_data t ON t.i = d.row_number
+WHERE e.name = 'default';
 
 --
 -- row models: the same robust mean; member 1 is the single model of the seed
@@ -128,7 +130,7 @@ CREATE TABLE ens_rows AS
 SELECT i AS id, (i % 5)::text AS c, sin(i * 0.1)::float8 AS x, (i % 3 = 0) AS b
 FROM generate_series(1, 300) i;
 CREATE TABLE ens_row_models AS
-SELECT vae_train(t, '{"epochs": 10, "seed": 3, "exclude": ["id"]}') AS model,
+SELECT vae_train(t, '{"epochs": 10, "seed": 3, "exclude": ["id"], "ensemble": 3}') AS model,
        (SELECT vae_train(t, '{"epochs": 10, "seed": 3, "exclude": ["id"], "ensemble": 1}') FROM ens_rows t)
          AS single
 FROM ens_rows t;
@@ -154,9 +156,9 @@ SELECT (SELECT array_agg(x.contribution) FROM vae_explain(e.model, t) x)
        vae_reconstruct(e.model, t) = vae_reconstruct(e.single, t) AS reconstruct_member_1
 FROM ens_row_models e, ens_rows t WHERE t.id = 7;
 SELECT count(DISTINCT pg_temp.ens_md5_but_time(m)) AS distinct_row_models
-FROM (SELECT vae_train(t, '{"epochs": 3, "seed": 4, "exclude": ["id"]}' ORDER BY id) AS m FROM ens_rows t
+FROM (SELECT vae_train(t, '{"epochs": 3, "seed": 4, "exclude": ["id"], "ensemble": 3}' ORDER BY id) AS m FROM ens_rows t
       UNION ALL
-      SELECT vae_train(t, '{"epochs": 3, "seed": 4, "exclude": ["id"]}' ORDER BY -id) FROM ens_rows t) x;
+      SELECT vae_train(t, '{"epochs": 3, "seed": 4, "exclude": ["id"], "ensemble": 3}' ORDER BY -id) FROM ens_rows t) x;
 
 --
 -- errors
@@ -184,3 +186,7 @@ FROM ens_models, generate_series(0, length(model) - 1, 97) p WHERE name = 'seed 
 SELECT pg_temp.error_of(substring(model FROM 1 FOR length(model) - 1)) AS truncated,
        pg_temp.error_of(set_byte(model, 4, 4)) AS version_4
 FROM ens_models WHERE name = 'seed 5';
+-- vae_detect over a source, row ensemble
+SELECT count(*) AS rows, bool_and(d.score = vae_score(e.model, t)) AS detect_source_same
+FROM ens_row_models e, vae_detect(e.model, 'SELECT * FROM ens_rows ORDER BY id') d
+JOIN ens_rows t ON t.id = d.row_number;

@@ -140,7 +140,7 @@ typedef enum VcOptionType
 	  "auto", \
 	  "auto: the GPU worker when one is configured and answers, else the CPU; gpu: the worker or an error; cpu: never the worker") \
 	X(ensemble, INT, ensemble, VC_OPT_NOT_IN_BLOCK, -1, VC_IRANGE(1, VC_MAX_ENSEMBLE), VC_OPTF_UNSET, NULL, \
-	  "3 below 50,000 rows, else 1", \
+	  "1", \
 	  "networks trained with the seeds seed, seed + 1000, ...; the score is the mean of their scores, each centered on its median training score and divided by its interquartile range")
 
 /* VC_OPTION_hidden, VC_OPTION_latent_dim, ...: indexes into vc_option_defs */

@@ -40,6 +40,7 @@ struct VcBatch
 	VcNet		net;			/* rows * max(1, mc_samples) rows */
 	float	   *xn;				/* [rows x width] normalized rows */
 	double	   *logp;			/* [mc_samples] */
+	VcScratch  *scratch;		/* an ensemble's rows are scored one by one */
 };
 
 /*
@@ -68,6 +69,11 @@ vc_batch_create(const VcModel *m)
 	b->width = m->n_cols;
 	b->xn = vc_alloc0(sizeof(float) * (size_t) b->rows * b->width);
 	b->logp = vc_alloc(sizeof(double) * L);
+	if (m->n_members > 1 && (b->scratch = vc_scratch_create(m)) == NULL)
+	{
+		vc_batch_free(b);
+		return NULL;
+	}
 	if (!b->xn || !b->logp || vc_net_init(&b->net, m, b->rows * L, 0) != VC_OK)
 	{
 		vc_batch_free(b);
@@ -88,6 +94,7 @@ vc_batch_free(VcBatch *b)
 	vc_net_free(&b->net);
 	vc_free(b->xn);
 	vc_free(b->logp);
+	vc_scratch_free(b->scratch);
 	vc_free(b);
 }
 
@@ -185,6 +192,26 @@ vc_score_batch(const VcModel *m, VcBatch *b, const float *x, int n, unsigned met
 	{
 		snprintf(errmsg, VC_ERRMSG_LEN, "a block holds at most %d rows, got %d", b->rows, n);
 		return VC_EINVAL;
+	}
+
+	/*
+	 * An ensemble's score is the robust mean of its members' (vc_ensemble.c):
+	 * row by row through vc_score_row, the same bits as vae_score's.
+	 */
+	if (m->n_members > 1)
+	{
+		for (r = 0; r < n; r++)
+		{
+			VcStatus	st = vc_score_row(m, b->scratch, x + (size_t) r * b->width, methods,
+										  out + (size_t) r * VC_N_METHODS, errmsg);
+
+			if (st != VC_OK)
+			{
+				*bad = r;
+				return st;
+			}
+		}
+		return VC_OK;
 	}
 	for (r = 0; r < n; r++)
 	{

@@ -553,8 +553,8 @@ TestEnsemble(void)
 	vc_options_decode(block, &back, NULL);
 	ok(back.ensemble == -1 && back.seed == o.seed, "the block does not carry ensemble");
 	vc_options_init(&o);
-	ok(vc_options_resolve(&o, 49999, DIM, err) == VC_OK && o.ensemble == 3,
-	   "default: 3 networks below 50,000 rows");
+	ok(vc_options_resolve(&o, 49999, DIM, err) == VC_OK && o.ensemble == 1,
+	   "default: 1 network below 50,000 rows (an ensemble is asked for)");
 	vc_options_init(&o);
 	ok(vc_options_resolve(&o, 50000, DIM, err) == VC_OK && o.ensemble == 1,
 	   "default: 1 network from 50,000 rows");
