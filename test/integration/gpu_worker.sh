@@ -155,6 +155,9 @@ check "device 'gpu' trains on the worker: scores equal the CPU model's bit for b
 	[ "$(echo "$out" | sed -n 1p)" = t ]
 check "vae_model_info reports the device that trained it (daemon's CPU backend: cpu; requested: gpu)" \
 	[ "$(echo "$out" | sed -n 2p)" = "cpu|gpu" ]
+out=$(psql_a -At -c "$GW" -c "SELECT score_bytes(vae_train(f, '{$OPTS, \"device\": \"gpu\", \"ensemble\": 3}'))
+	= (SELECT score_bytes(vae_train(f, '{$OPTS, \"device\": \"cpu\", \"ensemble\": 3}')) FROM small) FROM small" 2>&1)
+check "an ensemble of three trained on the worker scores as the CPU's, bit for bit" [ "$out" = t ]
 grep -qi "job" "$gpud_log"
 check "the daemon logged the job" [ $? -eq 0 ]
 
@@ -171,9 +174,8 @@ check "a model merged from parts' samples trains on the worker, same scores as t
 out=$(psql_a -At -c "$GW" -c "SELECT length(vae_train(f, '{$OPTS, \"device\": \"gpu\", \"verbose\": true, \"ensemble\": 1}')) > 0 FROM small" 2>&1)
 check "verbose: one NOTICE per epoch from the worker's PROGRESS" \
 	[ "$(echo "$out" | grep -c 'NOTICE:  vae_train epoch')" -eq 4 ]
-# the models above are ensembles of three (the default for a table this
-# small), each network trained by the worker; the NOTICEs name the network
-out=$(psql_a -At -c "$GW" -c "SELECT length(vae_train(f, '{$OPTS, \"device\": \"gpu\", \"verbose\": true}')) > 0 FROM small" 2>&1)
+# an ensemble of three: each network trained by the worker; the NOTICEs name the network
+out=$(psql_a -At -c "$GW" -c "SELECT length(vae_train(f, '{$OPTS, \"device\": \"gpu\", \"verbose\": true, \"ensemble\": 3}')) > 0 FROM small" 2>&1)
 check "verbose ensemble: one NOTICE per epoch of each of the 3 networks, naming it" \
 	[ "$(echo "$out" | grep -c 'NOTICE:  vae_train epoch [0-9] (network [1-3] of 3)')" -eq 12 ]
 

@@ -560,8 +560,8 @@ TestEnsemble(void)
 	   "default: 1 network from 50,000 rows");
 	vc_options_init(&o);
 	o.max_rows = 1000;
-	ok(vc_options_resolve(&o, 1000000, DIM, err) == VC_OK && o.ensemble == 3,
-	   "default: counted on the rows max_rows keeps");
+	ok(vc_options_resolve(&o, 1000000, DIM, err) == VC_OK && o.ensemble == 1,
+	   "default: one network with max_rows too");
 	BaseOptions(&o);
 	bytes = ModelBytes(&o, &len);
 	ok(bytes && vc_model_deserialize(bytes, len, &m, err) == VC_OK && m->opt.ensemble == 1,
