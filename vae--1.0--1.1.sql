@@ -711,24 +711,28 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 -- and the most contributing columns, per row or over a relation or query.
 -- ---------------------------------------------------------------------------
 CREATE TYPE vae_detection AS (
-	score double precision,		-- vae_score(model, r): recon_prob
-	threshold double precision,	-- vae_threshold(model, contamination), or vae_threshold(model)
+	score double precision,		-- vae_score(model, r, method): recon_prob by default
+	threshold double precision,	-- vae_threshold(model, contamination, method), or the method's automatic one
 	is_anomaly boolean,			-- score > threshold
 	percentile double precision,	-- share of the stored training scores below score
 	top jsonb					-- the most contributing columns, largest first
 );
 
--- Not STRICT: a NULL contamination means the automatic threshold (a NULL
--- model or row still gives NULL).  IMMUTABLE: the result depends on the
--- arguments alone, as vae_score's does.
+-- Not STRICT: a NULL contamination means the automatic threshold of the
+-- method (a NULL model, row or method still gives NULL).  IMMUTABLE: the
+-- result depends on the arguments alone, as vae_score's does.  The method is
+-- the last argument of every form (recon_prob by default); top is
+-- vae_explain's, whatever the method.
 CREATE FUNCTION vae_detect(model bytea, r record, contamination double precision DEFAULT NULL,
-                           top_columns integer DEFAULT 3)
+                           top_columns integer DEFAULT 3,
+                           method vae_method DEFAULT 'recon_prob')
 RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION vae_detect(model bytea, features anyarray,
                            contamination double precision DEFAULT NULL,
-                           top_columns integer DEFAULT 3)
+                           top_columns integer DEFAULT 3,
+                           method vae_method DEFAULT 'recon_prob')
 RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
@@ -743,7 +747,8 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- the leader.
 CREATE FUNCTION vae_detect(model bytea, source regclass,
                            contamination double precision DEFAULT NULL,
-                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3,
+                           method vae_method DEFAULT 'recon_prob')
 RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
               is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
 AS 'MODULE_PATHNAME', 'vae_detect_source'
@@ -751,7 +756,8 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 
 CREATE FUNCTION vae_detect(model bytea, query text,
                            contamination double precision DEFAULT NULL,
-                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3,
+                           method vae_method DEFAULT 'recon_prob')
 RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
               is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
 AS 'MODULE_PATHNAME', 'vae_detect_source'
@@ -760,19 +766,22 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 -- vae_detect by a registered model's name (Named models): the same C
 -- functions, the name looked up once per query; STABLE, as every name form.
 CREATE FUNCTION vae_detect(model text, r record, contamination double precision DEFAULT NULL,
-                           top_columns integer DEFAULT 3)
+                           top_columns integer DEFAULT 3,
+                           method vae_method DEFAULT 'recon_prob')
 RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
 LANGUAGE C STABLE PARALLEL SAFE;
 
 CREATE FUNCTION vae_detect(model text, features anyarray,
                            contamination double precision DEFAULT NULL,
-                           top_columns integer DEFAULT 3)
+                           top_columns integer DEFAULT 3,
+                           method vae_method DEFAULT 'recon_prob')
 RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
 LANGUAGE C STABLE PARALLEL SAFE;
 
 CREATE FUNCTION vae_detect(model text, source regclass,
                            contamination double precision DEFAULT NULL,
-                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3,
+                           method vae_method DEFAULT 'recon_prob')
 RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
               is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
 AS 'MODULE_PATHNAME', 'vae_detect_source'
@@ -780,7 +789,8 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 
 CREATE FUNCTION vae_detect(model text, query text,
                            contamination double precision DEFAULT NULL,
-                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3)
+                           anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3,
+                           method vae_method DEFAULT 'recon_prob')
 RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
               is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
 AS 'MODULE_PATHNAME', 'vae_detect_source'

@@ -17,11 +17,11 @@
 #   4. the backend's peak memory (VmHWM) training the KDD-like network,
 #      against the goal of at most 1.25 x the rows' size + 64 MB;
 #   5. detection over a table: the set-returning vae_detect(model,
-#      'kdd'::regclass, ...) in one backend, and the core's batched scoring
-#      (bench/cpu_score.c: vc_score_batch against vc_score_row, one thread,
-#      and whether they differ in any bit), for mse and recon_prob, against
-#      PyTorch's batched forward pass on one thread, in wall and CPU time
-#      (goal: at least 1.0x).
+#      'kdd'::regclass, ..., method => 'mse' | 'recon_prob') in one backend,
+#      and the core's batched scoring (bench/cpu_score.c: vc_score_batch
+#      against vc_score_row, one thread, and whether they differ in any
+#      bit), for mse and recon_prob, against PyTorch's batched forward pass
+#      on one thread, in wall and CPU time (goal: at least 1.0x).
 #
 # Usage: bench/cpu.sh               full run (under ~10 minutes on 2 cores)
 #        QUICK=1 bench/cpu.sh       smoke run with reduced sizes

@@ -217,3 +217,95 @@ SELECT count(*) AS still_there FROM vd_traffic;
 -- crashed the backend here)
 SELECT count(*) / 0 FROM vd_models m, vae_detect(m.model, 'vd_traffic'::regclass) d WHERE m.name = 'rows';
 SELECT count(*) > 0 AS still_here FROM vd_models m, vae_detect(m.model, 'vd_traffic'::regclass) d WHERE m.name = 'rows';
+
+--
+-- The scoring method, the last argument of every form (recon_prob by
+-- default): the score is vae_score(model, r, method)'s and the threshold
+-- vae_threshold(model, c, method)'s, bit for bit; with no contamination the
+-- method's own automatic cut, Q3 + 1.5 (Q3 - Q1) of its training scores.
+--
+-- an ensemble too: its stored training scores are kept per method
+INSERT INTO vd_models
+SELECT 'ensemble', vae_train(t, '{"epochs": 5, "seed": 1, "exclude": ["id"], "ensemble": 3}')
+FROM vd_traffic t WHERE id <= 300;
+-- per row, each method and model
+SELECT m.name, meth,
+       bool_and(d.score = vae_score(m.model, t, meth)) AS score_is_vae_score,
+       bool_and(d.threshold = vae_threshold(m.model, 0.05, meth)) AS threshold,
+       bool_and(d.is_anomaly = (d.score > d.threshold)) AS verdict,
+       bool_and(a.threshold = q.q3 + 1.5 * (q.q3 - q.q1)) AS auto_is_the_fence,
+       bool_and(a.score = d.score AND a.percentile = d.percentile) AS same_row,
+       bool_and(d.top = (vae_detect(m.model, t, 0.05)).top) AS top_whatever_the_method
+FROM vd_models m, vd_traffic t, unnest(enum_range(NULL::vae_method)) AS meth,
+     LATERAL vae_detect(m.model, t, 0.05, method => meth) d,
+     LATERAL vae_detect(m.model, t, NULL, 3, meth) a,
+     LATERAL (SELECT vae_threshold(m.model, 0.25, meth) AS q3,
+                     vae_threshold(m.model, 0.75, meth) AS q1) q
+WHERE m.name IN ('rows', 'ensemble')
+GROUP BY 1, 2 ORDER BY 1, 2;
+-- the array form
+SELECT meth,
+       bool_and(d.score = vae_score(m.model, t.f, meth)) AS score_is_vae_score,
+       bool_and(d.threshold = vae_threshold(m.model, 0.05, meth)) AS threshold
+FROM (SELECT ARRAY[port, coalesce(bytes, 100), id % 3]::real[] AS f FROM vd_traffic) t,
+     vd_models m, unnest(enum_range(NULL::vae_method)) AS meth,
+     LATERAL vae_detect(m.model, t.f, 0.05, 3, meth) d
+WHERE m.name = 'array' GROUP BY 1 ORDER BY 1;
+-- the methods differ: their own scores, cuts and percentiles
+SELECT count(DISTINCT d.threshold) AS thresholds, count(DISTINCT d.score) AS scores
+FROM vd_models m, vd_traffic t, unnest(enum_range(NULL::vae_method)) AS meth,
+     LATERAL vae_detect(m.model, t, method => meth) d
+WHERE m.name = 'rows' AND t.id = 1;
+SELECT meth, d.is_anomaly, d.percentile = 1 AS above_every_training_row
+FROM vd_models m, vd_traffic t, unnest(enum_range(NULL::vae_method)) AS meth,
+     LATERAL vae_detect(m.model, t, 0.01, method => meth) d
+WHERE m.name = 'rows' AND t.id = 1001 ORDER BY 1;
+-- over a relation and a query: what the per-row form says, for each method
+SELECT m.name, meth,
+       bool_and(d.score = vae_score(m.model, x.b, meth)) AS score_is_vae_score,
+       bool_and(d.threshold = vae_threshold(m.model, 0.05, meth)) AS threshold,
+       bool_and(d.is_anomaly = p.is_anomaly AND d.percentile = p.percentile) AS per_row_form_agrees,
+       bool_and((d.top = p.top) IS NOT FALSE) AS same_top
+FROM vd_models m, unnest(enum_range(NULL::vae_method)) AS meth,
+     vae_detect(m.model, 'SELECT * FROM vd_big ORDER BY k, port', 0.05, false, 3, meth) d
+     JOIN (SELECT row_number() OVER (ORDER BY k, port) AS n, b FROM vd_big b) x ON x.n = d.row_number,
+     LATERAL vae_detect(m.model, x.b, 0.05, 3, meth) p
+WHERE m.name IN ('rows', 'ensemble')
+GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT meth,
+       bool_and(d.score = vae_score(m.model, x.t, meth)) AS score_is_vae_score,
+       bool_and(d.threshold = p.threshold AND d.percentile = p.percentile) AS auto_per_row_agrees
+FROM vd_models m, unnest(enum_range(NULL::vae_method)) AS meth,
+     vae_detect(m.model, 'SELECT * FROM vd_traffic ORDER BY id', method => meth) d
+     JOIN (SELECT row_number() OVER (ORDER BY id) AS n, t FROM vd_traffic t) x ON x.n = d.row_number,
+     LATERAL vae_detect(m.model, x.t, method => meth) p
+WHERE m.name = 'rows' GROUP BY 1 ORDER BY 1;
+-- by a registered model's name: the same C functions
+SELECT vae_register('vd_rows', model) AS version FROM vd_models WHERE name = 'rows';
+SELECT bool_and(dn = db) AS per_row_by_name
+FROM vd_traffic t, vd_models m, LATERAL vae_detect('vd_rows', t, 0.05, 3, 'mse') dn,
+     LATERAL vae_detect(m.model, t, 0.05, 3, 'mse') db
+WHERE m.name = 'rows';
+SELECT (SELECT array_agg(d ORDER BY row_number)
+        FROM vae_detect('vd_rows', 'vd_traffic'::regclass, method => 'elbo') d)
+     = (SELECT array_agg(d ORDER BY row_number)
+        FROM vd_models m, vae_detect(m.model, 'vd_traffic'::regclass, method => 'elbo') d
+        WHERE m.name = 'rows') AS set_by_name;
+-- in a view
+CREATE VIEW vd_flagged_mse AS
+SELECT t.*, d.*
+FROM vd_traffic t, vd_models m, LATERAL vae_detect(m.model, t, 0.01, method => 'mse') d
+WHERE m.name = 'rows' AND d.is_anomaly;
+SELECT id, is_anomaly FROM vd_flagged_mse WHERE id > 1000 ORDER BY id;
+SELECT count(*) = (SELECT count(*) FROM vd_traffic t, vd_models m
+                   WHERE m.name = 'rows'
+                     AND vae_score(m.model, t, 'mse'::vae_method)
+                         > vae_threshold(m.model, 0.01, 'mse'::vae_method))
+       AS view_flags_what_vae_score_does
+FROM vd_flagged_mse;
+-- NULL method: NULL, or no rows, as from a strict function; an unknown one
+SELECT vae_detect(m.model, t, 0.05, 3, NULL) IS NULL AS null_method
+FROM vd_traffic t, vd_models m WHERE m.name = 'rows' AND t.id = 1;
+SELECT count(*) FROM vd_models m, vae_detect(m.model, 'vd_traffic'::regclass, method => NULL) d
+WHERE m.name = 'rows';
+SELECT pg_temp.err($$SELECT vae_detect(model, t, method => 'nll') FROM vd_traffic t, vd_models WHERE name = 'rows'$$);

@@ -197,6 +197,9 @@ extern Datum VaeCompactRowJsonb(const VcSchema *schema, const float *x);
 /* vae_score.c: ERROR 22023 unless 0 <= contamination <= 1 */
 extern void VaeCheckContamination(double contamination);
 
+/* vae_score.c: a vae_method enum value (its OID) as a VC_METHOD_* number; ERROR for an unknown label */
+extern int	VaeEnumMethod(Oid value);
+
 /* vae_model_cache.c */
 typedef struct VaeModelCache
 {

@@ -1,13 +1,16 @@
 /*
  * vae_detect.c - detection in one call: vae_detect(model, row or features
- * [, contamination [, top_columns]]) returns a vae_detection, the score, the
- * threshold it is compared with, the verdict, where the score lies among
- * the training rows' scores, and the columns that contribute most (the
- * set-returning form over a relation or query is vae_detect_srf.c).
+ * [, contamination [, top_columns [, method]]]) returns a vae_detection, the
+ * score, the threshold it is compared with, the verdict, where the score
+ * lies among the training rows' scores, and the columns that contribute
+ * most (the set-returning form over a relation or query is
+ * vae_detect_srf.c).
  *
- * The score is vae_score's (the default method, recon_prob) bit for bit, and
- * the threshold vae_threshold's, so a report built on vae_detect agrees
- * with queries written with those.  Deterministic: IMMUTABLE, like them.
+ * The score is vae_score(model, r, method)'s bit for bit (recon_prob by
+ * default), and the threshold vae_threshold(model, contamination, method)'s,
+ * so a report built on vae_detect agrees with queries written with those.
+ * The top columns are vae_explain's, whatever the method.  Deterministic:
+ * IMMUTABLE, like them.
  */
 #include "vae_detect.h"
 #include "vae_rows.h"
@@ -24,13 +27,23 @@
 
 PG_FUNCTION_INFO_V1(vae_detect_row);
 
+int
+VaeDetectMethod(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() <= argno)
+		return VC_METHOD_RECON_PROB;
+	if (PG_ARGISNULL(argno))
+		return -1;
+	return VaeEnumMethod(PG_GETARG_OID(argno));
+}
+
 double
-VaeDetectThreshold(const VcModel *m, double c, bool is_null)
+VaeDetectThreshold(const VcModel *m, int method, double c, bool is_null)
 {
 	if (is_null)
-		return vc_threshold_auto(m, VAE_DETECT_METHOD);
+		return vc_threshold_auto(m, method);
 	VaeCheckContamination(c);
-	return vc_threshold(m, VAE_DETECT_METHOD, c);
+	return vc_threshold(m, method, c);
 }
 
 int
@@ -50,9 +63,9 @@ VaeDetectTopCount(int32 n, bool is_null)
  * below score over their number; NULL-worthy NaN when the model holds none.
  */
 double
-VaeDetectPercentile(const VcModel *m, double score)
+VaeDetectPercentile(const VcModel *m, int method, double score)
 {
-	const float *sc = m->scores[VAE_DETECT_METHOD];
+	const float *sc = m->scores[method];
 	int			lo = 0,
 				hi = m->n_scores;
 
@@ -234,10 +247,10 @@ VaeDetectTop(const VcModel *m, VcScratch *scratch, const float *x, char **texts,
 }
 
 /*
- * vae_detect(model, r record or features anyarray, contamination, top_columns)
- * -> vae_detection.  Not STRICT: a NULL contamination is the automatic
- * threshold and a NULL top_columns the default; a NULL model or row gives
- * NULL, as a strict function would.
+ * vae_detect(model, r record or features anyarray, contamination, top_columns,
+ * method) -> vae_detection.  Not STRICT: a NULL contamination is the
+ * automatic threshold and a NULL top_columns the default; a NULL model, row
+ * or method gives NULL, as a strict function would.
  */
 Datum
 vae_detect_row(PG_FUNCTION_ARGS)
@@ -251,12 +264,15 @@ vae_detect_row(PG_FUNCTION_ARGS)
 	double		score,
 				threshold,
 				pct;
-	int			top;
+	int			top,
+				method;
 	char		msg[VC_ERRMSG_LEN];
 	Datum		v[5];
 	bool		nulls[5] = {false, false, false, false, false};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if ((method = VaeDetectMethod(fcinfo, 4)) < 0)
 		PG_RETURN_NULL();
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
@@ -264,7 +280,7 @@ vae_detect_row(PG_FUNCTION_ARGS)
 				 errmsg("vae_detect must be called where a composite result is accepted")));
 	c = VaeGetModel(fcinfo, 0);
 	m = c->model;
-	threshold = VaeDetectThreshold(m, PG_NARGS() > 2 ? PG_GETARG_FLOAT8(2) : 0.0,
+	threshold = VaeDetectThreshold(m, method, PG_NARGS() > 2 ? PG_GETARG_FLOAT8(2) : 0.0,
 								   PG_NARGS() <= 2 || PG_ARGISNULL(2));
 	top = VaeDetectTopCount(PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 0,
 							PG_NARGS() <= 3 || PG_ARGISNULL(3));
@@ -273,9 +289,9 @@ vae_detect_row(PG_FUNCTION_ARGS)
 	x = VaeGetScoringInputTexts(fcinfo, c, 1, texts);
 
 	/* exactly vae_score's call: the same bits */
-	VaeCheckStatus(vc_score_row(m, c->scratch, x, 1u << VAE_DETECT_METHOD, out, msg), msg);
-	score = out[VAE_DETECT_METHOD];
-	pct = VaeDetectPercentile(m, score);
+	VaeCheckStatus(vc_score_row(m, c->scratch, x, 1u << method, out, msg), msg);
+	score = out[method];
+	pct = VaeDetectPercentile(m, method, score);
 
 	v[0] = Float8GetDatum(score);
 	v[1] = Float8GetDatum(threshold);

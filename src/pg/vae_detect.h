@@ -1,7 +1,8 @@
 /*
  * vae_detect.h - what both forms of vae_detect share (vae_detect.c): the
- * threshold from a contamination, the percentile of a score among the
- * stored training scores, and the jsonb of the most contributing columns.
+ * method argument, the threshold from a contamination, the percentile of a
+ * score among the stored training scores of the method, and the jsonb of the
+ * most contributing columns.
  */
 #ifndef VAE_DETECT_H
 #define VAE_DETECT_H
@@ -11,20 +12,25 @@
 /* the most contributing columns listed in top when the call does not say */
 #define VAE_DETECT_TOP_DEFAULT 3
 
-/* the method vae_detect scores with: vae_score's and vae_threshold's default */
-#define VAE_DETECT_METHOD VC_METHOD_RECON_PROB
+/*
+ * The method argument argno (0-based: the last argument, a vae_method) as a
+ * VC_METHOD_* number, recon_prob when the call has no such argument; -1 when
+ * it is NULL (the call then gives no result, as the STRICT vae_score would)
+ */
+extern int	VaeDetectMethod(FunctionCallInfo fcinfo, int argno);
 
 /*
- * The cut of contamination c (checked: 0 <= c <= 1), or the automatic one
- * (vae_threshold(model)) when is_null
+ * The cut of contamination c (checked: 0 <= c <= 1) of method's stored
+ * training scores, or that method's automatic one (vc_threshold_auto) when
+ * is_null
  */
-extern double VaeDetectThreshold(const VcModel *m, double c, bool is_null);
+extern double VaeDetectThreshold(const VcModel *m, int method, double c, bool is_null);
 
 /* the number of top columns asked for: the default when is_null, ERROR 22023 below 0 */
 extern int	VaeDetectTopCount(int32 n, bool is_null);
 
-/* the share of the model's stored training scores strictly below score */
-extern double VaeDetectPercentile(const VcModel *m, double score);
+/* the share of the model's stored training scores of method strictly below score */
+extern double VaeDetectPercentile(const VcModel *m, int method, double score);
 
 /*
  * The explanation of raw row x at its latent mean (the model's scratch is

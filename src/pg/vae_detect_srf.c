@@ -1,7 +1,8 @@
 /*
  * vae_detect_srf.c - vae_detect(model, source regclass | query text
- * [, contamination [, anomalies_only [, top_columns]]]): detection over a
- * whole relation or query, the rows read by the function itself.
+ * [, contamination [, anomalies_only [, top_columns [, method]]]]):
+ * detection over a whole relation or query, the rows read by the function
+ * itself.
  *
  * The rows come through SPI from a read-only cursor, DETECT_FETCH_ROWS at a
  * time; each fetch is read into raw rows and scored by the core's batched
@@ -11,9 +12,9 @@
  * a row is read, scored or explained names the row (its position in the
  * source) in its context.
  *
- * A row's score is the one vae_score and the per-row vae_detect give it,
- * bit for bit wherever the BLAS computes a row of a product the same at any
- * row count (docs/scoring.md, test/unit/test_batch.c).  Explaining a row
+ * A row's score is the one vae_score and the per-row vae_detect give it
+ * with the same method, bit for bit wherever the BLAS computes a row of a
+ * product the same at any row count (docs/scoring.md, test/unit/test_batch.c).  Explaining a row
  * costs a decoder pass and a jsonb: top and row_data are given for the
  * anomalies only, NULL for the other rows.
  */
@@ -59,6 +60,7 @@ typedef struct DetectRun
 	VaeModelCache *c;
 	const VcModel *m;
 	VcBatch    *batch;
+	int			method;			/* VC_METHOD_* */
 	double		threshold;
 	bool		anomalies_only;
 	int			top;
@@ -240,7 +242,7 @@ ScoreFetch(DetectRun *run, int64 first, int n)
 		for (i = 0; i < nb; i++)
 			memcpy(run->block + (size_t) i * w, run->raw + (size_t) run->order[at + i] * w,
 				   sizeof(float) * w);
-		st = vc_score_batch(run->m, run->batch, run->block, nb, 1u << VAE_DETECT_METHOD,
+		st = vc_score_batch(run->m, run->batch, run->block, nb, 1u << run->method,
 							run->scores, &bad, msg);
 		if (st != VC_OK)
 		{
@@ -249,7 +251,7 @@ ScoreFetch(DetectRun *run, int64 first, int n)
 		}
 		for (i = 0; i < nb; i++)
 			run->fetch_scores[run->order[at + i]] =
-				run->scores[(size_t) i * VC_N_METHODS + VAE_DETECT_METHOD];
+				run->scores[(size_t) i * VC_N_METHODS + run->method];
 	}
 }
 
@@ -287,7 +289,7 @@ EmitFetch(DetectRun *run, ReturnSetInfo *rsinfo, SPITupleTable *tt, int64 first,
 		nulls[COL_THRESHOLD] = isnan(run->threshold);
 		if (!run->isnull[i])
 		{
-			double		pct = VaeDetectPercentile(run->m, score);
+			double		pct = VaeDetectPercentile(run->m, run->method, score);
 
 			v[COL_SCORE] = Float8GetDatum(score);
 			nulls[COL_SCORE] = false;
@@ -316,9 +318,10 @@ EmitFetch(DetectRun *run, ReturnSetInfo *rsinfo, SPITupleTable *tt, int64 first,
 
 /*
  * vae_detect(model, source regclass or query text, contamination,
- * anomalies_only, top_columns): one result row per source row (or per
- * anomaly), in the source's order.  Not STRICT, for the NULL contamination
- * (the automatic threshold); a NULL model or source gives no rows.
+ * anomalies_only, top_columns, method): one result row per source row (or
+ * per anomaly), in the source's order.  Not STRICT, for the NULL
+ * contamination (the automatic threshold); a NULL model, source or method
+ * gives no rows.
  */
 Datum
 vae_detect_source(PG_FUNCTION_ARGS)
@@ -337,9 +340,11 @@ vae_detect_source(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		return (Datum) 0;
 	memset(&run, 0, sizeof(run));
+	if ((run.method = VaeDetectMethod(fcinfo, 5)) < 0)
+		return (Datum) 0;
 	run.c = VaeGetModel(fcinfo, 0);
 	run.m = run.c->model;
-	run.threshold = VaeDetectThreshold(run.m, PG_ARGISNULL(2) ? 0.0 : PG_GETARG_FLOAT8(2),
+	run.threshold = VaeDetectThreshold(run.m, run.method, PG_ARGISNULL(2) ? 0.0 : PG_GETARG_FLOAT8(2),
 									   PG_ARGISNULL(2));
 	run.anomalies_only = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	run.top = VaeDetectTopCount(PG_ARGISNULL(4) ? 0 : PG_GETARG_INT32(4), PG_ARGISNULL(4));

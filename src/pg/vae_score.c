@@ -58,10 +58,10 @@ ParseMethod(text *t)
  * A vae_method enum value (the 1.1 signatures: no collation, so postgres_fdw
  * ships the call; docs/scale-out.md) as a method number.  The label is read
  * from pg_enum per call, so a renamed label cannot be stale; one that names
- * no method errors like an unknown text.
+ * no method errors like an unknown text.  Shared with vae_detect.
  */
-static int
-EnumMethod(Oid value)
+int
+VaeEnumMethod(Oid value)
 {
 	HeapTuple	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(value));
 	int			m;
@@ -115,7 +115,7 @@ vae_score(PG_FUNCTION_ARGS)
 Datum
 vae_score_m(PG_FUNCTION_ARGS)
 {
-	return Score(fcinfo, EnumMethod(PG_GETARG_OID(2)));
+	return Score(fcinfo, VaeEnumMethod(PG_GETARG_OID(2)));
 }
 
 /* a contamination must be a share: ERROR 22023 otherwise */
@@ -158,7 +158,7 @@ vae_threshold(PG_FUNCTION_ARGS)
 Datum
 vae_threshold_m(PG_FUNCTION_ARGS)
 {
-	return Threshold(fcinfo, EnumMethod(PG_GETARG_OID(2)));
+	return Threshold(fcinfo, VaeEnumMethod(PG_GETARG_OID(2)));
 }
 
 /*
