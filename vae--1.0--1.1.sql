@@ -1051,6 +1051,37 @@ $$;
 -- vae_report_drop(name [, drop_findings]): forget the report (its runs,
 -- errors and retrains), unschedule its job and, unless drop_findings is
 -- false, drop its findings table.
+-- The owner check of the functions that act on a report: only a member of
+-- the role that created it (or a superuser) may run, drop or retrain it
+-- (ERROR 42501), so that a report's triggers and view functions never run
+-- with another role's rights.
+CREATE FUNCTION vae_report_check_owner(r vae_report_state, action text)
+RETURNS void LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.created_by)
+	   OR NOT pg_catalog.pg_has_role(current_user, r.created_by, 'USAGE') THEN
+		RAISE EXCEPTION '%: report "%" belongs to role "%"', action, r.name, r.created_by
+			USING ERRCODE = 'insufficient_privilege',
+			      HINT = 'Run it as that role or a member of it.';
+	END IF;
+END
+$$;
+
+-- The stored names of report r, checked again and written back as PostgreSQL
+-- prints them (a source or findings table that no longer exists is ERROR
+-- 42P01): what the dynamic SQL of a run splices in is always a name.
+CREATE FUNCTION vae_report_checked(r vae_report_state)
+RETURNS vae_report_state LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+	r.source := r.source::regclass::text;
+	r.findings := r.findings::regclass::text;
+	r.key_type := r.key_type::regtype::text;
+	RETURN r;
+END
+$$;
+
 CREATE FUNCTION vae_report_drop(name text, drop_findings boolean DEFAULT true)
 RETURNS void LANGUAGE plpgsql VOLATILE
 AS $$
@@ -1061,13 +1092,16 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'vae_report_drop: no report named "%"', name USING ERRCODE = 'undefined_object';
 	END IF;
+	PERFORM vae_report_check_owner(r, 'vae_report_drop');
 	IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
 		EXECUTE 'SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname IN ($1, $2)'
 		USING 'vae_report:' || r.name, 'vae_retrain:' || r.name;
 	END IF;
 	DELETE FROM vae_report_state s WHERE s.name = r.name;
 	IF drop_findings THEN
-		EXECUTE format('DROP TABLE IF EXISTS %s', r.findings);
+		IF to_regclass(r.findings) IS NOT NULL THEN
+			EXECUTE format('DROP TABLE %s', to_regclass(r.findings));
+		END IF;
 	END IF;
 END
 $$;
@@ -1116,14 +1150,25 @@ BEGIN
 END
 $$;
 
+-- Is an error of this SQLSTATE a row's own, one that scoring the row again
+-- would raise again: a data exception (class 22: NaN, a value that does not
+-- cast, a value out of range) or an exception raised by the source's own
+-- functions (P0001).  Anything else (a lock timeout, a deadlock, a
+-- serialization failure, out of memory, a column the source no longer has)
+-- is not the row's: it fails the run, which keeps its watermark.
+CREATE FUNCTION vae_report_row_error(state text)
+RETURNS boolean LANGUAGE sql IMMUTABLE
+AS $$ SELECT left(state, 2) = '22' OR state = 'P0001' $$;
+
 -- The rows of report r with key in (lo, keys[n]], keys the distinct keys
 -- there in order, whose statement failed: score each half in a
 -- subtransaction and split again the halves that fail, down to one key,
 -- which is recorded in vae_report_errors (message, SQLSTATE) and left out.
--- One bad key among n costs about 2 log2(n) statements instead of n.  An
--- error of class 42 is not a row's: the source no longer has what the model
--- reads (a column renamed, dropped, of another type); every row would fail,
--- so it fails the run.  Returns the rows read and the rows left out.
+-- One bad key among n costs about 2 log2(n) statements instead of n.  Only
+-- a row's own errors are recorded (vae_report_row_error); any other error
+-- (a column the source no longer has, a lock timeout, a deadlock) fails the
+-- run, which keeps its watermark.  Returns the rows read and the rows left
+-- out.
 CREATE FUNCTION vae_report_bisect(r vae_report_state, run bigint, model bytea, version integer,
                                   lo text, keys text[], OUT n bigint, OUT bad bigint)
 LANGUAGE plpgsql VOLATILE
@@ -1146,7 +1191,7 @@ BEGIN
 			RETURN;		-- it passed this time (a row changed meanwhile)
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
-			IF left(state, 2) = '42' THEN
+			IF NOT vae_report_row_error(state) THEN
 				RAISE;
 			END IF;
 		END;
@@ -1167,7 +1212,7 @@ BEGIN
 			n := n + vae_report_score(r, run, model, version, from_, part[cardinality(part)]);
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE;
-			IF left(state, 2) = '42' THEN
+			IF NOT vae_report_row_error(state) THEN
 				RAISE;
 			END IF;
 			SELECT * INTO sub FROM vae_report_bisect(r, run, model, version, from_, part);
@@ -1229,11 +1274,12 @@ DECLARE
 	v_keys     text[];
 BEGIN
 	PERFORM vae_report_path();
-	PERFORM pg_advisory_xact_lock(hashtextextended('vae_report:' || name, 0));
+	PERFORM pg_advisory_xact_lock(hashtextextended('vae_report:' || name, 0::bigint));
 	SELECT * INTO r FROM vae_report_state s WHERE s.name = vae_report_run.name FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'vae_report_run: no report named "%"', name USING ERRCODE = 'undefined_object';
 	END IF;
+	PERFORM vae_report_check_owner(r, 'vae_report_run');
 	v_run := nextval(pg_get_serial_sequence(format('%I.vae_report_history', v_schema), 'run'));
 	v_from := r.watermark;
 	v_batch := greatest(coalesce((r.options->>'batch_size')::bigint, 1000), 1);
@@ -1241,6 +1287,7 @@ BEGIN
 	v_wait := coalesce(r.options->>'writer_wait', '10s');
 	PERFORM vae_report_scratch();
 	BEGIN
+		r := vae_report_checked(r);
 		v_model := vae_model(r.model);
 		SELECT g.version INTO v_version FROM vae_model_registry g
 		WHERE g.name = r.model AND g.state = 'deployed';
@@ -1458,11 +1505,13 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	PERFORM vae_report_path();
-	PERFORM pg_advisory_xact_lock(hashtextextended('vae_report_retrain:' || name, 0));
+	PERFORM pg_advisory_xact_lock(hashtextextended('vae_report_retrain:' || name, 0::bigint));
 	SELECT * INTO r FROM vae_report_state s WHERE s.name = vae_report_retrain.name;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'vae_report_retrain: no report named "%"', name USING ERRCODE = 'undefined_object';
 	END IF;
+	PERFORM vae_report_check_owner(r, 'vae_report_retrain');
+	r := vae_report_checked(r);
 	v_alpha := coalesce((options->>'alpha')::double precision,
 	                    (r.options->>'drift_alpha')::double precision, 0.001);
 	IF source IS NULL THEN

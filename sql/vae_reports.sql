@@ -91,8 +91,44 @@ ALTER VIEW rep_cast RENAME COLUMN hostname TO host;
 CALL vae_report_run('rep_cast_report');
 SELECT rows_scored, row_errors, watermark_to, error
 FROM vae_report_runs WHERE report = 'rep_cast_report' ORDER BY run DESC LIMIT 1;
+-- an error that is not a row's own (a lock timeout, raised here by a view
+-- function for one row): the run fails, no row is recorded as bad, and the
+-- watermark stays, so the next run scores the row
+CREATE FUNCTION rep_flaky(i integer) RETURNS integer LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF i = 53 AND current_setting('rep.flaky', true) = 'on' THEN
+		RAISE EXCEPTION 'lock timeout stand-in' USING ERRCODE = 'lock_not_available';
+	END IF;
+	RETURN i;
+END $$;
+CREATE OR REPLACE VIEW rep_cast AS
+SELECT rep_flaky(id) AS id, load::double precision AS load, port, host FROM rep_raw;
+INSERT INTO rep_raw (load, port, host) VALUES ('3', 1, 'db');
+SET rep.flaky = on;
+CALL vae_report_run('rep_cast_report');
+SELECT rows_scored, row_errors, watermark_from = watermark_to AS watermark_stays, error_sqlstate
+FROM vae_report_runs WHERE report = 'rep_cast_report' ORDER BY run DESC LIMIT 1;
+RESET rep.flaky;
+CALL vae_report_run('rep_cast_report');
+SELECT rows_scored, row_errors, watermark_to, error
+FROM vae_report_runs WHERE report = 'rep_cast_report' ORDER BY run DESC LIMIT 1;
+SELECT key, sqlstate, message FROM vae_report_errors WHERE report = 'rep_cast_report' ORDER BY run DESC LIMIT 1;
+-- another role may not run or drop the report, even with write access to
+-- the bookkeeping (its triggers and view functions would run with that
+-- role's rights)
+CREATE ROLE regress_vae_mallory;
+GRANT SELECT, UPDATE ON vae_report_state TO regress_vae_mallory;
+SET ROLE regress_vae_mallory;
+DO $$ BEGIN CALL vae_report_run('rep_cast_report');
+EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE '42501: %', SQLERRM; END $$;
+DO $$ BEGIN PERFORM vae_report_drop('rep_cast_report');
+EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE '42501: %', SQLERRM; END $$;
+RESET ROLE;
+REVOKE ALL ON vae_report_state FROM regress_vae_mallory;
+DROP ROLE regress_vae_mallory;
 SELECT vae_report_drop('rep_cast_report');
 DROP VIEW rep_cast;
+DROP FUNCTION rep_flaky(integer);
 DROP TABLE rep_raw;
 
 --
