@@ -97,3 +97,19 @@ SELECT vae_train_samples(s) FROM (SELECT vae_sample(r, '{"seed": 1}') s FROM (SE
 	UNION ALL SELECT vae_sample(r, '{"seed": 2}') FROM (SELECT 1 AS a) r) u;
 -- no rows
 SELECT vae_train_samples(s) FROM st WHERE false;
+-- forged attribute positions are clean errors, never a crash, and the
+-- session goes on: c's column at INT32_MAX (col + width wraps in int32), c
+-- at the row's end (col = dim) with width 0 and its dictionary, d's
+-- dictionary on c's float.  Bytes (from 1): c's col at 71 and width at 75,
+-- d's col at 158 (the SELECT of get_byte shows they are where expected).
+CREATE TABLE so_forge AS SELECT 'a'::text AS c, 'b'::text AS d FROM generate_series(1, 5);
+CREATE TEMP TABLE so_forged AS
+	SELECT decode(translate(vae_sample(so_forge)::text, E'\n', ''), 'base64') AS b FROM so_forge;
+CREATE FUNCTION pg_temp.st(bytea) RETURNS vae_train_state LANGUAGE sql AS
+	$$ SELECT translate(encode($1, 'base64'), E'\n', '')::vae_train_state $$;
+SELECT get_byte(b, 70) AS c_col, get_byte(b, 74) AS c_width, get_byte(b, 157) AS d_col FROM so_forged;
+SELECT vae_train_samples(pg_temp.st(overlay(b PLACING '\xffffff7f'::bytea FROM 71 FOR 4))) FROM so_forged;
+SELECT vae_train_samples(pg_temp.st(overlay(b PLACING '\x0200000000000000'::bytea FROM 71 FOR 8))) FROM so_forged;
+SELECT vae_train_samples(pg_temp.st(overlay(b PLACING '\x00000000'::bytea FROM 158 FOR 4))) FROM so_forged;
+SELECT 1 AS still_here;
+DROP TABLE so_forge;

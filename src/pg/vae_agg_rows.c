@@ -1149,6 +1149,43 @@ AddCategory(RowAttr *a, const char *text, uint64 hash, int64 count)
 }
 
 /*
+ * ERROR unless each attribute's floats [col, col + width) lie inside rows of
+ * dim floats and no two attributes claim the same float: the rows are read,
+ * and per-float tables indexed, at col (codes_of below, MergeRows'
+ * code_map, the final function), and a float's category codes are checked
+ * against one dictionary only.  An attribute other than an array (whose
+ * width is 0 until a non-NULL array is seen) has width 1, or its parts when
+ * cyclic, so its first float exists; one with a dictionary has width 1.
+ * Computed in int64: a forged col near INT32_MAX must not wrap around.
+ */
+static void
+CheckColumnRanges(const VaeRowsState *st, int32 dim)
+{
+	bool	   *claimed = palloc0(sizeof(bool) * Max(dim, 1));
+	int			j,
+				t;
+
+	for (j = 0; j < st->natts; j++)
+	{
+		const RowAttr *a = &st->attrs[j];
+
+		if (a->col < 0)
+			continue;
+		VaeStateCheck((int64) a->col + (int64) a->width <= (int64) dim, "column position");
+		VaeStateCheck(a->cls == VAE_CLASS_ARRAY ||
+					  (a->kind == VC_COL_CYCLIC ? a->width >= 1 : a->width == 1),
+					  "column width");
+		VaeStateCheck(a->dict == NULL || a->width == 1, "dictionary column");
+		for (t = 0; t < a->width; t++)
+		{
+			VaeStateCheck(!claimed[a->col + t], "overlapping columns");
+			claimed[a->col + t] = true;
+		}
+	}
+	pfree(claimed);
+}
+
+/*
  * A state from a payload (in cxt, the current context), checking every
  * length, range and code, so that a damaged or forged value is an ERROR:
  * the final function indexes dictionaries by the codes in the rows.
@@ -1243,9 +1280,7 @@ DeserializeRows(MemoryContext cxt, const char *p, Size len)
 	GET(&r, dim);
 	GET(&r, n_rows);
 	VaeStateCheck(dim >= 0 && dim <= VC_MAX_COLUMNS && n_rows >= 0, "rows");
-	for (j = 0; j < natts; j++)
-		VaeStateCheck(st->attrs[j].col < 0 ||
-					  st->attrs[j].col + st->attrs[j].width <= dim, "column position");
+	CheckColumnRanges(st, dim);
 	rec = sizeof(uint64) + sizeof(float) * dim;
 	VaeStateCheck((Size) n_rows == (len - r.pos) / rec && (len - r.pos) % rec == 0,
 				  "row count");
