@@ -121,6 +121,18 @@ q "CALL vae_report_run('ev')" >/dev/null
 runs=$(q "SELECT count(*) FROM vae_report_runs WHERE report = 'ev' AND error IS NULL")
 check "22 runs recorded without a run error (got $runs)" [ "$runs" = 22 ]
 
+# run_waiting CONDITION: wait up to 30 s until the CALL vae_report_run('ev')
+# in progress waits as CONDITION (on pg_stat_activity) says; prints 1 then, else 0
+run_waiting() {
+	local w=0
+	for _ in $(seq 1 300); do
+		w=$(q "SELECT count(*) FROM pg_stat_activity WHERE query = 'CALL vae_report_run(''ev'')' AND $1")
+		[ "$w" = 1 ] && break
+		sleep 0.1
+	done
+	echo "$w"
+}
+
 # the reference: every row of the table rescored with the deployed model
 full_check() { # full_check LABEL
 	local missed doubled extra total scored wm found
@@ -192,12 +204,7 @@ echo "SELECT pg_advisory_lock(4242), 'holding';" >&8
 for _ in $(seq 1 100); do grep -q holding "$it_work/hold.out" && break; sleep 0.1; done
 psql_c -c "CALL vae_report_run('ev')" >"$it_work/cancel.out" 2>&1 &
 rp=$!
-waiting=0
-for _ in $(seq 1 300); do
-	waiting=$(q "SELECT count(*) FROM pg_stat_activity WHERE query = 'CALL vae_report_run(''ev'')' AND wait_event = 'advisory'")
-	[ "$waiting" = 1 ] && break
-	sleep 0.1
-done
+waiting=$(run_waiting "wait_event = 'advisory'")
 check "the run waits inside a batch past row $((from + 1000))" [ "$waiting" = 1 ]
 q "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'CALL vae_report_run(''ev'')'" >/dev/null
 wait $rp
@@ -226,12 +233,7 @@ late_a=$(head -n 1 "$it_work/late.out")
 late_b=$(q "INSERT INTO events (a, b, kind) VALUES (0.5, 1, 'low') RETURNING id")
 psql_c -c "CALL vae_report_run('ev')" >"$it_work/late.run" 2>&1 &
 rp=$!
-waiting=0
-for _ in $(seq 1 300); do
-	waiting=$(q "SELECT count(*) FROM pg_stat_activity WHERE query = 'CALL vae_report_run(''ev'')' AND wait_event_type = 'Lock'")
-	[ "$waiting" = 1 ] && break
-	sleep 0.1
-done
+waiting=$(run_waiting "wait_event_type = 'Lock'")
 check "a run waits for the open transaction that took key $late_a (B took $late_b and committed)" [ "$waiting" = 1 ]
 echo "COMMIT;" >&9
 exec 9>&-
