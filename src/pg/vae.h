@@ -234,7 +234,7 @@ extern const float *VaeGetScoringRecord(FunctionCallInfo fcinfo, VaeModelCache *
 extern const float *VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c, int argno);
 extern const float *VaeGetScoringInputTexts(FunctionCallInfo fcinfo, VaeModelCache *c, int argno,
 											char **texts);
-extern void VaeCheckArrayModel(const VcModel *m, const char *fn);
+extern void VaeCheckArrayModel(const VcModel *m, Oid fn_oid);
 
 /*
  * vae_registry.c: named models.  A function whose model argument is

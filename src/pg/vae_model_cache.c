@@ -251,14 +251,18 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 	return c;
 }
 
-/* a row model where an array model is needed: ERROR 22023 saying which form it takes */
+/*
+ * A row model where an array model is needed: ERROR 22023 saying which form
+ * it takes (the function's name, fn_oid's, is looked up for the message only)
+ */
 void
-VaeCheckArrayModel(const VcModel *m, const char *fn)
+VaeCheckArrayModel(const VcModel *m, Oid fn_oid)
 {
 	if (m->schema != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("this model was trained on rows: pass a row, as in %s(model, t)", fn),
+				 errmsg("this model was trained on rows: pass a row, as in %s(model, t)",
+						get_func_name(fn_oid)),
 				 errdetail("It models the columns of a table; a feature array cannot be scored with it.")));
 }
 
@@ -269,7 +273,7 @@ VaeGetScoringRow(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
 	ArrayType  *arr;
 	int			dim;
 
-	VaeCheckArrayModel(c->model, get_func_name(fcinfo->flinfo->fn_oid));
+	VaeCheckArrayModel(c->model, fcinfo->flinfo->fn_oid);
 	arr = PG_GETARG_ARRAYTYPE_P(argno);
 	dim = VaeArrayDim(arr, "features");
 
