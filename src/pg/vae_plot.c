@@ -400,11 +400,7 @@ vae_plot_scores(PG_FUNCTION_ARGS)
 	{
 		double		contamination = PG_GETARG_FLOAT8(1);
 
-		if (!(contamination >= 0.0 && contamination <= 1.0))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("contamination must be between 0 and 1, got %s",
-							vc_format_double(contamination, buf, sizeof(buf)))));
+		VaeCheckContamination(contamination);
 		thr = vc_threshold(c->model, VC_METHOD_RECON_PROB, contamination);
 		snprintf(rule, sizeof(rule), "contamination %s",
 				 SvgFormatSig(contamination, 6, buf, sizeof(buf)));
