@@ -408,7 +408,8 @@ vc_options_decode(const uint8_t *block, VcOptions *opt, int32_t *hidden_raw)
 	int			i,
 				k;
 
-	memset(opt, 0, sizeof(*opt));
+	/* options outside the block keep vc_options_init's: the reader decides them */
+	vc_options_init(opt);
 	for (i = 0; i < VC_N_OPTIONS; i++)
 	{
 		const VcOptionDef *def = &vc_option_defs[i];
@@ -417,14 +418,7 @@ vc_options_decode(const uint8_t *block, VcOptions *opt, int32_t *hidden_raw)
 
 		memset(&v, 0, sizeof(v));
 		if (def->block_offset == VC_OPT_NOT_IN_BLOCK)
-		{
-			/* what vc_options_init sets: the reader decides the rest */
-			v.i = (int64_t) def->init;
-			v.u = (uint64_t) (int64_t) def->init;
-			v.d = def->init;
-			vc_option_set(def, opt, &v);
 			continue;
-		}
 		p = block + def->block_offset;
 		switch (def->type)
 		{
