@@ -98,16 +98,6 @@ AppendJsonDouble(StringInfo s, double v)
 	appendStringInfoString(s, buf);
 }
 
-/* a float value for JSON: its shortest float4 text (vae_explain's real), non-finite as null */
-static void
-AppendJsonFloat(StringInfo s, float v)
-{
-	if (!isfinite(v))
-		appendStringInfoString(s, "null");
-	else
-		appendStringInfoString(s, VaeFloatText(v));
-}
-
 /*
  * The indexes of the k largest contributions (ties: the lower index first),
  * largest first, into idx; k <= n.  n is a model's width and k small, so a
@@ -236,9 +226,9 @@ VaeDetectTop(const VcModel *m, VcScratch *scratch, const float *x, char **texts,
 			BeginEntry(&s, t);
 			appendStringInfo(&s, "%d", idx[t] + 1);
 			appendStringInfoString(&s, ", \"value\": ");
-			AppendJsonFloat(&s, x[idx[t]]);
+			VaeAppendJsonNumber(&s, x[idx[t]]);
 			appendStringInfoString(&s, ", \"expected\": ");
-			AppendJsonFloat(&s, recon[idx[t]]);
+			VaeAppendJsonNumber(&s, recon[idx[t]]);
 			EndEntry(&s, contrib[idx[t]], share[idx[t]]);
 		}
 	}

@@ -61,6 +61,8 @@ extern void VaeCategoryOutput(Oid typid, const char *column, FmgrInfo *out,
 							  MemoryContext cxt);
 extern bool VaeStableText(Oid base);
 extern char *VaeFloatText(float v);
+/* vae_score_rows.c: a number as JSON, its shortest float4 text, non-finite as null */
+extern void VaeAppendJsonNumber(StringInfo s, double v);
 extern char *VaeCategoryText(FmgrInfo *out, Datum d, int *len);
 /* that cut: the length to keep of a text of n bytes */
 extern int	VaeClipCategory(const char *s, int n);

@@ -25,8 +25,8 @@ PG_FUNCTION_INFO_V1(vae_explain_row);
 PG_FUNCTION_INFO_V1(vae_reconstruct_row);
 
 /* a number for JSON: shortest float4 text (whatever the settings), non-finite as null */
-static void
-AppendJsonNumber(StringInfo s, double v)
+void
+VaeAppendJsonNumber(StringInfo s, double v)
 {
 	if (!isfinite(v) || !isfinite((float) v))
 		appendStringInfoString(s, "null");
@@ -57,7 +57,7 @@ VaeAppendJsonValue(StringInfo s, const VcColumn *c, float v)
 	else if (c->kind == VC_COL_CATEGORICAL)
 		escape_json(s, CategoryName(c, (int) v));
 	else
-		AppendJsonNumber(s, v);
+		VaeAppendJsonNumber(s, v);
 }
 
 /* {"column": value, ...} of a compact row as jsonb */
