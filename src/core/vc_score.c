@@ -862,19 +862,11 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 	for (b = 0; b < n; b++)
 	{
 		const float *mu = enc + (size_t) b * 2 * zd;
-		const float *lvz = net->lvz + (size_t) b * zd;
-		size_t		at = (size_t) (n + b * L) * zd;
 
 		memcpy(net->z + (size_t) b * zd, mu, sizeof(float) * zd);
-		vc_normals(vc_hash_row(rows[b], m->schema ? m->n_cols : d, m->opt.seed ^ KEY_SCORE), 0,
-				   net->eps + at, (size_t) L * zd);
-		for (l = 0; l < L; l++)
-			for (j = 0; j < zd; j++)
-			{
-				size_t		k = at + (size_t) l * zd + j;
-
-				net->z[k] = mu[j] + vc_expf(0.5f * lvz[j]) * net->eps[k];
-			}
+		vc_draw_latents(net, mu, net->lvz + (size_t) b * zd,
+						vc_hash_row(rows[b], m->schema ? m->n_cols : d, m->opt.seed ^ KEY_SCORE),
+						L, n + b * L);
 	}
 	vc_net_decode(net, n * (1 + L));
 	head = net->out[m->dec_head];
