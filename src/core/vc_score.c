@@ -283,6 +283,29 @@ Softmax(const float *logits, int n, double *p)
 }
 
 /*
+ * The mse of normalized row xn against decoder-head row r (decoded at the
+ * latent mean): a row model's over its network inputs (vc_row_mse), an array
+ * model's the mean squared difference per feature.  One copy for per-row,
+ * block and batched scoring.
+ */
+double
+vc_mse(const VcModel *m, const float *head, int r, const float *xn)
+{
+	double		sse = 0.0;
+	int			j;
+
+	if (m->schema)
+		return vc_row_mse(m, head, r, xn);
+	for (j = 0; j < m->dim; j++)
+	{
+		double		e = (double) xn[j] - vc_decoder_mean(m, head, r, j);
+
+		sse += e * e;
+	}
+	return sse / m->dim;
+}
+
+/*
  * A row model's mse of normalized compact row xn against decoder-head row r
  * (decoded at the latent mean): see the comment at the top.
  */
@@ -442,19 +465,9 @@ vc_score_normalized(const VcModel *m, VcScratch *s, const float *xn,
 
 	if (methods & (1u << VC_METHOD_MSE))
 	{
-		const float *head;
-		double		sse = 0.0;
-
 		vc_net_sample_z(net, 1, 0);
 		vc_net_decode_mean(net, 1);
-		head = net->out[m->dec_head];
-		for (j = 0; j < d; j++)
-		{
-			double		r = (double) xn[j] - vc_decoder_mean(m, head, 0, j);
-
-			sse += r * r;
-		}
-		out[VC_METHOD_MSE] = vc_overflowed(sse / d);
+		out[VC_METHOD_MSE] = vc_overflowed(vc_mse(m, net->out[m->dec_head], 0, xn));
 	}
 	if (methods & ((1u << VC_METHOD_RECON_PROB) | (1u << VC_METHOD_ELBO)))
 	{
@@ -846,8 +859,7 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 	const float *enc = net->out[m->enc_head];
 	const float *head;
 	int			b,
-				l,
-				j;
+				l;
 
 	for (b = 0; b < n; b++)
 	{
@@ -874,16 +886,9 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 	for (b = 0; b < n; b++)
 	{
 		const float *xn = rows[b];
-		double		sse = 0.0,
-					mean_nll = 0.0;
+		double		mean_nll = 0.0;
 		double	   *logp = net->row_recon + n + b * L;
 
-		for (j = 0; j < d && !m->schema; j++)
-		{
-			double		r = (double) xn[j] - vc_decoder_mean(m, head, b, j);
-
-			sse += r * r;
-		}
 		for (l = 0; l < L; l++)
 		{
 			double		nll = vc_overflowed(vc_net_row_nll(net, n + b * L + l, xn));
@@ -891,7 +896,7 @@ vc_score_block(const VcModel *m, VcNet *net, const float *const *rows, int n,
 			logp[l] = -nll;
 			mean_nll += nll;
 		}
-		out[b][VC_METHOD_MSE] = vc_overflowed(m->schema ? vc_row_mse(m, head, b, xn) : sse / d);
+		out[b][VC_METHOD_MSE] = vc_overflowed(vc_mse(m, head, b, xn));
 		out[b][VC_METHOD_RECON_PROB] = vc_recon_prob(logp, L);
 		out[b][VC_METHOD_ELBO] = vc_overflowed(mean_nll / L + vc_net_row_kl(net, b));
 	}

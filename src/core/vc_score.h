@@ -54,6 +54,8 @@ vc_decoder_mean(const VcModel *m, const float *head, int r, int j)
 VcStatus	vc_bad_feature(const VcModel *m, const float *x, int j, char *errmsg);
 /* -log (1/L) sum_l exp(logp[l]) by log-sum-exp; +Inf when every logp is -Inf */
 double		vc_recon_prob(const double *logp, int L);
+/* the mse of normalized row xn against decoder-head row r, either kind of model */
+double		vc_mse(const VcModel *m, const float *head, int r, const float *xn);
 /* a row model's mse of normalized compact row xn against decoder-head row r */
 double		vc_row_mse(const VcModel *m, const float *head_rows, int r, const float *xn);
 /* one row's L latent draws (keyed by key) into rows [at, at + L) of net->z and net->eps */

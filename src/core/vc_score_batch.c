@@ -110,9 +110,7 @@ BatchMse(const VcModel *m, VcBatch *b, int n, double *out)
 {
 	VcNet	   *net = &b->net;
 	const float *head;
-	int			d = m->dim,
-				r,
-				j;
+	int			r;
 
 	vc_net_sample_z(net, b->rows, 0);
 	vc_net_decode_mean(net, b->rows);
@@ -120,21 +118,8 @@ BatchMse(const VcModel *m, VcBatch *b, int n, double *out)
 	for (r = 0; r < n; r++)
 	{
 		const float *xn = b->xn + (size_t) r * b->width;
-		double		sse = 0.0;
 
-		if (m->schema)
-		{
-			out[(size_t) r * VC_N_METHODS + VC_METHOD_MSE] =
-				vc_overflowed(vc_row_mse(m, head, r, xn));
-			continue;
-		}
-		for (j = 0; j < d; j++)
-		{
-			double		e = (double) xn[j] - vc_decoder_mean(m, head, r, j);
-
-			sse += e * e;
-		}
-		out[(size_t) r * VC_N_METHODS + VC_METHOD_MSE] = vc_overflowed(sse / d);
+		out[(size_t) r * VC_N_METHODS + VC_METHOD_MSE] = vc_overflowed(vc_mse(m, head, r, xn));
 	}
 }
 
