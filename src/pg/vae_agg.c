@@ -412,6 +412,18 @@ AppendRecords(MemoryContext aggctx, VaeTrainState *dst, VaeTrainState *src)
 	VaeBufferCompact(aggctx, &dst->buf, dst->k);
 }
 
+/* two partial states must have the same options and number of features */
+static void
+CheckSameShape(const VaeTrainState *a, const VaeTrainState *b)
+{
+	VaeCheckSameOptions(a->options, b->options);
+	if (a->dim != b->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vae_train rows must all have the same number of features"),
+				 errdetail("Some rows have %d features and others %d.", a->dim, b->dim)));
+}
+
 /*
  * Combine: append the second partial state's records to the first, after
  * checking that both have the same options and number of features.
@@ -446,14 +458,7 @@ vae_train_combine(PG_FUNCTION_ARGS)
 	if (s1 == NULL)
 		s1 = CreateState(aggctx, s2->dim, s2->options);
 	else
-	{
-		VaeCheckSameOptions(s1->options, s2->options);
-		if (s1->dim != s2->dim)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("vae_train rows must all have the same number of features"),
-					 errdetail("Some rows have %d features and others %d.", s1->dim, s2->dim)));
-	}
+		CheckSameShape(s1, s2);
 	AppendRecords(aggctx, s1, s2);
 	if (s2->transient)
 		VaeBufferFree(&s2->buf);
@@ -907,12 +912,7 @@ VaeArraysCombine(FunctionCallInfo fcinfo, MemoryContext aggctx)
 		((VaeTrainState *) dst->state)->k = s->k;
 	}
 	d = dst->state;
-	VaeCheckSameOptions(d->options, s->options);
-	if (d->dim != s->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vae_train rows must all have the same number of features"),
-				 errdetail("Some rows have %d features and others %d.", d->dim, s->dim)));
+	CheckSameShape(d, s);
 	d->k = VaeMinSample(d->k, s->k);
 	AppendRecords(dst->hdr.eoh_context, d, s);
 	if (temp)
