@@ -98,7 +98,10 @@ ClearEntry(VaeModelCache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* decode data into c (in fn_mcxt), or raise the reader's error */
+/*
+ * Decode data into c (in fn_mcxt), with the length and CRC of the bytes it
+ * came from, whichever way they were found; or raise the reader's error
+ */
 static void
 DecodeInto(FunctionCallInfo fcinfo, VaeModelCache *c, const char *data, Size len)
 {
@@ -125,6 +128,8 @@ DecodeInto(FunctionCallInfo fcinfo, VaeModelCache *c, const char *data, Size len
 	MemoryContextSwitchTo(old);
 	if (st != VC_OK)
 		VaeReportStatus(st, msg);
+	c->len = len;
+	c->crc = vc_model_bytes_crc((const uint8_t *) data, len);
 }
 
 /*
@@ -171,7 +176,6 @@ GetNamedModel(FunctionCallInfo fcinfo, VaeModelCacheSet *set, int argno)
 			set->next = (set->next + 1) % CACHE_ENTRIES;
 		}
 		DecodeInto(fcinfo, c, data, len);
-		c->len = len;
 		c->bytes = MemoryContextAllocHuge(fcinfo->flinfo->fn_mcxt, len);
 		memcpy(c->bytes, data, len);
 		c->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
@@ -237,8 +241,6 @@ VaeGetModel(FunctionCallInfo fcinfo, int argno)
 	c = &set->entries[set->next];
 	set->next = (set->next + 1) % CACHE_ENTRIES;
 	DecodeInto(fcinfo, c, data, len);
-	c->len = len;
-	c->crc = vc_model_bytes_crc((const uint8_t *) data, len);
 	c->stable = ArgIsConst(fcinfo->flinfo, argno);
 	c->from_toast = external;
 	c->toastrelid = ext.va_toastrelid;
