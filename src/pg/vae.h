@@ -235,6 +235,7 @@ extern const float *VaeGetScoringInput(FunctionCallInfo fcinfo, VaeModelCache *c
 extern const float *VaeGetScoringInputTexts(FunctionCallInfo fcinfo, VaeModelCache *c, int argno,
 											char **texts);
 extern void VaeCheckArrayModel(const VcModel *m, Oid fn_oid);
+extern void VaeArrayFeatures(const VcModel *m, ArrayType *a, float *out);
 
 /*
  * vae_registry.c: named models.  A function whose model argument is

@@ -199,22 +199,13 @@ ReadRow(DetectRun *run, HeapTuple tuple, TupleDesc td, int i)
 	{
 		bool		null;
 		Datum		d = SPI_getbinval(tuple, td, run->features_attno, &null);
-		ArrayType  *a;
-		int			dim;
 
 		if (null)
 		{
 			run->isnull[i] = true;
 			return;
 		}
-		a = DatumGetArrayTypeP(d);
-		dim = VaeArrayDim(a, "features");
-		if (dim != run->m->dim)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("features has %d elements, but the model was trained on %d",
-							dim, run->m->dim)));
-		VaeArrayToFloats(a, "features", x, dim);
+		VaeArrayFeatures(run->m, DatumGetArrayTypeP(d), x);
 	}
 }
 

@@ -272,20 +272,23 @@ VaeCheckArrayModel(const VcModel *m, Oid fn_oid)
 const float *
 VaeGetScoringRow(FunctionCallInfo fcinfo, VaeModelCache *c, int argno)
 {
-	ArrayType  *arr;
-	int			dim;
-
 	VaeCheckArrayModel(c->model, fcinfo->flinfo->fn_oid);
-	arr = PG_GETARG_ARRAYTYPE_P(argno);
-	dim = VaeArrayDim(arr, "features");
+	VaeArrayFeatures(c->model, PG_GETARG_ARRAYTYPE_P(argno), c->row);
+	return c->row;
+}
 
-	if (dim != c->model->dim)
+/* array a as array model m's features into out (m->dim floats); a wrong length is ERROR 22000 */
+void
+VaeArrayFeatures(const VcModel *m, ArrayType *a, float *out)
+{
+	int			dim = VaeArrayDim(a, "features");
+
+	if (dim != m->dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("features has %d elements, but the model was trained on %d",
-						dim, c->model->dim)));
-	VaeArrayToFloats(arr, "features", c->row, dim);
-	return c->row;
+						dim, m->dim)));
+	VaeArrayToFloats(a, "features", out, dim);
 }
 
 /*
