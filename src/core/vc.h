@@ -457,6 +457,8 @@ typedef struct VcColumnExpect
 /* per-column explanation of a raw compact row of a row model */
 VcStatus	vc_explain_columns(const VcModel *m, VcScratch *s, const float *x,
 							   VcColumnExpect *out, char *errmsg);
+/* the compact row the columns' expectations e describe (the generated row's rule) */
+void		vc_expected_row(const VcSchema *schema, const VcColumnExpect *e, float *out);
 
 /*
  * ---- ensembles (vc_ensemble.c, docs/detect.md "Ensembles in the extension") ----

@@ -691,26 +691,32 @@ Expectations(const VcModel *m, const VcNet *net, VcColumnExpect *out)
 }
 
 /*
- * A generated compact row from decoder-head row 0, by its expectations: the
- * mean of a number, the more probable boolean, the most probable category,
- * the phase of a cyclic column, and NULL where the NULL flag says NULL is
- * more probable than not.
+ * The compact row that expectations e describe: the mean of a number, the
+ * more probable boolean, the most probable category, the phase of a cyclic
+ * column, and NULL where the NULL flag says NULL is more probable than not.
  */
-static void
-GenerateCompact(const VcModel *m, const VcNet *net, VcColumnExpect *e, float *out)
+void
+vc_expected_row(const VcSchema *schema, const VcColumnExpect *e, float *out)
 {
 	int			i;
 
-	Expectations(m, net, e);
-	for (i = 0; i < m->n_cols; i++)
+	for (i = 0; i < schema->n_columns; i++)
 	{
 		if (e[i].p_null > 0.5)
 			out[i] = vc_null_value();
-		else if (m->schema->columns[i].kind == VC_COL_BOOLEAN)
+		else if (schema->columns[i].kind == VC_COL_BOOLEAN)
 			out[i] = e[i].prob >= 0.5 ? 1.0f : 0.0f;
 		else
 			out[i] = (float) e[i].value;
 	}
+}
+
+/* a generated compact row from decoder-head row 0, by its expectations */
+static void
+GenerateCompact(const VcModel *m, const VcNet *net, VcColumnExpect *e, float *out)
+{
+	Expectations(m, net, e);
+	vc_expected_row(m->schema, e, out);
 }
 
 /*

@@ -90,19 +90,8 @@ float *
 VaeExpectedRow(const VcSchema *schema, const VcColumnExpect *e)
 {
 	float	   *x = palloc(sizeof(float) * schema->n_columns);
-	int			i;
 
-	for (i = 0; i < schema->n_columns; i++)
-	{
-		const VcColumn *c = &schema->columns[i];
-
-		if (e[i].p_null > 0.5)
-			x[i] = vc_null_value();
-		else if (c->kind == VC_COL_BOOLEAN)
-			x[i] = e[i].prob >= 0.5 ? 1.0f : 0.0f;
-		else
-			x[i] = (float) e[i].value;
-	}
+	vc_expected_row(schema, e, x);
 	return x;
 }
 
