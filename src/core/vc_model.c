@@ -272,12 +272,11 @@ vc_schema_param_count(const VcOptions *opt, const VcSchema *s)
 }
 
 /*
- * A new model for resolved options and dim: the layout, zeroed parameters,
- * centers 0 and scales 1, no history or scores yet.  VC_ENOMEM with a
- * message in errmsg (which must not be NULL) when an allocation fails.
+ * A zeroed model of dim inputs laid out by BuildLayout with decoder head
+ * head_dim (0: an array model's), center 0 and scale 1.
  */
-VcStatus
-vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg)
+static VcStatus
+CreateModel(VcModel **out, const VcOptions *opt, int dim, int head_dim, char *errmsg)
 {
 	VcModel    *m;
 	int			i;
@@ -286,7 +285,7 @@ vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg)
 	m = vc_alloc0(sizeof(VcModel));
 	if (!m)
 		goto oom;
-	BuildLayout(m, opt, dim, 0);
+	BuildLayout(m, opt, dim, head_dim);
 	m->params = vc_alloc0(m->n_params * sizeof(float));
 	m->center = vc_alloc0((size_t) dim * sizeof(float));
 	m->scale = vc_alloc((size_t) dim * sizeof(float));
@@ -303,6 +302,17 @@ oom:
 	vc_model_free(m);
 	snprintf(errmsg, VC_ERRMSG_LEN, "out of memory creating the model");
 	return VC_ENOMEM;
+}
+
+/*
+ * A new model for resolved options and dim: the layout, zeroed parameters,
+ * centers 0 and scales 1, no history or scores yet.  VC_ENOMEM with a
+ * message in errmsg (which must not be NULL) when an allocation fails.
+ */
+VcStatus
+vc_model_create(VcModel **out, const VcOptions *opt, int dim, char *errmsg)
+{
+	return CreateModel(out, opt, dim, 0, errmsg);
 }
 
 /*
@@ -328,23 +338,13 @@ vc_model_create_rows(VcModel **out, const VcOptions *opt, const VcSchema *schema
 		return VC_ENOMEM;
 	}
 	if ((st = vc_schema_layout(s, errmsg)) != VC_OK ||
-		(st = vc_model_create(&m, opt, s->input_width, errmsg)) != VC_OK)
+		(st = CreateModel(&m, opt, s->input_width, s->head_width, errmsg)) != VC_OK)
 	{
 		vc_schema_free(s);
 		return st;
 	}
-	/* same layers, with the head the schema needs */
-	vc_free(m->params);
-	BuildLayout(m, opt, s->input_width, s->head_width);
 	m->n_cols = s->n_columns;
 	m->schema = s;
-	m->params = vc_alloc0(m->n_params * sizeof(float));
-	if (!m->params)
-	{
-		vc_model_free(m);
-		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory creating the model");
-		return VC_ENOMEM;
-	}
 	*out = m;
 	return VC_OK;
 }
