@@ -127,6 +127,7 @@ extern void VaeCheckHasRows(const VaeRowBuffer *b);
 #include "utils/expandeddatum.h"
 #define VAE_STATE_ARRAYS 1
 #define VAE_STATE_ROWS 2
+typedef struct VaeState VaeState;
 typedef struct VaeStateOps
 {
 	uint16		kind;			/* VAE_STATE_ARRAYS or VAE_STATE_ROWS */
@@ -134,14 +135,20 @@ typedef struct VaeStateOps
 	void		(*serialize) (void *state, StringInfo buf);
 	/* a state built in cxt (current) from a payload, validating it all */
 	void	   *(*deserialize) (MemoryContext cxt, const char *p, Size len);
+	/* the rows a state holds (for the combine's DEBUG1 line) */
+	int64		(*n_rows) (const void *state);
+	/* dst (new, empty) becomes a copy of state src, in dst's context */
+	void		(*copy) (VaeState *dst, void *src);
+	/* state src's rows and statistics added to dst, in dst's context */
+	void		(*merge) (VaeState *dst, void *src);
 } VaeStateOps;
-typedef struct VaeState
+struct VaeState
 {
 	ExpandedObjectHeader hdr;
 	const VaeStateOps *ops;
 	void	   *state;			/* the aggregate's struct, in hdr.eoh_context */
 	bytea	   *flat;			/* the flat image, while the state is unchanged */
-} VaeState;
+};
 typedef struct VaeStateReader
 {
 	const char *p;
@@ -155,6 +162,7 @@ extern VaeState *VaeStateForUpdate(FunctionCallInfo fcinfo, int argno, MemoryCon
 extern VaeState *VaeStateForReading(FunctionCallInfo fcinfo, int argno, MemoryContext cxt,
 									const VaeStateOps *ops, bool *temp);
 extern Datum VaeStateDatum(VaeState *s);
+extern Datum VaeStateCombine(FunctionCallInfo fcinfo, MemoryContext aggctx, const VaeStateOps *ops);
 extern void VaeStateRead(VaeStateReader *r, void *dst, Size n);
 extern char *VaeStateReadString(VaeStateReader *r);
 extern void VaeStateWriteString(StringInfo buf, const char *s, int len);

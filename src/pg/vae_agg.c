@@ -781,8 +781,11 @@ PG_FUNCTION_INFO_V1(vae_features_out);
 
 static void SerializeArrays(void *state, StringInfo buf);
 static void *DeserializeArrays(MemoryContext cxt, const char *p, Size len);
+static int64 ArraysRows(const void *state);
+static void ArraysCopy(VaeState *dst, void *src);
+static void ArraysMerge(VaeState *dst, void *src);
 static const VaeStateOps vae_arrays_state_ops = {VAE_STATE_ARRAYS, SerializeArrays,
-DeserializeArrays};
+DeserializeArrays, ArraysRows, ArraysCopy, ArraysMerge};
 
 #define PUT(buf, v) appendBinaryStringInfo((buf), (const char *) &(v), sizeof(v))
 #define GET(r, v) VaeStateRead((r), &(v), sizeof(v))
@@ -883,41 +886,41 @@ vae_train_arrays_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(VaeStateDatum(vs));
 }
 
+/* the rows an array state holds */
+static int64
+ArraysRows(const void *state)
+{
+	return ((const VaeTrainState *) state)->buf.n_rows;
+}
+
+/* array state src's rows appended to dst's (same options and width), the smaller k kept */
+static void
+ArraysMerge(VaeState *dst, void *src)
+{
+	VaeTrainState *d = dst->state,
+			   *s = src;
+
+	CheckSameShape(d, s);
+	d->k = VaeMinSample(d->k, s->k);
+	AppendRecords(dst->hdr.eoh_context, d, s);
+}
+
+/* dst an empty array state of src's options, width and k, then src's rows merged in */
+static void
+ArraysCopy(VaeState *dst, void *src)
+{
+	VaeTrainState *s = src;
+
+	dst->state = CreateState(dst->hdr.eoh_context, s->dim, s->options);
+	((VaeTrainState *) dst->state)->k = s->k;
+	ArraysMerge(dst, src);
+}
+
 /* combine two array states (vae_train_state_combine dispatches here) */
 Datum
 VaeArraysCombine(FunctionCallInfo fcinfo, MemoryContext aggctx)
 {
-	VaeState   *dst,
-			   *src;
-	VaeTrainState *d,
-			   *s;
-	bool		temp;
-
-	src = VaeStateForReading(fcinfo, 1, aggctx, &vae_arrays_state_ops, &temp);
-	if (src == NULL)
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	s = src->state;
-	elog(DEBUG1, "vae_train: combining a state of %lld rows", (long long) s->buf.n_rows);
-	dst = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_arrays_state_ops);
-	if (dst == NULL && temp)
-		PG_RETURN_DATUM(VaeStateDatum(src));
-	if (dst == NULL)
-	{
-		dst = VaeStateCreate(aggctx, &vae_arrays_state_ops);
-		dst->state = CreateState(dst->hdr.eoh_context, s->dim, s->options);
-		((VaeTrainState *) dst->state)->k = s->k;
-	}
-	d = dst->state;
-	CheckSameShape(d, s);
-	d->k = VaeMinSample(d->k, s->k);
-	AppendRecords(dst->hdr.eoh_context, d, s);
-	if (temp)
-		MemoryContextDelete(src->hdr.eoh_context);
-	PG_RETURN_DATUM(VaeStateDatum(dst));
+	return VaeStateCombine(fcinfo, aggctx, &vae_arrays_state_ops);
 }
 
 /* train from an array state (vae_train_state_final dispatches here) */

@@ -59,7 +59,11 @@ PG_FUNCTION_INFO_V1(vae_row_out);
 /* the state's serializer and deserializer, for vae_train_state (below) */
 static void SerializeRows(void *state, StringInfo buf);
 static void *DeserializeRows(MemoryContext cxt, const char *p, Size len);
-static const VaeStateOps vae_rows_state_ops = {VAE_STATE_ROWS, SerializeRows, DeserializeRows};
+static int64 RowsRows(const void *state);
+static void RowsCopy(VaeState *dst, void *src);
+static void RowsMerge(VaeState *dst, void *src);
+static const VaeStateOps vae_rows_state_ops = {VAE_STATE_ROWS, SerializeRows, DeserializeRows,
+RowsRows, RowsCopy, RowsMerge};
 
 /* one distinct value of a categorical column */
 typedef struct DictEntry
@@ -1449,6 +1453,38 @@ MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
 	pfree(src_attr);
 }
 
+/* the rows a row state holds */
+static int64
+RowsRows(const void *state)
+{
+	return ((const VaeRowsState *) state)->buf.n_rows;
+}
+
+/* dst a copy of row state src: its image read back into dst's context */
+static void
+RowsCopy(VaeState *dst, void *src)
+{
+	StringInfoData buf;
+	MemoryContext old;
+
+	initStringInfo(&buf);
+	SerializeRows(src, &buf);
+	old = MemoryContextSwitchTo(dst->hdr.eoh_context);
+	dst->state = DeserializeRows(dst->hdr.eoh_context, buf.data, buf.len);
+	MemoryContextSwitchTo(old);
+	pfree(buf.data);
+}
+
+/* row state src added to dst exactly (MergeRows), in dst's context */
+static void
+RowsMerge(VaeState *dst, void *src)
+{
+	MemoryContext old = MemoryContextSwitchTo(dst->hdr.eoh_context);
+
+	MergeRows(dst->hdr.eoh_context, dst->state, src);
+	MemoryContextSwitchTo(old);
+}
+
 /*
  * Combine: add the second state (a shard's partial state, or a sample from
  * vae_sample) to the first, which is updated in place.  Also the transition
@@ -1457,44 +1493,7 @@ MergeRows(MemoryContext cxt, VaeRowsState *dst, VaeRowsState *src)
 Datum
 VaeRowsCombine(FunctionCallInfo fcinfo, MemoryContext aggctx)
 {
-	MemoryContext old;
-	VaeState   *dst,
-			   *src;
-	bool		temp;
-
-	src = VaeStateForReading(fcinfo, 1, aggctx, &vae_rows_state_ops, &temp);
-	if (src == NULL)
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	/* what each part sent, for tests and for watching a distributed plan */
-	elog(DEBUG1, "vae_train: combining a state of %lld rows",
-		 (long long) ((VaeRowsState *) src->state)->buf.n_rows);
-	dst = VaeStateForUpdate(fcinfo, 0, aggctx, &vae_rows_state_ops);
-	/* the first state: adopt a copy made for this call, else copy */
-	if (dst == NULL && temp)
-		PG_RETURN_DATUM(VaeStateDatum(src));
-	if (dst == NULL)
-	{
-		StringInfoData buf;
-
-		initStringInfo(&buf);
-		SerializeRows(src->state, &buf);
-		dst = VaeStateCreate(aggctx, &vae_rows_state_ops);
-		old = MemoryContextSwitchTo(dst->hdr.eoh_context);
-		dst->state = DeserializeRows(dst->hdr.eoh_context, buf.data, buf.len);
-		MemoryContextSwitchTo(old);
-		pfree(buf.data);
-		PG_RETURN_DATUM(VaeStateDatum(dst));
-	}
-	old = MemoryContextSwitchTo(dst->hdr.eoh_context);
-	MergeRows(dst->hdr.eoh_context, dst->state, src->state);
-	MemoryContextSwitchTo(old);
-	if (temp)
-		MemoryContextDelete(src->hdr.eoh_context);
-	PG_RETURN_DATUM(VaeStateDatum(dst));
+	return VaeStateCombine(fcinfo, aggctx, &vae_rows_state_ops);
 }
 
 /* ---- vae_row: a row under a fixed type name, for Citus ---- */

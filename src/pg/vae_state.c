@@ -266,6 +266,44 @@ VaeStateKind(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * Combine state argument 1 into state argument 0 (a kind's ops do the copy
+ * and the merge): argument 0 is updated in place, or, when it is NULL,
+ * becomes argument 1 itself if that was read into a copy for this call, else
+ * a copy of it.  A copy made for this call is freed once merged.
+ */
+Datum
+VaeStateCombine(FunctionCallInfo fcinfo, MemoryContext aggctx, const VaeStateOps *ops)
+{
+	VaeState   *dst,
+			   *src;
+	bool		temp;
+
+	src = VaeStateForReading(fcinfo, 1, aggctx, ops, &temp);
+	if (src == NULL)
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	/* what each part sent, for tests and for watching a distributed plan */
+	elog(DEBUG1, "vae_train: combining a state of %lld rows",
+		 (long long) ops->n_rows(src->state));
+	dst = VaeStateForUpdate(fcinfo, 0, aggctx, ops);
+	if (dst == NULL && temp)
+		PG_RETURN_DATUM(VaeStateDatum(src));
+	if (dst == NULL)
+	{
+		dst = VaeStateCreate(aggctx, ops);
+		ops->copy(dst, src->state);
+		PG_RETURN_DATUM(VaeStateDatum(dst));
+	}
+	ops->merge(dst, src->state);
+	if (temp)
+		MemoryContextDelete(src->hdr.eoh_context);
+	PG_RETURN_DATUM(VaeStateDatum(dst));
+}
+
+/*
  * Combine two states (the combine function of every shippable aggregate and
  * the transition of vae_train_samples): by the kind of state, the array
  * aggregates' (vae_agg.c) or the record aggregates' (vae_agg_rows.c).
