@@ -76,12 +76,25 @@ FROM ens_models e, ens_data d, ens_singles s, unnest(ARRAY['recon_prob', 'elbo',
 WHERE e.name = 'seed 5' AND s.k = 0 AND d.i % 3 = 0
 GROUP BY method ORDER BY method;
 
--- the stored training scores are the combined scores of the training rows
--- (all 300 here), so vae_threshold cuts what vae_score returns: 10% lie above
--- vae_threshold(model, 0.1), and the automatic threshold (Tukey's fence of
--- the same scores) applies as to a single network
-SELECT count(*) FILTER (WHERE vae_score(e.model, d.f) > vae_threshold(e.model, 0.1)) AS above_10pct_cut,
-       count(*) FILTER (WHERE vae_score(e.model, d.f) > vae_threshold(e.model)) AS above_auto_cut,
+-- Under 1,000 rows without a validation split each member stores out-of-fold
+-- scores (docs/scoring.md), and the ensemble's stored sample is their
+-- combination quantile by quantile: its i-th smallest score is the robust
+-- mean of the members' i-th smallest scores, so every cut of the ensemble
+-- is the robust mean of the members' cuts (the members here are the single
+-- models of ens_singles): to the bit where the cut is a stored score (0 and
+-- 1), up to the float rounding of the stored scores between them; the
+-- automatic threshold (Tukey's fence of the same sample) applies as to a
+-- single network
+SELECT c, CASE WHEN c IN (0, 1) THEN cut = mean::real::float8
+               ELSE abs(cut - mean) <= 1e-6 * greatest(1, abs(mean)) END AS robust_mean_of_cuts
+FROM (SELECT c, vae_threshold(e.model, c) AS cut,
+             ((SELECT (vae_threshold(model, c) - med) / iqr FROM ens_robust WHERE k = 0)
+              + (SELECT (vae_threshold(model, c) - med) / iqr FROM ens_robust WHERE k = 1)
+              + (SELECT (vae_threshold(model, c) - med) / iqr FROM ens_robust WHERE k = 2)) / 3 AS mean
+      FROM ens_models e, unnest(ARRAY[0.0, 0.1, 0.25, 0.5, 0.9, 1.0]) c
+      WHERE e.name = 'seed 5') q
+ORDER BY c;
+SELECT count(*) FILTER (WHERE vae_score(e.model, d.f) > vae_threshold(e.model)) <= 30 AS auto_cut_flags_few,
        (SELECT abs(vae_threshold(model, 0.5)) < 0.5 FROM ens_models WHERE name = 'seed 5')
          AS median_near_zero
 FROM ens_models e, ens_data d WHERE e.name = 'seed 5';

@@ -138,7 +138,7 @@ CREATE VIEW rep_view AS SELECT at, load, port, host FROM rep_rows WHERE load = l
 SELECT vae_report_create('rep_ts', 'rep_model', 'rep_view', 'at', 0.02);
 CALL vae_report_run('rep_ts');
 SELECT watermark, rows_scored, errors FROM vae_reports WHERE name = 'rep_ts';
-SELECT pg_typeof(at) FROM rep_ts LIMIT 1;
+SELECT atttypid::regtype AS at_type FROM pg_attribute WHERE attrelid = 'rep_ts'::regclass AND attname = 'at';
 -- the watermark is ISO 8601 text in UTC: another session's DateStyle and
 -- TimeZone (a pg_cron worker's) read it back the same
 SET DateStyle = 'SQL, DMY';

@@ -172,6 +172,8 @@ typedef struct VcModel
 	/* sorted training-row scores, one array per method, for vae_threshold */
 	int			n_scores;
 	float	   *scores[VC_N_METHODS];
+	int			scores_out_of_fold; /* set by training when they are out-of-fold
+									 * scores (vc_train.c); not in the bytes */
 
 	/*
 	 * An ensemble (format 3, vc_ensemble.c): n_members > 1 networks of one
@@ -431,6 +433,8 @@ VcStatus	vc_reconstruct_row(const VcModel *m, VcScratch *s, const float *x,
 void		vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, float *out);
 /* score above which a fraction c of the training rows lie */
 double		vc_threshold(const VcModel *m, int method, double contamination);
+/* the same quantile rule on any ascending sc[0, n) (NaN when n is 0) */
+double		vc_sorted_quantile(const float *sc, int n, double contamination);
 /* the automatic cut: Q3 + VC_AUTO_FENCE * (Q3 - Q1) of the training scores */
 #define VC_AUTO_FENCE 1.5
 double		vc_threshold_auto(const VcModel *m, int method);
@@ -482,7 +486,9 @@ uint64_t	vc_member_seed(uint64_t seed, int k);
 VcStatus	vc_ensemble_assemble(VcModel **members, int k, VcModel **out, char *errmsg);
 /*
  * The combined scores of the raw rows rows[0, n) (n <= VC_MAX_SCORE_SAMPLE),
- * sorted per method, become the ensemble's stored training scores.
+ * sorted per method, become the ensemble's stored training scores; when the
+ * members' own samples are out-of-fold scores, the combination of those
+ * samples instead (rows then unused).
  */
 VcStatus	vc_ensemble_record_scores(VcModel *m, const float *const *rows, int n,
 									  const VcCallbacks *cb, char *errmsg);

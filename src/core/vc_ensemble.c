@@ -242,13 +242,61 @@ vc_ensemble_score_row(const VcModel *m, VcScratch *s, const float *x, unsigned m
 	return VC_OK;
 }
 
-static int
-FloatCmp(const void *a, const void *b)
-{
-	float		x = *(const float *) a,
-				y = *(const float *) b;
 
-	return x < y ? -1 : (x > y ? 1 : 0);
+/*
+ * The combined sample of members whose samples are out-of-fold scores
+ * (vc_train.c, small tables).  Their out-of-fold scores come from networks
+ * of their own folds, so there is no one row's set of member scores to
+ * combine; the i-th smallest combined score is the robust mean of the
+ * members' i-th smallest scores instead: the distribution of the robust
+ * mean when the members rank the rows alike.  Members agree closely on
+ * that (their scores of one row are strongly correlated), and where they
+ * do not this spreads the sample a little wider than the true one, so the
+ * automatic threshold errs towards flagging fewer rows.
+ */
+static VcStatus
+CombineOutOfFold(VcModel *m, char *errmsg)
+{
+	int			ns = m->members[0]->n_scores,
+				i,
+				k,
+				meth;
+
+	for (meth = 0; meth < VC_N_METHODS; meth++)
+		if (!(m->scores[meth] = vc_alloc(sizeof(float) * (size_t) ns)))
+		{
+			snprintf(errmsg, VC_ERRMSG_LEN, "out of memory scoring the training rows");
+			return VC_ENOMEM;
+		}
+	for (meth = 0; meth < VC_N_METHODS; meth++)
+		for (i = 0; i < ns; i++)
+		{
+			double		sum = 0.0;
+
+			for (k = 0; k < m->n_members; k++)
+			{
+				const double *r = &m->robust[(k * VC_N_METHODS + meth) * 2];
+
+				sum += (m->members[k]->scores[meth][i] - r[0]) / r[1];
+			}
+			m->scores[meth][i] = (float) (sum / m->n_members);
+		}
+	m->n_scores = ns;
+	m->scores_out_of_fold = 1;
+	return VC_OK;
+}
+
+/* every member holds an out-of-fold sample of the same size */
+static int
+MembersOutOfFold(const VcModel *m)
+{
+	int			k;
+
+	for (k = 0; k < m->n_members; k++)
+		if (!m->members[k]->scores_out_of_fold ||
+			m->members[k]->n_scores != m->members[0]->n_scores)
+			return 0;
+	return 1;
 }
 
 VcStatus
@@ -266,6 +314,16 @@ vc_ensemble_record_scores(VcModel *m, const float *const *rows, int n,
 	{
 		snprintf(errmsg, VC_ERRMSG_LEN, "bad call of vc_ensemble_record_scores");
 		return VC_EINVAL;
+	}
+	if (MembersOutOfFold(m))
+	{
+		if ((st = CombineOutOfFold(m, errmsg)) != VC_OK)
+			for (meth = 0; meth < VC_N_METHODS; meth++)
+			{
+				vc_free(m->scores[meth]);
+				m->scores[meth] = NULL;
+			}
+		return st;
 	}
 	s = vc_scratch_create(m);
 	for (meth = 0; meth < VC_N_METHODS; meth++)
@@ -307,7 +365,7 @@ vc_ensemble_record_scores(VcModel *m, const float *const *rows, int n,
 		}
 	}
 	for (meth = 0; meth < VC_N_METHODS; meth++)
-		qsort(m->scores[meth], (size_t) n, sizeof(float), FloatCmp);
+		vc_sort_floats(m->scores[meth], (size_t) n);
 	m->n_scores = n;
 
 done:

@@ -37,6 +37,7 @@
 #include "vc_nn.h"
 #include "vc_schema.h"
 #include "vc_score.h"
+#include "vc_sort.h"
 #include "vc_team.h"
 
 #define KEY_GEN		0x47454eULL		/* "GEN" */
@@ -776,8 +777,13 @@ vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t index, fl
 double
 vc_threshold(const VcModel *m, int method, double contamination)
 {
-	const float *sc = m->scores[method];
-	int			n = m->n_scores;
+	return vc_sorted_quantile(m->scores[method], m->n_scores, contamination);
+}
+
+/* linear interpolation in sc[0, n), sorted ascending, at quantile 1 - c */
+double
+vc_sorted_quantile(const float *sc, int n, double contamination)
+{
 	double		pos,
 				frac;
 	int			lo;
@@ -815,15 +821,6 @@ vc_threshold_auto(const VcModel *m, int method)
 
 /* ---- the training-score sample for vae_threshold ---- */
 
-/* qsort comparator of floats, ascending */
-static int
-FloatCmp(const void *a, const void *b)
-{
-	float		x = *(const float *) a,
-				y = *(const float *) b;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
 
 /*
  * The score sample is scored in blocks of rows rather than one row at a time:
@@ -914,6 +911,7 @@ typedef struct SampleRun
 	VcModel    *m;
 	const VcRowRef *refs;
 	const int64_t *order;
+	float	   *const *dst;		/* each method's scores, at the rows' positions */
 	int			ns;				/* rows in the sample */
 	int			bs;				/* rows per block */
 	int			at;				/* first row of this round */
@@ -938,34 +936,49 @@ ScoreHalf(void *arg, int member)
 		vc_score_block(r->m, &r->net[member], rows, nb, sc);
 	for (b = 0; b < nb; b++)
 		for (k = 0; k < VC_N_METHODS; k++)
-			r->m->scores[k][i + b] = (float) sc[b][k];
+			r->dst[k][i + b] = (float) sc[b][k];
+}
+
+/* room for ns scores per method in m->scores (contents undefined) */
+VcStatus
+vc_score_sample_alloc(VcModel *m, int ns, char *errmsg)
+{
+	int			k;
+
+	for (k = 0; k < VC_N_METHODS; k++)
+	{
+		vc_free(m->scores[k]);
+		if (!(m->scores[k] = vc_alloc(sizeof(float) * (ns > 0 ? ns : 1))))
+		{
+			snprintf(errmsg, VC_ERRMSG_LEN, "out of memory scoring the training rows");
+			return VC_ENOMEM;
+		}
+	}
+	return VC_OK;
 }
 
 /*
- * Score up to VC_MAX_SCORE_SAMPLE rows refs[order[i]] in blocks, two blocks
- * a round on a two-thread team, and keep each method's scores sorted in
- * m->scores; VC_EDIVERGED when any score is not finite.
+ * Score the rows refs[order[i]], lo <= i < hi, with m's weights as they are
+ * now, into dst[k][i] for each method k: blocks of rows, two blocks a round
+ * on a two-thread team.
  */
 VcStatus
-vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *order,
-							 int64_t n, const VcCallbacks *cb, char *errmsg)
+vc_score_sample_rows(VcModel *m, const VcRowRef *refs, const int64_t *order, int lo, int hi,
+					 float *const dst[VC_N_METHODS], const VcCallbacks *cb, char *errmsg)
 {
 	SampleRun	r;
 	VcTeam		team;
 	VcStatus	st = VC_OK;
 	double		last = -INFINITY;
-	int			k;
 
 	memset(&r, 0, sizeof(r));
 	r.m = m;
 	r.refs = refs;
 	r.order = order;
-	r.ns = (int) (n < VC_MAX_SCORE_SAMPLE ? n : VC_MAX_SCORE_SAMPLE);
+	r.dst = dst;
+	r.ns = hi;
 	r.bs = vc_score_block_rows(m);
-	for (k = 0; k < VC_N_METHODS; k++)
-		m->scores[k] = vc_alloc(sizeof(float) * r.ns);
-	if (!m->scores[0] || !m->scores[1] || !m->scores[2] ||
-		vc_score_block_init(&r.net[0], m) != VC_OK ||
+	if (vc_score_block_init(&r.net[0], m) != VC_OK ||
 		vc_score_block_init(&r.net[1], m) != VC_OK ||
 		vc_team_init(&team) != VC_OK)
 	{
@@ -976,7 +989,7 @@ vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *or
 	}
 	/* blocks are independent: each row's scores depend on that row alone */
 	vc_team_start(&team);
-	for (r.at = 0; r.at < r.ns; r.at += 2 * r.bs)
+	for (r.at = lo; r.at < r.ns; r.at += 2 * r.bs)
 	{
 		/* the host's check may longjmp: never with the helper running */
 		if (cb && cb->check_interrupts && vc_now() - last >= 0.02)
@@ -996,11 +1009,21 @@ vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *or
 	vc_team_destroy(&team);
 	vc_net_free(&r.net[0]);
 	vc_net_free(&r.net[1]);
-	if (st != VC_OK)
-		return st;
+	return st;
+}
+
+/*
+ * The ns scores of each method in m->scores become the model's sample:
+ * VC_EDIVERGED when one is not finite, else sorted.
+ */
+VcStatus
+vc_score_sample_finish(VcModel *m, int ns, char *errmsg)
+{
+	int			k;
+
 	for (k = 0; k < VC_N_METHODS; k++)
 	{
-		if (!vc_all_finite(m->scores[k], r.ns))
+		if (!vc_all_finite(m->scores[k], ns))
 		{
 			snprintf(errmsg, VC_ERRMSG_LEN,
 					 "training produced a model whose %s scores are not finite; "
@@ -1008,8 +1031,25 @@ vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *or
 					 vc_method_name(k));
 			return VC_EDIVERGED;
 		}
-		qsort(m->scores[k], r.ns, sizeof(float), FloatCmp);
+		vc_sort_floats(m->scores[k], (size_t) ns);
 	}
-	m->n_scores = r.ns;
+	m->n_scores = ns;
 	return VC_OK;
+}
+
+/*
+ * Scores of up to VC_MAX_SCORE_SAMPLE rows refs[order[i]] with the model's
+ * weights, sorted per method into m->scores.
+ */
+VcStatus
+vc_record_score_distribution(VcModel *m, const VcRowRef *refs, const int64_t *order,
+							 int64_t n, const VcCallbacks *cb, char *errmsg)
+{
+	int			ns = (int) (n < VC_MAX_SCORE_SAMPLE ? n : VC_MAX_SCORE_SAMPLE);
+	VcStatus	st;
+
+	if ((st = vc_score_sample_alloc(m, ns, errmsg)) != VC_OK ||
+		(st = vc_score_sample_rows(m, refs, order, 0, ns, m->scores, cb, errmsg)) != VC_OK)
+		return st;
+	return vc_score_sample_finish(m, ns, errmsg);
 }

@@ -19,6 +19,18 @@ VcStatus	vc_record_score_distribution(VcModel *m, const VcRowRef *refs,
 										 const int64_t *order, int64_t n,
 										 const VcCallbacks *cb, char *errmsg);
 
+/*
+ * The same in parts, for a sample scored by several weights (out-of-fold
+ * scores, vc_train.c): room for ns scores per method in m->scores, the
+ * scores of rows refs[order[i]] for lo <= i < hi with the weights m has now
+ * into dst[method][i], then the finite check and the sort of m->scores.
+ */
+VcStatus	vc_score_sample_alloc(VcModel *m, int ns, char *errmsg);
+VcStatus	vc_score_sample_rows(VcModel *m, const VcRowRef *refs, const int64_t *order,
+								 int lo, int hi, float *const dst[VC_N_METHODS],
+								 const VcCallbacks *cb, char *errmsg);
+VcStatus	vc_score_sample_finish(VcModel *m, int ns, char *errmsg);
+
 /* the score sample's batched scoring: rows per block, a workspace for it, one block */
 int			vc_score_block_rows(const VcModel *m);
 VcStatus	vc_score_block_init(VcNet *net, const VcModel *m);

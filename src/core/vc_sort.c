@@ -13,6 +13,7 @@
  * which gives the same result more slowly.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vc_sort.h"
@@ -210,4 +211,20 @@ vc_sort(void *base, size_t n, size_t size, SortCmp cmp, void *arg, int64_t cost,
 canceled:
 	snprintf(errmsg, VC_ERRMSG_LEN, "training was canceled");
 	return VC_ECANCELED;
+}
+
+/* qsort comparator of floats, ascending */
+static int
+FloatCmp(const void *a, const void *b)
+{
+	float		x = *(const float *) a,
+				y = *(const float *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+void
+vc_sort_floats(float *v, size_t n)
+{
+	qsort(v, n, sizeof(float), FloatCmp);
 }

@@ -77,4 +77,7 @@ VcStatus	vc_sort(void *base, size_t n, size_t size,
 					int (*cmp) (const void *a, const void *b, void *arg), void *arg,
 					int64_t cost, VcTicker *t, char *errmsg);
 
+/* v[0, n) in ascending order (qsort: score samples, which are small and finite) */
+void		vc_sort_floats(float *v, size_t n);
+
 #endif							/* VC_SORT_H */
