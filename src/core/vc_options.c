@@ -483,9 +483,9 @@ vc_option_json(const VcOptionDef *def, const VcOptions *opt, char *buf, size_t l
 			snprintf(buf, len, "%" PRIu64, v.u);
 			break;
 		case VC_OPT_REAL:
-			/* %.17g: the stored double, bit for bit, when read back */
+			/* the shortest text that reads back as the stored double */
 			if (isfinite(v.d))
-				snprintf(buf, len, "%.17g", v.d);
+				vc_format_double(v.d, buf, len);
 			else
 				snprintf(buf, len, "null");
 			break;

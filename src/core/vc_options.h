@@ -115,7 +115,7 @@ typedef enum VcOptionType
 	  "1", \
 	  "weight of the KL term") \
 	X(weight_decay, REAL, weight_decay, 76, -1, VC_RRANGE(0, 1), VC_OPTF_UNSET, NULL, \
-	  "0", \
+	  "0.3 without a validation set (under 1,000 rows), else 0", \
 	  "decoupled (AdamW) decay of the weight matrices") \
 	X(seed, UINT64, seed, 84, 0, VC_IRANGE(0, VC_MAX_SEED), 0, NULL, \
 	  "0", \

@@ -312,14 +312,12 @@ Shuffle(int64_t *idx, int64_t n, uint64_t key, VcTicker *t)
  *
  * Networks of different seeds put their scores on different scales (their
  * decoder variances differ), so a fold network's score is not used as it
- * is: it is placed relative to that network's own training rows -- minus
- * their median, over their interquartile range -- and put on the model's
- * scale with the median and interquartile range of the model's scores of
- * all the rows.  The sample thus says how far above its training rows the
- * model scores a row it has not seen.  (Raw fold scores flagged 46% of new
- * rows at a 10% cut on a smooth 300-row curve the model fits without
- * overfitting, where in-sample scores flag 10%; mapped, about 10% in both
- * regimes.)  Four folds: each network sees 75% of the rows, close to the
+ * is: it is read against that network's scores of its own training rows
+ * and put where the model's scores of all the rows stand there
+ * (MapToModel).  The sample thus says how a row the model has not seen
+ * scores against the rows it trained on.  (Raw fold scores put 46% of new
+ * rows above a 10% cut on a smooth 300-row curve that the model fits
+ * without overfitting.)  Four folds: each network sees 75% of the rows, close to the
  * model's fit; on the benchmark's small sets the automatic threshold then
  * flags 5.5% of new normal rows with recall 0.63 (two folds: about half as
  * many rows and recall 0.45), for four more trainings of three quarters of
@@ -330,15 +328,50 @@ Shuffle(int64_t *idx, int64_t n, uint64_t key, VcTicker *t)
 #define VC_CROSSFIT_FOLDS		4
 #define VC_CROSSFIT_MAX_ROWS	1000
 
-/* median and interquartile range (at least VC_ROBUST_MIN_IQR) of v[0, n), sorting v */
-static void
-RobustScale(float *v, int n, double *med, double *iqr)
+/* interquartile range (at least VC_ROBUST_MIN_IQR) of the ascending v[0, n) */
+static double
+SortedIqr(const float *v, int n)
 {
-	vc_sort_floats(v, (size_t) n);
-	*med = vc_sorted_quantile(v, n, 0.5);
-	*iqr = vc_sorted_quantile(v, n, 0.25) - vc_sorted_quantile(v, n, 0.75);
-	if (!(*iqr > VC_ROBUST_MIN_IQR))
-		*iqr = VC_ROBUST_MIN_IQR;
+	double		iqr = vc_sorted_quantile(v, n, 0.25) - vc_sorted_quantile(v, n, 0.75);
+
+	return iqr > VC_ROBUST_MIN_IQR ? iqr : VC_ROBUST_MIN_IQR;
+}
+
+/*
+ * A fold network's score b of a row it did not train on, on the model's
+ * scale: a = that network's scores of its own training rows, c = the
+ * model's scores of all the rows, both ascending.  Within a's range, b's
+ * quantile among a (interpolated as vc_sorted_quantile reads quantiles)
+ * becomes the same quantile of c: where fold and model fit their rows alike
+ * the sample then has the model's own distribution, whatever the shapes of
+ * the two networks' distributions.  Beyond a's range (new rows scoring
+ * above every training row, as on overfit small tables) the distance from
+ * a's extreme, in a's interquartile ranges, is kept, in c's, from c's
+ * extreme.  Monotone and continuous in b.
+ */
+static double
+MapToModel(double b, const float *a, int na, double iqr_a, const float *c, int nc, double iqr_c)
+{
+	int			lo = 0,
+				hi = na - 1;
+	double		frac;
+
+	if (b <= a[0])
+		return c[0] - (a[0] - b) / iqr_a * iqr_c;
+	if (b >= a[na - 1])
+		return c[nc - 1] + (b - a[na - 1]) / iqr_a * iqr_c;
+	/* a[lo] <= b < a[hi] */
+	while (hi - lo > 1)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (a[mid] <= b)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	frac = a[hi] > a[lo] ? (b - a[lo]) / ((double) a[hi] - a[lo]) : 0.0;
+	return vc_sorted_quantile(c, nc, 1.0 - (lo + frac) / (na - 1));
 }
 
 /*
@@ -401,8 +434,7 @@ CrossFitSample(VcModel *m, VcRowRef *refs, const int64_t *order, int64_t n, int6
 	float	   *model_sc[VC_N_METHODS],
 			   *fold_sc[VC_N_METHODS],
 			   *tmp;
-	double		med[VC_N_METHODS],
-				iqr[VC_N_METHODS];
+	double		iqr[VC_N_METHODS];
 	VcStatus	st;
 
 	if (!weights || !idx || !buf)
@@ -421,14 +453,14 @@ CrossFitSample(VcModel *m, VcRowRef *refs, const int64_t *order, int64_t n, int6
 	tmp = buf + (size_t) ns * 2 * VC_N_METHODS;
 	memcpy(weights, m->params, sizeof(float) * m->n_params);
 
-	/* the model's scale: its scores of all the rows */
+	/* the model's scores of all the rows, ascending: the scale to map to */
 	st = vc_score_sample_alloc(m, ns, errmsg);
 	if (st == VC_OK)
 		st = vc_score_sample_rows(m, refs, order, 0, ns, model_sc, cb, errmsg);
 	for (k = 0; k < VC_N_METHODS && st == VC_OK; k++)
 	{
-		memcpy(tmp, model_sc[k], sizeof(float) * ns);
-		RobustScale(tmp, ns, &med[k], &iqr[k]);
+		vc_sort_floats(model_sc[k], (size_t) ns);
+		iqr[k] = SortedIqr(model_sc[k], ns);
 	}
 
 	for (f = 0; f < VC_CROSSFIT_FOLDS && st == VC_OK; f++)
@@ -446,15 +478,17 @@ CrossFitSample(VcModel *m, VcRowRef *refs, const int64_t *order, int64_t n, int6
 			st = vc_score_sample_rows(m, refs, order, 0, ns, fold_sc, cb, errmsg);
 		for (k = 0; k < VC_N_METHODS && st == VC_OK; k++)
 		{
-			double		fmed,
-						fiqr;
+			int			na = ns - (hi - lo);
+			double		iqr_fold;
 
-			/* the fold network's scale: its own training rows, outside [lo, hi) */
+			/* the fold network's own training rows: outside [lo, hi) */
 			memcpy(tmp, fold_sc[k], sizeof(float) * lo);
 			memcpy(tmp + lo, fold_sc[k] + hi, sizeof(float) * (ns - hi));
-			RobustScale(tmp, ns - (hi - lo), &fmed, &fiqr);
+			vc_sort_floats(tmp, (size_t) na);
+			iqr_fold = SortedIqr(tmp, na);
 			for (int i = lo; i < hi; i++)
-				m->scores[k][i] = (float) (med[k] + (fold_sc[k][i] - fmed) / fiqr * iqr[k]);
+				m->scores[k][i] = (float) MapToModel(fold_sc[k][i], tmp, na, iqr_fold,
+													 model_sc[k], ns, iqr[k]);
 		}
 	}
 	if (st == VC_OK)
