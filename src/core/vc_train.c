@@ -302,13 +302,13 @@ Shuffle(int64_t *idx, int64_t n, uint64_t key, VcTicker *t)
  * over a few dozen rows fit them closely: on the detection benchmark's
  * soybean set (46 rows) the training rows scored about -87 and new normal
  * rows thousands -- so vae_threshold and vae_detect flagged most new normal
- * rows (59% on the benchmark's small sets with the automatic threshold).
- * Below VC_CROSSFIT_MAX_ROWS rows the sample holds out-of-fold scores
- * instead, the way cross-conformal calibration does: the rows, in the
- * split's seeded order, are cut into VC_CROSSFIT_FOLDS folds, and each fold
- * is scored by a network trained as the model was (its options, at least as
- * many Adam steps, in whole epochs, a seed derived from the model's) on the
- * other folds.
+ * rows (66% on the benchmark's eight small sets with the automatic
+ * threshold).  Below VC_CROSSFIT_MAX_ROWS rows the sample holds
+ * out-of-fold scores instead, the way cross-conformal calibration does:
+ * the rows, in the split's seeded order, are cut into VC_CROSSFIT_FOLDS
+ * folds, and each fold is scored by a network trained as the model was
+ * (its options, at least as many Adam steps, in whole epochs, a seed
+ * derived from the model's) on the other folds.
  *
  * Networks of different seeds put their scores on different scales (their
  * decoder variances differ), so a fold network's score is not used as it
@@ -317,13 +317,15 @@ Shuffle(int64_t *idx, int64_t n, uint64_t key, VcTicker *t)
  * (MapToModel).  The sample thus says how a row the model has not seen
  * scores against the rows it trained on.  (Raw fold scores put 46% of new
  * rows above a 10% cut on a smooth 300-row curve that the model fits
- * without overfitting.)  Four folds: each network sees 75% of the rows, close to the
- * model's fit; on the benchmark's small sets the automatic threshold then
- * flags 5.5% of new normal rows with recall 0.63 (two folds: about half as
- * many rows and recall 0.45), for four more trainings of three quarters of
- * the rows each.  From VC_CROSSFIT_MAX_ROWS rows on the default holds out a
- * validation split, and training rows score like new ones there (letters:
- * 0.2-0.5% of new normal rows flagged).  m keeps its own weights.
+ * without overfitting; mapped, 8-12%.)  Four folds: each network sees 75%
+ * of the rows, close to the model's fit; on the benchmark's small sets the
+ * automatic threshold then flags 7% of new normal rows with recall 0.64
+ * (two folds, in a prototype: 2.7% and 0.45), for four more trainings of
+ * three quarters of the rows each (4.5x the training time there).  From
+ * VC_CROSSFIT_MAX_ROWS rows on the default holds out a validation split,
+ * and training rows score like new ones there (letters: 0.2-0.5% of new
+ * normal rows flagged).  m keeps its own weights (docs/detect.md,
+ * "Out-of-fold score sample").
  */
 #define VC_CROSSFIT_FOLDS		4
 #define VC_CROSSFIT_MAX_ROWS	1000
