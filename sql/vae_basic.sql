@@ -140,6 +140,17 @@ SELECT name,
 FROM basic_models, basic_data
 GROUP BY name, model
 ORDER BY name;
+-- and they stay finite on degenerate tables: ten identical rows, and nine
+-- identical rows with one other, which a fold network never saw
+SELECT name, vae_threshold(m, 0.0) < 'Infinity' AND vae_threshold(m, 1.0) > '-Infinity' AS finite_cuts,
+       vae_threshold(m) < 'Infinity' AS finite_auto_cut
+FROM (SELECT 'identical' AS name, vae_train(ARRAY[1, 2, 3]::real[], '{"epochs": 200}') AS m
+      FROM generate_series(1, 10)
+      UNION ALL
+      SELECT 'one other', vae_train(CASE WHEN i = 1 THEN ARRAY[5, 0, 3] ELSE ARRAY[1, 2, 3] END::real[],
+                                    '{"epochs": 200}')
+      FROM generate_series(1, 10) i) q
+ORDER BY name;
 SELECT vae_threshold(model, 0.1) = vae_threshold(model, 0.1, 'recon_prob') AS default_method
 FROM basic_models WHERE name = 'real';
 -- vae_threshold(model) (1.1): the automatic cut, Tukey's fence of the

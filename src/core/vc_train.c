@@ -11,6 +11,7 @@
  * multiset of rows, the options and the seed -- never on scan order or on
  * how a parallel plan split the input.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,14 +355,16 @@ SortedIqr(const float *v, int n)
 static double
 MapToModel(double b, const float *a, int na, double iqr_a, const float *c, int nc, double iqr_c)
 {
+	/* a degenerate a (all its scores alike) has no spread to count in */
+	double		ratio = iqr_a > VC_ROBUST_MIN_IQR ? iqr_c / iqr_a : 1.0;
 	int			lo = 0,
 				hi = na - 1;
 	double		frac;
 
 	if (b <= a[0])
-		return c[0] - (a[0] - b) / iqr_a * iqr_c;
+		return c[0] - (a[0] - b) * ratio;
 	if (b >= a[na - 1])
-		return c[nc - 1] + (b - a[na - 1]) / iqr_a * iqr_c;
+		return c[nc - 1] + (b - a[na - 1]) * ratio;
 	/* a[lo] <= b < a[hi] */
 	while (hi - lo > 1)
 	{
@@ -489,8 +492,13 @@ CrossFitSample(VcModel *m, VcRowRef *refs, const int64_t *order, int64_t n, int6
 			vc_sort_floats(tmp, (size_t) na);
 			iqr_fold = SortedIqr(tmp, na);
 			for (int i = lo; i < hi; i++)
-				m->scores[k][i] = (float) MapToModel(fold_sc[k][i], tmp, na, iqr_fold,
-													 model_sc[k], ns, iqr[k]);
+			{
+				double		v = MapToModel(fold_sc[k][i], tmp, na, iqr_fold,
+										   model_sc[k], ns, iqr[k]);
+
+				/* a row the fold network scores Infinity lies beyond every other */
+				m->scores[k][i] = (float) (v > FLT_MAX ? FLT_MAX : v < -FLT_MAX ? -FLT_MAX : v);
+			}
 		}
 	}
 	if (st == VC_OK)
