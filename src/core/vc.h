@@ -226,8 +226,9 @@ size_t		vc_model_size_bound(const VcOptions *opt, int dim, const VcSchema *schem
 size_t		vc_train_workspace_bytes(const VcOptions *opt, int dim, int64_t n_rows);
 int			vc_max_width_for(const VcOptions *opt, int dim, const VcSchema *schema,
 							 int64_t n_rows, size_t limit);
-/* He (relu) or Glorot (tanh) uniform init from the seed */
+/* He (relu) or Glorot (tanh) uniform init from the model's seed, or from seed */
 void		vc_model_init_params(VcModel *m);
+void		vc_model_init_params_seeded(VcModel *m, uint64_t seed);
 
 /* ---- hashing and random numbers (counter based, reproducible anywhere) ---- */
 uint64_t	vc_mix64(uint64_t x);
@@ -435,6 +436,12 @@ void		vc_generate_row(const VcModel *m, VcScratch *s, uint64_t seed, int64_t ind
 double		vc_threshold(const VcModel *m, int method, double contamination);
 /* the same quantile rule on any ascending sc[0, n) (NaN when n is 0) */
 double		vc_sorted_quantile(const float *sc, int n, double contamination);
+/*
+ * the interquartile range of the ascending sc[0, n), at least
+ * VC_ROBUST_MIN_IQR: the scale of an ensemble member's robust mean and of
+ * the out-of-fold sample's mapping
+ */
+double		vc_sorted_iqr(const float *sc, int n);
 /* the automatic cut: Q3 + VC_AUTO_FENCE * (Q3 - Q1) of the training scores */
 #define VC_AUTO_FENCE 1.5
 double		vc_threshold_auto(const VcModel *m, int method);

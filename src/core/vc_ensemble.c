@@ -187,13 +187,9 @@ vc_ensemble_assemble(VcModel **members, int k, VcModel **out, char *errmsg)
 		for (meth = 0; meth < VC_N_METHODS; meth++)
 		{
 			/* the quantiles vae_threshold(member, 0.5 / 0.25 / 0.75) returns */
-			double		med = vc_threshold(members[i], meth, 0.5),
-						iqr = vc_threshold(members[i], meth, 0.25) -
-				vc_threshold(members[i], meth, 0.75);
-
-			e->robust[(i * VC_N_METHODS + meth) * 2] = med;
+			e->robust[(i * VC_N_METHODS + meth) * 2] = vc_threshold(members[i], meth, 0.5);
 			e->robust[(i * VC_N_METHODS + meth) * 2 + 1] =
-				iqr > VC_ROBUST_MIN_IQR ? iqr : VC_ROBUST_MIN_IQR;
+				vc_sorted_iqr(members[i]->scores[meth], members[i]->n_scores);
 		}
 	}
 	*out = e;
@@ -242,7 +238,6 @@ vc_ensemble_score_row(const VcModel *m, VcScratch *s, const float *x, unsigned m
 	return VC_OK;
 }
 
-
 /*
  * The combined sample of members whose samples are out-of-fold scores
  * (vc_train.c, small tables).  Their out-of-fold scores come from networks
@@ -261,13 +256,10 @@ CombineOutOfFold(VcModel *m, char *errmsg)
 				i,
 				k,
 				meth;
+	VcStatus	st;
 
-	for (meth = 0; meth < VC_N_METHODS; meth++)
-		if (!(m->scores[meth] = vc_alloc(sizeof(float) * (size_t) ns)))
-		{
-			snprintf(errmsg, VC_ERRMSG_LEN, "out of memory scoring the training rows");
-			return VC_ENOMEM;
-		}
+	if ((st = vc_score_sample_alloc(m, ns, errmsg)) != VC_OK)
+		return st;
 	for (meth = 0; meth < VC_N_METHODS; meth++)
 		for (i = 0; i < ns; i++)
 		{
@@ -303,7 +295,7 @@ VcStatus
 vc_ensemble_record_scores(VcModel *m, const float *const *rows, int n,
 						  const VcCallbacks *cb, char *errmsg)
 {
-	VcScratch  *s;
+	VcScratch  *s = NULL;
 	double		sc[VC_N_METHODS],
 				last = -INFINITY;
 	VcStatus	st = VC_OK;
@@ -317,18 +309,12 @@ vc_ensemble_record_scores(VcModel *m, const float *const *rows, int n,
 	}
 	if (MembersOutOfFold(m))
 	{
-		if ((st = CombineOutOfFold(m, errmsg)) != VC_OK)
-			for (meth = 0; meth < VC_N_METHODS; meth++)
-			{
-				vc_free(m->scores[meth]);
-				m->scores[meth] = NULL;
-			}
-		return st;
+		st = CombineOutOfFold(m, errmsg);
+		goto done;
 	}
-	s = vc_scratch_create(m);
-	for (meth = 0; meth < VC_N_METHODS; meth++)
-		m->scores[meth] = vc_alloc(sizeof(float) * (size_t) (n > 0 ? n : 1));
-	if (!s || !m->scores[0] || !m->scores[1] || !m->scores[2])
+	if ((st = vc_score_sample_alloc(m, n, errmsg)) != VC_OK)
+		goto done;
+	if (!(s = vc_scratch_create(m)))
 	{
 		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory scoring the training rows");
 		st = VC_ENOMEM;

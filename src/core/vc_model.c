@@ -402,7 +402,14 @@ vc_model_free(VcModel *m)
 void
 vc_model_init_params(VcModel *m)
 {
-	uint64_t	key = vc_mix64(m->opt.seed ^ 0x494e4954ULL);	/* "INIT" */
+	vc_model_init_params_seeded(m, m->opt.seed);
+}
+
+/* the same from another seed (the out-of-fold networks of vc_train.c) */
+void
+vc_model_init_params_seeded(VcModel *m, uint64_t seed)
+{
+	uint64_t	key = vc_mix64(seed ^ 0x494e4954ULL);	/* "INIT" */
 	uint64_t	counter = 0;
 	int			l;
 

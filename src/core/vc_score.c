@@ -780,6 +780,14 @@ vc_threshold(const VcModel *m, int method, double contamination)
 	return vc_sorted_quantile(m->scores[method], m->n_scores, contamination);
 }
 
+double
+vc_sorted_iqr(const float *sc, int n)
+{
+	double		iqr = vc_sorted_quantile(sc, n, 0.25) - vc_sorted_quantile(sc, n, 0.75);
+
+	return iqr > VC_ROBUST_MIN_IQR ? iqr : VC_ROBUST_MIN_IQR;
+}
+
 /* linear interpolation in sc[0, n), sorted ascending, at quantile 1 - c */
 double
 vc_sorted_quantile(const float *sc, int n, double contamination)
@@ -820,7 +828,6 @@ vc_threshold_auto(const VcModel *m, int method)
 }
 
 /* ---- the training-score sample for vae_threshold ---- */
-
 
 /*
  * The score sample is scored in blocks of rows rather than one row at a time:

@@ -298,6 +298,16 @@ Shuffle(int64_t *idx, int64_t n, uint64_t key, VcTicker *t)
 }
 
 /*
+ * An epoch's order of the training rows idx[0, n): a shuffle keyed by the
+ * seed and the epoch.  Nonzero if canceled.
+ */
+static int
+ShuffleEpoch(int64_t *idx, int64_t n, uint64_t seed, int epoch, VcTicker *t)
+{
+	return Shuffle(idx, n, vc_mix64(seed ^ KEY_SHUFFLE ^ ((uint64_t) epoch << 40)), t);
+}
+
+/*
  * The score sample of a model that held no rows out.  Its own training rows
  * would score far below new normal rows on a small table -- 10,000 Adam steps
  * over a few dozen rows fit them closely: on the detection benchmark's
@@ -330,15 +340,6 @@ Shuffle(int64_t *idx, int64_t n, uint64_t key, VcTicker *t)
  */
 #define VC_CROSSFIT_FOLDS		4
 #define VC_CROSSFIT_MAX_ROWS	1000
-
-/* interquartile range (at least VC_ROBUST_MIN_IQR) of the ascending v[0, n) */
-static double
-SortedIqr(const float *v, int n)
-{
-	double		iqr = vc_sorted_quantile(v, n, 0.25) - vc_sorted_quantile(v, n, 0.75);
-
-	return iqr > VC_ROBUST_MIN_IQR ? iqr : VC_ROBUST_MIN_IQR;
-}
 
 /*
  * A fold network's score b of a row it did not train on, on the model's
@@ -381,29 +382,25 @@ MapToModel(double b, const float *a, int na, double iqr_a, const float *c, int n
 
 /*
  * Train m's weights afresh on the rows refs[idx[i]], i < n_fit, with seed
- * fold_seed, for at least steps Adam steps in whole epochs (m->opt.seed is
- * fold_seed meanwhile).  m->params are the fold network's on success.
+ * fold_seed, for at least steps Adam steps in whole epochs.  m->params are
+ * the fold network's on success.
  */
 static VcStatus
 FitFold(VcModel *m, VcRowRef *refs, int64_t n, int64_t *idx, int64_t n_fit, int64_t steps,
 		uint64_t fold_seed, const VcCallbacks *cb, VcEngine *engine, VcTicker *ticker,
 		char *errmsg)
 {
-	uint64_t	seed = m->opt.seed,
-				eps_key = vc_mix64(fold_seed ^ KEY_EPS);
+	uint64_t	eps_key = vc_mix64(fold_seed ^ KEY_EPS);
 	int			batch = m->opt.batch_size < n_fit ? m->opt.batch_size : (int) n_fit;
 	int64_t		done = 0;
 	double		total;
 	VcStatus	st;
 
-	m->opt.seed = fold_seed;
-	vc_model_init_params(m);
-	m->opt.seed = seed;
+	vc_model_init_params_seeded(m, fold_seed);
 	st = engine->begin(engine, m, refs, n, batch, errmsg);
 	for (int epoch = 1; st == VC_OK && done < steps; epoch++)
 	{
-		if (Shuffle(idx, n_fit, vc_mix64(fold_seed ^ KEY_SHUFFLE ^ ((uint64_t) epoch << 40)),
-					ticker))
+		if (ShuffleEpoch(idx, n_fit, fold_seed, epoch, ticker))
 		{
 			snprintf(errmsg, VC_ERRMSG_LEN, "training was canceled");
 			st = VC_ECANCELED;
@@ -465,7 +462,7 @@ CrossFitSample(VcModel *m, VcRowRef *refs, const int64_t *order, int64_t n, int6
 	for (k = 0; k < VC_N_METHODS && st == VC_OK; k++)
 	{
 		vc_sort_floats(model_sc[k], (size_t) ns);
-		iqr[k] = SortedIqr(model_sc[k], ns);
+		iqr[k] = vc_sorted_iqr(model_sc[k], ns);
 	}
 
 	for (f = 0; f < VC_CROSSFIT_FOLDS && st == VC_OK; f++)
@@ -490,7 +487,7 @@ CrossFitSample(VcModel *m, VcRowRef *refs, const int64_t *order, int64_t n, int6
 			memcpy(tmp, fold_sc[k], sizeof(float) * lo);
 			memcpy(tmp + lo, fold_sc[k] + hi, sizeof(float) * (ns - hi));
 			vc_sort_floats(tmp, (size_t) na);
-			iqr_fold = SortedIqr(tmp, na);
+			iqr_fold = vc_sorted_iqr(tmp, na);
 			for (int i = lo; i < hi; i++)
 			{
 				double		v = MapToModel(fold_sc[k][i], tmp, na, iqr_fold,
@@ -575,8 +572,7 @@ Fit(VcModel *m, VcRowRef *refs, int64_t n, const VcCallbacks *cb, VcEngine *engi
 		double		total,
 					val = NAN;
 
-		if (Shuffle(train_idx, n_train,
-					vc_mix64(o->seed ^ KEY_SHUFFLE ^ ((uint64_t) epoch << 40)), ticker))
+		if (ShuffleEpoch(train_idx, n_train, o->seed, epoch, ticker))
 			goto canceled;
 		st = engine->train_epoch(engine, train_idx, n_train, eps_key, &step, &total, cb, errmsg);
 		if (st != VC_OK)
