@@ -231,6 +231,23 @@ Fail(char *errmsg, const char *fmt,...)
 	return VC_EFORMAT;
 }
 
+/*
+ * A model of len bytes must be exactly expected bytes long and its CRC-32C
+ * trailer must match: VC_OK, or the message of the first that fails
+ */
+static VcStatus
+CheckLengthAndCrc(const uint8_t *buf, size_t len, uint64_t expected, char *errmsg)
+{
+	if ((uint64_t) len < expected)
+		return Fail(errmsg, "model is truncated: %zu bytes, expected %" PRIu64, len, expected);
+	if ((uint64_t) len > expected)
+		return Fail(errmsg, "model has trailing garbage: %zu bytes, expected %" PRIu64,
+					len, expected);
+	if (vc_crc32c(0, buf, len - TRAILER_SIZE) != vc_get_u32(buf + len - TRAILER_SIZE))
+		return Fail(errmsg, "model checksum mismatch");
+	return VC_OK;
+}
+
 /* the header, decoded but not yet trusted */
 typedef struct Header
 {
@@ -406,19 +423,15 @@ DeserializeRows(const uint8_t *buf, size_t len, const Header *h, uint64_t tail,
 	char		msg[VC_ERRMSG_LEN];
 	size_t		size,
 				used;
-	uint64_t	expected;
 
 	if ((uint64_t) len < HEADER_SIZE + tail ||
 		vc_schema_section_size(buf + HEADER_SIZE, len - HEADER_SIZE - (size_t) tail,
 							   &size) != VC_OK)
 		return Fail(errmsg, "model is truncated or its column schema is damaged: %zu bytes "
 					"do not hold the header, the schema and the sections", len);
-	expected = HEADER_SIZE + (uint64_t) size + tail;
-	if ((uint64_t) len > expected)
-		return Fail(errmsg, "model has trailing garbage: %zu bytes, expected %" PRIu64,
-					len, expected);
-	if (vc_crc32c(0, buf, len - TRAILER_SIZE) != vc_get_u32(buf + len - TRAILER_SIZE))
-		return Fail(errmsg, "model checksum mismatch");
+	/* the section fits, so the model cannot be shorter than this */
+	if ((st = CheckLengthAndCrc(buf, len, HEADER_SIZE + (uint64_t) size + tail, errmsg)) != VC_OK)
+		return st;
 	st = vc_schema_deserialize(buf + HEADER_SIZE, size, &used, &schema, msg);
 	if (st != VC_OK)
 	{
@@ -538,14 +551,8 @@ DeserializeOne(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
 	expected = (uint64_t) HEADER_SIZE
 		+ 2 * (uint64_t) h.dim * 4
 		+ tail;
-	if ((uint64_t) len < expected)
-		return Fail(errmsg, "model is truncated: %zu bytes, expected %" PRIu64, len, expected);
-	if ((uint64_t) len > expected)
-		return Fail(errmsg, "model has trailing garbage: %zu bytes, expected %" PRIu64,
-					len, expected);
-
-	if (vc_crc32c(0, buf, len - TRAILER_SIZE) != vc_get_u32(buf + len - TRAILER_SIZE))
-		return Fail(errmsg, "model checksum mismatch");
+	if ((st = CheckLengthAndCrc(buf, len, expected, errmsg)) != VC_OK)
+		return st;
 
 	/*
 	 * A matching checksum proves the bytes are what some writer wrote, not
@@ -655,13 +662,8 @@ DeserializeEnsemble(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
 						len, (unsigned) i + 1);
 	}
 	expected = at + (uint64_t) VC_N_METHODS * n_scores * 4 + TRAILER_SIZE;
-	if ((uint64_t) len < expected)
-		return Fail(errmsg, "model is truncated: %zu bytes, expected %" PRIu64, len, expected);
-	if ((uint64_t) len > expected)
-		return Fail(errmsg, "model has trailing garbage: %zu bytes, expected %" PRIu64,
-					len, expected);
-	if (vc_crc32c(0, buf, len - TRAILER_SIZE) != vc_get_u32(buf + len - TRAILER_SIZE))
-		return Fail(errmsg, "model checksum mismatch");
+	if ((st = CheckLengthAndCrc(buf, len, expected, errmsg)) != VC_OK)
+		return st;
 	if (vc_get_u16(buf + OFF_RESERVED) != 0)
 		return Fail(errmsg, "model header has nonzero reserved bits");
 
