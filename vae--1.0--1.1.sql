@@ -42,7 +42,7 @@ CREATE FUNCTION vae_generate_rows(model bytea, n integer, seed bigint DEFAULT 0)
 RETURNS SETOF jsonb AS 'MODULE_PATHNAME', 'vae_generate'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- vae_threshold(model): the automatic cut of the default method (recon_prob)
+-- vae_threshold(model): the automatic cut of the model's scoring method
 -- for users who do not know their contamination: Tukey's fence of the
 -- stored training scores, Q3 + 1.5 (Q3 - Q1)
 CREATE FUNCTION vae_threshold(model bytea)
@@ -71,7 +71,7 @@ RETURNS text AS 'MODULE_PATHNAME', 'vae_plot_training'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- vae_plot_scores(model, contamination): the histogram of the stored
--- training scores (recon_prob) with the threshold vae_threshold(model
+-- training scores (the model's scoring method) with the threshold vae_threshold(model
 -- [, contamination]) gives (NULL: the automatic one); a long tail is cut at
 -- the 99th percentile and counted in one bar.  Not STRICT: NULL
 -- contamination is the automatic threshold.
@@ -711,7 +711,7 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 -- and the most contributing columns, per row or over a relation or query.
 -- ---------------------------------------------------------------------------
 CREATE TYPE vae_detection AS (
-	score double precision,		-- vae_score(model, r, method): recon_prob by default
+	score double precision,		-- vae_score(model, r, method): the model's method by default
 	threshold double precision,	-- vae_threshold(model, contamination, method), or the method's automatic one
 	is_anomaly boolean,			-- score > threshold
 	percentile double precision,	-- share of the stored training scores below score
@@ -719,20 +719,20 @@ CREATE TYPE vae_detection AS (
 );
 
 -- Not STRICT: a NULL contamination means the automatic threshold of the
--- method (a NULL model, row or method still gives NULL).  IMMUTABLE: the
--- result depends on the arguments alone, as vae_score's does.  The method is
--- the last argument of every form (recon_prob by default); top is
--- vae_explain's, whatever the method.
+-- method, a NULL method the model's own (vae_train option method); a NULL
+-- model or row still gives NULL.  IMMUTABLE: the result depends on the
+-- arguments alone, as vae_score's does.  The method is the last argument of
+-- every form; top is vae_explain's, whatever the method.
 CREATE FUNCTION vae_detect(model bytea, r record, contamination double precision DEFAULT NULL,
                            top_columns integer DEFAULT 3,
-                           method vae_method DEFAULT 'recon_prob')
+                           method vae_method DEFAULT NULL)
 RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION vae_detect(model bytea, features anyarray,
                            contamination double precision DEFAULT NULL,
                            top_columns integer DEFAULT 3,
-                           method vae_method DEFAULT 'recon_prob')
+                           method vae_method DEFAULT NULL)
 RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
@@ -748,7 +748,7 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION vae_detect(model bytea, source regclass,
                            contamination double precision DEFAULT NULL,
                            anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3,
-                           method vae_method DEFAULT 'recon_prob')
+                           method vae_method DEFAULT NULL)
 RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
               is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
 AS 'MODULE_PATHNAME', 'vae_detect_source'
@@ -757,7 +757,7 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 CREATE FUNCTION vae_detect(model bytea, query text,
                            contamination double precision DEFAULT NULL,
                            anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3,
-                           method vae_method DEFAULT 'recon_prob')
+                           method vae_method DEFAULT NULL)
 RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
               is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
 AS 'MODULE_PATHNAME', 'vae_detect_source'
@@ -767,21 +767,21 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 -- functions, the name looked up once per query; STABLE, as every name form.
 CREATE FUNCTION vae_detect(model text, r record, contamination double precision DEFAULT NULL,
                            top_columns integer DEFAULT 3,
-                           method vae_method DEFAULT 'recon_prob')
+                           method vae_method DEFAULT NULL)
 RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
 LANGUAGE C STABLE PARALLEL SAFE;
 
 CREATE FUNCTION vae_detect(model text, features anyarray,
                            contamination double precision DEFAULT NULL,
                            top_columns integer DEFAULT 3,
-                           method vae_method DEFAULT 'recon_prob')
+                           method vae_method DEFAULT NULL)
 RETURNS vae_detection AS 'MODULE_PATHNAME', 'vae_detect_row'
 LANGUAGE C STABLE PARALLEL SAFE;
 
 CREATE FUNCTION vae_detect(model text, source regclass,
                            contamination double precision DEFAULT NULL,
                            anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3,
-                           method vae_method DEFAULT 'recon_prob')
+                           method vae_method DEFAULT NULL)
 RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
               is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
 AS 'MODULE_PATHNAME', 'vae_detect_source'
@@ -790,7 +790,7 @@ LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 CREATE FUNCTION vae_detect(model text, query text,
                            contamination double precision DEFAULT NULL,
                            anomalies_only boolean DEFAULT false, top_columns integer DEFAULT 3,
-                           method vae_method DEFAULT 'recon_prob')
+                           method vae_method DEFAULT NULL)
 RETURNS TABLE(row_number bigint, score double precision, threshold double precision,
               is_anomaly boolean, percentile double precision, top jsonb, row_data jsonb)
 AS 'MODULE_PATHNAME', 'vae_detect_source'

@@ -67,7 +67,7 @@ SELECT substring(a.m FROM 1 FOR 152) = substring(b.m FROM 1 FOR 152)
 FROM a, b;
 
 -- every scoring function on a typical row
-SELECT vae_score(model, f) = vae_score(model, f, 'recon_prob') AS default_is_recon_prob,
+SELECT vae_score(model, f) = vae_score(model, f, 'elbo') AS default_is_elbo,
        vae_score(model, f)::text NOT IN ('NaN', 'Infinity', '-Infinity') AS recon_prob_finite,
        vae_score(model, f, 'elbo')::text NOT IN ('NaN', 'Infinity', '-Infinity') AS elbo_finite,
        vae_score(model, f, 'mse') >= 0 AS mse_nonnegative,
@@ -151,8 +151,21 @@ FROM (SELECT 'identical' AS name, vae_train(ARRAY[1, 2, 3]::real[], '{"epochs": 
                                     '{"epochs": 200}')
       FROM generate_series(1, 10) i) q
 ORDER BY name;
-SELECT vae_threshold(model, 0.1) = vae_threshold(model, 0.1, 'recon_prob') AS default_method
+SELECT vae_threshold(model, 0.1) = vae_threshold(model, 0.1, 'elbo') AS default_method
 FROM basic_models WHERE name = 'real';
+-- the option method (1.1) picks what a model scores by when no method is
+-- given; recon_prob keeps the 1.0 format (version 1), another method takes
+-- version 4; an unknown one is refused before any work
+SELECT o->>'method' AS method, vae_model_info(m)->>'format_version' AS format_version,
+       vae_model_info(m)->'options'->>'method' AS recorded,
+       bool_and(vae_score(m, f) = vae_score(m, f, o->>'method')) AS scores_by_it,
+       vae_threshold(m, 0.1) = vae_threshold(m, 0.1, o->>'method') AS cuts_by_it,
+       vae_threshold(m) = (vae_detect(m, (SELECT f FROM basic_data LIMIT 1))).threshold AS automatic_cut_by_it
+FROM (SELECT o, vae_train(f, o) AS m FROM basic_data,
+             (VALUES ('{"epochs": 5, "method": "recon_prob"}'::jsonb), ('{"epochs": 5, "method": "elbo"}'),
+                     ('{"epochs": 5, "method": "mse"}')) v(o) GROUP BY o) x, basic_data
+GROUP BY o, m ORDER BY 1;
+SELECT vae_train(f, '{"method": "nll"}') FROM basic_data;
 -- vae_threshold(model) (1.1): the automatic cut, Tukey's fence of the
 -- training scores, Q3 + 1.5 (Q3 - Q1); it flags few of the training rows, and
 -- the far-out row above

@@ -303,9 +303,16 @@ SELECT count(*) = (SELECT count(*) FROM vd_traffic t, vd_models m
                          > vae_threshold(m.model, 0.01, 'mse'::vae_method))
        AS view_flags_what_vae_score_does
 FROM vd_flagged_mse;
--- NULL method: NULL, or no rows, as from a strict function; an unknown one
-SELECT vae_detect(m.model, t, 0.05, 3, NULL) IS NULL AS null_method
+-- NULL method: the model's own (option method, elbo by default), as when
+-- left out, every field; an unknown one
+SELECT vae_detect(m.model, t, 0.05, 3, NULL) = vae_detect(m.model, t, 0.05, 3) AS null_method_same,
+       (vae_detect(m.model, t, NULL, 3, NULL)).threshold = vae_threshold(m.model) AS automatic_cut_same,
+       (vae_detect(m.model, t, 0.05, 3, NULL)).score = vae_score(m.model, t, 'elbo') AS scores_by_elbo
 FROM vd_traffic t, vd_models m WHERE m.name = 'rows' AND t.id = 1;
-SELECT count(*) FROM vd_models m, vae_detect(m.model, 'vd_traffic'::regclass, method => NULL) d
-WHERE m.name = 'rows';
+SELECT array_agg(d.score ORDER BY d.score)
+         = (SELECT array_agg(vae_score(m.model, t) ORDER BY vae_score(m.model, t)) FROM vd_traffic t)
+         AS models_method
+FROM vd_models m, vae_detect(m.model, 'vd_traffic'::regclass, method => NULL) d
+WHERE m.name = 'rows'
+GROUP BY m.model;
 SELECT pg_temp.err($$SELECT vae_detect(model, t, method => 'nll') FROM vd_traffic t, vd_models WHERE name = 'rows'$$);

@@ -54,8 +54,8 @@ FROM ens_models e, ens_singles s WHERE e.name = 'seed 5' ORDER BY s.k;
 -- and the ensemble's score is the robust mean of the single models' scores,
 -- to the bit, for every method (the quartiles are vae_threshold's)
 CREATE TABLE ens_robust AS
-SELECT k, model, vae_threshold(model, 0.5) AS med,
-       greatest(vae_threshold(model, 0.25) - vae_threshold(model, 0.75), 1e-12) AS iqr,
+SELECT k, model, vae_threshold(model, 0.5, 'recon_prob') AS med,
+       greatest(vae_threshold(model, 0.25, 'recon_prob') - vae_threshold(model, 0.75, 'recon_prob'), 1e-12) AS iqr,
        vae_threshold(model, 0.5, 'elbo') AS med_elbo,
        greatest(vae_threshold(model, 0.25, 'elbo') - vae_threshold(model, 0.75, 'elbo'), 1e-12) AS iqr_elbo,
        vae_threshold(model, 0.5, 'mse') AS med_mse,
@@ -87,10 +87,10 @@ GROUP BY method ORDER BY method;
 -- single network
 SELECT c, CASE WHEN c IN (0, 1) THEN cut = mean::real::float8
                ELSE abs(cut - mean) <= 1e-6 * greatest(1, abs(mean)) END AS robust_mean_of_cuts
-FROM (SELECT c, vae_threshold(e.model, c) AS cut,
-             ((SELECT (vae_threshold(model, c) - med) / iqr FROM ens_robust WHERE k = 0)
-              + (SELECT (vae_threshold(model, c) - med) / iqr FROM ens_robust WHERE k = 1)
-              + (SELECT (vae_threshold(model, c) - med) / iqr FROM ens_robust WHERE k = 2)) / 3 AS mean
+FROM (SELECT c, vae_threshold(e.model, c, 'recon_prob') AS cut,
+             ((SELECT (vae_threshold(model, c, 'recon_prob') - med) / iqr FROM ens_robust WHERE k = 0)
+              + (SELECT (vae_threshold(model, c, 'recon_prob') - med) / iqr FROM ens_robust WHERE k = 1)
+              + (SELECT (vae_threshold(model, c, 'recon_prob') - med) / iqr FROM ens_robust WHERE k = 2)) / 3 AS mean
       FROM ens_models e, unnest(ARRAY[0.0, 0.1, 0.25, 0.5, 0.9, 1.0]) c
       WHERE e.name = 'seed 5') q
 ORDER BY c;
@@ -197,7 +197,7 @@ SELECT count(*) AS positions,
          AS rejected_22p03
 FROM ens_models, generate_series(0, length(model) - 1, 97) p WHERE name = 'seed 5';
 SELECT pg_temp.error_of(substring(model FROM 1 FOR length(model) - 1)) AS truncated,
-       pg_temp.error_of(set_byte(model, 4, 4)) AS version_4
+       pg_temp.error_of(set_byte(model, 4, 6)) AS version_6
 FROM ens_models WHERE name = 'seed 5';
 -- vae_detect over a source, row ensemble
 SELECT count(*) AS rows, bool_and(d.score = vae_score(e.model, t)) AS detect_source_same

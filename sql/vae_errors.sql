@@ -150,7 +150,7 @@ SELECT what, bad FROM err_model, LATERAL (VALUES
 	('one trailing byte',       m || '\x00'::bytea),
 	('byte flipped in middle',  set_byte(m, length(m) / 2, get_byte(m, length(m) / 2) # 1)),
 	('CRC byte flipped',        set_byte(m, length(m) - 1, get_byte(m, length(m) - 1) # 128)),
-	('format version 4',        set_byte(m, 4, 4)),
+	('format version 6',        set_byte(m, 4, 6)),
 	('one byte',                '\x00'::bytea),
 	('empty',                   ''::bytea),
 	('text',                    'hello'::bytea),

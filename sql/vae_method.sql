@@ -27,8 +27,9 @@ SELECT m AS method,
        bool_and(vae_threshold(arr, 0.05, m) = vae_threshold(arr, 0.05, m::text)) AS threshold_same
 FROM method_models, method_data, unnest(enum_range(NULL::vae_method)) AS m
 GROUP BY m ORDER BY m;
--- the record form: an untyped literal is the enum; recon_prob is the default
-SELECT bool_and(vae_score(rec, t, 'recon_prob') = vae_score(rec, t)) AS default_same,
+-- the record form: an untyped literal is the enum; the model's method
+-- (elbo, the 1.1 default of the option method) is the default
+SELECT bool_and(vae_score(rec, t, 'elbo') = vae_score(rec, t)) AS default_same,
        bool_and(vae_score(rec, t, 'mse') = vae_score(rec, t, 'mse'::vae_method)) AS literal_same,
        bool_and(vae_score(rec, t, 'elbo') >= 0) AS elbo_scores
 FROM method_models, (SELECT a, b, c FROM method_data) t;

@@ -118,6 +118,10 @@ typedef struct VcOptions
 	int			ensemble;		/* networks in the model (vc_ensemble.c); not in
 								 * the options block: a model records it as its
 								 * member count, the GPU worker never sees it */
+	int			method;			/* VcMethod: the model's scoring method, what the
+								 * scoring functions use when none is given; not
+								 * in the options block: the format version says
+								 * where it is (docs/model-format.md) */
 } VcOptions;
 
 /* every option "not given" or at its fixed default (vc_options.c) */
@@ -504,7 +508,13 @@ VcStatus	vc_ensemble_record_scores(VcModel *m, const float *const *rows, int n,
 #define VC_FORMAT_MAGIC		0x4d454156u	/* "VAEM" little-endian */
 #define VC_FORMAT_VERSION	1	/* array models */
 #define VC_FORMAT_VERSION_ROWS 2	/* row models: a column schema (vc_schema.h) */
-#define VC_FORMAT_VERSION_ENSEMBLE 3	/* several networks: members of version 1 or 2 */
+#define VC_FORMAT_VERSION_ENSEMBLE 3	/* several networks: members of version 1, 2, 4 or 5 */
+#define VC_FORMAT_VERSION_METHOD 4	/* version 1 with a scoring method other than
+									 * recon_prob (the u16 at offset 6) */
+#define VC_FORMAT_VERSION_ROWS_METHOD 5	/* version 2 with such a method */
+#define VC_FORMAT_VERSION_LAST 5
+/* the version vc_model_serialize writes m in */
+int			vc_model_format_version(const VcModel *m);
 size_t		vc_model_serialized_size(const VcModel *m);
 /* writes exactly vc_model_serialized_size() bytes */
 void		vc_model_serialize(const VcModel *m, uint8_t *buf);

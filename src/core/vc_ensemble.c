@@ -116,7 +116,7 @@ CheckMember(const VcModel *m0, const VcModel *m, int k, char *errmsg)
 		return Refuse(errmsg, "another layout", k);
 	BlockWithoutSeed(&m0->opt, b0);
 	BlockWithoutSeed(&m->opt, b);
-	if (memcmp(b0, b, sizeof(b)) != 0)
+	if (memcmp(b0, b, sizeof(b)) != 0 || m->opt.method != m0->opt.method)
 		return Refuse(errmsg, "other options", k);
 	if (m->opt.seed != vc_member_seed(m0->opt.seed, k))
 		return Refuse(errmsg, "its seed is not the derived one", k);

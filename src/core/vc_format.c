@@ -31,7 +31,8 @@
  */
 #define OFF_MAGIC			0	/* u32 */
 #define OFF_VERSION			4	/* u16 */
-#define OFF_RESERVED		6	/* u16, zero */
+#define OFF_RESERVED		6	/* u16: zero in versions 1, 2 and 3; the scoring
+								 * method (VcMethod, not recon_prob) in 4 and 5 */
 #define OFF_DIM				8	/* i32 */
 #define OFF_OPTIONS			12	/* the options block: vc_options.h gives each
 								 * option's type and offset from here
@@ -130,6 +131,22 @@ PutF64Array(uint8_t *p, const double *a, size_t n)
 	return p;
 }
 
+/*
+ * The version a model is written in: 3 for an ensemble; for one network the
+ * oldest that holds it, so that a model scoring by recon_prob keeps the 1.0
+ * bytes (versions 1 and 2) and only another scoring method takes versions 4
+ * and 5.
+ */
+int
+vc_model_format_version(const VcModel *m)
+{
+	if (m->n_members > 1)
+		return VC_FORMAT_VERSION_ENSEMBLE;
+	if (m->opt.method == VC_METHOD_RECON_PROB)
+		return m->schema ? VC_FORMAT_VERSION_ROWS : VC_FORMAT_VERSION;
+	return m->schema ? VC_FORMAT_VERSION_ROWS_METHOD : VC_FORMAT_VERSION_METHOD;
+}
+
 /* version 3: the members as they would be written alone, then the combined scores */
 static void
 SerializeEnsemble(const VcModel *m, uint8_t *buf)
@@ -181,8 +198,8 @@ vc_model_serialize(const VcModel *m, uint8_t *buf)
 	}
 	memset(buf, 0, HEADER_SIZE);
 	vc_put_u32(buf + OFF_MAGIC, VC_FORMAT_MAGIC);
-	vc_put_u16(buf + OFF_VERSION, m->schema ? VC_FORMAT_VERSION_ROWS : VC_FORMAT_VERSION);
-	vc_put_u16(buf + OFF_RESERVED, 0);
+	vc_put_u16(buf + OFF_VERSION, (uint16_t) vc_model_format_version(m));
+	vc_put_u16(buf + OFF_RESERVED, o->method == VC_METHOD_RECON_PROB ? 0 : (uint16_t) o->method);
 	vc_put_i32(buf + OFF_DIM, m->dim);
 	vc_options_encode(buf + OFF_OPTIONS, o);
 	vc_put_i64(buf + OFF_ROWS, m->rows);
@@ -260,7 +277,8 @@ typedef struct Header
 	int32_t		device;
 	int32_t		n_scores;
 	uint64_t	n_params;
-	uint16_t	reserved;
+	uint32_t	version;
+	uint16_t	reserved;		/* the scoring method in versions 4 and 5 */
 	int32_t		hidden_raw[VC_MAX_HIDDEN];	/* including the unused slots */
 } Header;
 
@@ -280,6 +298,31 @@ ReadHeader(const uint8_t *buf, Header *h)
 	h->device = vc_get_i32(buf + OFF_DEVICE);
 	h->n_scores = vc_get_i32(buf + OFF_N_SCORES);
 	h->n_params = vc_get_u64(buf + OFF_N_PARAMS);
+}
+
+/*
+ * The scoring method, which the options block does not hold: recon_prob in
+ * versions 1 and 2 (the u16 at offset 6 reserved, zero), the u16 in 4 and
+ * 5, which the writer uses only for another method (one encoding per model:
+ * equal models give equal bytes).
+ */
+static VcStatus
+ReadMethod(Header *h, char *errmsg)
+{
+	if (h->version == VC_FORMAT_VERSION || h->version == VC_FORMAT_VERSION_ROWS)
+	{
+		if (h->reserved != 0)
+			return Fail(errmsg, "model header has nonzero reserved bits");
+		h->opt.method = VC_METHOD_RECON_PROB;
+	}
+	else
+	{
+		if (h->reserved != VC_METHOD_ELBO && h->reserved != VC_METHOD_MSE)
+			return Fail(errmsg, "model scoring method %u is out of range for format version %u",
+						(unsigned) h->reserved, (unsigned) h->version);
+		h->opt.method = h->reserved;
+	}
+	return VC_OK;
 }
 
 /*
@@ -414,7 +457,7 @@ oom:
  * those sections and the trailer.
  */
 static VcStatus
-DeserializeRows(const uint8_t *buf, size_t len, const Header *h, uint64_t tail,
+DeserializeRows(const uint8_t *buf, size_t len, Header *h, uint64_t tail,
 				VcModel **out, char *errmsg)
 {
 	VcSchema   *schema = NULL;
@@ -444,11 +487,8 @@ DeserializeRows(const uint8_t *buf, size_t len, const Header *h, uint64_t tail,
 		st = Fail(errmsg, "model section sizes are inconsistent");
 		goto done;
 	}
-	if (h->reserved != 0)
-	{
-		st = Fail(errmsg, "model header has nonzero reserved bits");
+	if ((st = ReadMethod(h, errmsg)) != VC_OK)
 		goto done;
-	}
 	if ((st = CheckOptions(h, errmsg)) != VC_OK || (st = CheckRecord(h, errmsg)) != VC_OK)
 		goto done;
 	if (h->dim != schema->input_width)
@@ -515,16 +555,18 @@ DeserializeOne(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
 		return Fail(errmsg, "model is truncated: %zu bytes, expected at least %d",
 					len, MIN_SIZE);
 	version = vc_get_u16(buf + OFF_VERSION);
-	if (version != VC_FORMAT_VERSION && version != VC_FORMAT_VERSION_ROWS)
+	if (version != VC_FORMAT_VERSION && version != VC_FORMAT_VERSION_ROWS &&
+		version != VC_FORMAT_VERSION_METHOD && version != VC_FORMAT_VERSION_ROWS_METHOD)
 		return Fail(errmsg, "unsupported model format version %u (this build reads versions "
 					"%d to %d%s)", (unsigned) version, VC_FORMAT_VERSION,
-					VC_FORMAT_VERSION_ENSEMBLE,
+					VC_FORMAT_VERSION_LAST,
 					version == VC_FORMAT_VERSION_ENSEMBLE ? ", not as an ensemble member" : "");
 	if (len < MIN_SIZE)
 		return Fail(errmsg, "model is truncated: %zu bytes, expected at least %d",
 					len, MIN_SIZE);
 
 	ReadHeader(buf, &h);
+	h.version = version;
 
 	/*
 	 * The exact length follows from four header fields.  Range-check just
@@ -546,7 +588,7 @@ DeserializeOne(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
 		+ 2 * (uint64_t) h.epochs_run * 8
 		+ (uint64_t) VC_N_METHODS * (uint64_t) h.n_scores * 4
 		+ TRAILER_SIZE;
-	if (version == VC_FORMAT_VERSION_ROWS)
+	if (version == VC_FORMAT_VERSION_ROWS || version == VC_FORMAT_VERSION_ROWS_METHOD)
 		return DeserializeRows(buf, len, &h, tail, out, errmsg);
 	expected = (uint64_t) HEADER_SIZE
 		+ 2 * (uint64_t) h.dim * 4
@@ -558,8 +600,8 @@ DeserializeOne(const uint8_t *buf, size_t len, VcModel **out, char *errmsg)
 	 * A matching checksum proves the bytes are what some writer wrote, not
 	 * that the writer was sane: validate every field anyway.
 	 */
-	if (h.reserved != 0)
-		return Fail(errmsg, "model header has nonzero reserved bits");
+	if ((st = ReadMethod(&h, errmsg)) != VC_OK)
+		return st;
 	if ((st = CheckOptions(&h, errmsg)) != VC_OK)
 		return st;
 	if ((st = CheckRecord(&h, errmsg)) != VC_OK)

@@ -161,6 +161,8 @@ vc_options_resolve(VcOptions *opt, int64_t n_rows, int dim, char *errmsg)
 		opt->patience = opt->validation_fraction > 0 ? 10 : 0;
 	if (opt->mc_samples < 0)
 		opt->mc_samples = 10;
+	if (opt->method < 0)
+		opt->method = VC_METHOD_ELBO;
 
 	/* sampling cap applies before everything else */
 	if (opt->max_rows > 0 && n_rows > opt->max_rows)

@@ -141,7 +141,11 @@ typedef enum VcOptionType
 	  "auto: the GPU worker when one is configured and answers, else the CPU; gpu: the worker or an error; cpu: never the worker") \
 	X(ensemble, INT, ensemble, VC_OPT_NOT_IN_BLOCK, -1, VC_IRANGE(1, VC_MAX_ENSEMBLE), VC_OPTF_UNSET, NULL, \
 	  "1", \
-	  "networks trained with the seeds seed, seed + 1000, ...; the score is the mean of their scores, each centered on its median training score and divided by its interquartile range")
+	  "networks trained with the seeds seed, seed + 1000, ...; the score is the mean of their scores, each centered on its median training score and divided by its interquartile range") \
+	X(method, ENUM, method, VC_OPT_NOT_IN_BLOCK, -1, VC_IRANGE(0, 0), VC_OPTF_UNSET, \
+	  VC_NAMES("recon_prob", "elbo", "mse"), \
+	  "elbo", \
+	  "the model's scoring method: what vae_score, vae_threshold and vae_detect use when no method is given (models trained before 1.1 score by recon_prob)")
 
 /* VC_OPTION_hidden, VC_OPTION_latent_dim, ...: indexes into vc_option_defs */
 typedef enum VcOptionId

@@ -207,6 +207,8 @@ extern void VaeCheckContamination(double contamination);
 
 /* vae_score.c: a vae_method enum value (its OID) as a VC_METHOD_* number; ERROR for an unknown label */
 extern int	VaeEnumMethod(Oid value);
+/* a method argument left out (or NULL in vae_detect): the model's own, opt.method */
+#define VAE_MODEL_METHOD (-1)
 
 /* vae_model_cache.c */
 typedef struct VaeModelCache

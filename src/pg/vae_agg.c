@@ -625,7 +625,15 @@ TrainOnWorker(const VcOptions *opt, VaeGpuRowFn row, void *row_arg, int64 n_rows
 	status = VaeGpuTrain(target, row, row_arg, n_rows, dim, opt, cb, &model, msg,
 						 &worker_failed);
 	if (status == VC_OK)
+	{
+		/*
+		 * The TRAIN header does not carry the scoring method: the worker
+		 * resolved the default by the same rule, a given one is set here.
+		 */
+		if (opt->method >= 0)
+			model->opt.method = opt->method;
 		return model;
+	}
 	if (!worker_failed)
 		VaeReportStatus(status, msg);
 	if (opt->device == VC_DEVICE_GPU)

@@ -30,10 +30,8 @@ PG_FUNCTION_INFO_V1(vae_detect_row);
 int
 VaeDetectMethod(FunctionCallInfo fcinfo, int argno)
 {
-	if (PG_NARGS() <= argno)
-		return VC_METHOD_RECON_PROB;
-	if (PG_ARGISNULL(argno))
-		return -1;
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return VAE_MODEL_METHOD;
 	return VaeEnumMethod(PG_GETARG_OID(argno));
 }
 
@@ -262,14 +260,15 @@ vae_detect_row(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	if ((method = VaeDetectMethod(fcinfo, 4)) < 0)
-		PG_RETURN_NULL();
+	method = VaeDetectMethod(fcinfo, 4);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("vae_detect must be called where a composite result is accepted")));
 	c = VaeGetModel(fcinfo, 0);
 	m = c->model;
+	if (method == VAE_MODEL_METHOD)
+		method = m->opt.method;
 	threshold = VaeDetectThreshold(m, method, PG_NARGS() > 2 ? PG_GETARG_FLOAT8(2) : 0.0,
 								   PG_NARGS() <= 2 || PG_ARGISNULL(2));
 	top = VaeDetectTopCount(PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 0,

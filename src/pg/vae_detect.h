@@ -14,8 +14,8 @@
 
 /*
  * The method argument argno (0-based: the last argument, a vae_method) as a
- * VC_METHOD_* number, recon_prob when the call has no such argument; -1 when
- * it is NULL (the call then gives no result, as the STRICT vae_score would)
+ * VC_METHOD_* number; VAE_MODEL_METHOD (the model's own) when the call has
+ * no such argument or it is NULL
  */
 extern int	VaeDetectMethod(FunctionCallInfo fcinfo, int argno);
 

@@ -136,7 +136,8 @@ AppendSchema(StringInfo s, const VcSchema *schema)
 /*
  * An ensemble's "members": per network its seed, training record (losses
  * per epoch, best epoch, time, device) and the median and interquartile
- * range of its recon_prob training scores that its scores are scaled by.
+ * range of its training scores of the model's scoring method that its
+ * scores are scaled by.
  */
 static void
 AppendMembers(StringInfo s, const VcModel *m)
@@ -147,7 +148,7 @@ AppendMembers(StringInfo s, const VcModel *m)
 	for (k = 0; k < m->n_members; k++)
 	{
 		const VcModel *e = m->members[k];
-		const double *r = &m->robust[(k * VC_N_METHODS + VC_METHOD_RECON_PROB) * 2];
+		const double *r = &m->robust[(k * VC_N_METHODS + m->opt.method) * 2];
 
 		appendStringInfoString(s, k ? ", {\"seed\": " : "{\"seed\": ");
 		AppendOption(s, &e->opt, VC_OPTION_seed);
@@ -190,8 +191,7 @@ vae_model_info(PG_FUNCTION_ARGS)
 	initStringInfo(&s);
 	/* array models are written as version 1, row models as version 2, ensembles as 3 */
 	appendStringInfo(&s, "{\"format_version\": %d, \"input_dim\": %d, \"latent_dim\": ",
-					 m->n_members > 1 ? VC_FORMAT_VERSION_ENSEMBLE :
-					 m->schema ? VC_FORMAT_VERSION_ROWS : VC_FORMAT_VERSION, m->dim);
+					 vc_model_format_version(m), m->dim);
 	AppendOption(&s, o, VC_OPTION_latent_dim);
 	appendStringInfoString(&s, ", \"hidden\": ");
 	AppendOption(&s, o, VC_OPTION_hidden);

@@ -232,7 +232,7 @@ vae_plot_training(PG_FUNCTION_ARGS)
 #define SCORE_BINS 60
 
 /*
- * The histogram of the stored training scores (recon_prob, sorted), cut at
+ * The histogram of the stored training scores (the model's scoring method, sorted), cut at
  * thr.  A long right tail would squeeze the bulk into a few bins, so the
  * score axis ends at the 99th percentile (or at the threshold, if that is
  * further right) when the largest score lies much further out; the scores
@@ -243,7 +243,8 @@ vae_plot_training(PG_FUNCTION_ARGS)
 static char *
 ScoresPicture(const VcModel *m, double thr, const char *cut_rule)
 {
-	const float *sc = m->scores[VC_METHOD_RECON_PROB];
+	int			method = m->opt.method;
+	const float *sc = m->scores[method];
 	StringInfoData s;
 	SvgFrame	f = model_frame;
 	SvgAxis		ax,
@@ -321,8 +322,8 @@ ScoresPicture(const VcModel *m, double thr, const char *cut_rule)
 
 	initStringInfo(&s);
 	SvgBegin(&s, SVG_WIDTH, SVG_HEIGHT, "Training scores");
-	SvgText(&s, SVG_WIDTH / 2.0, 26, "middle", 16, "font-weight=\"bold\"",
-			"Training scores (recon_prob)");
+	snprintf(sub, sizeof(sub), "Training scores (%s)", vc_method_name(method));
+	SvgText(&s, SVG_WIDTH / 2.0, 26, "middle", 16, "font-weight=\"bold\"", sub);
 	snprintf(sub, sizeof(sub), "%s training rows kept in the model; %s above the threshold (%s%%)",
 			 SvgFormatCount(n, b1, sizeof(b1)), SvgFormatCount(above, b2, sizeof(b2)),
 			 SvgFormatSig(100.0 * above / n, 3, b3, sizeof(b3)));
@@ -333,6 +334,8 @@ ScoresPicture(const VcModel *m, double thr, const char *cut_rule)
 
 		fx.right = ax.p1;
 		SvgAxisBottom(&s, &fx, &ax,
+					  method == VC_METHOD_MSE ? "score: mean squared error (higher = more unusual)" :
+					  method == VC_METHOD_ELBO ? "score: negative ELBO (higher = more unusual)" :
 					  "score: negative log-likelihood (higher = more unusual)", false);
 	}
 	for (i = 0; i < SCORE_BINS; i++)
@@ -393,7 +396,7 @@ vae_plot_scores(PG_FUNCTION_ARGS)
 	c = VaeGetModel(fcinfo, 0);
 	if (PG_ARGISNULL(1))
 	{
-		thr = vc_threshold_auto(c->model, VC_METHOD_RECON_PROB);
+		thr = vc_threshold_auto(c->model, c->model->opt.method);
 		snprintf(rule, sizeof(rule), "automatic: Q3 + 1.5 IQR");
 	}
 	else
@@ -401,7 +404,7 @@ vae_plot_scores(PG_FUNCTION_ARGS)
 		double		contamination = PG_GETARG_FLOAT8(1);
 
 		VaeCheckContamination(contamination);
-		thr = vc_threshold(c->model, VC_METHOD_RECON_PROB, contamination);
+		thr = vc_threshold(c->model, c->model->opt.method, contamination);
 		snprintf(rule, sizeof(rule), "contamination %s",
 				 SvgFormatSig(contamination, 6, buf, sizeof(buf)));
 	}

@@ -5,7 +5,7 @@
  * Each row is drawn at its latent mean (vae_encode): the two coordinates of
  * a 2-D latent, the first two principal axes of a wider one (a 1-D latent
  * is spread vertically by the row's hash).  Points are coloured by the
- * row's score (recon_prob, a sequential scale with a colour bar) or, with a
+ * row's score (the model's scoring method, a sequential scale with a colour bar) or, with a
  * label, by label (a categorical palette with a legend).
  *
  * Bounded and deterministic: the transition function keeps the
@@ -40,7 +40,7 @@ typedef struct LatentPoint
 {
 	uint64		hash;			/* vc_hash_row of the raw row */
 	char	   *label;			/* NULL: no label, or a NULL one */
-	double		score;			/* recon_prob, when coloured by score */
+	double		score;			/* the model's method's, when coloured by score */
 	float	   *mu;				/* latent mean, latent floats */
 } LatentPoint;
 
@@ -52,6 +52,7 @@ typedef struct LatentState
 	uint32		model_crc;		/* identity of the model of the first row */
 	Size		model_len;
 	int			latent;
+	int			method;			/* the model's scoring method (VcMethod) */
 	int64		rows;			/* rows given (model and row not NULL) */
 	int64		skipped;		/* rows whose latent mean overflows */
 	float	   *mu;				/* encoding buffer: latent floats */
@@ -142,6 +143,7 @@ vae_plot_latent_trans(PG_FUNCTION_ARGS)
 		st->model_crc = c->crc;
 		st->model_len = c->len;
 		st->latent = c->model->opt.latent_dim;
+		st->method = c->model->opt.method;
 		st->mu = MemoryContextAlloc(aggcxt, sizeof(float) * st->latent);
 	}
 	else if (c->crc != st->model_crc || c->len != st->model_len)
@@ -193,9 +195,9 @@ vae_plot_latent_trans(PG_FUNCTION_ARGS)
 	{
 		double		out[VC_N_METHODS];
 
-		VaeCheckStatus(vc_score_row(c->model, c->scratch, x, 1u << VC_METHOD_RECON_PROB,
+		VaeCheckStatus(vc_score_row(c->model, c->scratch, x, 1u << c->model->opt.method,
 									out, msg), msg);
-		cand.score = out[VC_METHOD_RECON_PROB];
+		cand.score = out[c->model->opt.method];
 	}
 	/* into the heap: a new slot, or in place of the largest kept */
 	if (st->n < LATENT_MAX_POINTS)
@@ -405,7 +407,8 @@ LabelClasses(const LatentPoint *p, int n, LabelClass **out, int *cls)
 
 /* the colour bar of the score scale [lo, hi], right of the frame */
 static void
-ColourBar(StringInfo s, const SvgFrame *f, double lo, double hi, bool clipped)
+ColourBar(StringInfo s, const SvgFrame *f, double lo, double hi, bool clipped,
+		  const char *method)
 {
 	double		x = f->right + 40,
 				h = f->bottom - f->top - 60,
@@ -416,7 +419,8 @@ ColourBar(StringInfo s, const SvgFrame *f, double lo, double hi, bool clipped)
 				num[32];
 	int			i;
 
-	SvgText(s, x, f->top + 12, "start", 12, NULL, "score (recon_prob)");
+	snprintf(buf, sizeof(buf), "score (%s)", method);
+	SvgText(s, x, f->top + 12, "start", 12, NULL, buf);
 	for (i = 0; i < 50; i++)
 	{
 		SvgSequential(1.0 - (i + 0.5) / 50, col);
@@ -670,7 +674,7 @@ LatentPicture(LatentState *st)
 			SvgCircle(&s, SvgMap(&ax, px[k]), SvgMap(&ay, py[k]), 2.6, style);
 		}
 		appendStringInfoString(&s, "</g>\n");
-		ColourBar(&s, &f, slo, shi, sclipped);
+		ColourBar(&s, &f, slo, shi, sclipped, vc_method_name(st->method));
 	}
 	SvgEnd(&s);
 	return s.data;

@@ -91,7 +91,10 @@ FloatArray(const float *v, int n)
 	return construct_array(d, n, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
 }
 
-/* the score of argument 1 (features or row) by model argument 0 */
+/*
+ * The score of argument 1 (features or row) by model argument 0, by method,
+ * or by the model's own (VAE_MODEL_METHOD: none given)
+ */
 static Datum
 Score(FunctionCallInfo fcinfo, int method)
 {
@@ -99,6 +102,9 @@ Score(FunctionCallInfo fcinfo, int method)
 	const float *x = VaeGetScoringInput(fcinfo, c, 1);
 	double		out[VC_N_METHODS];
 	char		msg[VC_ERRMSG_LEN];
+
+	if (method == VAE_MODEL_METHOD)
+		method = c->model->opt.method;
 
 	VaeCheckStatus(vc_score_row(c->model, c->scratch, x, 1u << method, out, msg), msg);
 	PG_RETURN_FLOAT8(out[method]);
@@ -108,7 +114,7 @@ Score(FunctionCallInfo fcinfo, int method)
 Datum
 vae_score(PG_FUNCTION_ARGS)
 {
-	return Score(fcinfo, PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB);
+	return Score(fcinfo, PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VAE_MODEL_METHOD);
 }
 
 /* vae_score(model, features or row, method vae_method) */
@@ -144,6 +150,8 @@ Threshold(FunctionCallInfo fcinfo, int method)
 	double		contamination = PG_GETARG_FLOAT8(1);
 
 	VaeCheckContamination(contamination);
+	if (method == VAE_MODEL_METHOD)
+		method = c->model->opt.method;
 	PG_RETURN_FLOAT8(vc_threshold(c->model, method, contamination));
 }
 
@@ -151,7 +159,7 @@ Threshold(FunctionCallInfo fcinfo, int method)
 Datum
 vae_threshold(PG_FUNCTION_ARGS)
 {
-	return Threshold(fcinfo, PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VC_METHOD_RECON_PROB);
+	return Threshold(fcinfo, PG_NARGS() > 2 ? ParseMethod(PG_GETARG_TEXT_PP(2)) : VAE_MODEL_METHOD);
 }
 
 /* vae_threshold(model, contamination, method vae_method) */
@@ -162,7 +170,7 @@ vae_threshold_m(PG_FUNCTION_ARGS)
 }
 
 /*
- * vae_threshold(model): the automatic cut of the default method, for users
+ * vae_threshold(model): the automatic cut of the model's method, for users
  * who do not know their contamination (vc_threshold_auto: Tukey's
  * fence of the stored training scores)
  */
@@ -171,7 +179,7 @@ vae_threshold_auto(PG_FUNCTION_ARGS)
 {
 	VaeModelCache *c = VaeGetModel(fcinfo, 0);
 
-	PG_RETURN_FLOAT8(vc_threshold_auto(c->model, VC_METHOD_RECON_PROB));
+	PG_RETURN_FLOAT8(vc_threshold_auto(c->model, c->model->opt.method));
 }
 
 /* vae_encode(model, features or row): the latent mean */

@@ -164,6 +164,14 @@ F64Bits(double v)
 	return b;
 }
 
+/* little-endian u16 at p */
+static void
+SetLE16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t) v;
+	p[1] = (uint8_t) (v >> 8);
+}
+
 /* recompute the trailer after an edit, so the field checks are what rejects it */
 static void
 Resign(uint8_t *buf, size_t len)
@@ -232,6 +240,8 @@ BuildModel(int variant)
 	vc_options_init(&opt);
 	opt.likelihood = (variant == 1 || variant == 2) ? VC_LIK_BERNOULLI : VC_LIK_GAUSSIAN;
 	opt.seed = 1000 + (uint64_t) variant;
+	/* versions 1 and 2 (the 1.0 bytes) but for variant 3, which is version 4 */
+	opt.method = variant == 3 ? VC_METHOD_ELBO : VC_METHOD_RECON_PROB;
 	if (variant == 2)
 	{
 		opt.n_hidden = 2;
@@ -1263,6 +1273,8 @@ BuildRowModel(int variant)
 	s.max_categories = 32;
 	vc_options_init(&opt);
 	opt.seed = 2000 + (uint64_t) variant;
+	/* row model 0 is version 2, row model 1 version 5 */
+	opt.method = variant == 0 ? VC_METHOD_RECON_PROB : VC_METHOD_MSE;
 	if (variant == 0)
 	{
 		opt.validation_fraction = 0.25;
@@ -1279,15 +1291,19 @@ BuildRowModel(int variant)
 	return m;
 }
 
-/* a version-2 round trip: version and dim in the header, then TestRoundTrip's checks */
+/*
+ * A version-2 (or 5) round trip: version and dim in the header, then
+ * TestRoundTrip's checks
+ */
 static void
 TestRoundTripRows(VcModel *m, int variant)
 {
 	size_t		len;
 	uint8_t    *buf = Serialize(m, &len);
+	int			version = m->opt.method == VC_METHOD_RECON_PROB ? 2 : 5;
 
-	ok(buf[4] == 2 && buf[5] == 0 && LE32(buf + DOC_OFF_DIM) == (uint32_t) m->dim,
-	   "row model %d: version 2, dim = input width %d", variant, m->dim);
+	ok(buf[4] == version && buf[5] == 0 && LE32(buf + DOC_OFF_DIM) == (uint32_t) m->dim,
+	   "row model %d: version %d, dim = input width %d", variant, version, m->dim);
 	free(buf);
 	TestRoundTrip(m, 10 + variant);
 }
@@ -1491,6 +1507,56 @@ WriteCorpus(const char *dir, uint8_t *const *bufs, const size_t *lens, int n)
 }
 
 /* TAP: the format tests on four test models; an argument names a seed corpus directory */
+/*
+ * Versions 4 and 5: the scoring method in the u16 at 6, written only for a
+ * method other than recon_prob (one encoding per model), read back; with a
+ * valid checksum a version 4 holding recon_prob or an unknown method is
+ * refused, and so is a version 1 holding a method.  buf4 is a version 4
+ * model (elbo), buf5 a version 5 one (mse).
+ */
+static void
+TestMethodVersions(const uint8_t *buf4, size_t len4, const uint8_t *buf5, size_t len5)
+{
+	static const struct
+	{
+		int			version;
+		int			method;
+		int			accepted;
+	}			cases[] = {{4, 1, 1}, {4, 2, 1}, {4, 0, 0}, {4, 3, 0}, {1, 1, 0}, {1, 0, 1}};
+	char		err[VC_ERRMSG_LEN];
+	const char *why = "";
+	VcModel    *m = NULL;
+	size_t		i;
+
+	ok(buf4[4] == 4 && buf4[5] == 0 && buf4[6] == VC_METHOD_ELBO && buf4[7] == 0,
+	   "version 4: the method (elbo = 1) in the u16 at 6");
+	ok(buf5[4] == 5 && buf5[5] == 0 && buf5[6] == VC_METHOD_MSE && buf5[7] == 0,
+	   "version 5: the method (mse = 2) in the u16 at 6");
+	ok(vc_model_deserialize(buf4, len4, &m, err) == VC_OK && m->opt.method == VC_METHOD_ELBO &&
+	   vc_model_format_version(m) == 4, "version 4 reads back with method elbo");
+	vc_model_free(m);
+	m = NULL;
+	ok(vc_model_deserialize(buf5, len5, &m, err) == VC_OK && m->opt.method == VC_METHOD_MSE &&
+	   m->schema != NULL && vc_model_format_version(m) == 5,
+	   "version 5 reads back as a row model with method mse");
+	vc_model_free(m);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		uint8_t    *b = malloc(len4);
+		int			r;
+
+		memcpy(b, buf4, len4);
+		SetLE16(b + 4, (uint16_t) cases[i].version);
+		SetLE16(b + 6, (uint16_t) cases[i].method);
+		Resign(b, len4);
+		r = TryDeserialize(b, len4, err, &why);
+		ok(r == cases[i].accepted, "with valid checksum, version %d with method %d is %s: \"%s\"",
+		   cases[i].version, cases[i].method, cases[i].accepted ? "accepted" : "rejected",
+		   r == 0 ? err : (r < 0 ? why : "ACCEPTED"));
+		free(b);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1538,6 +1604,7 @@ main(int argc, char **argv)
 	TestNoHugeAllocation(bufs[N_MODELS], lens[N_MODELS]);
 	TestOutOfMemory(bufs[N_MODELS], lens[N_MODELS]);
 
+	TestMethodVersions(bufs[3], lens[3], bufs[N_MODELS + 1], lens[N_MODELS + 1]);
 	TestRandomCorruption(bufs, lens, N_MODELS + N_ROW_MODELS);
 
 	if (argc > 1)

@@ -355,9 +355,12 @@ TestOffsets(void)
 				bad = 0,
 				end = 0;
 
-	/* the block's options, then ensemble, which no block carries (TestEnsemble) */
-	ok(VC_N_OPTIONS == N_ORACLE + 1, "the table has the %d documented block options and "
-	   "ensemble (%d)", N_ORACLE, VC_N_OPTIONS);
+	/*
+	 * the block's options, then ensemble and method, which no block carries
+	 * (TestEnsemble, TestMethod)
+	 */
+	ok(VC_N_OPTIONS == N_ORACLE + 2, "the table has the %d documented block options, "
+	   "ensemble and method (%d)", N_ORACLE, VC_N_OPTIONS);
 	for (i = 0; i < N_ORACLE && i < VC_N_OPTIONS; i++)
 	{
 		const VcOptionDef *def = &vc_option_defs[i];
@@ -517,6 +520,43 @@ TestDefaultRule(void)
  * ensemble: 1 to VC_MAX_ENSEMBLE, "not given" by default, in no options
  * block (decoding leaves it "not given"; a single-network model reads as 1)
  */
+/*
+ * method: in no block (the model format's version and header say it), not
+ * given until vc_options_resolve makes it elbo, the three names only
+ */
+static void
+TestMethod(void)
+{
+	const VcOptionDef *def = vc_option_find("method", 6);
+	VcOptions	o;
+	VcOptionValue v;
+	char		err[VC_ERRMSG_LEN];
+	int			good = 1;
+	int64_t		k;
+
+	ok(def != NULL && def->block_offset == VC_OPT_NOT_IN_BLOCK &&
+	   def == &vc_option_defs[N_ORACLE + 1] && def->type == VC_OPT_ENUM,
+	   "method is the last option, an enum in no block");
+	if (!def)
+		return;
+	for (k = -2; k <= VC_N_METHODS + 1; k++)
+	{
+		memset(&v, 0, sizeof(v));
+		v.i = k;
+		if ((vc_option_check(def, &v, NULL) == VC_OK) != (k >= 0 && k < VC_N_METHODS))
+			good = 0;
+	}
+	ok(good, "method accepts the %d methods only", VC_N_METHODS);
+	vc_options_init(&o);
+	ok(o.method == -1, "method is not given by default");
+	ok(vc_options_resolve(&o, 500, 4, err) == VC_OK && o.method == VC_METHOD_ELBO,
+	   "and resolves to elbo");
+	vc_options_init(&o);
+	o.method = VC_METHOD_RECON_PROB;
+	ok(vc_options_resolve(&o, 500, 4, err) == VC_OK && o.method == VC_METHOD_RECON_PROB,
+	   "a given method is kept");
+}
+
 static void
 TestEnsemble(void)
 {
@@ -533,7 +573,7 @@ TestEnsemble(void)
 	int64_t		k;
 
 	ok(def != NULL && def->block_offset == VC_OPT_NOT_IN_BLOCK && def == &vc_option_defs[N_ORACLE],
-	   "ensemble is the last option and in no block");
+	   "ensemble follows the block's options and is in no block");
 	if (!def)
 		return;
 	for (k = -2; k <= VC_MAX_ENSEMBLE + 2; k++)
@@ -586,6 +626,7 @@ main(void)
 		TryOption(&vc_option_defs[i], &oracle[i]);
 	TryHiddenCounts();
 	TestEnsemble();
+	TestMethod();
 	diag("%d option values tried through the three readers", n_tried);
 	return done_testing();
 }
