@@ -124,6 +124,46 @@ vc_net_free(VcNet *net)
 	memset(net, 0, sizeof(*net));
 }
 
+/*
+ * gb[j] = the sum over the n rows of d[r][j], rows in order.  The restrict
+ * pointers and the width in a local let GCC vectorize across j: under
+ * PostgreSQL's -fno-strict-aliasing it could not tell the stores into gb
+ * from the layer's own fields and kept a scalar loop that reloaded the
+ * width per element (13% of a 16-64-64-8 network's training time on one
+ * thread).  Each gb[j] still adds its rows in the same order: same bits.
+ */
+static void
+BiasGradient(float *restrict gb, const float *restrict d, int n, int out)
+{
+	int			r,
+				j;
+
+	memset(gb, 0, sizeof(float) * out);
+	for (r = 0; r < n; r++)
+	{
+		const float *restrict dr = d + (size_t) r * out;
+
+		for (j = 0; j < out; j++)
+			gb[j] += dr[j];
+	}
+}
+
+/*
+ * y[r][j] = b[j] for the n rows: a loop the compiler inlines and vectorizes
+ * (a memcpy per row was a library call per row and layer, 5% of a small
+ * network's training)
+ */
+static void
+BroadcastBias(float *restrict y, const float *restrict b, int n, int out)
+{
+	int			r,
+				j;
+
+	for (r = 0; r < n; r++)
+		for (j = 0; j < out; j++)
+			y[(size_t) r * out + j] = b[j];
+}
+
 /* Y = act(A W + b) for n rows */
 static void
 LayerForward(const VcNet *net, int l, int n)
@@ -135,10 +175,8 @@ LayerForward(const VcNet *net, int l, int n)
 	float	   *y = net->out[l];
 	size_t		i,
 				total = (size_t) n * ly->out;
-	int			r;
 
-	for (r = 0; r < n; r++)
-		memcpy(y + (size_t) r * ly->out, b, sizeof(float) * ly->out);
+	BroadcastBias(y, b, n, ly->out);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, ly->out, ly->in,
 				1.0f, LayerInput(net, l), ly->in, w, ly->out, 1.0f, y, ly->out);
 	if (!IsHidden(m, l))
@@ -181,14 +219,17 @@ void
 vc_net_sample_z(VcNet *net, int n, int use_eps)
 {
 	const float *head = net->out[net->m->enc_head];
+	const float *restrict lvz = net->lvz;
+	const float *restrict eps = net->eps;
 	int			zd = net->latent;
 	int			r,
 				j;
 
+	/* through restrict locals: no reload of net's fields per element */
 	for (r = 0; r < n; r++)
 	{
-		const float *mu = head + (size_t) r * 2 * zd;
-		float	   *z = net->z + (size_t) r * zd;
+		const float *restrict mu = head + (size_t) r * 2 * zd;
+		float	   *restrict z = net->z + (size_t) r * zd;
 
 		if (!use_eps)
 		{
@@ -199,7 +240,7 @@ vc_net_sample_z(VcNet *net, int n, int use_eps)
 		{
 			size_t		k = (size_t) r * zd + j;
 
-			z[j] = mu[j] + vc_expf(0.5f * net->lvz[k]) * net->eps[k];
+			z[j] = mu[j] + vc_expf(0.5f * lvz[k]) * eps[k];
 		}
 	}
 }
@@ -350,19 +391,10 @@ LayerBackward(VcNet *net, int l, int n, const float *d, float *da)
 	const VcLayer *ly = &m->layers[l];
 	float	   *gw = net->grads + ly->w_off;
 	float	   *gb = net->grads + ly->b_off;
-	int			r,
-				j;
 
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ly->in, ly->out, n,
 				1.0f, LayerInput(net, l), ly->in, d, ly->out, 0.0f, gw, ly->out);
-	memset(gb, 0, sizeof(float) * ly->out);
-	for (r = 0; r < n; r++)
-	{
-		const float *dr = d + (size_t) r * ly->out;
-
-		for (j = 0; j < ly->out; j++)
-			gb[j] += dr[j];
-	}
+	BiasGradient(gb, d, n, ly->out);
 	if (da)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, ly->in, ly->out,
 					1.0f, d, ly->out, m->params + ly->w_off, ly->out, 0.0f, da, ly->in);
