@@ -626,12 +626,16 @@ TrainOnWorker(const VcOptions *opt, VaeGpuRowFn row, void *row_arg, int64 n_rows
 						 &worker_failed);
 	if (status == VC_OK)
 	{
+		VcOptions	resolved = *opt;
+
 		/*
-		 * The TRAIN header does not carry the scoring method: the worker
-		 * resolved the default by the same rule, a given one is set here.
+		 * The TRAIN header does not carry the scoring method: set the one
+		 * the options resolve to here (a worker of an older build writes
+		 * recon_prob models).  The options resolved for the worker, so
+		 * they resolve again.
 		 */
-		if (opt->method >= 0)
-			model->opt.method = opt->method;
+		if (vc_options_resolve(&resolved, n_rows, dim, msg) == VC_OK)
+			model->opt.method = resolved.method;
 		return model;
 	}
 	if (!worker_failed)

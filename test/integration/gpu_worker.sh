@@ -158,6 +158,15 @@ check "vae_model_info reports the device that trained it (daemon's CPU backend: 
 out=$(psql_a -At -c "$GW" -c "SELECT score_bytes(vae_train(f, '{$OPTS, \"device\": \"gpu\", \"ensemble\": 3}'))
 	= (SELECT score_bytes(vae_train(f, '{$OPTS, \"device\": \"cpu\", \"ensemble\": 3}')) FROM small) FROM small" 2>&1)
 check "an ensemble of three trained on the worker scores as the CPU's, bit for bit" [ "$out" = t ]
+# the TRAIN header does not carry the scoring method (option method): the
+# worker resolves the default (elbo), the backend sets a given one
+out=$(psql_a -At -c "$GW" -c "SELECT string_agg(vae_model_info(m)->'options'->>'method' || ' '
+	|| (vae_model_info(m)->>'format_version'), ', ' ORDER BY o)
+FROM (SELECT o, vae_train(f, ('{$OPTS, \"device\": \"gpu\"}'::jsonb || o)) AS m
+      FROM small, (VALUES ('{}'::jsonb), ('{\"method\": \"recon_prob\"}'), ('{\"method\": \"mse\"}')) v(o)
+      GROUP BY o) x" 2>&1)
+check "the worker's models keep the scoring method: default elbo, or the one given (got: $out)" \
+	[ "$out" = "elbo 4, mse 4, recon_prob 1" ]
 grep -qi "job" "$gpud_log"
 check "the daemon logged the job" [ $? -eq 0 ]
 
