@@ -88,6 +88,9 @@ if VAE_RULE is not None:
 # vae_threshold(model) (Tukey's fence of the training scores), e.g.
 # THRESHOLD_SQL="vae_threshold(model, 0.05)" for a given contamination
 THRESHOLD_SQL = os.environ.get("THRESHOLD_SQL") or "vae_threshold(model)"
+# VAE_METHOD: score with this vae_method instead of the default; the flags
+# are then vae_detect's with that method and its automatic cut
+VAE_METHOD = os.environ.get("VAE_METHOD") or None
 
 
 def vae_options(n_train, dim):
@@ -119,13 +122,20 @@ def vae_run(spec, seed, model_seed=None, base_options=None):
     train_s = time.time() - t0
     # the flags of THRESHOLD_SQL (default the automatic vae_threshold(model))
     threshold_sql = THRESHOLD_SQL
-    out = dl.psql(f"""COPY (WITH m AS (SELECT model, {threshold_sql} AS thr
-                                      FROM detect_model WHERE {key})
-                  SELECT id, sc, sc > thr FROM (
-                      SELECT s.id, vae_score(m.model, p.features) AS sc, m.thr
-                      FROM detect_split s JOIN {table}_prepared p USING (id), m
-                      WHERE s.set = '{name}' AND s.seed = {seed} AND s.role = 'test') q
-                  ORDER BY id) TO STDOUT""")
+    if VAE_METHOD:
+        out = dl.psql(f"""COPY (SELECT s.id, (d).score, (d).is_anomaly FROM detect_split s
+                          JOIN {table}_prepared p USING (id), detect_model m,
+                          LATERAL vae_detect(m.model, p.features, NULL, 0, '{VAE_METHOD}') d
+                      WHERE m.{key.replace(' AND ', ' AND m.')} AND s.set = '{name}'
+                          AND s.seed = {seed} AND s.role = 'test' ORDER BY s.id) TO STDOUT""")
+    else:
+        out = dl.psql(f"""COPY (WITH m AS (SELECT model, {threshold_sql} AS thr
+                                          FROM detect_model WHERE {key})
+                      SELECT id, sc, sc > thr FROM (
+                          SELECT s.id, vae_score(m.model, p.features) AS sc, m.thr
+                          FROM detect_split s JOIN {table}_prepared p USING (id), m
+                          WHERE s.set = '{name}' AND s.seed = {seed} AND s.role = 'test') q
+                      ORDER BY id) TO STDOUT""")
     ids, scores, flags = [], [], []
     for line in out.splitlines():
         i, sc, fl = line.split("\t")

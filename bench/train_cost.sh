@@ -11,6 +11,19 @@
 #                                        also a candidate per table (options
 #                                        on top of the defaults)
 #   OLD_118=... OLD_16=...               other reference options
+#   REF_ENV=/tmp/ref/env bench/train_cost.sh
+#                                        also the defaults of another build
+#                                        (column "issue"), on a second server
+#                                        whose PG* exports are in that file
+#                                        (scripts/pgcluster.sh's env file):
+#                                        the same tables are loaded there
+#
+# REF_ENV measures the bar as the issue words it, against the build of the
+# day it was filed (commit 1545a81, whose engine had neither the one-thread
+# path for small networks nor flush-to-zero), where "old" is the old rule on
+# today's engine, which those changes made cheaper too (the stricter
+# reading).  docs/detect.md, "Training cost on 200,000-row tables", has
+# the setup of the reference server.
 #
 # The old rule (1.0 and 1.1 before "Defaults in 1.1") on these tables:
 # 180,000 training rows (10% held out), 1,407 steps per epoch, epochs =
@@ -38,7 +51,10 @@ OLD_16=${OLD_16:-'{"epochs": 9, "latent_dim": 2, "hidden": [8]}'}
 OPTS_118=${OPTS_118:-}
 OPTS_16=${OPTS_16:-}
 REPEAT=${REPEAT:-2}
+REF_ENV=${REF_ENV:-}
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+# ref CMD...: CMD with the reference server's PG* settings (REF_ENV)
+ref() { (. "$REF_ENV"; export PGDATABASE=vae_train_cost; "$@"); }
 "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" \
 	-c "DROP DATABASE IF EXISTS vae_train_cost" -c "CREATE DATABASE vae_train_cost"
 export PGDATABASE=vae_train_cost
@@ -52,6 +68,15 @@ psql -X -At -d vae_detect -c "COPY (SELECT features FROM letter_prepared) TO STD
 		-c "SELECT setseed(0.5)" \
 		-c "CREATE TABLE letter16 AS SELECT (SELECT array_agg(v + (random() - 0.5) * 0.1 ORDER BY o)
 				FROM unnest(l.f) WITH ORDINALITY u(v, o))::real[] AS f FROM l, generate_series(1, 10)" >/dev/null
+if [ -n "$REF_ENV" ]; then
+	(. "$REF_ENV"; "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" \
+		-c "DROP DATABASE IF EXISTS vae_train_cost" -c "CREATE DATABASE vae_train_cost")
+	ref "${PSQL[@]}" -c "CREATE EXTENSION vae"
+	for t in kdd118 letter16; do
+		ref "${PSQL[@]}" -c "CREATE TABLE $t (f real[])"
+		"${PSQL[@]}" -c "COPY $t TO STDOUT" | ref "${PSQL[@]}" -c "COPY $t FROM STDIN"
+	done
+fi
 # train TABLE OPTIONS: "SECONDS RESOLVED": the wall seconds of one vae_train
 # (the psql call's statement alone) and what the model says it resolved to
 train() {
@@ -69,13 +94,18 @@ for r in $(seq "$REPEAT"); do
 		old=$OLD_118 cand=$OPTS_118
 		[ $t = letter16 ] && old=$OLD_16 cand=$OPTS_16
 		line="round $r $t"
-		for v in old default candidate; do
+		for v in old issue default candidate; do
 			case $v in
 				old) o=$old ;;
+				issue) o='{}'; [ -n "$REF_ENV" ] || continue ;;
 				default) o='{}' ;;
 				candidate) o=$cand; [ -n "$o" ] || continue ;;
 			esac
-			read -r sec res <<<"$(train $t "$o")"
+			if [ $v = issue ]; then
+				read -r sec res <<<"$(ref train $t "$o")"
+			else
+				read -r sec res <<<"$(train $t "$o")"
+			fi
 			sum[$t/$v]=$(echo "${sum[$t/$v]:-0} + $sec" | bc)
 			resolved[$t/$v]=$res
 			line="$line, $v $sec s"
@@ -87,9 +117,14 @@ echo
 for t in kdd118 letter16; do
 	cand=$OPTS_118
 	[ $t = letter16 ] && cand=$OPTS_16
-	for v in old default candidate; do
+	for v in old issue default candidate; do
 		[ $v = candidate ] && [ -z "$cand" ] && continue
+		[ $v = issue ] && [ -z "$REF_ENV" ] && continue
 		ratio=$(echo "scale=2; ${sum[$t/$v]} / ${sum[$t/old]}" | bc)
-		echo "$t $v: ${sum[$t/$v]} s in $REPEAT rounds, ratio to old $ratio; ${resolved[$t/$v]}"
+		line="$t $v: ${sum[$t/$v]} s in $REPEAT rounds, ratio to old $ratio"
+		if [ -n "$REF_ENV" ]; then
+			line="$line, to issue $(echo "scale=2; ${sum[$t/$v]} / ${sum[$t/issue]}" | bc)"
+		fi
+		echo "$line; ${resolved[$t/$v]}"
 	done
 done
