@@ -86,6 +86,19 @@ HalfRange(int n, int member, int *r0, int *nr)
 	*nr = member == 0 ? h : n - h;
 }
 
+/*
+ * dst[0, d) = src[0, d): inlined, where a memcpy per row was a library call
+ * per row (4% of a 16-feature table's training)
+ */
+static inline void
+CopyRow(float *restrict dst, const float *restrict src, int d)
+{
+	int			j;
+
+	for (j = 0; j < d; j++)
+		dst[j] = src[j];
+}
+
 /* member's half of the minibatch: gather, eps, forward, and backward when training */
 static void
 HalfStep(void *arg, int member)
@@ -112,7 +125,7 @@ HalfStep(void *arg, int member)
 		if (c->m->schema)
 			vc_rows_gather(net, r, row);	/* compact: expanded, and the targets */
 		else
-			memcpy(net->x + (size_t) r * d, row, sizeof(float) * d);
+			CopyRow(net->x + (size_t) r * d, row, d);
 	}
 	vc_normals(c->key, c->counter0 + (uint64_t) r0 * net->latent, net->eps,
 			   (size_t) nr * net->latent);

@@ -149,19 +149,22 @@ BiasGradient(float *restrict gb, const float *restrict d, int n, int out)
 }
 
 /*
- * y[r][j] = b[j] for the n rows: a loop the compiler inlines and vectorizes
- * (a memcpy per row was a library call per row and layer, 5% of a small
- * network's training)
+ * y[r][j] = b[j] for the n rows, in about log2(n) copies: the first row,
+ * then the rows so far doubled (a memcpy per row was a library call per row
+ * and layer, 5% of a small network's training; GCC turns a plain copy loop
+ * back into those calls)
  */
 static void
-BroadcastBias(float *restrict y, const float *restrict b, int n, int out)
+BroadcastBias(float *y, const float *b, int n, int out)
 {
-	int			r,
-				j;
+	size_t		row = sizeof(float) * (size_t) out;
+	int			filled;
 
-	for (r = 0; r < n; r++)
-		for (j = 0; j < out; j++)
-			y[(size_t) r * out + j] = b[j];
+	if (n < 1)
+		return;
+	memcpy(y, b, row);
+	for (filled = 1; filled < n; filled *= 2)
+		memcpy(y + (size_t) filled * out, y, row * (size_t) (filled < n - filled ? filled : n - filled));
 }
 
 /* Y = act(A W + b) for n rows */
