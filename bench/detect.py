@@ -17,7 +17,9 @@ automatic threshold (THRESHOLD_SQL picks another cut).
 Environment: SPLIT_SEEDS ("1 2 3 4 5"), MODEL_SEEDS ("1 2 3 4 5"),
 TORCH_EPOCHS ("20 50 100 200 500"), TORCH_LATENTS ("2 5 10"), SETS (all; a
 space-separated subset), VAE_OPTIONS (a JSON object of vae_train options for
-the vae detector, e.g. '{"epochs": 1000}'; default none), QUICK=1 (1 split seed, 2 model seeds, epochs
+the vae detector, e.g. '{"epochs": 1000}'; default none), VAE_METHOD (score
+with that vae_method instead of the model's own, flags by vae_detect's
+automatic cut for it), QUICK=1 (1 split seed, 2 model seeds, epochs
 "20 50", latent "2"), OUT_JSON=file.
 
 Prototyping new defaults (issue "Detection quality"):

@@ -32,7 +32,8 @@ Environment: SPLIT_SEEDS ("1 2 3 4 5"), MODEL_SEEDS ("1 2 3 4 5"), SETS (all;
 a space-separated subset of the names below), QUICK=1 (split seed 1, model
 seeds 1 2), OUT_JSON=file, VAE_OPTIONS (a JSON object of vae_train options
 for every vae variant instead of the defaults; the model seeds' runs add
-their seed to it).
+their seed to it), VAE_METHOD (score every vae variant with that vae_method
+instead of the model's own).
 """
 import json
 import os
