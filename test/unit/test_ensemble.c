@@ -342,6 +342,12 @@ TestMisfits(void)
 	members[1]->opt.beta = 2.0;
 	ok(vc_ensemble_assemble(members, K, &e, err) == VC_EFORMAT && strstr(err, "options"),
 	   "refuses a member with other options: %s", err);
+	for (k = 0; k < K; k++)
+		members[k] = Member(k, 0);
+	/* the scoring method is not in the options block the check compares */
+	members[2]->opt.method = members[0]->opt.method == VC_METHOD_MSE ? VC_METHOD_ELBO : VC_METHOD_MSE;
+	ok(vc_ensemble_assemble(members, K, &e, err) == VC_EFORMAT && strstr(err, "member 3") &&
+	   strstr(err, "options"), "refuses a member with another scoring method: %s", err);
 	members[0] = Member(0, 0);
 	ok(vc_ensemble_assemble(members, 1, &e, err) == VC_EFORMAT,
 	   "refuses an ensemble of one: %s", err);
