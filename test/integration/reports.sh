@@ -283,11 +283,17 @@ cnt=$(q "SELECT count(*) FROM vae_report_retrains WHERE report = 'ev'")
 check "both decisions are in vae_report_retrains ($cnt)" [ "$cnt" = 2 ]
 
 # ---- the scheduled report ----------------------------------------------------
+# A scheduled run that fell on one of the scenarios above (an open writer
+# past writer_wait, a cancel) ends with its error recorded, and pg_cron
+# counts the job as succeeded: wait for a run without one, which the next
+# minute brings.
 cron_ok=0
-for _ in $(seq 1 90); do
+for _ in $(seq 1 150); do
 	cron_ok=$(q "SELECT count(*) FROM cron.job_run_details d JOIN cron.job j USING (jobid)
 	             WHERE j.jobname = 'vae_report:ev_cron' AND d.status = 'succeeded'")
-	[ "$cron_ok" -gt 0 ] && break
+	[ "$cron_ok" -gt 0 ] &&
+		[ "$(q "SELECT count(*) FROM vae_report_runs WHERE report = 'ev_cron' AND error IS NULL")" -gt 0 ] &&
+		break
 	sleep 1
 done
 check "pg_cron ran 'vae_report:ev_cron' on its schedule ($cron_ok succeeded)" [ "$cron_ok" -gt 0 ]
