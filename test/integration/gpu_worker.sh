@@ -118,7 +118,8 @@ start_gpud() {
 	gpud_pid=$!
 	pids_to_kill+=("$gpud_pid")
 	local i
-	for i in $(seq 1 100); do
+	# up to 30 s: on a busy shared machine a start has taken over 5 s
+	for i in $(seq 1 600); do
 		if [ "${1:-}" = --socket ] && [ -S "$2" ]; then return 0; fi
 		if [ "${1:-}" = --listen ] && ss -Htln "sport = :${2##*:}" 2>/dev/null | grep -q .; then return 0; fi
 		kill -0 "$gpud_pid" 2>/dev/null || return 1
