@@ -209,6 +209,12 @@ extern void VaeCheckContamination(double contamination);
 extern int	VaeEnumMethod(Oid value);
 /* a method argument left out (or NULL in vae_detect): the model's own, opt.method */
 #define VAE_MODEL_METHOD (-1)
+/* the method a call scores by: the one it names, else (VAE_MODEL_METHOD) the model's */
+static inline int
+VaeMethodFor(const VcModel *m, int method)
+{
+	return method == VAE_MODEL_METHOD ? m->opt.method : method;
+}
 
 /* vae_model_cache.c */
 typedef struct VaeModelCache

@@ -267,8 +267,7 @@ vae_detect_row(PG_FUNCTION_ARGS)
 				 errmsg("vae_detect must be called where a composite result is accepted")));
 	c = VaeGetModel(fcinfo, 0);
 	m = c->model;
-	if (method == VAE_MODEL_METHOD)
-		method = m->opt.method;
+	method = VaeMethodFor(m, method);
 	threshold = VaeDetectThreshold(m, method, PG_NARGS() > 2 ? PG_GETARG_FLOAT8(2) : 0.0,
 								   PG_NARGS() <= 2 || PG_ARGISNULL(2));
 	top = VaeDetectTopCount(PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 0,

@@ -334,8 +334,7 @@ vae_detect_source(PG_FUNCTION_ARGS)
 	run.method = VaeDetectMethod(fcinfo, 5);
 	run.c = VaeGetModel(fcinfo, 0);
 	run.m = run.c->model;
-	if (run.method == VAE_MODEL_METHOD)
-		run.method = run.m->opt.method;
+	run.method = VaeMethodFor(run.m, run.method);
 	run.threshold = VaeDetectThreshold(run.m, run.method, PG_ARGISNULL(2) ? 0.0 : PG_GETARG_FLOAT8(2),
 									   PG_ARGISNULL(2));
 	run.anomalies_only = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);

@@ -189,7 +189,7 @@ vae_model_info(PG_FUNCTION_ARGS)
 	for (k = 1; k < m->n_members; k++)
 		seconds += m->members[k]->train_seconds;
 	initStringInfo(&s);
-	/* array models are written as version 1, row models as version 2, ensembles as 3 */
+	/* the version the model is written in (vc_model_format_version) */
 	appendStringInfo(&s, "{\"format_version\": %d, \"input_dim\": %d, \"latent_dim\": ",
 					 vc_model_format_version(m), m->dim);
 	AppendOption(&s, o, VC_OPTION_latent_dim);

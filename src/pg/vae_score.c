@@ -103,9 +103,7 @@ Score(FunctionCallInfo fcinfo, int method)
 	double		out[VC_N_METHODS];
 	char		msg[VC_ERRMSG_LEN];
 
-	if (method == VAE_MODEL_METHOD)
-		method = c->model->opt.method;
-
+	method = VaeMethodFor(c->model, method);
 	VaeCheckStatus(vc_score_row(c->model, c->scratch, x, 1u << method, out, msg), msg);
 	PG_RETURN_FLOAT8(out[method]);
 }
@@ -150,9 +148,7 @@ Threshold(FunctionCallInfo fcinfo, int method)
 	double		contamination = PG_GETARG_FLOAT8(1);
 
 	VaeCheckContamination(contamination);
-	if (method == VAE_MODEL_METHOD)
-		method = c->model->opt.method;
-	PG_RETURN_FLOAT8(vc_threshold(c->model, method, contamination));
+	PG_RETURN_FLOAT8(vc_threshold(c->model, VaeMethodFor(c->model, method), contamination));
 }
 
 /* vae_threshold(model, contamination [, method text]) */

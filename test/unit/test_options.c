@@ -521,6 +521,26 @@ TestDefaultRule(void)
  * block (decoding leaves it "not given"; a single-network model reads as 1)
  */
 /*
+ * 1 if the integer option def accepts exactly the values lo to hi among
+ * lo - 3 to hi + 2
+ */
+static int
+AcceptsOnly(const VcOptionDef *def, int64_t lo, int64_t hi)
+{
+	VcOptionValue v;
+	int64_t		k;
+
+	for (k = lo - 3; k <= hi + 2; k++)
+	{
+		memset(&v, 0, sizeof(v));
+		v.i = k;
+		if ((vc_option_check(def, &v, NULL) == VC_OK) != (k >= lo && k <= hi))
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * method: in no block (the model format's version and header say it), not
  * given until vc_options_resolve makes it elbo, the three names only
  */
@@ -529,24 +549,14 @@ TestMethod(void)
 {
 	const VcOptionDef *def = vc_option_find("method", 6);
 	VcOptions	o;
-	VcOptionValue v;
 	char		err[VC_ERRMSG_LEN];
-	int			good = 1;
-	int64_t		k;
 
 	ok(def != NULL && def->block_offset == VC_OPT_NOT_IN_BLOCK &&
 	   def == &vc_option_defs[N_ORACLE + 1] && def->type == VC_OPT_ENUM,
 	   "method is the last option, an enum in no block");
 	if (!def)
 		return;
-	for (k = -2; k <= VC_N_METHODS + 1; k++)
-	{
-		memset(&v, 0, sizeof(v));
-		v.i = k;
-		if ((vc_option_check(def, &v, NULL) == VC_OK) != (k >= 0 && k < VC_N_METHODS))
-			good = 0;
-	}
-	ok(good, "method accepts the %d methods only", VC_N_METHODS);
+	ok(AcceptsOnly(def, 0, VC_N_METHODS - 1), "method accepts the %d methods only", VC_N_METHODS);
 	vc_options_init(&o);
 	ok(o.method == -1, "method is not given by default");
 	ok(vc_options_resolve(&o, 500, 4, err) == VC_OK && o.method == VC_METHOD_ELBO,
@@ -561,7 +571,6 @@ static void
 TestEnsemble(void)
 {
 	const VcOptionDef *def = vc_option_find("ensemble", 8);
-	VcOptionValue v;
 	VcOptions	o,
 				back;
 	uint8_t		block[VC_OPTIONS_BLOCK_SIZE];
@@ -569,21 +578,12 @@ TestEnsemble(void)
 	size_t		len;
 	VcModel    *m = NULL;
 	char		err[VC_ERRMSG_LEN];
-	int			good = 1;
-	int64_t		k;
 
 	ok(def != NULL && def->block_offset == VC_OPT_NOT_IN_BLOCK && def == &vc_option_defs[N_ORACLE],
 	   "ensemble follows the block's options and is in no block");
 	if (!def)
 		return;
-	for (k = -2; k <= VC_MAX_ENSEMBLE + 2; k++)
-	{
-		memset(&v, 0, sizeof(v));
-		v.i = k;
-		if ((vc_option_check(def, &v, NULL) == VC_OK) != (k >= 1 && k <= VC_MAX_ENSEMBLE))
-			good = 0;
-	}
-	ok(good, "ensemble accepts 1 to %d only", VC_MAX_ENSEMBLE);
+	ok(AcceptsOnly(def, 1, VC_MAX_ENSEMBLE), "ensemble accepts 1 to %d only", VC_MAX_ENSEMBLE);
 	vc_options_init(&o);
 	ok(o.ensemble == -1, "ensemble is not given by default");
 	BaseOptions(&o);
