@@ -17,9 +17,8 @@ automatic threshold (THRESHOLD_SQL picks another cut).
 Environment: SPLIT_SEEDS ("1 2 3 4 5"), MODEL_SEEDS ("1 2 3 4 5"),
 TORCH_EPOCHS ("20 50 100 200 500"), TORCH_LATENTS ("2 5 10"), SETS (all; a
 space-separated subset), VAE_OPTIONS (a JSON object of vae_train options for
-the vae detector, e.g. '{"epochs": 1000}'; default none), VAE_METHOD (score
-with that vae_method instead of the model's own, flags by vae_detect's
-automatic cut for it), QUICK=1 (1 split seed, 2 model seeds, epochs
+the vae detector, e.g. '{"epochs": 1000}' or '{"method": "recon_prob"}';
+default none), QUICK=1 (1 split seed, 2 model seeds, epochs
 "20 50", latent "2"), OUT_JSON=file.
 
 Prototyping new defaults (issue "Detection quality"):
@@ -90,9 +89,6 @@ if VAE_RULE is not None:
 # vae_threshold(model) (Tukey's fence of the training scores), e.g.
 # THRESHOLD_SQL="vae_threshold(model, 0.05)" for a given contamination
 THRESHOLD_SQL = os.environ.get("THRESHOLD_SQL") or "vae_threshold(model)"
-# VAE_METHOD: score with this vae_method instead of the default; the flags
-# are then vae_detect's with that method and its automatic cut
-VAE_METHOD = os.environ.get("VAE_METHOD") or None
 
 
 def vae_options(n_train, dim):
@@ -124,20 +120,13 @@ def vae_run(spec, seed, model_seed=None, base_options=None):
     train_s = time.time() - t0
     # the flags of THRESHOLD_SQL (default the automatic vae_threshold(model))
     threshold_sql = THRESHOLD_SQL
-    if VAE_METHOD:
-        out = dl.psql(f"""COPY (SELECT s.id, (d).score, (d).is_anomaly FROM detect_split s
-                          JOIN {table}_prepared p USING (id), detect_model m,
-                          LATERAL vae_detect(m.model, p.features, NULL, 0, '{VAE_METHOD}') d
-                      WHERE m.{key.replace(' AND ', ' AND m.')} AND s.set = '{name}'
-                          AND s.seed = {seed} AND s.role = 'test' ORDER BY s.id) TO STDOUT""")
-    else:
-        out = dl.psql(f"""COPY (WITH m AS (SELECT model, {threshold_sql} AS thr
-                                          FROM detect_model WHERE {key})
-                      SELECT id, sc, sc > thr FROM (
-                          SELECT s.id, vae_score(m.model, p.features) AS sc, m.thr
-                          FROM detect_split s JOIN {table}_prepared p USING (id), m
-                          WHERE s.set = '{name}' AND s.seed = {seed} AND s.role = 'test') q
-                      ORDER BY id) TO STDOUT""")
+    out = dl.psql(f"""COPY (WITH m AS (SELECT model, {threshold_sql} AS thr
+                                      FROM detect_model WHERE {key})
+                  SELECT id, sc, sc > thr FROM (
+                      SELECT s.id, vae_score(m.model, p.features) AS sc, m.thr
+                      FROM detect_split s JOIN {table}_prepared p USING (id), m
+                      WHERE s.set = '{name}' AND s.seed = {seed} AND s.role = 'test') q
+                  ORDER BY id) TO STDOUT""")
     ids, scores, flags = [], [], []
     for line in out.splitlines():
         i, sc, fl = line.split("\t")

@@ -32,8 +32,8 @@ Environment: SPLIT_SEEDS ("1 2 3 4 5"), MODEL_SEEDS ("1 2 3 4 5"), SETS (all;
 a space-separated subset of the names below), QUICK=1 (split seed 1, model
 seeds 1 2), OUT_JSON=file, VAE_OPTIONS (a JSON object of vae_train options
 for every vae variant instead of the defaults; the model seeds' runs add
-their seed to it), VAE_METHOD (score every vae variant with that vae_method
-instead of the model's own).
+their seed to it; '{"method": "recon_prob"}' scores the models the 1.0
+way).
 """
 import json
 import os
@@ -47,8 +47,6 @@ import detect_lib as dl  # noqa: E402
 
 QUICK = os.environ.get("QUICK", "0") == "1"
 VAE_OPTIONS = json.loads(os.environ.get("VAE_OPTIONS") or "{}")
-# VAE_METHOD: score with this vae_method instead of the model's own
-VAE_METHOD = os.environ.get("VAE_METHOD") or None
 
 # name, table, normal/anomaly class values (None: every other class, as in
 # detect_lib), drop: columns besides id and class that the relations leave
@@ -128,13 +126,12 @@ def vae_run(spec, cols, seed, kind, model_seed=None):
         src = f"{table}_prepared p JOIN tables_split s USING (id)"
         arg = "p.features" if kind == "arrays" else "ROW(p.features)"
     where = f"s.set = '{name}' AND s.seed = {seed}"
-    meth = f", '{VAE_METHOD}'::vae_method" if VAE_METHOD else ""
     t0 = time.time()
     out = dl.psql("SET client_min_messages = warning",
                   f"""CREATE TEMP TABLE m AS SELECT vae_train({arg}{opts}) AS model
                       FROM {src} WHERE {where} AND s.role = 'train'""",
                   "SELECT vae_model_info(model) FROM m",
-                  f"""COPY (SELECT s.id, vae_score(m.model, {arg}{meth}) FROM {src}, m
+                  f"""COPY (SELECT s.id, vae_score(m.model, {arg}) FROM {src}, m
                       WHERE {where} AND s.role = 'test' ORDER BY s.id) TO STDOUT""")
     lines = out.splitlines()
     info = json.loads(lines[0])
