@@ -34,6 +34,8 @@ $(GPUD_CORE_OBJS): $(GPUD_DIR)/core/%.o: src/core/%.c $(GPUD_DIR)/config
 	@mkdir -p $(@D)
 	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<
 
+$(GPUD_DIR)/core/vc_rng.o: GPUD_CFLAGS += $(RNG_CFLAGS)
+
 $(GPUD_OBJS): $(GPUD_DIR)/gpu/%.o: src/gpu/%.c $(GPUD_DIR)/config
 	@mkdir -p $(@D)
 	$(CC) $(GPUD_CPPFLAGS) $(GPUD_CFLAGS) -c -o $@ $<

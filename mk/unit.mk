@@ -34,6 +34,8 @@ $(UNIT_CORE_OBJS): $(UNIT_DIR)/core/%.o: src/core/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CPPFLAGS) $(UNIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
+$(UNIT_DIR)/core/vc_rng.o: UNIT_CFLAGS += $(RNG_CFLAGS)
+
 $(UNIT_PROTO_OBJS): $(UNIT_DIR)/protocol/%.o: src/protocol/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CPPFLAGS) $(UNIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<

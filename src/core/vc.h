@@ -241,6 +241,8 @@ uint64_t	vc_hash_row(const float *x, int dim, uint64_t seed);
 float		vc_normal(uint64_t key, uint64_t counter);
 double		vc_uniform(uint64_t key, uint64_t counter);
 void		vc_normals(uint64_t key, uint64_t counter0, float *out, size_t n);
+/* the reparameterization noise of training: a float32 standard normal (vc_rng.h) */
+void		vc_train_normals(uint64_t key, uint64_t counter0, float *out, size_t n);
 
 /* ---- training ---- */
 
@@ -314,8 +316,9 @@ VcStatus	vc_train_rows(VcRowRef *refs, int64_t n_rows, const VcSchema *schema,
  * The random streams an engine must reproduce, with `batch` the effective
  * minibatch size that begin() receives: the eps of the minibatch that starts
  * at Adam step s (0-based over the whole run) are
- * vc_normals(eps_key, s * batch * latent, ...) for its rows in order; the
- * validation rows idx[at, at + batch) get vc_normals(val_key, at * latent, ...).
+ * vc_train_normals(eps_key, s * batch * latent, ...) for its rows in order;
+ * the validation rows idx[at, at + batch) get vc_train_normals(val_key,
+ * at * latent, ...).
  */
 typedef struct VcEngine VcEngine;
 struct VcEngine

@@ -127,8 +127,8 @@ HalfStep(void *arg, int member)
 		else
 			CopyRow(net->x + (size_t) r * d, row, d);
 	}
-	vc_normals(c->key, c->counter0 + (uint64_t) r0 * net->latent, net->eps,
-			   (size_t) nr * net->latent);
+	vc_train_normals(c->key, c->counter0 + (uint64_t) r0 * net->latent, net->eps,
+					 (size_t) nr * net->latent);
 	c->loss[member] = vc_net_forward(net, nr, c->m->opt.beta);
 	if (c->train && isfinite(c->loss[member]))
 		vc_net_backward_part(net, nr, c->n, c->m->opt.beta);

@@ -65,3 +65,20 @@ vc_normals(uint64_t key, uint64_t counter0, float *out, size_t n)
 	for (i = 0; i < n; i++)
 		out[i] = vc_normal(key, counter0 + i);
 }
+
+/*
+ * out[i] = the training noise of (key, counter0 + i) (vc_train_normal_mixed
+ * in vc_rng.h).  This loop vectorizes: the file is built with
+ * -fno-math-errno (Makefile), without which sqrtf's errno path is a call
+ * that keeps it scalar.  Vector or scalar, every operation is correctly
+ * rounded, so the bits are the same.
+ */
+void
+vc_train_normals(uint64_t key, uint64_t counter0, float *restrict out, size_t n)
+{
+	uint64_t	mixed_key = vc_splitmix64(key);
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		out[i] = vc_train_normal_mixed(mixed_key, counter0 + i);
+}

@@ -613,7 +613,15 @@ TestTrainAndScore(void)
 		memcpy(y, x, sizeof(y));
 		y[2] = 3.0f;
 		st = vc_explain_columns(m, s, y, ey, err);
-		ok(st == VC_OK && ey[2].contribution > ex[2].contribution + 2.0,
+
+		/*
+		 * less probable than a uniform guess over the 3 categories, and by
+		 * more than a factor e than the row's own category.  (How much more
+		 * depends on the run: over seeds 1-8 and 42 the gap was 1.3-3.7
+		 * nats, with either training noise; a 2-nat bar failed 3 of them.)
+		 */
+		ok(st == VC_OK && ey[2].contribution > log(3.0) &&
+		   ey[2].contribution > ex[2].contribution + 1.0,
 		   "an unseen (\"other\") category is improbable: %g nats vs %g",
 		   ey[2].contribution, ex[2].contribution);
 		ok(Score(m, y, VC_METHOD_RECON_PROB) > Score(m, x, VC_METHOD_RECON_PROB) + 2.0,

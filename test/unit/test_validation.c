@@ -120,7 +120,7 @@ CheckEngineRowLosses(void)
 
 		for (i = 0; i < nb; i++)
 			memcpy(net.x + (size_t) i * D, refs[idx[at + i]].row, sizeof(float) * D);
-		vc_normals(5, (uint64_t) at * opt.latent_dim, net.eps, (size_t) nb * opt.latent_dim);
+		vc_train_normals(5, (uint64_t) at * opt.latent_dim, net.eps, (size_t) nb * opt.latent_dim);
 		fwd += vc_net_forward(&net, nb, opt.beta);
 		for (i = 0; i < nb; i++)
 		{

@@ -6,7 +6,7 @@
  * canonical order, normalization, split, shuffles and early stopping on the
  * host, and the engine keeps the normalized rows resident on the GPU and
  * runs whole epochs there (gather, cuBLAS GEMMs, fused bias + activation,
- * counter-based reparameterization noise identical to vc_normals, loss,
+ * counter-based reparameterization noise identical to vc_train_normals, loss,
  * gradients, Adam).  docs/gpu-engine.md explains the kernels.
  *
  * Lifetime: vgp_engine_cuda_init() prepares an engine for one device.  Its
@@ -61,7 +61,7 @@ void		vgp_engine_cuda_set_graphs(VcEngine *e, int on);
 
 /* ---- for tests ---- */
 
-/* vc_normals(key, counter0, out, n) computed by the device kernel */
+/* vc_train_normals(key, counter0, out, n) computed by the device kernel */
 VcStatus	vgp_cuda_normals(int device, uint64_t key, uint64_t counter0, float *out,
 							 size_t n, char *errmsg);
 

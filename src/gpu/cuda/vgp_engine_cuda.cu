@@ -1017,7 +1017,7 @@ vgp_engine_cuda_debug_extra_alloc(VcEngine *e, size_t bytes)
 	((CudaEngine *) e->state)->debug_extra = bytes;
 }
 
-/* vc_normals(key, counter0, out, n) computed by the device kernel; synchronous */
+/* vc_train_normals(key, counter0, out, n) computed by the device kernel; synchronous */
 extern "C" VcStatus
 vgp_cuda_normals(int device, uint64_t key, uint64_t counter0, float *out, size_t n,
 				 char *errmsg)

@@ -301,12 +301,12 @@ vgp_launch_advance(cudaStream_t s, VgpCtl *ctl)
 
 /* ---- the RNG alone, for tests ---- */
 
-/* out[i] = vc_normal_mixed(mixed_key, counter0 + i) */
+/* out[i] = vc_train_normal_mixed(mixed_key, counter0 + i) */
 __global__ void
 NormalsKernel(uint64_t mixed_key, uint64_t counter0, float *out, size_t n)
 {
 	GRID_STRIDE(i, n)
-		out[i] = vc_normal_mixed(mixed_key, counter0 + i);
+		out[i] = vc_train_normal_mixed(mixed_key, counter0 + i);
 }
 
 /* NormalsKernel, with the key's first mix done on the host */

@@ -12,8 +12,9 @@
  * The element functions are the core's own: src/core/vc_math.h and
  * vc_rng.h are VC_HOSTDEV (__host__ __device__ under nvcc), so the GPU
  * computes the same expressions as the CPU core (bits may differ where the
- * compilers contract a * b + c into an FMA differently; the RNG has no such
- * contraction and matches vc_normals up to libm's last-ulp differences).
+ * compilers contract a * b + c into an FMA differently; the training noise,
+ * vc_train_normal_mixed, leaves nothing to contract and computes the host's
+ * bits exactly).
  */
 #ifndef VGP_KERNELS_CUH
 #define VGP_KERNELS_CUH
@@ -82,7 +83,7 @@ VgpBiasActAt(size_t i, float *y, const float *b, int width, int act)
 /*
  * Element i of the latent layer: the bias added to the encoder head in
  * place (mu, raw log-variance), lvz = the bounded log-variance, eps =
- * vc_normal_mixed(key, c0 + i), z = mu + exp(lvz / 2) * eps.
+ * vc_train_normal_mixed(key, c0 + i), z = mu + exp(lvz / 2) * eps.
  */
 __host__ __device__ static inline void
 VgpLatentAt(size_t i, float *head, const float *b, float *lvz, float *eps, float *z, int zd,
@@ -94,7 +95,7 @@ VgpLatentAt(size_t i, float *head, const float *b, float *lvz, float *eps, float
 	float		mu = h[j] + b[j];
 	float		raw = h[zd + j] + b[zd + j];
 	float		lv = vc_bound_logvar(raw, VC_LATENT_LOGVAR_BOUND);
-	float		e = vc_normal_mixed(key, c0 + i);
+	float		e = vc_train_normal_mixed(key, c0 + i);
 
 	h[j] = mu;
 	h[zd + j] = raw;
@@ -272,7 +273,7 @@ void		vgp_launch_advance(cudaStream_t s, VgpCtl *ctl);
 /* cudaSuccess when this build has code for the current device */
 cudaError_t vgp_kernels_check(void);
 
-/* out[i] = vc_normal(key, counter0 + i) (key not yet mixed) */
+/* out[i] = the training noise of (key, counter0 + i), as vc_train_normals (key not yet mixed) */
 void		vgp_launch_normals(cudaStream_t s, uint64_t key, uint64_t counter0, float *out,
 							   size_t n);
 

@@ -492,6 +492,6 @@ vgp_launch_normals(cudaStream_t s, uint64_t key, uint64_t counter0, float *out, 
 
 		(void) s;
 		for (size_t i = 0; i < n; i++)
-			out[i] = vc_normal_mixed(mk, counter0 + i);
+			out[i] = vc_train_normal_mixed(mk, counter0 + i);
 	});
 }
