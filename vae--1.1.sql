@@ -990,6 +990,39 @@ SELECT pg_catalog.pg_extension_config_dump('vae_report_errors', '');
 SELECT pg_catalog.pg_extension_config_dump('vae_report_retrains', '');
 SELECT pg_catalog.pg_extension_config_dump('vae_report_retrains_id_seq', '');
 
+-- Every role may use reports, and sees and changes only its own: the
+-- bookkeeping rows of a report are visible and writable to the members of
+-- the role that created it (created_by) alone; superusers and the tables'
+-- owner are not subject to row security.  A role that could rewrite
+-- another role's report (its source, findings or model) would have that
+-- role's next scheduled run copy its rows wherever it pointed.
+-- vae_report_visible(created_by): the caller is a member of that role (a
+-- role that no longer exists has no members, rather than an ERROR).
+CREATE FUNCTION vae_report_visible(created_by name)
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+	               WHERE r.rolname = $1 AND pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'))
+$$;
+ALTER TABLE vae_report_state ENABLE ROW LEVEL SECURITY;
+CREATE POLICY vae_report_own ON vae_report_state
+	USING (vae_report_visible(created_by)) WITH CHECK (vae_report_visible(created_by));
+ALTER TABLE vae_report_history ENABLE ROW LEVEL SECURITY;
+CREATE POLICY vae_report_own ON vae_report_history
+	USING (EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = report))
+	WITH CHECK (EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = report));
+ALTER TABLE vae_report_errors ENABLE ROW LEVEL SECURITY;
+CREATE POLICY vae_report_own ON vae_report_errors
+	USING (EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = report))
+	WITH CHECK (EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = report));
+ALTER TABLE vae_report_retrains ENABLE ROW LEVEL SECURITY;
+CREATE POLICY vae_report_own ON vae_report_retrains
+	USING (EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = report))
+	WITH CHECK (EXISTS (SELECT 1 FROM vae_report_state s WHERE s.name = report));
+GRANT SELECT, INSERT, UPDATE, DELETE
+	ON vae_report_state, vae_report_history, vae_report_errors, vae_report_retrains TO PUBLIC;
+GRANT USAGE ON SEQUENCE vae_report_history_run_seq, vae_report_retrains_id_seq TO PUBLIC;
+
 -- The levels of vae_report_history.score_quantiles.
 CREATE FUNCTION vae_report_quantile_levels()
 RETURNS double precision[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1095,7 +1128,8 @@ BEGIN
 				      HINT = 'Options: batch_size, max_rows, writer_wait, drift_runs, drift_alpha.';
 		END IF;
 	END LOOP;
-	PERFORM vae_model(model);		-- ERROR for an unknown name or one with no deployed version
+	-- ERROR for an unknown name, one with no deployed version or an array model
+	PERFORM vae_report_check_model(vae_model(model), model, 'vae_report_create');
 	SELECT format_type(a.atttypid, a.atttypmod) INTO v_type
 	FROM pg_attribute a
 	WHERE a.attrelid = source AND a.attname = v_key AND a.attnum > 0 AND NOT a.attisdropped;
@@ -1130,10 +1164,17 @@ BEGIN
 		EXECUTE 'SELECT cron.schedule($1, $2, $3)' USING v_job, schedule,
 			format('CALL %I.vae_report_run(%L)', vae_report_schema(), v_name);
 	END IF;
-	INSERT INTO vae_report_state (name, model, source, key_column, key_type, findings,
-	                              contamination, schedule, job_name, options)
-	VALUES (v_name, model, v_source, v_key, v_type, v_table, contamination, schedule, v_job,
-	        coalesce(options, '{}'));
+	BEGIN
+		INSERT INTO vae_report_state (name, model, source, key_column, key_type, findings,
+		                              contamination, schedule, job_name, options)
+		VALUES (v_name, model, v_source, v_key, v_type, v_table, contamination, schedule, v_job,
+		        coalesce(options, '{}'));
+	EXCEPTION WHEN unique_violation THEN
+		-- another role's report, which row security hides from the check above
+		RAISE EXCEPTION 'vae_report_create: report "%" already exists', v_name
+			USING ERRCODE = 'duplicate_object',
+			      HINT = 'Report names are shared by all roles of the database; another role has this one.';
+	END;
 	RETURN v_table;
 END
 $$;
@@ -1154,6 +1195,22 @@ BEGIN
 		RAISE EXCEPTION '%: report "%" belongs to role "%"', action, r.name, r.created_by
 			USING ERRCODE = 'insufficient_privilege',
 			      HINT = 'Run it as that role or a member of it.';
+	END IF;
+END
+$$;
+
+-- A report scores the source's rows by name (vae_detect(model, row)), so
+-- its model must be a row model: an array model would make every row a row
+-- error (22023) and move the watermark past them all.  ERROR 42809 (class
+-- 42: at run time it fails the run, which keeps its watermark).
+CREATE FUNCTION vae_report_check_model(model bytea, model_name text, action text)
+RETURNS void LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+	IF NOT (vae_model_info(model) ? 'columns') THEN
+		RAISE EXCEPTION '%: model "%" was trained on feature arrays, but a report scores table rows', action, model_name
+			USING ERRCODE = 'wrong_object_type',
+			      HINT = 'Register a model trained on the rows of the source, vae_train(t) over a query of its columns.';
 	END IF;
 END
 $$;
@@ -1206,6 +1263,10 @@ BEGIN
 	IF to_regclass('pg_temp.vae_report_scores') IS NULL THEN
 		CREATE TEMP TABLE vae_report_scores (key text, score double precision, anomaly boolean)
 			ON COMMIT DELETE ROWS;
+		-- the session's own table, emptied at every run's start and at
+		-- commit, for whichever role the session runs a report as (a pooler
+		-- that SETs ROLE per client)
+		GRANT ALL ON pg_temp.vae_report_scores TO PUBLIC;
 	END IF;
 	DELETE FROM pg_temp.vae_report_scores;
 END
@@ -1379,6 +1440,7 @@ BEGIN
 	BEGIN
 		r := vae_report_checked(r);
 		v_model := vae_model(r.model);
+		PERFORM vae_report_check_model(v_model, r.model, 'vae_report_run');
 		SELECT g.version INTO v_version FROM vae_model_registry g
 		WHERE g.name = r.model AND g.state = 'deployed';
 		v_thr := vae_threshold(v_model, r.contamination);
@@ -1466,6 +1528,9 @@ SELECT h.report, h.run, h.started_at, h.finished_at, h.finished_at - h.started_a
        h.score_quantiles, h.worst_key, h.worst_score, h.watermark_from, h.watermark_to,
        h.error, h.error_sqlstate
 FROM vae_report_history h;
+-- security_invoker: the caller's row security applies (its own reports)
+ALTER VIEW vae_report_runs SET (security_invoker = true);
+GRANT SELECT ON vae_report_runs TO PUBLIC;
 
 -- The drift rule, at run `upto` of a report: pool the rows and anomalies of
 -- the report's last drift_runs runs up to it (option, default 10) that
@@ -1515,6 +1580,8 @@ SELECT s.name, s.model, s.model_version, s.source, s.key_column, s.findings,
 FROM vae_report_state s
 CROSS JOIN LATERAL vae_report_drift(s.name, (SELECT max(h.run) FROM vae_report_history h
                                             WHERE h.report = s.name)) d;
+ALTER VIEW vae_reports SET (security_invoker = true);
+GRANT SELECT ON vae_reports TO PUBLIC;
 
 -- vae_plot_report(name): the report's history as an SVG picture
 -- (vae_plot_history): rows scored and anomalies per run, the runs where the

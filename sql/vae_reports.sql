@@ -113,18 +113,37 @@ CALL vae_report_run('rep_cast_report');
 SELECT rows_scored, row_errors, watermark_to, error
 FROM vae_report_runs WHERE report = 'rep_cast_report' ORDER BY run DESC LIMIT 1;
 SELECT key, sqlstate, message FROM vae_report_errors WHERE report = 'rep_cast_report' ORDER BY run DESC LIMIT 1;
--- another role may not run or drop the report, even with write access to
--- the bookkeeping (its triggers and view functions would run with that
--- role's rights)
-CREATE ROLE regress_vae_mallory;
-GRANT SELECT, UPDATE ON vae_report_state TO regress_vae_mallory;
-SET ROLE regress_vae_mallory;
-DO $$ BEGIN CALL vae_report_run('rep_cast_report');
-EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE '42501: %', SQLERRM; END $$;
-DO $$ BEGIN PERFORM vae_report_drop('rep_cast_report');
-EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE '42501: %', SQLERRM; END $$;
+-- another role does not see the report (row security on the bookkeeping,
+-- which every role may use): nothing to read, change, run or drop
+CREATE ROLE regress_vae_eve;
+SET ROLE regress_vae_eve;
+SELECT count(*) AS eve_sees FROM vae_reports;
+SELECT count(*) AS eve_sees_runs FROM vae_report_runs;
+UPDATE vae_report_state SET source = 'pg_class' WHERE name = 'rep_cast_report';
+SELECT pg_temp.err($$CALL vae_report_run('rep_cast_report')$$);
+SELECT pg_temp.err($$SELECT vae_report_drop('rep_cast_report')$$);
+-- nor make a report that claims to be someone else's
+SELECT pg_temp.err($$INSERT INTO vae_report_state (name, model, source, key_column, key_type,
+                     findings, contamination, created_by)
+                     VALUES ('forged', 'rep_model', 'rep_raw', 'id', 'integer', 'rep_raw', 0.1,
+                             current_user)$$) AS as_self,
+       pg_temp.err($$INSERT INTO vae_report_state (name, model, source, key_column, key_type,
+                     findings, contamination, created_by)
+                     VALUES ('forged', 'rep_model', 'rep_raw', 'id', 'integer', 'rep_raw', 0.1,
+                             'postgres')$$) AS as_other;
 RESET ROLE;
-REVOKE ALL ON vae_report_state FROM regress_vae_mallory;
+SELECT source FROM vae_report_state WHERE name = 'rep_cast_report';
+DELETE FROM vae_report_state WHERE name = 'forged';
+DROP ROLE regress_vae_eve;
+-- a role that bypasses row security sees it, and still may not run or
+-- drop it (its triggers and view functions would run with that role's
+-- rights)
+CREATE ROLE regress_vae_mallory BYPASSRLS;
+SET ROLE regress_vae_mallory;
+SELECT count(*) AS mallory_sees FROM vae_report_state WHERE name = 'rep_cast_report';
+SELECT pg_temp.err($$CALL vae_report_run('rep_cast_report')$$);
+SELECT pg_temp.err($$SELECT vae_report_drop('rep_cast_report')$$);
+RESET ROLE;
 DROP ROLE regress_vae_mallory;
 SELECT vae_report_drop('rep_cast_report');
 DROP VIEW rep_cast;
@@ -168,9 +187,53 @@ SELECT pg_temp.err($$CALL vae_report_run('nope')$$);
 SELECT pg_temp.err($$SELECT vae_report_drop('nope')$$);
 SELECT pg_temp.err($$SELECT vae_report_retrain('rep', NULL, '{"window": 5}')$$);
 SELECT pg_temp.err($$SELECT vae_plot_report('nope')$$);
+-- an array model: a report scores rows by name
+SELECT vae_register('rep_array_model', vae_train(ARRAY[load, port]::real[], '{"seed": 1, "epochs": 2}'))
+FROM rep_rows WHERE id <= 600;
+SELECT pg_temp.err($$SELECT vae_report_create('rep2', 'rep_array_model', 'rep_rows', 'id', 0.02)$$);
 -- nothing was left behind by the failed creations
 SELECT count(*) FROM vae_reports;
 SELECT to_regclass('rep2');
+
+--
+-- A role without any privilege of its own on the extension's tables runs
+-- its own reports (on its table, with its registered model); a member of
+-- its role sees and runs them too; a report name another role holds is
+-- taken, though that report cannot be seen
+CREATE ROLE regress_vae_owner;
+CREATE ROLE regress_vae_member IN ROLE regress_vae_owner;
+GRANT CREATE ON SCHEMA public TO regress_vae_owner;
+GRANT SELECT ON vae_model_registry, vae_model_deployments TO regress_vae_owner;
+SET ROLE regress_vae_owner;
+CREATE TABLE rep_own (id integer PRIMARY KEY, load double precision, host text);
+INSERT INTO rep_own SELECT i, i % 5, (ARRAY['a', 'b'])[1 + i % 2] FROM generate_series(1, 200) i;
+SELECT vae_register('rep_own_model', vae_train(t, '{"seed": 1, "epochs": 3}'))
+FROM (SELECT load, host FROM rep_own) t;
+SELECT vae_report_create('rep_own_report', 'rep_own_model', 'rep_own', 'id', 0.05);
+CALL vae_report_run('rep_own_report');
+SELECT name, runs, rows_scored, errors, watermark, created_by FROM vae_reports;
+SELECT report, rows_scored, row_errors, error FROM vae_report_runs;
+SET ROLE regress_vae_member;
+INSERT INTO rep_own SELECT i, i % 5, 'a' FROM generate_series(201, 210) i;
+CALL vae_report_run('rep_own_report');
+SELECT name, runs, rows_scored FROM vae_reports;
+RESET ROLE;
+SELECT pg_temp.err($$SELECT vae_report_create('rep_own_report', 'rep_model', 'rep_rows', 'id', 0.02)$$);
+CREATE SCHEMA rep_own_schema AUTHORIZATION regress_vae_owner;
+SET ROLE regress_vae_owner;
+SET search_path = rep_own_schema, public;
+SELECT pg_temp.err($$SELECT vae_report_create('rep_ts', 'rep_own_model', 'public.rep_own', 'id', 0.05)$$);
+RESET search_path;
+SELECT vae_report_drop('rep_own_report');
+DROP TABLE rep_own;
+RESET ROLE;
+DELETE FROM vae_model_deployments WHERE name = 'rep_own_model';
+DELETE FROM vae_model_registry WHERE name = 'rep_own_model';
+REVOKE ALL ON vae_model_registry, vae_model_deployments FROM regress_vae_owner;
+REVOKE CREATE ON SCHEMA public FROM regress_vae_owner;
+DROP SCHEMA rep_own_schema;
+DROP ROLE regress_vae_member;
+DROP ROLE regress_vae_owner;
 
 --
 -- A run that cannot run at all is recorded, not raised (the source is gone)
