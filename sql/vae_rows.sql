@@ -291,6 +291,14 @@ SELECT vae_train(t, '{"columns": "cpu"}') FROM rows_data t;
 SELECT vae_train(f, '{"columns": ["f"]}') FROM rows_arr;
 SELECT vae_train(t, '{"columns": ["blob"]}') FROM rows_data t;
 
+-- two features of one name (an array element beside a column named like it,
+-- a cyclic phase beside one) name both sources
+SELECT vae_train(x) FROM (SELECT ARRAY[i, i + 1]::real[] AS a, i::real AS "a[1]"
+                          FROM generate_series(1, 20) i) x;
+SELECT vae_train(x, '{"kind": {"t": "cyclic"}}')
+FROM (SELECT timestamptz '2026-12-01 00:00+00' + i * interval '1 hour' AS t, i::real AS "t:hour"
+      FROM generate_series(1, 20) i) x;
+
 -- NaN in a float column names the column and the row; arrays of another length too
 SELECT vae_train(x) FROM (SELECT i, CASE WHEN i = 7 THEN 'NaN'::float8 ELSE i END AS v
                           FROM generate_series(1, 10) i) x;

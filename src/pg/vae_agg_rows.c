@@ -783,6 +783,60 @@ AppendExclusion(StringInfo s, const RowAttr *a)
 	}
 }
 
+/* qsort_arg comparator of column positions: by feature name, then position */
+static int
+FeatureNameCmp(const void *a, const void *b, void *arg)
+{
+	const VcColumn *cols = arg;
+	int			x = *(const int *) a,
+				y = *(const int *) b;
+	int			c = strcmp(cols[x].name, cols[y].name);
+
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+/* where feature c comes from, for an error message */
+static char *
+FeatureSource(const VcColumn *c)
+{
+	if (c->source == VC_SRC_ARRAY_ELEMENT)
+		return psprintf("element %d of the array column \"%s\"", c->element, c->attribute);
+	if (c->kind == VC_COL_CYCLIC)
+		return psprintf("the %s phase of the column \"%s\"", VaeCyclicSuffix(c->source),
+						c->attribute);
+	return psprintf("the column \"%s\"", c->attribute);
+}
+
+/*
+ * Two features of one name, such as element 1 of an array column "a" beside
+ * a column named "a[1]", could not be told apart when rows are scored by
+ * name: an ERROR that names both sources (the schema check after it would
+ * only say that a name is doubled).
+ */
+static void
+CheckFeatureNames(const VcSchema *s)
+{
+	int		   *order = palloc(sizeof(int) * Max(s->n_columns, 1));
+	int			i;
+
+	for (i = 0; i < s->n_columns; i++)
+		order[i] = i;
+	qsort_arg(order, s->n_columns, sizeof(int), FeatureNameCmp, s->columns);
+	for (i = 1; i < s->n_columns; i++)
+	{
+		const VcColumn *a = &s->columns[order[i - 1]],
+				   *b = &s->columns[order[i]];
+
+		if (strcmp(a->name, b->name) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("vae_train: two features would be named \"%s\": %s and %s",
+							a->name, FeatureSource(a), FeatureSource(b)),
+					 errhint("Rename one of the columns in a subquery, or leave one out with the option \"exclude\".")));
+	}
+	pfree(order);
+}
+
 /*
  * The schema of the model and the mapping from buffer floats to its columns
  * (src_col[j]: the buffer float of column j; final_of[j]: categorical
@@ -881,6 +935,7 @@ BuildSchema(VaeRowsState *st, int **src_col, int ***final_of)
 	}
 	s->n_columns = n;
 	s->n_excluded = n_excl;
+	CheckFeatureNames(s);
 	if (n_notice > 0)
 		ereport(NOTICE,
 				(errmsg("vae_train left out %d column%s: %s", n_notice, n_notice > 1 ? "s" : "",
