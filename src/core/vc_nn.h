@@ -63,6 +63,8 @@ typedef struct VcNet
 								 * row models: [cap x head_dim], at the index of
 								 * each raw log-variance unit of the head */
 	float	   *delta[2];		/* [cap x max width] backward ping-pong */
+	float	   *dlvz;			/* [cap x latent] the latent log-variances'
+								 * gradients, before they go into delta */
 	float	   *grads;			/* [n_params] */
 	double	   *row_recon;		/* [cap] per-row reconstruction NLL */
 	double	   *row_kl;			/* [cap] per-row KL */
