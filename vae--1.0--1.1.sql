@@ -1095,13 +1095,13 @@ $$;
 -- The owner check of the functions that act on a report: only a member of
 -- the role that created it (or a superuser) may run, drop or retrain it
 -- (ERROR 42501), so that a report's triggers and view functions never run
--- with another role's rights.
+-- with another role's rights.  The rule of the row security above
+-- (vae_report_visible), checked again for roles that bypass it.
 CREATE FUNCTION vae_report_check_owner(r vae_report_state, action text)
 RETURNS void LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.created_by)
-	   OR NOT pg_catalog.pg_has_role(current_user, r.created_by, 'USAGE') THEN
+	IF NOT vae_report_visible(r.created_by) THEN
 		RAISE EXCEPTION '%: report "%" belongs to role "%"', action, r.name, r.created_by
 			USING ERRCODE = 'insufficient_privilege',
 			      HINT = 'Run it as that role or a member of it.';
