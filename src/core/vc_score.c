@@ -977,6 +977,7 @@ vc_score_sample_rows(VcModel *m, const VcRowRef *refs, const int64_t *order, int
 	VcTeam		team;
 	VcStatus	st = VC_OK;
 	double		last = -INFINITY;
+	int			blas;
 
 	memset(&r, 0, sizeof(r));
 	r.m = m;
@@ -994,7 +995,12 @@ vc_score_sample_rows(VcModel *m, const VcRowRef *refs, const int64_t *order, int
 		snprintf(errmsg, VC_ERRMSG_LEN, "out of memory scoring the training rows");
 		return VC_ENOMEM;
 	}
-	/* blocks are independent: each row's scores depend on that row alone */
+	/*
+	 * Blocks are independent: each row's scores depend on that row alone.
+	 * OpenBLAS at one thread throughout, as in training (vc_engine_cpu.c),
+	 * also when the helper cannot be started: the sample is part of the model.
+	 */
+	blas = vc_blas_one_thread();
 	vc_team_start(&team);
 	for (r.at = lo; r.at < r.ns; r.at += 2 * r.bs)
 	{
@@ -1002,6 +1008,8 @@ vc_score_sample_rows(VcModel *m, const VcRowRef *refs, const int64_t *order, int
 		if (cb && cb->check_interrupts && vc_now() - last >= 0.02)
 		{
 			vc_team_stop(&team);
+			vc_blas_restore(blas);
+			blas = 0;
 			if (cb->check_interrupts(cb->arg))
 			{
 				snprintf(errmsg, VC_ERRMSG_LEN, "training was canceled");
@@ -1009,11 +1017,13 @@ vc_score_sample_rows(VcModel *m, const VcRowRef *refs, const int64_t *order, int
 				break;
 			}
 			last = vc_now();
+			blas = vc_blas_one_thread();
 			vc_team_start(&team);
 		}
 		vc_team_run(&team, ScoreHalf, &r);
 	}
 	vc_team_destroy(&team);
+	vc_blas_restore(blas);
 	vc_net_free(&r.net[0]);
 	vc_net_free(&r.net[1]);
 	return st;

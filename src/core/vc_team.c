@@ -122,6 +122,36 @@ vc_team_destroy(VcTeam *t)
 }
 
 /*
+ * OpenBLAS at one thread per call until vc_blas_restore: the count to give
+ * back (0 when there is nothing to restore: another BLAS, or one thread
+ * already).  Two threads of ours calling a threaded BLAS would oversubscribe
+ * the cores, and a threaded call does not always compute the bits of a
+ * single-threaded one (OpenBLAS splits a large product into blocks that it
+ * sums in another order), so training holds it at one thread throughout.
+ */
+int
+vc_blas_one_thread(void)
+{
+	int			n;
+
+	if (!openblas_get_num_threads || !openblas_set_num_threads)
+		return 0;
+	n = openblas_get_num_threads();
+	if (n <= 1)
+		return 0;
+	openblas_set_num_threads(1);
+	return n;
+}
+
+/* give OpenBLAS back the thread count vc_blas_one_thread returned (no-op for 0) */
+void
+vc_blas_restore(int saved)
+{
+	if (saved > 1 && openblas_set_num_threads)
+		openblas_set_num_threads(saved);
+}
+
+/*
  * Start the helper thread, with every signal blocked, and hold OpenBLAS to
  * one thread per call while it runs.  No-op when uninitialized or already
  * running; when the thread cannot be created, the team runs without it.
@@ -151,13 +181,7 @@ vc_team_start(VcTeam *t)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	/* two threads calling the BLAS: each call single-threaded, no oversubscription */
-	t->blas_threads = 0;
-	if (t->running && openblas_get_num_threads && openblas_set_num_threads)
-	{
-		t->blas_threads = openblas_get_num_threads();
-		if (t->blas_threads > 1)
-			openblas_set_num_threads(1);
-	}
+	t->blas_threads = t->running ? vc_blas_one_thread() : 0;
 }
 
 /* make the helper quit, join it, restore OpenBLAS's thread count (no-op without one) */
@@ -170,8 +194,8 @@ vc_team_stop(VcTeam *t)
 	TeamBump(t, &t->go);
 	pthread_join(t->thread, NULL);
 	t->running = 0;
-	if (t->blas_threads > 1)
-		openblas_set_num_threads(t->blas_threads);
+	vc_blas_restore(t->blas_threads);
+	t->blas_threads = 0;
 }
 
 /* fn(arg, 0) here, fn(arg, 1) in the helper (both here without one); waits for both */

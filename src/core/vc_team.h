@@ -48,4 +48,11 @@ void		vc_team_stop(VcTeam *t);
 /* fn(arg, 0) here and fn(arg, 1) in the helper; returns when both have */
 void		vc_team_run(VcTeam *t, void (*fn) (void *arg, int member), void *arg);
 
+/*
+ * OpenBLAS held at one thread per call (returns what vc_blas_restore gives
+ * back; 0: nothing), for the team and for the whole of a training pass
+ */
+int			vc_blas_one_thread(void);
+void		vc_blas_restore(int saved);
+
 #endif							/* VC_TEAM_H */

@@ -20,4 +20,11 @@ double		vc_validation_criterion(double *row_loss, int64_t n, VcTicker *t);
 int			vc_robust_scale_values(float *v, int64_t m, float *center, float *scale,
 								   VcTicker *t);
 
+/*
+ * Tests only (vc_engine_cpu.c): 0, the default, lets the CPU engine time
+ * one thread against the helper at the start of a pass and keep the
+ * faster; -1 forces one thread, 1 the helper.  The bits never depend on it.
+ */
+extern int	vc_engine_cpu_force_helper;
+
 #endif							/* VC_TRAIN_H */
