@@ -308,6 +308,14 @@ SELECT vae_score(m.model, s) FROM rows_models m,
        (SELECT port, bytes, 'Infinity'::real AS cpu, load, ok, host, proto, f FROM rows_42) s
 WHERE m.name = 'base';
 
+-- keys past 2^24, where float32 no longer holds every integer, are still keys
+-- (dense and sparse ones); a large integer that repeats more often than its
+-- neighbours could share a float is not
+SELECT jsonb_path_query_array(vae_model_info(vae_train(t, '{"epochs": 1}')), '$.columns[*].name') AS kept
+FROM (SELECT (50000000 + i)::bigint AS id, (3000000000 + 7 * i)::bigint AS sparse_id,
+             (60000000 + 8 * (i % 100))::int AS big_repeat, 16777000 + i AS near_limit, i % 7 AS v
+      FROM generate_series(1, 2000) i) t;
+
 -- whole NULL rows are skipped; a row model needs a row to model
 SELECT vae_model_info(vae_train(x, '{"epochs": 2}'))->'rows' AS rows
 FROM (SELECT CASE WHEN i % 2 = 0 THEN i % 5 END AS a, CASE WHEN i % 2 = 0 THEN i % 3 END AS b

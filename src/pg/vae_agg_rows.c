@@ -655,11 +655,60 @@ FloatCmp(const void *a, const void *b)
 }
 
 /*
+ * Integers that round to the float32 f, at most: one below 2^24, where
+ * float32 holds every integer; above, the spacing of the floats around f
+ * plus one (a tie may round either way).
+ */
+static double
+IntegersPerFloat(float f)
+{
+	float		a = fabsf(f);
+
+	if (a < 16777216.0f)
+		return 1.0;
+	return (double) (nextafterf(a, INFINITY) - a) + 1.0;
+}
+
+/*
+ * Whether n distinct integers fit between the float32 values lo and hi of
+ * an integer column, allowing for the integers that round to each end
+ */
+static bool
+RangeHoldsIntegers(float lo, float hi, int64 n)
+{
+	return (double) hi - (double) lo + IntegersPerFloat(lo) + IntegersPerFloat(hi) - 1.0 >= (double) n;
+}
+
+/*
+ * Whether the sorted float32 values v[0, n) of an integer column can be n
+ * distinct integers.  The buffer holds every value as a float32, exact only
+ * up to 2^24: above it, neighbouring keys (a bigint id past 16,777,216) share
+ * a float, and only a run of equal floats longer than the integers that
+ * round to it proves that a value repeats.
+ */
+static bool
+CanBeDistinctIntegers(const float *v, int64 n)
+{
+	int64		i,
+				run;
+
+	for (i = 0; i < n; i += run)
+	{
+		for (run = 1; i + run < n && v[i + run] == v[i]; run++)
+			;
+		if (run > 1 && (double) run > IntegersPerFloat(v[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Leave out a continuous or boolean column that holds one value in every
  * row (NULL never among them), and an integer column whose non-NULL values
  * are all distinct over at least ID_MIN_ROWS rows: a key, which a model
- * would only memorize.  An explicit kind keeps a key.  Only a possible key
- * is sorted; constancy needs the extremes alone.
+ * would only memorize (and which, growing, would make every new row look
+ * anomalous).  An explicit kind keeps a key.  Only a possible key is
+ * sorted; constancy needs the extremes alone.
  */
 static void
 DecideNumeric(VaeRowsState *st, RowAttr *a)
@@ -691,12 +740,10 @@ DecideNumeric(VaeRowsState *st, RowAttr *a)
 			CHECK_FOR_INTERRUPTS();
 	}
 	/* fewer integers in [lo, hi] than values: some repeat, no sort needed */
-	if (key && n >= ID_MIN_ROWS && (double) hi - (double) lo + 1.0 >= (double) n)
+	if (key && n >= ID_MIN_ROWS && RangeHoldsIntegers(lo, hi, n))
 	{
 		qsort(v, n, sizeof(float), FloatCmp);
-		for (i = 1; i < n && v[i] != v[i - 1]; i++)
-			;
-		if (i == n)
+		if (CanBeDistinctIntegers(v, n))
 			a->excluded = VC_EXCL_IDENTIFIER;
 	}
 	if (v)
