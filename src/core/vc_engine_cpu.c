@@ -484,9 +484,11 @@ CpuEnd(VcEngine *e)
 	if (!c)
 		return;
 	vc_team_destroy(&c->team);
-	/* each member's net owns its parity-0 buffer; the replica's are ours */
-	c->half[0].grads = c->grads[0][0];
-	c->half[1].grads = c->grads[1][0];
+	/* each member's net owns its parity-0 buffer (NULL if begin() failed first) */
+	if (c->grads[0][0])
+		c->half[0].grads = c->grads[0][0];
+	if (c->grads[1][0])
+		c->half[1].grads = c->grads[1][0];
 	vc_free(c->grads[0][1]);
 	vc_free(c->grads[1][1]);
 	vc_free(c->replica.params);
