@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counting_alloc.h"
 #include "vc.h"
 #include "vc_crc32c.h"
 #include "vc_schema.h"
@@ -57,38 +58,6 @@
 #define DOC_OFF_N_PARAMS	168
 
 #define N_RANDOM_CORRUPTIONS 100000
-
-/* ---- counting allocator: leak and allocation-size checks ---- */
-
-static long live_allocs;
-static size_t max_request;
-static long fail_after = -1;	/* >= 0: that many allocations succeed, then NULL */
-
-/* vc_alloc's allocator here: counts live blocks and the largest request; see fail_after */
-static void *
-CountingAlloc(size_t size)
-{
-	void	   *p;
-
-	if (size > max_request)
-		max_request = size;
-	if (fail_after == 0)
-		return NULL;
-	if (fail_after > 0)
-		fail_after--;
-	p = malloc(size);
-	if (p)
-		live_allocs++;
-	return p;
-}
-
-/* frees a CountingAlloc block and counts it off */
-static void
-CountingFree(void *p)
-{
-	live_allocs--;
-	free(p);
-}
 
 /* ---- little-endian helpers, independent of vc_format.c ---- */
 

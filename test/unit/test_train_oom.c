@@ -16,35 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counting_alloc.h"
 #include "tap.h"
 #include "vc.h"
 #include "vc_schema.h"
-
-static long fail_after = -1;	/* allocations left before they fail; -1: never */
-static long live_allocs;
-
-/* malloc, counted, failing once fail_after reaches 0 */
-static void *
-FailingAlloc(size_t size)
-{
-	void	   *p;
-
-	if (fail_after == 0)
-		return NULL;
-	if (fail_after > 0)
-		fail_after--;
-	p = malloc(size);
-	if (p)
-		live_allocs++;
-	return p;
-}
-
-static void
-CountingFree(void *p)
-{
-	live_allocs--;
-	free(p);
-}
 
 /* n rows of dim correlated gaussians in a few clusters, as refs into x */
 static float *
@@ -191,7 +166,7 @@ main(void)
 				small = {.name = "60 rows, out-of-fold sample", .n = 60, .dim = 6},
 				rows = {.name = "row model, 300 rows", .n = 300};
 
-	vc_set_allocator(FailingAlloc, CountingFree);
+	vc_set_allocator(CountingAlloc, CountingFree);
 
 	vc_options_init(&big.opt);
 	big.opt.seed = 5;
