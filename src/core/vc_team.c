@@ -127,7 +127,8 @@ vc_team_destroy(VcTeam *t)
  * already).  Two threads of ours calling a threaded BLAS would oversubscribe
  * the cores, and a threaded call does not always compute the bits of a
  * single-threaded one (OpenBLAS splits a large product into blocks that it
- * sums in another order), so training holds it at one thread throughout.
+ * sums in another order), so a team's users hold it at one thread for the
+ * whole of their work, with or without the helper.
  */
 int
 vc_blas_one_thread(void)
@@ -152,9 +153,9 @@ vc_blas_restore(int saved)
 }
 
 /*
- * Start the helper thread, with every signal blocked, and hold OpenBLAS to
- * one thread per call while it runs.  No-op when uninitialized or already
- * running; when the thread cannot be created, the team runs without it.
+ * Start the helper thread, with every signal blocked.  No-op when
+ * uninitialized or already running; when the thread cannot be created, the
+ * team runs without it.
  */
 void
 vc_team_start(VcTeam *t)
@@ -179,12 +180,9 @@ vc_team_start(VcTeam *t)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	t->running = pthread_create(&t->thread, NULL, TeamHelper, t) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-
-	/* two threads calling the BLAS: each call single-threaded, no oversubscription */
-	t->blas_threads = t->running ? vc_blas_one_thread() : 0;
 }
 
-/* make the helper quit, join it, restore OpenBLAS's thread count (no-op without one) */
+/* make the helper quit and join it (no-op without one) */
 void
 vc_team_stop(VcTeam *t)
 {
@@ -194,8 +192,6 @@ vc_team_stop(VcTeam *t)
 	TeamBump(t, &t->go);
 	pthread_join(t->thread, NULL);
 	t->running = 0;
-	vc_blas_restore(t->blas_threads);
-	t->blas_threads = 0;
 }
 
 /* fn(arg, 0) here, fn(arg, 1) in the helper (both here without one); waits for both */

@@ -20,10 +20,12 @@
  * only between vc_team_start and vc_team_stop, and the caller never invokes
  * a host callback (which may longjmp) in that window; the helper blocks all
  * signals, calls no vc_alloc and nothing of the host, only arithmetic on
- * memory allocated beforehand.  While the helper runs, OpenBLAS is set to
- * one thread per call, and the helper runs with the floating-point setting
- * (flush-to-zero or not) the caller had at vc_team_start.  If the thread cannot be created, vc_team_run runs
- * both members in the caller, one after the other, with the same results.
+ * memory allocated beforehand.  The helper runs with the floating-point
+ * setting (flush-to-zero or not) the caller had at vc_team_start.  The
+ * caller holds OpenBLAS at one thread per call (vc_blas_one_thread) for the
+ * whole of its work, helper or not, and gives it back around host
+ * callbacks.  If the thread cannot be created, vc_team_run runs both
+ * members in the caller, one after the other, with the same results.
  */
 typedef struct VcTeam
 {
@@ -36,7 +38,6 @@ typedef struct VcTeam
 	int			quit;
 	int			running;
 	int			initialized;
-	int			blas_threads;	/* OpenBLAS's count to restore, or 0 */
 	unsigned int fp_env;		/* the caller's FP control word (vc_fpenv.h) at start */
 	pthread_t	thread;
 } VcTeam;
@@ -50,7 +51,7 @@ void		vc_team_run(VcTeam *t, void (*fn) (void *arg, int member), void *arg);
 
 /*
  * OpenBLAS held at one thread per call (returns what vc_blas_restore gives
- * back; 0: nothing), for the team and for the whole of a training pass
+ * back; 0: nothing), around a team's whole work
  */
 int			vc_blas_one_thread(void);
 void		vc_blas_restore(int saved);
