@@ -17,6 +17,7 @@
 #include "tap.h"
 #include "vc.h"
 #include "vc_rng.h"
+#include "vc_sort.h"
 
 #define N_DRAWS ((size_t) 1 << 22)
 
@@ -56,15 +57,6 @@ Phi(double x)
 	return 0.5 * erfc(-x / sqrt(2.0));
 }
 
-static int
-CmpFloat(const void *a, const void *b)
-{
-	float		x = *(const float *) a,
-				y = *(const float *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* moments, the KS distance to N(0, 1) and the tails of N_DRAWS draws */
 static void
 CheckDistribution(void)
@@ -101,7 +93,7 @@ CheckDistribution(void)
 	 */
 	ok(fabs(m1) < 0.002 && fabs(m2 - 1.0) < 0.003 && fabs(m3) < 0.005 && fabs(m4 - 3.0) < 0.02,
 	   "moments of N(0, 1): mean %.5f, E x^2 %.5f, E x^3 %.5f, E x^4 %.5f", m1, m2, m3, m4);
-	qsort(x, N_DRAWS, sizeof(float), CmpFloat);
+	vc_sort_floats(x, N_DRAWS);
 	for (i = 0; i < N_DRAWS; i++)
 	{
 		double		f = Phi(x[i]);
